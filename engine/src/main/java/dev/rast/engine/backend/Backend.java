@@ -1,0 +1,69 @@
+package dev.rast.engine.backend;
+
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The op set a decoder-only transformer needs, and nothing more. A backend owns the storage of the tensors it
+ * makes; it never assumes the caller can read them (a CUDA backend keeps them on the device), so data crosses
+ * to the host only through {@link #upload} and {@link #download}.
+ *
+ * <p>Conventions: activations are F32, rank 2, one row per token ({@code [tokens, features]}). Weights keep
+ * their stored dtype (F32, BF16, F16) and are {@code [out_features, in_features]} as in Hugging Face checkpoints.
+ * Dtype dispatch happens inside the backend, in one place.
+ */
+public interface Backend extends AutoCloseable {
+    String name();
+
+    /** Makes a checkpoint tensor (host memory, possibly mmapped) usable by this backend. CPU: the same view. */
+    Tensor weight(Tensor host);
+
+    /** A new zero-filled tensor owned by this backend. */
+    Tensor allocate(DType dtype, int... shape);
+
+    /** Copies {@code src} host bytes into {@code dst} (sizes must match). */
+    void upload(MemorySegment src, Tensor dst);
+
+    /** Copies {@code src} into host bytes {@code dst} (sizes must match). */
+    void download(Tensor src, MemorySegment dst);
+
+    /** {@code out[t] = table[ids[t]]}, widened to F32. */
+    void embed(Tensor table, int[] ids, Tensor out);
+
+    /** {@code out[t, n] = Σ_k x[t, k] · w[n, k]}: x is F32 {@code [T, K]}, w any dtype {@code [N, K]}. */
+    void matmul(Tensor x, Tensor w, Tensor out);
+
+    /** {@code x[t, n] += bias[n]}. */
+    void addBias(Tensor x, Tensor bias);
+
+    /** {@code out[t] = x[t] / sqrt(mean(x[t]²) + eps) · weight}; out may be x. */
+    void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out);
+
+    /**
+     * Rotary embedding in place on {@code x [T, heads·headDim]} for positions startPos.., rotating the
+     * half-split pairs (i, i + headDim/2) as Hugging Face checkpoints expect. cos/sin are {@code [maxPos, headDim/2]}.
+     */
+    void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos);
+
+    /** Copies the rows of {@code src} into {@code dst} starting at row {@code dstRow} (e.g. into a KV cache). */
+    void copyRows(Tensor src, Tensor dst, int dstRow);
+
+    /**
+     * Causal attention of queries {@code q [T, heads·headDim]} at positions startPos.. over the cached keys and
+     * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1; grouped-query when kvHeads < heads.
+     */
+    void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out);
+
+    /** {@code out = silu(gate) · up}; out may be gate. */
+    void siluMul(Tensor gate, Tensor up, Tensor out);
+
+    /** {@code x += y}. */
+    void add(Tensor x, Tensor y);
+
+    /** Frees a tensor from {@link #allocate}. */
+    void free(Tensor t);
+
+    @Override
+    void close();
+}

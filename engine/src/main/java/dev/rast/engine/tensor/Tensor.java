@@ -1,0 +1,62 @@
+package dev.rast.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A typed, shaped view over storage that a backend owns. Row-major; the first dimension is "rows" (tokens for
+ * activations, output features for weights).
+ *
+ * <p>The storage is a {@link MemorySegment}: for the CPU backend it is host memory (an mmapped checkpoint or an
+ * off-heap buffer); a device backend puts a device address with the right byte size in it, which the host never
+ * dereferences. Either way views ({@link #rows}) are plain segment slices, so they work for both.
+ */
+public final class Tensor {
+    private final DType dtype;
+    private final int[] shape;
+    private final MemorySegment data;
+
+    public Tensor(DType dtype, int[] shape, MemorySegment data) {
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.data = data;
+        long need = numel() * dtype.bytes();
+        if (data.byteSize() != need)
+            throw new IllegalArgumentException("tensor " + Arrays.toString(shape) + " " + dtype + " needs " + need
+                    + " bytes, storage has " + data.byteSize());
+    }
+
+    public DType dtype() { return dtype; }
+
+    public int[] shape() { return shape.clone(); }
+
+    public int dim(int i) { return shape[i < 0 ? shape.length + i : i]; }
+
+    public int rank() { return shape.length; }
+
+    public MemorySegment data() { return data; }
+
+    public long numel() {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return n;
+    }
+
+    /** Number of rows: the first dimension (1 for a scalar or vector of rank 1 treated as one row). */
+    public int rows() { return shape.length < 2 ? 1 : shape[0]; }
+
+    /** Elements per row: the product of all but the first dimension. */
+    public int cols() { return shape.length < 2 ? (shape.length == 0 ? 1 : shape[0]) : (int) (numel() / shape[0]); }
+
+    /** A view of rows [from, from+count) of a rank-2 tensor. */
+    public Tensor rows(int from, int count) {
+        if (shape.length != 2) throw new IllegalStateException("rows() needs a rank-2 tensor, have " + Arrays.toString(shape));
+        if (from < 0 || count < 0 || from + count > shape[0])
+            throw new IndexOutOfBoundsException("rows " + from + "+" + count + " of " + shape[0]);
+        long rowBytes = (long) shape[1] * dtype.bytes();
+        return new Tensor(dtype, new int[] {count, shape[1]}, data.asSlice(from * rowBytes, count * rowBytes));
+    }
+
+    @Override
+    public String toString() { return dtype + Arrays.toString(shape); }
+}

@@ -1,0 +1,113 @@
+package dev.rast.engine.weights;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
+import dev.rast.engine.json.JsonException;
+import dev.rast.engine.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The tensors of a model folder: {@code model.safetensors}, or the shards listed by
+ * {@code model.safetensors.index.json}. Every file is validated when opened; the tensors are zero-copy views.
+ */
+public final class Checkpoint implements AutoCloseable {
+    public static final String SINGLE = "model.safetensors";
+    public static final String INDEX = "model.safetensors.index.json";
+
+    private final Path dir;
+    private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
+    private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
+
+    private Checkpoint(Path dir) { this.dir = dir; }
+
+    public static Checkpoint open(Path dir) {
+        if (!Files.isDirectory(dir)) throw new BadInputException(dir + ": model directory does not exist");
+        Checkpoint c = new Checkpoint(dir);
+        try {
+            Path index = dir.resolve(INDEX);
+            if (Files.exists(index)) c.openSharded(index);
+            else if (Files.exists(dir.resolve(SINGLE))) c.add(SafeTensorsFile.open(dir.resolve(SINGLE)));
+            else throw new BadInputException(dir + ": no " + SINGLE + " or " + INDEX + " in the model directory");
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    private void openSharded(Path index) {
+        Object root;
+        try {
+            root = Json.parse(Files.readString(index));
+        } catch (IOException e) {
+            throw new BadInputException(index + ": cannot read: " + e.getMessage(), e);
+        } catch (JsonException e) {
+            throw new BadInputException(index + ": not valid JSON: " + e.getMessage());
+        }
+        if (!(root instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> wm))
+            throw new BadInputException(index + ": missing the 'weight_map' object");
+        Map<String, String> wanted = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : wm.entrySet()) {
+            if (!(e.getValue() instanceof String f) || f.contains("/") || f.contains("\\"))
+                throw new BadInputException(index + ": weight_map entry '" + e.getKey() + "' must name a file in the folder");
+            wanted.put((String) e.getKey(), f);
+        }
+        for (String f : new java.util.LinkedHashSet<>(wanted.values()))
+            files.put(f, SafeTensorsFile.open(dir.resolve(f)));
+        for (Map.Entry<String, String> e : wanted.entrySet()) {
+            SafeTensorsFile f = files.get(e.getValue());
+            if (!f.tensors().containsKey(e.getKey()))
+                throw new BadInputException(f.path() + ": tensor '" + e.getKey() + "' listed in " + INDEX + " is missing");
+            byTensor.put(e.getKey(), f);
+        }
+    }
+
+    private void add(SafeTensorsFile f) {
+        files.put(f.path().getFileName().toString(), f);
+        for (String name : f.tensors().keySet()) byTensor.put(name, f);
+    }
+
+    public Path dir() { return dir; }
+
+    public boolean has(String name) { return byTensor.containsKey(name); }
+
+    public TensorInfo info(String name) {
+        SafeTensorsFile f = byTensor.get(name);
+        if (f == null) throw new BadInputException(dir + ": tensor '" + name + "' is missing from the checkpoint");
+        return f.tensors().get(name);
+    }
+
+    /**
+     * The tensor called {@code name}, which must exist with exactly {@code shape}; {@code why} says where the
+     * expected shape comes from (e.g. "hidden_size=896"), for the error message.
+     */
+    public Tensor require(String name, String why, int... shape) {
+        TensorInfo t = info(name);
+        if (!Arrays.equals(t.shape(), shape))
+            throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
+                    + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
+        return byTensor.get(name).tensor(name);
+    }
+
+    /** All tensor names, in file order. */
+    public java.util.Set<String> names() { return byTensor.keySet(); }
+
+    /** Total bytes of all tensors (what a forward pass may read). */
+    public long totalBytes() {
+        long n = 0;
+        for (SafeTensorsFile f : files.values())
+            for (TensorInfo t : f.tensors().values()) n += t.end() - t.begin();
+        return n;
+    }
+
+    @Override
+    public void close() {
+        for (SafeTensorsFile f : files.values()) f.close();
+        files.clear();
+    }
+}

@@ -1,0 +1,19 @@
+package dev.rast.engine.weights;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.tensor.Tensor;
+
+/**
+ * Checkpoint tensor → backend tensor, with the shape the config implies checked first. Model modules list their
+ * weights through this and never touch files themselves.
+ */
+public record WeightLoader(Checkpoint checkpoint, Backend backend) {
+    public Tensor load(String name, String why, int... shape) {
+        return backend.weight(checkpoint.require(name, why, shape));
+    }
+
+    /** Like {@link #load} but null when the tensor is absent. */
+    public Tensor optional(String name, String why, int... shape) {
+        return checkpoint.has(name) ? load(name, why, shape) : null;
+    }
+}

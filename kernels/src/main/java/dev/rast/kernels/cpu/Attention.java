@@ -1,0 +1,45 @@
+package dev.rast.kernels.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Causal multi-head attention over a KV cache, grouped-query: query head h reads KV head h / (heads / kvHeads).
+ * Exact softmax in F32 (scores, max-subtract, exp, normalize), as Hugging Face's eager path computes it.
+ */
+final class Attention {
+    private Attention() {}
+
+    static void run(WorkerPool pool, MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out,
+                    int T, int heads, int kvHeads, int headDim, int startPos) {
+        int group = heads / kvHeads;
+        int qWidth = heads * headDim, kvWidth = kvHeads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        pool.run(T * heads, (worker, i0, i1) -> {
+            float[] scores = new float[startPos + T];
+            float[] acc = new float[headDim];
+            for (int item = i0; item < i1; item++) {
+                int t = item / heads, h = item % heads, kvh = h / group;
+                int len = startPos + t + 1; // causal: positions 0..startPos+t
+                long qOff = ((long) t * qWidth + (long) h * headDim) * 4;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) {
+                    float s = VectorOps.dot(q, qOff, k, ((long) j * kvWidth + (long) kvh * headDim) * 4, headDim) * scale;
+                    scores[j] = s;
+                    if (s > max) max = s;
+                }
+                float sum = 0;
+                for (int j = 0; j < len; j++) {
+                    float e = (float) Math.exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                java.util.Arrays.fill(acc, 0f);
+                float inv = 1f / sum;
+                for (int j = 0; j < len; j++)
+                    VectorOps.axpy(acc, scores[j] * inv, v, ((long) j * kvWidth + (long) kvh * headDim) * 4, headDim);
+                MemorySegment.copy(acc, 0, out, ValueLayout.JAVA_FLOAT_UNALIGNED, qOff, headDim);
+            }
+        });
+    }
+}

@@ -1,0 +1,181 @@
+package dev.rast.kernels.cpu;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The CPU backend: Vector API kernels, F32 math, work split over a {@link WorkerPool}. Weights are used in
+ * place from the mmapped checkpoint (zero-copy, stored dtype); activations live in off-heap segments.
+ */
+public final class CpuBackend implements Backend {
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Elementwise ops below this many elements run on one thread: waking others costs more. */
+    private static final int PARALLEL_MIN_ELEMENTS = 1 << 15;
+
+    private final WorkerPool pool;
+    private final Map<Tensor, Arena> owned = new ConcurrentHashMap<>();
+
+    public CpuBackend(int threads) { pool = new WorkerPool(threads); }
+
+    @Override public String name() { return "cpu (Vector API, " + MatMul.F.vectorBitSize() + "-bit, " + pool.threads() + " threads)"; }
+
+    public int threads() { return pool.threads(); }
+
+    @Override
+    public Tensor weight(Tensor host) { return host; }
+
+    @Override
+    public Tensor allocate(DType dtype, int... shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        Arena arena = Arena.ofShared();
+        Tensor t = new Tensor(dtype, shape, arena.allocate(n * dtype.bytes(), 64));
+        owned.put(t, arena);
+        return t;
+    }
+
+    @Override
+    public void free(Tensor t) {
+        Arena a = owned.remove(t);
+        if (a != null) a.close();
+    }
+
+    @Override
+    public void upload(MemorySegment src, Tensor dst) {
+        checkBytes(src.byteSize(), dst);
+        MemorySegment.copy(src, 0, dst.data(), 0, src.byteSize());
+    }
+
+    @Override
+    public void download(Tensor src, MemorySegment dst) {
+        checkBytes(dst.byteSize(), src);
+        MemorySegment.copy(src.data(), 0, dst, 0, dst.byteSize());
+    }
+
+    private static void checkBytes(long bytes, Tensor t) {
+        if (bytes != t.data().byteSize())
+            throw new IllegalArgumentException("host buffer of " + bytes + " bytes for tensor " + t + " of " + t.data().byteSize());
+    }
+
+    @Override
+    public void embed(Tensor table, int[] ids, Tensor out) {
+        int V = table.dim(0), D = table.dim(1);
+        requireShape(out, ids.length, D);
+        float[] row = new float[D];
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] < 0 || ids[t] >= V) throw new IllegalArgumentException("token id " + ids[t] + " outside vocabulary of " + V);
+            MatMul.widenRow(table.data(), table.dtype(), ids[t], D, row, 0);
+            MemorySegment.copy(row, 0, out.data(), FLOAT, (long) t * D * 4, D);
+        }
+    }
+
+    @Override
+    public void matmul(Tensor x, Tensor w, Tensor out) {
+        int T = x.dim(0), K = x.dim(1), N = w.dim(0);
+        requireF32(x);
+        requireF32(out);
+        if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
+        requireShape(out, T, N);
+        MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
+    }
+
+    @Override
+    public void addBias(Tensor x, Tensor bias) {
+        int T = x.dim(0), N = x.dim(1);
+        if (bias.numel() != N) throw new IllegalArgumentException("bias " + bias + " for " + x);
+        float[] b = VectorOps.widen(bias.data(), bias.dtype(), N);
+        for (int t = 0; t < T; t++) VectorOps.addBias(x.data(), b, t, N);
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        int T = x.dim(0), D = x.dim(1);
+        requireShape(out, T, D);
+        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
+        float[] w = VectorOps.widen(weight.data(), weight.dtype(), D);
+        rows(T, D, (t0, t1) -> { for (int t = t0; t < t1; t++) VectorOps.rmsNorm(x.data(), w, eps, out.data(), t, D); });
+    }
+
+    @Override
+    public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos) {
+        int T = x.dim(0), W = x.dim(1);
+        if (W % headDim != 0 || cos.dim(1) * 2 != headDim) throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim);
+        if (startPos + T > cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (startPos + T));
+        rows(T, W, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) VectorOps.rope(x.data(), t, W, headDim, cos.data(), sin.data(), startPos + t);
+        });
+    }
+
+    @Override
+    public void copyRows(Tensor src, Tensor dst, int dstRow) {
+        if (src.dim(1) != dst.dim(1) || dstRow + src.dim(0) > dst.dim(0))
+            throw new IllegalArgumentException("copyRows " + src + " into " + dst + " at row " + dstRow);
+        long rowBytes = (long) src.dim(1) * src.dtype().bytes();
+        MemorySegment.copy(src.data(), 0, dst.data(), dstRow * rowBytes, src.data().byteSize());
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+        int T = q.dim(0);
+        requireShape(q, T, heads * headDim);
+        requireShape(out, T, heads * headDim);
+        if (kCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0))
+            throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
+        Attention.run(pool, q.data(), kCache.data(), vCache.data(), out.data(), T, heads, kvHeads, headDim, startPos);
+    }
+
+    @Override
+    public void siluMul(Tensor gate, Tensor up, Tensor out) {
+        long n = gate.numel();
+        if (up.numel() != n || out.numel() != n) throw new IllegalArgumentException("siluMul " + gate + " " + up + " " + out);
+        elements(n, (a, b) -> VectorOps.siluMul(gate.data(), up.data(), out.data(), a, b));
+    }
+
+    @Override
+    public void add(Tensor x, Tensor y) {
+        long n = x.numel();
+        if (y.numel() != n) throw new IllegalArgumentException("add " + x + " " + y);
+        elements(n, (a, b) -> VectorOps.add(x.data(), y.data(), a, b));
+    }
+
+    private interface Range { void run(long from, long to); }
+
+    private interface RowRange { void run(int from, int to); }
+
+    /** Splits rows over threads when there is enough work to pay for it. */
+    private void rows(int T, int width, RowRange body) {
+        if ((long) T * width < PARALLEL_MIN_ELEMENTS || T == 1) body.run(0, T);
+        else pool.run(T, (w, a, b) -> body.run(a, b));
+    }
+
+    /** Splits a flat element range over threads in vector-aligned chunks. */
+    private void elements(long n, Range body) {
+        if (n < PARALLEL_MIN_ELEMENTS) { body.run(0, n); return; }
+        int chunk = 4096;
+        int chunks = (int) ((n + chunk - 1) / chunk);
+        pool.run(chunks, (w, a, b) -> body.run((long) a * chunk, Math.min(n, (long) b * chunk)));
+    }
+
+    private static void requireF32(Tensor t) {
+        if (t.dtype() != DType.F32) throw new IllegalArgumentException("expected an F32 activation, got " + t);
+    }
+
+    private static void requireShape(Tensor t, int rows, int cols) {
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols)
+            throw new IllegalArgumentException("expected [" + rows + ", " + cols + "], got " + Arrays.toString(t.shape()));
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        owned.values().forEach(Arena::close);
+        owned.clear();
+    }
+}

@@ -1,0 +1,21 @@
+package dev.rast.model.llama3;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.config.ModelConfig;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.DecoderWeights;
+import dev.rast.engine.model.ModelArchitecture;
+import dev.rast.engine.weights.Checkpoint;
+import dev.rast.engine.weights.WeightLoader;
+import java.util.List;
+
+/** Registers LlamaForCausalLM (Llama 3, 3.1, 3.2, 3.3 and fine-tunes). */
+public final class LlamaArchitecture implements ModelArchitecture {
+    @Override public List<String> architectures() { return List.of("LlamaForCausalLM"); }
+
+    @Override
+    public CausalLM load(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        DecoderWeights w = DecoderWeights.load(config, new WeightLoader(checkpoint, backend), config.attentionBias());
+        return new LlamaModel(config, checkpoint, backend, w);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.rast.model.qwen2;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.config.ModelConfig;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.DecoderWeights;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.RotaryEmbedding;
+import dev.rast.engine.model.Workspace;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.engine.weights.Checkpoint;
+
+/**
+ * Qwen2 / Qwen2.5: a pre-norm decoder with RMSNorm, rotary attention with biases on q, k and v, grouped-query
+ * attention, and a SwiGLU MLP. The forward pass below is the whole model.
+ */
+public final class Qwen2Model implements CausalLM {
+    private final ModelConfig c;
+    private final Checkpoint checkpoint;
+    private final Backend backend;
+    private final DecoderWeights w;
+    private final RotaryEmbedding rope;
+    private final Workspace ws;
+    private final long weightBytes;
+
+    Qwen2Model(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights) {
+        this.c = config;
+        this.checkpoint = checkpoint;
+        this.backend = backend;
+        this.w = weights;
+        this.rope = new RotaryEmbedding(backend, config);
+        this.ws = new Workspace(backend);
+        this.weightBytes = checkpoint.totalBytes();
+    }
+
+    @Override
+    public Tensor forward(int[] tokens, KvCache cache, int logitRows) {
+        int T = tokens.length, pos = cache.length();
+        int H = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), FF = c.intermediateSize();
+        float eps = (float) c.rmsNormEps();
+        cache.reserve(T);
+        rope.ensure(pos + T);
+
+        Tensor x = ws.get("residual", T, H);          // the residual stream
+        Tensor h = ws.get("normed", T, H);
+        Tensor q = ws.get("q", T, qDim), k = ws.get("k", T, kvDim), v = ws.get("v", T, kvDim);
+        Tensor att = ws.get("attn_out", T, qDim);
+        Tensor gate = ws.get("mlp_gate", T, FF), up = ws.get("mlp_up", T, FF);
+
+        backend.embed(w.embedding(), tokens, x);
+        for (int l = 0; l < c.numLayers(); l++) {
+            DecoderWeights.Layer L = w.layers()[l];
+            // Attention: x += o_proj(attention(rope(q), rope(k), v))
+            backend.rmsNorm(x, L.inputNorm(), eps, h);
+            backend.matmul(h, L.wq(), q);
+            backend.addBias(q, L.bq());
+            backend.matmul(h, L.wk(), k);
+            backend.addBias(k, L.bk());
+            backend.matmul(h, L.wv(), v);
+            backend.addBias(v, L.bv());
+            backend.rope(q, c.headDim(), rope.cos(), rope.sin(), pos);
+            backend.rope(k, c.headDim(), rope.cos(), rope.sin(), pos);
+            backend.copyRows(k, cache.keys(l), pos);
+            backend.copyRows(v, cache.values(l), pos);
+            backend.attention(q, cache.keys(l), cache.values(l), c.numHeads(), c.numKvHeads(), c.headDim(), pos, att);
+            backend.matmul(att, L.wo(), h);
+            backend.add(x, h);
+            // MLP: x += down(silu(gate(x)) · up(x))
+            backend.rmsNorm(x, L.postNorm(), eps, h);
+            backend.matmul(h, L.gate(), gate);
+            backend.matmul(h, L.up(), up);
+            backend.siluMul(gate, up, gate);
+            backend.matmul(gate, L.down(), h);
+            backend.add(x, h);
+        }
+        cache.advance(T);
+
+        // Only the rows whose logits are wanted go through the final norm and the (large) LM head.
+        Tensor last = x.rows(T - logitRows, logitRows);
+        Tensor hn = ws.get("final_norm", logitRows, H);
+        backend.rmsNorm(last, w.finalNorm(), eps, hn);
+        Tensor logits = ws.get("logits", logitRows, c.vocabSize());
+        backend.matmul(hn, w.lmHead(), logits);
+        return logits;
+    }
+
+    @Override public ModelConfig config() { return c; }
+
+    @Override public Backend backend() { return backend; }
+
+    @Override public KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim()); }
+
+    @Override public long weightBytes() { return weightBytes; }
+
+    @Override
+    public void close() {
+        ws.close();
+        rope.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,33 @@
+package dev.rast.tests;
+
+import dev.rast.engine.json.Json;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** Paths to the committed reference fixtures made by scripts/oracle/make_reference_models.py. */
+final class Fixtures {
+    private Fixtures() {}
+
+    static final List<String> MODELS = List.of("qwen2-f32", "qwen2-bf16-tied-sharded", "llama3-f32", "llama3-bf16-tied");
+
+    static Path reference(String name) {
+        try {
+            return Path.of(Fixtures.class.getResource("/reference/" + name + "/config.json").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> expected(String name) throws IOException {
+        return (Map<String, Object>) Json.parse(Files.readString(reference(name).resolve("expected.json")));
+    }
+
+    static int[] ints(Object jsonList) {
+        return ((List<?>) jsonList).stream().mapToInt(o -> (int) (long) (Long) o).toArray();
+    }
+}
