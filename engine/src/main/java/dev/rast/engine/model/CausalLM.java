@@ -21,7 +21,7 @@ public interface CausalLM extends AutoCloseable {
      */
     Tensor forward(int[] tokens, KvCache cache, int logitRows);
 
-    /** Bytes of weights one forward pass reads (for GB/s figures). */
+    /** Bytes of weights one decode step reads: every layer, the final norm and the LM head (for GB/s figures). */
     long weightBytes();
 
     @Override

@@ -16,6 +16,18 @@ public record DecoderWeights(Tensor embedding, Layer[] layers, Tensor finalNorm,
     public record Layer(Tensor inputNorm, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor wo,
                         Tensor postNorm, Tensor gate, Tensor up, Tensor down) {}
 
+    /** Bytes one decode step reads: all layers, the final norm and the LM head (one embedding row is negligible). */
+    public long bytesPerToken() {
+        long n = bytes(finalNorm) + bytes(lmHead);
+        for (Layer l : layers)
+            for (Tensor t : new Tensor[] {l.inputNorm(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(), l.wo(),
+                    l.postNorm(), l.gate(), l.up(), l.down()})
+                n += bytes(t);
+        return n;
+    }
+
+    private static long bytes(Tensor t) { return t == null ? 0 : t.numel() * t.dtype().bytes(); }
+
     public static DecoderWeights load(ModelConfig c, WeightLoader w, boolean qkvBias) {
         int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize(), v = c.vocabSize();
         String hs = "hidden_size=" + h, qs = "num_attention_heads×head_dim=" + q, kvs = "num_key_value_heads×head_dim=" + kv;

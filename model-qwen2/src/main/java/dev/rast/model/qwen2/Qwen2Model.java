@@ -30,7 +30,7 @@ public final class Qwen2Model implements CausalLM {
         this.w = weights;
         this.rope = new RotaryEmbedding(backend, config);
         this.ws = new Workspace(backend);
-        this.weightBytes = checkpoint.totalBytes();
+        this.weightBytes = weights.bytesPerToken();
     }
 
     @Override

@@ -1,0 +1,94 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
+                "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median."},
+        footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
+                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--prompt-len", paramLabel = "N", defaultValue = "128", description = "Prompt tokens to prefill (default: ${DEFAULT-VALUE}).")
+    int promptLen;
+
+    @Option(names = "--gen", paramLabel = "N", defaultValue = "64", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "Timed passes (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--json", description = "Print one JSON line with the figures.")
+    boolean json;
+
+    @Mixin RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        if (promptLen < 1 || gen < 1 || runs < 1) throw new BadInputException("--prompt-len, --gen and --runs must be at least 1");
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+            int V = m.config().vocabSize();
+            SplittableRandom rnd = new SplittableRandom(42);
+            int[] prompt = new int[promptLen];
+            for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
+            float[] logits = new float[V];
+            double[] prefill = new double[runs], decode = new double[runs];
+            for (int r = -1; r < runs; r++) { // r = -1: warm-up
+                try (KvCache cache = m.newCache(promptLen + gen)) {
+                    long t0 = System.nanoTime();
+                    Tensor l = m.forward(prompt, cache, 1);
+                    backend.download(l, MemorySegment.ofArray(logits));
+                    long t1 = System.nanoTime();
+                    for (int i = 0; i < gen; i++) {
+                        l = m.forward(new int[] {Generator.argmax(logits)}, cache, 1);
+                        backend.download(l, MemorySegment.ofArray(logits));
+                    }
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        prefill[r] = promptLen / ((t1 - t0) / 1e9);
+                        decode[r] = gen / ((t2 - t1) / 1e9);
+                    }
+                }
+                if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
+            }
+            double p = median(prefill), d = median(decode);
+            double gbs = d * m.weightBytes() / 1e9;
+            if (json) {
+                System.out.printf(java.util.Locale.ROOT,
+                        "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
+                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d}%n",
+                        dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
+                        promptLen, gen, p, d, gbs, m.weightBytes());
+            } else {
+                System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
+                        m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
+                System.out.printf(java.util.Locale.ROOT, "backend  %s%n", backend.name());
+                System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms)%n", promptLen, p, promptLen / p * 1e3);
+                System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %.1f GB/s of weights)%n", gen, d, 1e3 / d, gbs);
+            }
+        }
+        return 0;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.rast.cli;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = {"Run one forward pass and print the logits of every input position as JSON:",
+                "{\"logits\": [[...], ...]} - one row of f32 logits per token, the whole vocabulary.",
+                "For debugging and teaching: compare with Hugging Face's model(ids).logits."},
+        footer = {"", "Example:", "  rast forward --model /tmp/tiny --tokens 5,17,300 > logits.json"})
+final class ForwardCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (config.json + safetensors).")
+    Path model;
+
+    @Option(names = "--tokens", required = true, paramLabel = "IDS", description = "Input token ids, comma-separated.")
+    String tokens;
+
+    @Mixin RuntimeOptions runtime;
+
+    @Override
+    public Integer call() throws Exception {
+        int[] ids = TokenIds.parse("--tokens", tokens);
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+            int V = m.config().vocabSize();
+            TokenIds.check("--tokens", ids, V);
+            float[] logits = new float[ids.length * V];
+            try (KvCache cache = m.newCache(ids.length)) {
+                backend.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(logits));
+            }
+            BufferedWriter out = new BufferedWriter(new OutputStreamWriter(new PrintStream(System.out), StandardCharsets.UTF_8), 1 << 16);
+            out.write("{\"logits\": [");
+            for (int t = 0; t < ids.length; t++) {
+                out.write(t == 0 ? "[" : ", [");
+                for (int i = 0; i < V; i++) {
+                    if (i > 0) out.write(", ");
+                    out.write(Float.toString(logits[t * V + i]));
+                }
+                out.write(']');
+            }
+            out.write("]}\n");
+            out.flush();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code rast} command line. */
+@Command(name = "rast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
+        subcommands = {GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class,
+                CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+                "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
+                "  rast generate --model /tmp/q05 --prompt-tokens 9707,11,1879 --max-tokens 16 --json",
+                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64",
+                "Run 'rast help COMMAND' for a command's options."})
+public final class Main implements Runnable {
+    /** Exit status for bad input (weights, config, flags): distinct from internal errors (1). */
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command"); }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, verbose));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            System.err.println("error: " + ex.getMessage());
+            System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            return EXIT_BAD_INPUT;
+        });
+        return cl.execute(args);
+    }
+
+    /** One line for the user; the stack trace only with --verbose. */
+    static int report(Throwable ex, boolean verbose) {
+        if (verbose) ex.printStackTrace();
+        if (ex instanceof BadInputException) {
+            System.err.println("error: " + ex.getMessage());
+            return EXIT_BAD_INPUT;
+        }
+        if (ex instanceof OutOfMemoryError) {
+            System.err.println("error: out of Java heap memory (" + ex.getMessage() + "); raise it with RAST_JAVA_OPTS=-Xmx...");
+            return 1;
+        }
+        System.err.println("error: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
+        return 1;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"rast " + (v == null ? "dev" : v) + " on Java " + Runtime.version()};
+        }
+    }
+}
