@@ -1,0 +1,206 @@
+package dev.rast.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Every CPU kernel against a plain scalar reference computed in double, on random data, with sizes that are not
+ * multiples of the vector length (16 floats here) so that every tail path runs.
+ *
+ * <p>Tolerance: the kernels sum in F32 in a different order than the reference; reassociation error is bounded by
+ * about n·ε·Σ|terms| (ε = 6e-8). We allow 1e-6·Σ|terms| + 1e-6, which is far above that for n ≤ 300 and far below
+ * any real bug (a dropped tail element or a wrong pairing moves results by a whole term).
+ */
+class CpuKernelsTest {
+    static CpuBackend cpu;
+    final SplittableRandom rnd = new SplittableRandom(7);
+
+    @BeforeAll static void open() { cpu = new CpuBackend(2); }
+
+    @AfterAll static void close() { cpu.close(); }
+
+    float[] random(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return v;
+    }
+
+    /** Stores values in the given dtype (rounding them) and returns the tensor plus the rounded values. */
+    Tensor tensor(DType dt, float[] values, int... shape) {
+        Tensor t = cpu.allocate(dt, shape);
+        for (int i = 0; i < values.length; i++) {
+            switch (dt) {
+                case F32 -> t.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, values[i]);
+                case BF16 -> {
+                    short b = DType.floatToBf16(values[i]);
+                    t.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, b);
+                    values[i] = DType.bf16ToFloat(b);
+                }
+                case F16 -> {
+                    short h = Float.floatToFloat16(values[i]);
+                    t.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, h);
+                    values[i] = Float.float16ToFloat(h);
+                }
+            }
+        }
+        return t;
+    }
+
+    static float[] read(Tensor t) {
+        float[] out = new float[(int) t.numel()];
+        cpu.download(t, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    static void close(double want, double got, double scale, String what) {
+        assertTrue(Math.abs(want - got) <= 1e-6 * scale + 1e-6, what + ": want " + want + ", got " + got);
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void matmulMatchesScalarReference(DType dt) {
+        // T < 8 takes the matrix-vector path, T >= 8 the blocked GEMM (with token and row tails); K odd and even.
+        for (int T : new int[] {1, 2, 5, 8, 19, 33, 40})
+            for (int N : new int[] {1, 7, 9, 70})
+                for (int K : new int[] {1, 2, 15, 33, 64, 97, 300, 515}) {
+                    float[] xv = random(T * K), wv = random(N * K);
+                    Tensor x = tensor(DType.F32, xv, T, K), w = tensor(dt, wv, N, K), out = cpu.allocate(DType.F32, T, N);
+                    cpu.matmul(x, w, out);
+                    float[] got = read(out);
+                    for (int t = 0; t < T; t++)
+                        for (int n = 0; n < N; n++) {
+                            double s = 0, a = 0;
+                            for (int k = 0; k < K; k++) {
+                                s += (double) xv[t * K + k] * wv[n * K + k];
+                                a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
+                            }
+                            close(s, got[t * N + n], a, dt + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
+                        }
+                    cpu.free(x);
+                    cpu.free(w);
+                    cpu.free(out);
+                }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void rmsNormMatchesScalarReference(DType dt) {
+        for (int D : new int[] {1, 15, 17, 100, 896}) {
+            int T = 3;
+            float[] xv = random(T * D), wv = random(D);
+            Tensor x = tensor(DType.F32, xv, T, D), w = tensor(dt, wv, D), out = cpu.allocate(DType.F32, T, D);
+            cpu.rmsNorm(x, w, 1e-6f, out);
+            float[] got = read(out);
+            for (int t = 0; t < T; t++) {
+                double ss = 0;
+                for (int i = 0; i < D; i++) ss += (double) xv[t * D + i] * xv[t * D + i];
+                double inv = 1 / Math.sqrt(ss / D + 1e-6);
+                for (int i = 0; i < D; i++) close(xv[t * D + i] * inv * wv[i], got[t * D + i], Math.abs(xv[t * D + i] * inv * wv[i]) * 10, "D=" + D);
+            }
+        }
+    }
+
+    @Test
+    void ropeRotatesHalfSplitPairs() {
+        int T = 5, heads = 3, hd = 22, half = hd / 2, maxPos = 40, start = 7;
+        float[] xv = random(T * heads * hd), cv = random(maxPos * half), sv = random(maxPos * half);
+        Tensor x = tensor(DType.F32, xv.clone(), T, heads * hd), cos = tensor(DType.F32, cv, maxPos, half), sin = tensor(DType.F32, sv, maxPos, half);
+        cpu.rope(x, hd, cos, sin, start);
+        float[] got = read(x);
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < half; i++) {
+                    int a = t * heads * hd + h * hd + i, b = a + half, p = (start + t) * half + i;
+                    close(xv[a] * cv[p] - xv[b] * sv[p], got[a], 2, "rope a");
+                    close(xv[b] * cv[p] + xv[a] * sv[p], got[b], 2, "rope b");
+                }
+    }
+
+    @Test
+    void attentionIsCausalGroupedQuerySoftmax() {
+        int heads = 6, kvHeads = 2, hd = 20, start = 9, T = 4, maxSeq = 16;
+        float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
+        // Poison the cache rows past the last valid position: a causal kernel must never read them.
+        for (int i = (start + T) * kvHeads * hd; i < kv.length; i++) kv[i] = vv[i] = Float.NaN;
+        Tensor q = tensor(DType.F32, qv, T, heads * hd), k = tensor(DType.F32, kv, maxSeq, kvHeads * hd);
+        Tensor v = tensor(DType.F32, vv, maxSeq, kvHeads * hd), out = cpu.allocate(DType.F32, T, heads * hd);
+        cpu.attention(q, k, v, heads, kvHeads, hd, start, out);
+        float[] got = read(out);
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < heads; h++) {
+                int g = h / (heads / kvHeads), len = start + t + 1;
+                double[] p = new double[len];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < len; j++) {
+                    double s = 0;
+                    for (int i = 0; i < hd; i++) s += (double) qv[t * heads * hd + h * hd + i] * kv[j * kvHeads * hd + g * hd + i];
+                    p[j] = s / Math.sqrt(hd);
+                    max = Math.max(max, p[j]);
+                }
+                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
+                for (int i = 0; i < hd; i++) {
+                    double o = 0;
+                    for (int j = 0; j < len; j++) o += p[j] / sum * vv[j * kvHeads * hd + g * hd + i];
+                    close(o, got[t * heads * hd + h * hd + i], 10, "attention t=" + t + " h=" + h);
+                }
+            }
+    }
+
+    @Test
+    void elementwiseOpsMatchScalarReference() {
+        for (int n : new int[] {1, 17, 4099, 40_000}) { // 40k crosses the threshold where work is split over threads
+            float[] g = random(n), u = random(n), y = random(n);
+            Tensor gt = tensor(DType.F32, g.clone(), 1, n), ut = tensor(DType.F32, u, 1, n), yt = tensor(DType.F32, y, 1, n);
+            Tensor out = cpu.allocate(DType.F32, 1, n);
+            cpu.siluMul(gt, ut, out);
+            float[] got = read(out);
+            for (int i = 0; i < n; i++) close(g[i] / (1 + Math.exp(-g[i])) * u[i], got[i], 2, "silu*mul " + i);
+            cpu.add(gt, yt);
+            got = read(gt);
+            for (int i = 0; i < n; i++) assertEquals(g[i] + y[i], got[i], 0f, "add " + i);
+        }
+        int T = 3, N = 37;
+        float[] x = random(T * N), b = random(N);
+        Tensor xt = tensor(DType.F32, x, T, N);
+        cpu.addBias(xt, tensor(DType.BF16, b, N));
+        float[] got = read(xt);
+        for (int t = 0; t < T; t++) for (int i = 0; i < N; i++) assertEquals(x[t * N + i] + b[i], got[t * N + i], 0f, "bias");
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void embedWidensTheRequestedRows(DType dt) {
+        int V = 11, D = 19;
+        float[] table = random(V * D);
+        Tensor tt = tensor(dt, table, V, D), out = cpu.allocate(DType.F32, 3, D);
+        int[] ids = {10, 0, 4};
+        cpu.embed(tt, ids, out);
+        float[] got = read(out);
+        for (int t = 0; t < 3; t++) for (int i = 0; i < D; i++) assertEquals(table[ids[t] * D + i], got[t * D + i], 0f);
+    }
+
+    @Test
+    void workerPoolCoversEveryItemOnceAndPropagatesFailures() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int n : new int[] {1, 2, 3, 1000}) {
+                int[] hits = new int[n];
+                pool.run(n, (w, a, b) -> { for (int i = a; i < b; i++) hits[i]++; });
+                for (int h : hits) assertEquals(1, h);
+            }
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> pool.run(10, (w, a, b) -> { if (b == 10) throw new IllegalStateException("boom"); }));
+            assertEquals("boom", e.getMessage());
+        }
+    }
+}
