@@ -1,5 +1,6 @@
 package dev.rast.model.llama3;
 
+import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.model.CausalLM;
@@ -15,6 +16,8 @@ public final class LlamaArchitecture implements ModelArchitecture {
 
     @Override
     public CausalLM load(ModelConfig config, Checkpoint checkpoint, Backend backend) {
+        if (Boolean.TRUE.equals(config.raw().get("mlp_bias")))
+            throw new BadInputException(config.file() + ": field 'mlp_bias' is true; MLP biases are not supported");
         DecoderWeights w = DecoderWeights.load(config, new WeightLoader(checkpoint, backend), config.attentionBias());
         return new LlamaModel(config, checkpoint, backend, w);
     }
