@@ -42,12 +42,6 @@ public final class Tensor {
         return n;
     }
 
-    /** Number of rows: the first dimension (1 for a scalar or vector of rank 1 treated as one row). */
-    public int rows() { return shape.length < 2 ? 1 : shape[0]; }
-
-    /** Elements per row: the product of all but the first dimension. */
-    public int cols() { return shape.length < 2 ? (shape.length == 0 ? 1 : shape[0]) : (int) (numel() / shape[0]); }
-
     /** A view of rows [from, from+count) of a rank-2 tensor. */
     public Tensor rows(int from, int count) {
         if (shape.length != 2) throw new IllegalStateException("rows() needs a rank-2 tensor, have " + Arrays.toString(shape));

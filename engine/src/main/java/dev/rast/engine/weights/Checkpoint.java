@@ -94,17 +94,6 @@ public final class Checkpoint implements AutoCloseable {
         return byTensor.get(name).tensor(name);
     }
 
-    /** All tensor names, in file order. */
-    public java.util.Set<String> names() { return byTensor.keySet(); }
-
-    /** Total bytes of all tensors (what a forward pass may read). */
-    public long totalBytes() {
-        long n = 0;
-        for (SafeTensorsFile f : files.values())
-            for (TensorInfo t : f.tensors().values()) n += t.end() - t.begin();
-        return n;
-    }
-
     @Override
     public void close() {
         for (SafeTensorsFile f : files.values()) f.close();
