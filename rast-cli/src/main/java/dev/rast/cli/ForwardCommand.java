@@ -6,7 +6,6 @@ import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,7 +38,7 @@ final class ForwardCommand implements Callable<Integer> {
             try (KvCache cache = m.newCache(ids.length)) {
                 backend.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(logits));
             }
-            BufferedWriter out = new BufferedWriter(new OutputStreamWriter(new PrintStream(System.out), StandardCharsets.UTF_8), 1 << 16);
+            BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
             out.write("{\"logits\": [");
             for (int t = 0; t < ids.length; t++) {
                 out.write(t == 0 ? "[" : ", [");
