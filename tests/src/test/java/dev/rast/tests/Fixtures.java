@@ -27,6 +27,32 @@ final class Fixtures {
         return (Map<String, Object>) Json.parse(Files.readString(reference(name).resolve("expected.json")));
     }
 
+    private static final Map<String, Path> TOKENIZER_DIRS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A folder holding the real tokenizer.json and tokenizer_config.json of "qwen" (Qwen3/Qwen2.5 vocabulary) or
+     * "llama" (Llama 3.1), unpacked once per test run from the gzipped copies in resources/tokenizer (copied from
+     * ../shared/tokenizers, see its SOURCES.md).
+     */
+    static synchronized Path tokenizerDir(String name) {
+        return TOKENIZER_DIRS.computeIfAbsent(name, n -> {
+            try {
+                Path dir = Files.createTempDirectory("rast-tok-" + n);
+                dir.toFile().deleteOnExit();
+                for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+                    try (var in = new java.util.zip.GZIPInputStream(
+                            Fixtures.class.getResourceAsStream("/tokenizer/" + n + "-" + f + ".gz"))) {
+                        Files.copy(in, dir.resolve(f));
+                    }
+                    dir.resolve(f).toFile().deleteOnExit();
+                }
+                return dir;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
     static int[] ints(Object jsonList) {
         return ((List<?>) jsonList).stream().mapToInt(o -> (int) (long) (Long) o).toArray();
     }
