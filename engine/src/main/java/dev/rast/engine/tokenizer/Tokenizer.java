@@ -58,7 +58,12 @@ public final class Tokenizer {
         for (AddedToken t : added) size = Math.max(size, t.id() + 1);
         idToToken = new String[size];
         special = new boolean[size];
-        for (Map.Entry<String, Integer> e : vocab.entrySet()) idToToken[e.getValue()] = e.getKey();
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            String prev = idToToken[e.getValue()];
+            if (prev != null)
+                throw bad("model.vocab gives id " + e.getValue() + " to both " + Json.quote(prev) + " and " + Json.quote(e.getKey()));
+            idToToken[e.getValue()] = e.getKey();
+        }
         addedIds = new HashMap<>();
         for (AddedToken t : added) {
             idToToken[t.id()] = t.content();
@@ -218,13 +223,9 @@ public final class Tokenizer {
 
     private Map<String, Integer> readVocab(Map<String, Object> v) {
         Map<String, Integer> out = new HashMap<>(v.size() * 2);
-        Map<Integer, String> seen = new HashMap<>(v.size() * 2);
         for (Map.Entry<String, Object> e : v.entrySet()) {
             if (!(e.getValue() instanceof Long id) || id < 0 || id > 50_000_000)
                 throw bad("model.vocab[" + Json.quote(e.getKey()) + "] is not a valid id: " + e.getValue());
-            String prev = seen.put(id.intValue(), e.getKey());
-            if (prev != null)
-                throw bad("model.vocab gives id " + id + " to both " + Json.quote(prev) + " and " + Json.quote(e.getKey()));
             out.put(e.getKey(), id.intValue());
         }
         return out;
@@ -232,8 +233,11 @@ public final class Tokenizer {
 
     private MergeTable readMerges(Object o) {
         if (!(o instanceof List<?> list)) throw bad("model.merges is missing or not a list");
-        MergeTable table = new MergeTable(list.size());
-        for (int r = 0; r < list.size(); r++) {
+        // Resolving a merge to ids is three hash lookups and a concatenation; spread them over the cores (loading a
+        // 150k vocabulary must stay well under a second), then insert in rank order on this thread.
+        int n = list.size();
+        int[] left = new int[n], right = new int[n], merged = new int[n];
+        java.util.stream.IntStream.range(0, n).parallel().forEach(r -> {
             Object m = list.get(r);
             String a, b;
             if (m instanceof String s) {
@@ -251,8 +255,12 @@ public final class Tokenizer {
             Integer ia = vocab.get(a), ib = vocab.get(b), im = vocab.get(a + b);
             if (ia == null || ib == null || im == null)
                 throw bad("model.merges[" + r + "] (" + a + " " + b + ") uses a token that is not in model.vocab");
-            table.put(ia, ib, r, im);
-        }
+            left[r] = ia;
+            right[r] = ib;
+            merged[r] = im;
+        });
+        MergeTable table = new MergeTable(n);
+        for (int r = 0; r < n; r++) table.put(left[r], right[r], r, merged[r]);
         return table;
     }
 
