@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
         subcommands = {GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class,
+                GradeCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
