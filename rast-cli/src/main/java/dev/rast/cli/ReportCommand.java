@@ -45,22 +45,16 @@ final class ReportCommand implements Callable<Integer> {
         if (plot != null && !plot.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".svg"))
             throw new BadInputException("--plot " + plot + ": plots are written as SVG; give a file name ending in .svg");
         List<RunReport> reports = new ArrayList<>();
-        for (Path r : runs) reports.add(written(r));
-        RunReport b = base == null ? null : written(base), c = ceiling == null ? null : written(ceiling);
+        for (Path r : runs) reports.add(Report.write(r));
+        RunReport b = base == null ? null : Report.write(base), c = ceiling == null ? null : Report.write(ceiling);
+        List<RunReport> all = new ArrayList<>(reports);
+        if (b != null) all.add(b);
+        if (c != null) all.add(c);
+        if (plot != null) SvgPlot.write(all, plot);
         System.out.print(ReportFormat.comparison(reports, b, c));
-        if (plot != null) {
-            List<RunReport> all = new ArrayList<>(reports);
-            if (b != null) all.add(b);
-            if (c != null) all.add(c);
-            SvgPlot.write(all, plot);
-            System.err.println("wrote " + plot);
-        }
+        System.out.println();
+        for (RunReport r : all) System.out.println("wrote " + r.dir().resolve(RunDir.REPORT_MD) + " and " + RunDir.REPORT_JSON);
+        if (plot != null) System.out.println("wrote " + plot);
         return 0;
-    }
-
-    private static RunReport written(Path dir) {
-        RunReport r = Report.write(dir);
-        System.err.println("wrote " + dir.resolve(RunDir.REPORT_MD) + " and " + RunDir.REPORT_JSON);
-        return r;
     }
 }

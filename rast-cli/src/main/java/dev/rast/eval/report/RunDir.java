@@ -57,7 +57,7 @@ public final class RunDir {
         } catch (NoSuchFileException e) {
             throw new BadInputException(f + ": not found (is " + dir + " a run folder of rast eval?)");
         } catch (IOException e) {
-            throw new BadInputException("cannot read " + f + ": " + e.getMessage());
+            throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
         Object v;
         try {
@@ -85,7 +85,7 @@ public final class RunDir {
         try {
             text = Files.readString(f, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new BadInputException("cannot read " + f + ": " + e.getMessage());
+            throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
         List<SampleRow> rows = new ArrayList<>();
         String[] lines = text.split("\n", -1);
@@ -110,7 +110,7 @@ public final class RunDir {
             Files.createDirectories(dir);
             return new SampleLog(file(SAMPLES));
         } catch (IOException e) {
-            throw new BadInputException("cannot write " + file(SAMPLES) + ": " + e);
+            throw new BadInputException("cannot write " + file(SAMPLES) + ": " + reason(e));
         }
     }
 
@@ -155,7 +155,7 @@ public final class RunDir {
             try {
                 while (b.hasRemaining()) ch.write(b);
             } catch (IOException e) {
-                throw new BadInputException("cannot append to samples.jsonl: " + e);
+                throw new BadInputException("cannot append to samples.jsonl: " + reason(e));
             }
         }
 
@@ -169,7 +169,16 @@ public final class RunDir {
             if (parent != null) Files.createDirectories(parent);
             Files.writeString(f, content, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new BadInputException("cannot write " + f + ": " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            throw new BadInputException("cannot write " + f + ": " + reason(e));
         }
+    }
+
+    /** An I/O failure in words, without the exception class names. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException x) return x.getFile() + " is a file, not a folder";
+        if (e instanceof java.nio.file.NotDirectoryException x) return x.getFile() + " is not a folder";
+        if (e instanceof java.nio.file.FileSystemException x && x.getReason() != null) return x.getReason().toLowerCase(java.util.Locale.ROOT);
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 }
