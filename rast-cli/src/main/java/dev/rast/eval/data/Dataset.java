@@ -3,6 +3,8 @@ package dev.rast.eval.data;
 import dev.rast.engine.BadInputException;
 import dev.rast.eval.grader.AnswerExtractor;
 import dev.rast.eval.grader.AnswerNormalizer;
+import dev.rast.eval.grader.Grader;
+import dev.rast.eval.grader.PromptFormat;
 import dev.rast.eval.grader.Py;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +60,14 @@ public final class Dataset {
         if (idx < 0 || idx >= problems.size())
             throw new BadInputException("idx " + idx + " is out of range for data set " + name + " (0.." + (problems.size() - 1) + ")");
         return problems.get(idx);
+    }
+
+    /**
+     * Grades a completion for one of this data set's problems: {@link Grader#grade} with the problem's gold and
+     * this data set's unit rule. What {@code rast eval} calls per finished sample.
+     */
+    public Grader.Result grade(String completion, Problem problem, PromptFormat format) {
+        return Grader.grade(completion, problem.gold(), skipUnit(), format);
     }
 
     /** Minerva answers keep their units: SimpleRL's skip_unit is true for this data set only. */

@@ -46,8 +46,9 @@ public final class AnswerNormalizer {
         // 6. unit words, the whole list twice
         if (!skipUnit) {
             for (int pass = 0; pass < 2; pass++) {
-                for (Pattern unit : UnitWords.PATTERNS) {
-                    String t = Rx.sub(unit, s, "$1$2");
+                for (UnitWords.Unit unit : UnitWords.UNITS) {
+                    if (!unit.mayMatch(s)) continue;
+                    String t = Rx.sub(unit.pattern(), s, "$1$2");
                     if (!t.isEmpty()) s = t;
                 }
             }
