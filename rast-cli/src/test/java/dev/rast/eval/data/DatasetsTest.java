@@ -114,6 +114,26 @@ class DatasetsTest {
         assertEquals("(1,8,19),(2,7,13),(4,5,7)", ds.problem(5).gold());
     }
 
+    /**
+     * The whole pipeline on the data sets' own reference solutions, given as completions: each must be graded
+     * correct, except two Minerva rows where SimpleRL's rules themselves get in the way (explained below).
+     */
+    @Test
+    void referenceSolutionsAreGradedCorrect() {
+        for (String name : List.of("math500", "gsm8k", "minerva_math")) {
+            Dataset ds = Datasets.load(name);
+            List<Integer> wrong = new java.util.ArrayList<>();
+            for (Problem p : ds.problems()) {
+                String solution = (String) p.row().get(name.equals("gsm8k") ? "answer" : "solution");
+                if (!ds.grade(solution, p, PromptFormat.QWEN_BOXED).correct()) wrong.add(p.idx());
+            }
+            // minerva 45: the solution says "cluser", which contains the qwen-boxed stop word "user", so the text is
+            // cut before its box. minerva 139: \boxed{\lambda_{\text {red}} / \sqrt{2}}; the prediction's second
+            // normalization pass sees "\text{red}}/\sqrt{2}" as trailing \text{...} and cuts it to "\lambda_{".
+            assertEquals(name.equals("minerva_math") ? List.of(45, 139) : List.of(), wrong, name);
+        }
+    }
+
     @Test
     void noGoldAsksForTrueFalseSuffixes() {
         for (String n : Datasets.names())
