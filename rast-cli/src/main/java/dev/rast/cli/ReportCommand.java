@@ -15,11 +15,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
-        description = {"Report evaluation runs: writes report.md and report.json into each run folder (pass@1 averaged",
-                "over the n samples, pass@k for k = 1, 2, 4, ..., n, maj@k, mean response length, the settings) and prints",
-                "the runs side by side. With --base and --ceiling also the recovery rate",
-                "(acc - acc_base)/(acc_ceiling - acc_base) per data set. --plot draws pass@k against k, one panel per data set.",
-                "A run folder holds settings.json and samples.jsonl, as rast eval writes them."},
+        description = {"Report evaluation runs: pass@k, maj@k, recovery rate, plots.",
+                "Writes report.md and report.json into each run folder: pass@1 averaged",
+                "over the n samples, pass@k for k = 1, 2, 4, ..., n, maj@k, mean response",
+                "length, the settings; prints the runs side by side. With --base and",
+                "--ceiling also the recovery rate (acc - acc_base)/(acc_ceiling - acc_base)",
+                "per data set. --plot draws pass@k against k, one panel per data set.",
+                "A run folder holds settings.json and samples.jsonl (see rast eval)."},
         footer = {"", "Examples:",
                 "  rast report runs/rast-7b",
                 "  rast report runs/rast-7b runs/rast-14b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg"})
