@@ -9,11 +9,14 @@ import picocli.CommandLine.Command;
         description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
         subcommands = {GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class,
+                GradeCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
                 "  rast generate --model /tmp/q05 --prompt-tokens 9707,11,1879 --max-tokens 16 --json",
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64",
+                "  rast grade --dataset math500 < completions.jsonl",
+                "  rast report runs/rast-7b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg",
                 "Run 'rast help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad input (weights, config, flags): distinct from internal errors (1). */

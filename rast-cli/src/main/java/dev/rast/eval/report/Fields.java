@@ -1,0 +1,60 @@
+package dev.rast.eval.report;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
+import java.util.List;
+import java.util.Map;
+
+/** Typed access to a JSON object's fields, with errors naming the source and the field; absent or null → null. */
+final class Fields {
+    private final Map<String, Object> m;
+    private final String where;
+
+    Fields(Map<String, Object> m, String where) {
+        this.m = m;
+        this.where = where;
+    }
+
+    private Object get(String k) {
+        Object v = m.get(k);
+        return v == Json.NULL ? null : v;
+    }
+
+    String string(String k) {
+        Object v = get(k);
+        if (v == null || v instanceof String) return (String) v;
+        throw new BadInputException(where + ": field '" + k + "' must be a string");
+    }
+
+    Long integer(String k) {
+        Object v = get(k);
+        if (v == null || v instanceof Long) return (Long) v;
+        throw new BadInputException(where + ": field '" + k + "' must be an integer");
+    }
+
+    Double number(String k) {
+        Object v = get(k);
+        if (v == null) return null;
+        if (v instanceof Number x) return x.doubleValue();
+        throw new BadInputException(where + ": field '" + k + "' must be a number");
+    }
+
+    Boolean bool(String k) {
+        Object v = get(k);
+        if (v == null || v instanceof Boolean) return (Boolean) v;
+        throw new BadInputException(where + ": field '" + k + "' must be true or false");
+    }
+
+    List<?> list(String k) {
+        Object v = get(k);
+        if (v == null) return List.of();
+        if (v instanceof List<?> l) return l;
+        throw new BadInputException(where + ": field '" + k + "' must be a list");
+    }
+
+    /** A required field: fails naming it when absent. */
+    <T> T required(String k, T v) {
+        if (v == null) throw new BadInputException(where + ": missing field '" + k + "'");
+        return v;
+    }
+}

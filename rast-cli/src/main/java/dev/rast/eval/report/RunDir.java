@@ -1,0 +1,184 @@
+package dev.rast.eval.report;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
+import dev.rast.engine.json.JsonException;
+import dev.rast.eval.data.JsonLines;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A run directory: what {@code rast eval} writes and {@code rast report} reads.
+ *
+ * <pre>
+ * RUN_DIR/
+ *   settings.json   the run's {@link RunSettings}, written when the run starts
+ *   samples.jsonl   one {@link SampleRow} per line: {"dataset","idx","sample","completion","tokens","pred","correct"},
+ *                   appended as each sample finishes (any order), one write per line so a crash or Ctrl-C
+ *                   loses at most the line being written
+ *   report.md       written by {@link Report#write}: Markdown tables
+ *   report.json     the same numbers for programs
+ * </pre>
+ *
+ * Resuming a run means reading {@link #readSamples()} and generating only the (dataset, idx, sample) triples that
+ * are missing; {@link #openLog()} repairs a line torn by a crash before appending.
+ */
+public final class RunDir {
+    public static final String SETTINGS = "settings.json";
+    public static final String SAMPLES = "samples.jsonl";
+    public static final String REPORT_MD = "report.md";
+    public static final String REPORT_JSON = "report.json";
+
+    private final Path dir;
+
+    public RunDir(Path dir) { this.dir = dir; }
+
+    public Path dir() { return dir; }
+
+    public Path file(String name) { return dir.resolve(name); }
+
+    /** The run's settings; a missing folder or file, or bad JSON, is a BadInputException naming it. */
+    @SuppressWarnings("unchecked")
+    public RunSettings readSettings() {
+        if (!Files.isDirectory(dir)) throw new BadInputException("run folder not found: " + dir);
+        Path f = file(SETTINGS);
+        String text;
+        try {
+            text = Files.readString(f, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(f + ": not found (is " + dir + " a run folder of rast eval?)");
+        } catch (IOException e) {
+            throw new BadInputException("cannot read " + f + ": " + reason(e));
+        }
+        Object v;
+        try {
+            v = Json.parse(text);
+        } catch (JsonException e) {
+            throw new BadInputException(f + ": malformed JSON: " + e.getMessage());
+        }
+        if (!(v instanceof Map)) throw new BadInputException(f + ": expected a JSON object");
+        return RunSettings.fromJson((Map<String, Object>) v, f.toString());
+    }
+
+    /** Creates the folder if needed and writes settings.json. */
+    public void writeSettings(RunSettings s) {
+        write(file(SETTINGS), JsonWriter.pretty(s.toJson()));
+    }
+
+    /** The samples read back, and whether the last line was torn (a crash mid-write; that line is ignored). */
+    public record Samples(List<SampleRow> rows, boolean tornTail) {}
+
+    /** All complete sample lines; an absent samples.jsonl is an empty run. */
+    public Samples readSamples() {
+        Path f = file(SAMPLES);
+        if (!Files.exists(f)) return new Samples(List.of(), false);
+        String text;
+        try {
+            text = Files.readString(f, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BadInputException("cannot read " + f + ": " + reason(e));
+        }
+        List<SampleRow> rows = new ArrayList<>();
+        String[] lines = text.split("\n", -1);
+        boolean torn = false;
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (line.isBlank()) continue;
+            boolean last = i == lines.length - 1; // text after the final newline: the write may have been cut
+            try {
+                rows.add(SampleRow.fromJson(JsonLines.parse(line, f.toString(), i + 1), f + " line " + (i + 1)));
+            } catch (BadInputException e) {
+                if (!last) throw e;
+                torn = true;
+            }
+        }
+        return new Samples(rows, torn);
+    }
+
+    /** Opens samples.jsonl for appending, creating the folder and file as needed. */
+    public SampleLog openLog() {
+        try {
+            Files.createDirectories(dir);
+            return new SampleLog(file(SAMPLES));
+        } catch (IOException e) {
+            throw new BadInputException("cannot write " + file(SAMPLES) + ": " + reason(e));
+        }
+    }
+
+    /** Appends sample lines, one write each; a torn last line from an earlier crash is cut off first. */
+    public static final class SampleLog implements AutoCloseable {
+        private final FileChannel ch;
+
+        SampleLog(Path f) throws IOException {
+            ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            long size = ch.size(), keep = size;
+            ByteBuffer one = ByteBuffer.allocate(1);
+            while (keep > 0) {
+                one.clear();
+                ch.read(one, keep - 1);
+                if (one.get(0) == '\n') break;
+                keep--;
+            }
+            if (keep < size) {
+                ByteBuffer tail = ByteBuffer.allocate(Math.toIntExact(size - keep));
+                ch.read(tail, keep);
+                if (isCompleteRow(new String(tail.array(), StandardCharsets.UTF_8))) {
+                    ch.position(size); // only the newline was lost: keep the sample
+                    ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
+                    return;
+                }
+                ch.truncate(keep);
+            }
+            ch.position(keep);
+        }
+
+        private static boolean isCompleteRow(String line) {
+            try {
+                SampleRow.fromJson(JsonLines.parse(line, SAMPLES, 0), SAMPLES);
+                return true;
+            } catch (BadInputException e) {
+                return false;
+            }
+        }
+
+        public synchronized void append(SampleRow row) {
+            ByteBuffer b = ByteBuffer.wrap((JsonWriter.line(row.toJson()) + "\n").getBytes(StandardCharsets.UTF_8));
+            try {
+                while (b.hasRemaining()) ch.write(b);
+            } catch (IOException e) {
+                throw new BadInputException("cannot append to samples.jsonl: " + reason(e));
+            }
+        }
+
+        @Override public void close() throws IOException { ch.close(); }
+    }
+
+    /** Writes a whole file (creating the folder), or a BadInputException naming the file and the reason. */
+    static void write(Path f, String content) {
+        try {
+            Path parent = f.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Files.writeString(f, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BadInputException("cannot write " + f + ": " + reason(e));
+        }
+    }
+
+    /** An I/O failure in words, without the exception class names. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException x) return x.getFile() + " is a file, not a folder";
+        if (e instanceof java.nio.file.NotDirectoryException x) return x.getFile() + " is not a folder";
+        if (e instanceof java.nio.file.FileSystemException x && x.getReason() != null) return x.getReason().toLowerCase(java.util.Locale.ROOT);
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.rast.eval.report;
+
+import dev.rast.engine.BadInputException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The contents of a run's {@code settings.json}: what was run, so a report can say it. {@code dataset},
+ * {@code n} and {@code format} are required; the rest may be absent (null) for runs made elsewhere.
+ *
+ * @param experts the RAST expert pairs (an RL-trained small model and its base), empty for a plain run
+ * @param lambdas one fusion weight per expert pair
+ * @param dataset the data set name or JSONL path (several, comma-separated, when a run covers several)
+ * @param n samples per problem
+ * @param limit the number of problems run, when fewer than the whole data set
+ */
+public record RunSettings(String model, List<Expert> experts, List<Double> lambdas, String dataset, int n,
+                          Double temperature, Double topP, Integer maxTokens, String format, Long seed, Integer limit) {
+
+    /** One expert pair: the RL-trained small model and the base it was trained from. */
+    public record Expert(String expert, String base) {}
+
+    public RunSettings {
+        experts = experts == null ? List.of() : List.copyOf(experts);
+        lambdas = lambdas == null ? List.of() : List.copyOf(lambdas);
+        if (n < 1) throw new BadInputException("settings: n must be at least 1, got " + n);
+    }
+
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", model);
+        List<Object> ex = new ArrayList<>();
+        for (Expert e : experts) {
+            Map<String, Object> em = new LinkedHashMap<>();
+            em.put("expert", e.expert());
+            em.put("base", e.base());
+            ex.add(em);
+        }
+        m.put("experts", ex);
+        m.put("lambdas", lambdas);
+        m.put("dataset", dataset);
+        m.put("n", n);
+        m.put("temperature", temperature);
+        m.put("top_p", topP);
+        m.put("max_tokens", maxTokens);
+        m.put("format", format);
+        m.put("seed", seed);
+        m.put("limit", limit);
+        return m;
+    }
+
+    /** Reads settings.json's object; {@code source} names the file in errors. */
+    public static RunSettings fromJson(Map<String, Object> m, String source) {
+        Fields f = new Fields(m, source);
+        List<Expert> experts = new ArrayList<>();
+        for (Object o : f.list("experts")) {
+            if (!(o instanceof Map<?, ?> e) || !(e.get("expert") instanceof String ex) || !(e.get("base") instanceof String b))
+                throw new BadInputException(source + ": each of 'experts' must be {\"expert\": DIR, \"base\": DIR}");
+            experts.add(new Expert(ex, b));
+        }
+        List<Double> lambdas = new ArrayList<>();
+        for (Object o : f.list("lambdas")) {
+            if (!(o instanceof Number x)) throw new BadInputException(source + ": 'lambdas' must be a list of numbers");
+            lambdas.add(x.doubleValue());
+        }
+        Long n = f.integer("n");
+        if (n == null) throw new BadInputException(source + ": missing field 'n' (samples per problem)");
+        String dataset = f.string("dataset"), format = f.string("format");
+        if (dataset == null) throw new BadInputException(source + ": missing field 'dataset'");
+        if (format == null) throw new BadInputException(source + ": missing field 'format'");
+        Long maxTokens = f.integer("max_tokens"), limit = f.integer("limit");
+        return new RunSettings(f.string("model"), experts, lambdas, dataset, Math.toIntExact(n), f.number("temperature"),
+                f.number("top_p"), maxTokens == null ? null : Math.toIntExact(maxTokens), format, f.integer("seed"),
+                limit == null ? null : Math.toIntExact(limit));
+    }
+}

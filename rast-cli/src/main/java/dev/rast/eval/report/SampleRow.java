@@ -1,0 +1,38 @@
+package dev.rast.eval.report;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One finished sample, one line of a run's {@code samples.jsonl}.
+ *
+ * @param dataset the data set name the problem is from
+ * @param idx the problem's 0-based row in the data set
+ * @param sample which of the n samples of that problem (0..n-1)
+ * @param completion the generated text
+ * @param tokens its length in tokens
+ * @param pred the graded prediction, null when the completion had none
+ * @param correct the grader's verdict
+ */
+public record SampleRow(String dataset, int idx, int sample, String completion, int tokens, String pred, boolean correct) {
+
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("dataset", dataset);
+        m.put("idx", idx);
+        m.put("sample", sample);
+        m.put("completion", completion);
+        m.put("tokens", tokens);
+        m.put("pred", pred);
+        m.put("correct", correct);
+        return m;
+    }
+
+    static SampleRow fromJson(Map<String, Object> m, String where) {
+        Fields f = new Fields(m, where);
+        return new SampleRow(f.required("dataset", f.string("dataset")), Math.toIntExact(f.required("idx", f.integer("idx"))),
+                Math.toIntExact(f.required("sample", f.integer("sample"))), f.required("completion", f.string("completion")),
+                Math.toIntExact(f.required("tokens", f.integer("tokens"))), f.string("pred"),
+                f.required("correct", f.bool("correct")));
+    }
+}
