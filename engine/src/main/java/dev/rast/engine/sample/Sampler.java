@@ -41,6 +41,7 @@ public final class Sampler {
     private double[] weight = new double[0];
     private long[] keys = new long[0];
     private float[] select = new float[0];
+    private float scaledMax;
 
     public Sampler(SamplingParams params) { this.params = params; }
 
@@ -83,16 +84,31 @@ public final class Sampler {
     }
 
     private int draw(float[] logits, RandomGenerator rng) {
+        int n = truncate(logits);
+        return pick(scaledMax, n, rng.nextDouble());
+    }
+
+    /** The ids a draw can pick from (temperature > 0), ascending: what the truncation stages keep. For tests. */
+    int[] survivors(float[] logits) {
+        int n = truncate(logits); // first: it may grow the scratch arrays
+        int[] out = Arrays.copyOf(kept, n);
+        Arrays.sort(out);
+        return out;
+    }
+
+    /** Temperature, top-k, top-p, min-p: leaves the surviving ids in kept[0..n) and returns n. */
+    private int truncate(float[] logits) {
+        if (params.isGreedy()) throw new IllegalStateException("greedy decoding truncates nothing");
         int vocab = logits.length;
         ensureScratch(vocab);
         float t = (float) params.temperature();
         for (int v = 0; v < vocab; v++) scaled[v] = logits[v] / t;
-        float max = checkedMax(scaled);
+        float max = scaledMax = checkedMax(scaled);
         // Every stage keeps the top token, so `max` stays the max of the survivors throughout.
         int n = params.topK() > 0 && params.topK() < vocab ? topK(vocab, params.topK()) : all(vocab);
         if (params.topP() < 1) n = topP(max, n, params.topP());
         if (params.minP() > 0) n = minP(max, n, params.minP());
-        return pick(max, n, rng.nextDouble());
+        return n;
     }
 
     private int all(int vocab) {
