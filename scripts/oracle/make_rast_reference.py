@@ -24,7 +24,6 @@ import os
 import sys
 
 import torch
-from safetensors.torch import save_file  # noqa: F401  (save_pretrained writes safetensors)
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else "tests/src/test/resources/reference/rast-trio"

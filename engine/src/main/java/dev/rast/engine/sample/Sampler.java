@@ -20,7 +20,8 @@ import java.util.random.RandomGenerator;
  *   <li>draw: one {@code rng.nextDouble()} per token, inverse CDF over the survivors.
  *   <li>greedy: the largest logit, the lowest id among ties (as torch.argmax).
  * </ul>
- * Probabilities are exp(s − max s) in double; normalizers are sums in double.
+ * Weights are exp(s − max s) in f32 (vectorized, see {@link LogitMath}); every normalizer and cumulative sum is in
+ * double. Min-p compares in the log domain (s − max s ≥ ln minP), so ties with the top survive minP = 1 exactly.
  *
  * <p>The returned log-probability is that of the chosen token under log_softmax(logits) of the row as given, before
  * temperature and truncation (what RAST reports as the fused model's log-probability).
@@ -32,16 +33,17 @@ public final class Sampler {
     /** The chosen id and its log-probability under log_softmax of the logits given to {@link #sample}. */
     public record Choice(int token, double logprob) {}
 
-    /** Below this distance from the max, top-p sorts only candidates above the cut (see {@link #topP}). */
-    private static final double FIRST_GAP = 16;
+    /** Top-p bins s over [max − BUCKET_RANGE, max] in BUCKETS steps (see {@link #topP}). */
+    private static final int BUCKETS = 2048;
+    private static final float BUCKET_RANGE = 64;
 
     private final SamplingParams params;
     private float[] scaled = new float[0];
     private int[] kept = new int[0];
-    private double[] weight = new double[0];
+    private float[] weight = new float[0];
     private long[] keys = new long[0];
     private float[] select = new float[0];
-    private float scaledMax;
+    private final double[] bucketMass = new double[BUCKETS];
 
     public Sampler(SamplingParams params) { this.params = params; }
 
@@ -49,8 +51,13 @@ public final class Sampler {
 
     /** Chooses a token from {@code logits} (−∞ entries are never chosen), drawing from {@code rng} unless greedy. */
     public Choice sample(float[] logits, RandomGenerator rng) {
-        double logNormalizer = logSumExp(logits);
-        int token = params.isGreedy() ? argmax(logits) : draw(logits, rng);
+        int vocab = logits.length;
+        ensureScratch(vocab);
+        // log_softmax normalizer: log Σ exp(l) = max + log Σ exp(l − max)
+        float max = checkedMax(logits, vocab);
+        LogitMath.expShifted(logits, vocab, max, weight);
+        double logNormalizer = max + Math.log(LogitMath.sum(weight, vocab));
+        int token = params.isGreedy() ? LogitMath.firstIndexOf(logits, vocab, max) : draw(logits, rng);
         return new Choice(token, logits[token] - logNormalizer);
     }
 
@@ -61,23 +68,14 @@ public final class Sampler {
         return best;
     }
 
-    /** log Σ exp(l), in double around the max so nothing overflows. */
-    static double logSumExp(float[] l) {
-        float max = checkedMax(l);
-        double sum = 0;
-        for (float x : l) sum += Math.exp((double) x - max);
-        return max + Math.log(sum);
-    }
-
     /** The max of a logits row, refusing rows a distribution cannot come from (NaN, +∞, or nothing finite). */
-    static float checkedMax(float[] l) {
-        if (l.length == 0) throw new IllegalArgumentException("empty logits row");
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < l.length; i++) {
-            float x = l[i];
-            if (Float.isNaN(x) || x == Float.POSITIVE_INFINITY)
-                throw new IllegalArgumentException("logit of id " + i + " is " + x);
-            if (x > max) max = x;
+    static float checkedMax(float[] l, int n) {
+        if (n == 0) throw new IllegalArgumentException("empty logits row");
+        float max = LogitMath.max(l, n);
+        if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY) {
+            for (int i = 0; i < n; i++)
+                if (Float.isNaN(l[i]) || l[i] == Float.POSITIVE_INFINITY)
+                    throw new IllegalArgumentException("logit of id " + i + " is " + l[i]);
         }
         if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("every logit is -Infinity");
         return max;
@@ -85,28 +83,31 @@ public final class Sampler {
 
     private int draw(float[] logits, RandomGenerator rng) {
         int n = truncate(logits);
-        return pick(scaledMax, n, rng.nextDouble());
+        return pick(n, logits.length, rng.nextDouble());
     }
 
     /** The ids a draw can pick from (temperature > 0), ascending: what the truncation stages keep. For tests. */
     int[] survivors(float[] logits) {
-        int n = truncate(logits); // first: it may grow the scratch arrays
+        ensureScratch(logits.length);
+        int n = truncate(logits);
         int[] out = Arrays.copyOf(kept, n);
         Arrays.sort(out);
         return out;
     }
 
-    /** Temperature, top-k, top-p, min-p: leaves the surviving ids in kept[0..n) and returns n. */
+    /**
+     * Temperature, top-k, top-p, min-p: leaves the surviving ids in kept[0..n) and returns n; weight[id] holds
+     * exp(s − max s) for every id.
+     */
     private int truncate(float[] logits) {
         if (params.isGreedy()) throw new IllegalStateException("greedy decoding truncates nothing");
         int vocab = logits.length;
-        ensureScratch(vocab);
-        float t = (float) params.temperature();
-        for (int v = 0; v < vocab; v++) scaled[v] = logits[v] / t;
-        float max = scaledMax = checkedMax(scaled);
+        LogitMath.divide(logits, vocab, (float) params.temperature(), scaled);
+        float max = checkedMax(scaled, vocab);
+        LogitMath.expShifted(scaled, vocab, max, weight);
         // Every stage keeps the top token, so `max` stays the max of the survivors throughout.
         int n = params.topK() > 0 && params.topK() < vocab ? topK(vocab, params.topK()) : all(vocab);
-        if (params.topP() < 1) n = topP(max, n, params.topP());
+        if (params.topP() < 1) n = topP(max, n, vocab, params.topP());
         if (params.minP() > 0) n = minP(max, n, params.minP());
         return n;
     }
@@ -116,75 +117,92 @@ public final class Sampler {
         return vocab;
     }
 
-    /** Keeps ids whose s ≥ the k-th largest s (selection, not a sort), in id order; returns how many. */
+    /** Keeps ids whose s ≥ the k-th largest s, in id order; returns how many. */
     private int topK(int vocab, int k) {
-        System.arraycopy(scaled, 0, select, 0, vocab);
-        float kth = kthLargest(select, vocab, k);
+        float kth = kthLargest(scaled, vocab, k, select);
         int n = 0;
         for (int v = 0; v < vocab; v++) if (scaled[v] >= kth) kept[n++] = v;
         return n;
     }
 
     /**
-     * Keeps the smallest prefix, in order of s descending then id ascending, of the {@code n} kept ids whose
-     * probability reaches p; leaves it sorted at the front of {@code kept}. Only the candidates with s above a cut
-     * are sorted: the cut starts 16 below the max and moves down until the candidates hold at least p of the mass
-     * (plus a 1e-9 margin for summation order); they are then a prefix of the full order that contains the answer.
+     * Keeps the smallest set, taken in order of s descending then id ascending, whose probability reaches p:
+     * a token stays while the probability of those before it is &lt; p. Without a full sort: the mass of the
+     * kept ids is binned by s (bucket 0 holds the top); whole buckets before the one where the cumulative mass
+     * reaches p are kept, those after it dropped, and only that one bucket is sorted and walked. Survivors are
+     * left in kept[0..n) (the whole buckets in id order, then the sorted part); returns n.
      */
-    private int topP(float max, int n, double p) {
-        double total = 0;
-        for (int j = 0; j < n; j++) total += weight[j] = Math.exp((double) scaled[kept[j]] - max);
+    private int topP(float max, int n, int vocab, double p) {
+        Arrays.fill(bucketMass, 0);
+        for (int j = 0; j < n; j++) {
+            int v = kept[j];
+            bucketMass[bucket(max, scaled[v])] += weight[v];
+        }
+        double total = keptMass(n, vocab);
         double need = p * total;
-        int m;
-        for (double gap = FIRST_GAP; ; gap *= 2) {
-            float cut = gap > 1e6 ? Float.NEGATIVE_INFINITY : (float) (max - gap);
-            double mass = 0;
-            m = 0;
-            for (int j = 0; j < n; j++) {
-                int v = kept[j];
-                if (scaled[v] >= cut) {
-                    keys[m++] = sortKey(scaled[v], v);
-                    mass += weight[j];
-                }
-            }
-            if (mass >= need * (1 + 1e-9) || m == n) break;
+        double before = 0;
+        int edge = 0;
+        while (edge < BUCKETS - 1 && before + bucketMass[edge] < need) before += bucketMass[edge++];
+        int out = 0, m = 0;
+        for (int j = 0; j < n; j++) { // out ≤ j: compacting in place is safe
+            int v = kept[j];
+            int b = bucket(max, scaled[v]);
+            if (b < edge) kept[out++] = v;
+            else if (b == edge) keys[m++] = sortKey(scaled[v], v);
         }
         Arrays.sort(keys, 0, m);
-        double before = 0;
-        int r = 0;
-        for (; r < m; r++) {
-            if (r > 0 && before >= need) break;
+        for (int r = 0; r < m; r++) {
+            if (out > 0 && before >= need) break; // the top token (first of bucket 0) always stays
             int v = (int) keys[r];
-            kept[r] = v;
-            before += Math.exp((double) scaled[v] - max);
+            kept[out++] = v;
+            before += weight[v];
         }
-        return r;
+        return out;
     }
 
-    /** Keeps ids with exp(s − max) ≥ minP, in their current order; returns how many. */
+    /**
+     * The top-p bucket of s: [max − 64, max] in 2048 equal steps (monotone in s, so ties share a bucket); lower s,
+     * whose weights are below e^−64 of the top's, all share the last bucket.
+     */
+    private static int bucket(float max, float s) {
+        return (int) Math.min(BUCKETS - 1, (max - s) * (BUCKETS / BUCKET_RANGE));
+    }
+
+    /** Keeps ids with p / p_top = exp(s − max) ≥ minP, compared as s − max ≥ ln minP; returns how many. */
     private int minP(float max, int n, double minP) {
+        double logMinP = Math.log(minP);
         int m = 0;
         for (int j = 0; j < n; j++) {
             int v = kept[j];
-            if (Math.exp((double) scaled[v] - max) >= minP) kept[m++] = v;
+            if ((double) scaled[v] - max >= logMinP) kept[m++] = v;
         }
         return m;
     }
 
     /** Inverse CDF: the first kept id whose cumulative weight exceeds u · total. */
-    private int pick(float max, int n, double u) {
-        double total = 0;
-        for (int j = 0; j < n; j++) total += weight[j] = Math.exp((double) scaled[kept[j]] - max);
-        double target = u * total;
+    private int pick(int n, int vocab, double u) {
+        double target = u * keptMass(n, vocab);
         double cum = 0;
         int last = kept[0];
         for (int j = 0; j < n; j++) {
-            if (weight[j] == 0) continue; // −∞ logits kept by a tie in top-k are never drawn
-            cum += weight[j];
+            float w = weight[kept[j]];
+            if (w == 0) continue; // −∞ logits kept by a tie in top-k are never drawn
+            cum += w;
             last = kept[j];
             if (target < cum) return last;
         }
         return last; // u·total rounded up to the full sum
+    }
+
+    /**
+     * Σ weight over kept[0..n). When all {@code vocab} ids are kept (kept holds distinct ids, so it is then a
+     * permutation of them), the same set is summed contiguously, which is several times faster.
+     */
+    private double keptMass(int n, int vocab) {
+        if (n == vocab) return LogitMath.sum(weight, n);
+        double total = 0;
+        for (int j = 0; j < n; j++) total += weight[kept[j]];
+        return total;
     }
 
     /**
@@ -198,39 +216,43 @@ public final class Sampler {
         return ((long) ~ordered << 32) | id;
     }
 
-    /** The k-th largest of a[0..n) (k ≥ 1), by quickselect with a three-way partition (many ties stay linear). */
-    static float kthLargest(float[] a, int n, int k) {
-        int lo = 0, hi = n - 1, target = k - 1;
-        while (lo < hi) {
-            float pivot = median(a[lo], a[(lo + hi) >>> 1], a[hi]);
-            int gt = lo, i = lo, lt = hi; // [lo, gt) > pivot, [gt, i) == pivot, (lt, hi] < pivot
-            while (i <= lt) {
-                if (a[i] > pivot) swap(a, gt++, i++);
-                else if (a[i] < pivot) swap(a, i, lt--);
-                else i++;
-            }
-            if (target < gt) hi = gt - 1;
-            else if (target > lt) lo = lt + 1;
-            else return pivot;
+    /**
+     * The k-th largest of a[0..n) (k ≥ 1), counting duplicates, with a min-heap of the k largest seen in
+     * {@code heap[0..k)}: one comparison for most elements when k is small next to n (top-k 20..1000 of 152k).
+     */
+    static float kthLargest(float[] a, int n, int k, float[] heap) {
+        for (int i = 0; i < k; i++) siftUp(heap, i, a[i]);
+        for (int i = k; i < n; i++) if (a[i] > heap[0]) siftDown(heap, k, a[i]);
+        return heap[0];
+    }
+
+    private static void siftUp(float[] heap, int i, float x) {
+        while (i > 0 && heap[(i - 1) >>> 1] > x) {
+            heap[i] = heap[(i - 1) >>> 1];
+            i = (i - 1) >>> 1;
         }
-        return a[lo];
+        heap[i] = x;
     }
 
-    private static float median(float a, float b, float c) {
-        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
-    }
-
-    private static void swap(float[] a, int i, int j) {
-        float t = a[i];
-        a[i] = a[j];
-        a[j] = t;
+    /** Replaces the root with x and restores the heap of size k. */
+    private static void siftDown(float[] heap, int k, float x) {
+        int i = 0;
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && heap[c + 1] < heap[c]) c++;
+            if (heap[c] >= x) break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = x;
     }
 
     private void ensureScratch(int vocab) {
         if (scaled.length >= vocab) return;
         scaled = new float[vocab];
         kept = new int[vocab];
-        weight = new double[vocab];
+        weight = new float[vocab];
         keys = new long[vocab];
         select = new float[vocab];
     }
