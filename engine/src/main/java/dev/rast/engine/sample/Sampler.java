@@ -1,0 +1,259 @@
+package dev.rast.engine.sample;
+
+import java.util.Arrays;
+import java.util.random.RandomGenerator;
+
+/**
+ * Chooses the next token from one row of f32 logits (already fused, see {@link RastFusion}): temperature → top-k →
+ * top-p → min-p → draw, with the semantics of Hugging Face's TemperatureLogitsWarper, TopKLogitsWarper,
+ * TopPLogitsWarper and MinPLogitsWarper applied in that order (as {@code generate} does), or argmax when the
+ * temperature is 0. Every stage after the first works on the survivors of the one before, renormalized.
+ *
+ * <p>Exact rules (s = logits / temperature, in f32 as HF divides):
+ * <ul>
+ *   <li>top-k: keep every token whose s is ≥ the k-th largest s, so tokens tied with the k-th are all kept.
+ *   <li>top-p: in order of s descending (ties: lower id first), keep a token when the probability of the tokens
+ *       before it is &lt; p (HF: drop where the ascending cumulative probability is ≤ 1 − p); the first always stays.
+ *       That is the smallest prefix whose probability reaches p. Which of several tokens tied exactly at the
+ *       boundary HF keeps depends on torch.sort's internals (it differs with the vocabulary size); here the lower id.
+ *   <li>min-p: keep a token when p(token) ≥ minP · p(top token), i.e. exp(s − max s) ≥ minP.
+ *   <li>draw: one {@code rng.nextDouble()} per token, inverse CDF over the survivors.
+ *   <li>greedy: the largest logit, the lowest id among ties (as torch.argmax).
+ * </ul>
+ * Weights are exp(s − max s) in f32 (vectorized, see {@link LogitMath}); every normalizer and cumulative sum is in
+ * double. Min-p compares in the log domain (s − max s ≥ ln minP), so ties with the top survive minP = 1 exactly.
+ *
+ * <p>The returned log-probability is that of the chosen token under log_softmax(logits) of the row as given, before
+ * temperature and truncation (what RAST reports as the fused model's log-probability).
+ *
+ * <p>Not thread-safe: it keeps scratch arrays sized to the vocabulary (a few MB at 152k). It holds no per-sequence
+ * state (the random generator is passed in), so one Sampler per thread serves any number of sequences.
+ */
+public final class Sampler {
+    /** The chosen id and its log-probability under log_softmax of the logits given to {@link #sample}. */
+    public record Choice(int token, double logprob) {}
+
+    /** Top-p bins s over [max − BUCKET_RANGE, max] in BUCKETS steps (see {@link #topP}). */
+    private static final int BUCKETS = 2048;
+    private static final float BUCKET_RANGE = 64;
+
+    private final SamplingParams params;
+    private float[] scaled = new float[0];
+    private int[] kept = new int[0];
+    private float[] weight = new float[0];
+    private long[] keys = new long[0];
+    private float[] select = new float[0];
+    private final double[] bucketMass = new double[BUCKETS];
+
+    public Sampler(SamplingParams params) { this.params = params; }
+
+    public SamplingParams params() { return params; }
+
+    /** Chooses a token from {@code logits} (−∞ entries are never chosen), drawing from {@code rng} unless greedy. */
+    public Choice sample(float[] logits, RandomGenerator rng) {
+        int vocab = logits.length;
+        ensureScratch(vocab);
+        // log_softmax normalizer: log Σ exp(l) = max + log Σ exp(l − max)
+        float max = checkedMax(logits, vocab);
+        LogitMath.expShifted(logits, vocab, max, weight);
+        double logNormalizer = max + Math.log(LogitMath.sum(weight, vocab));
+        int token = params.isGreedy() ? LogitMath.firstIndexOf(logits, vocab, max) : draw(logits, rng);
+        return new Choice(token, logits[token] - logNormalizer);
+    }
+
+    /** Index of the largest value; the lowest index wins ties, as torch.argmax does. */
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    /** The max of a logits row, refusing rows a distribution cannot come from (NaN, +∞, or nothing finite). */
+    static float checkedMax(float[] l, int n) {
+        if (n == 0) throw new IllegalArgumentException("empty logits row");
+        float max = LogitMath.max(l, n);
+        if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY) {
+            for (int i = 0; i < n; i++)
+                if (Float.isNaN(l[i]) || l[i] == Float.POSITIVE_INFINITY)
+                    throw new IllegalArgumentException("logit of id " + i + " is " + l[i]);
+        }
+        if (max == Float.NEGATIVE_INFINITY) throw new IllegalArgumentException("every logit is -Infinity");
+        return max;
+    }
+
+    private int draw(float[] logits, RandomGenerator rng) {
+        int n = truncate(logits);
+        return pick(n, logits.length, rng.nextDouble());
+    }
+
+    /** The ids a draw can pick from (temperature > 0), ascending: what the truncation stages keep. For tests. */
+    int[] survivors(float[] logits) {
+        ensureScratch(logits.length);
+        int n = truncate(logits);
+        int[] out = Arrays.copyOf(kept, n);
+        Arrays.sort(out);
+        return out;
+    }
+
+    /**
+     * Temperature, top-k, top-p, min-p: leaves the surviving ids in kept[0..n) and returns n; weight[id] holds
+     * exp(s − max s) for every id.
+     */
+    private int truncate(float[] logits) {
+        if (params.isGreedy()) throw new IllegalStateException("greedy decoding truncates nothing");
+        int vocab = logits.length;
+        LogitMath.divide(logits, vocab, (float) params.temperature(), scaled);
+        float max = checkedMax(scaled, vocab);
+        LogitMath.expShifted(scaled, vocab, max, weight);
+        // Every stage keeps the top token, so `max` stays the max of the survivors throughout.
+        int n = params.topK() > 0 && params.topK() < vocab ? topK(vocab, params.topK()) : all(vocab);
+        if (params.topP() < 1) n = topP(max, n, vocab, params.topP());
+        if (params.minP() > 0) n = minP(max, n, params.minP());
+        return n;
+    }
+
+    private int all(int vocab) {
+        for (int v = 0; v < vocab; v++) kept[v] = v;
+        return vocab;
+    }
+
+    /** Keeps ids whose s ≥ the k-th largest s, in id order; returns how many. */
+    private int topK(int vocab, int k) {
+        float kth = kthLargest(scaled, vocab, k, select);
+        int n = 0;
+        for (int v = 0; v < vocab; v++) if (scaled[v] >= kth) kept[n++] = v;
+        return n;
+    }
+
+    /**
+     * Keeps the smallest set, taken in order of s descending then id ascending, whose probability reaches p:
+     * a token stays while the probability of those before it is &lt; p. Without a full sort: the mass of the
+     * kept ids is binned by s (bucket 0 holds the top); whole buckets before the one where the cumulative mass
+     * reaches p are kept, those after it dropped, and only that one bucket is sorted and walked. Survivors are
+     * left in kept[0..n) (the whole buckets in id order, then the sorted part); returns n.
+     */
+    private int topP(float max, int n, int vocab, double p) {
+        Arrays.fill(bucketMass, 0);
+        for (int j = 0; j < n; j++) {
+            int v = kept[j];
+            bucketMass[bucket(max, scaled[v])] += weight[v];
+        }
+        double total = keptMass(n, vocab);
+        double need = p * total;
+        double before = 0;
+        int edge = 0;
+        while (edge < BUCKETS - 1 && before + bucketMass[edge] < need) before += bucketMass[edge++];
+        int out = 0, m = 0;
+        for (int j = 0; j < n; j++) { // out ≤ j: compacting in place is safe
+            int v = kept[j];
+            int b = bucket(max, scaled[v]);
+            if (b < edge) kept[out++] = v;
+            else if (b == edge) keys[m++] = sortKey(scaled[v], v);
+        }
+        Arrays.sort(keys, 0, m);
+        for (int r = 0; r < m; r++) {
+            if (out > 0 && before >= need) break; // the top token (first of bucket 0) always stays
+            int v = (int) keys[r];
+            kept[out++] = v;
+            before += weight[v];
+        }
+        return out;
+    }
+
+    /**
+     * The top-p bucket of s: [max − 64, max] in 2048 equal steps (monotone in s, so ties share a bucket); lower s,
+     * whose weights are below e^−64 of the top's, all share the last bucket.
+     */
+    private static int bucket(float max, float s) {
+        return (int) Math.min(BUCKETS - 1, (max - s) * (BUCKETS / BUCKET_RANGE));
+    }
+
+    /** Keeps ids with p / p_top = exp(s − max) ≥ minP, compared as s − max ≥ ln minP; returns how many. */
+    private int minP(float max, int n, double minP) {
+        double logMinP = Math.log(minP);
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            int v = kept[j];
+            if ((double) scaled[v] - max >= logMinP) kept[m++] = v;
+        }
+        return m;
+    }
+
+    /** Inverse CDF: the first kept id whose cumulative weight exceeds u · total. */
+    private int pick(int n, int vocab, double u) {
+        double target = u * keptMass(n, vocab);
+        double cum = 0;
+        int last = kept[0];
+        for (int j = 0; j < n; j++) {
+            float w = weight[kept[j]];
+            if (w == 0) continue; // −∞ logits kept by a tie in top-k are never drawn
+            cum += w;
+            last = kept[j];
+            if (target < cum) return last;
+        }
+        return last; // u·total rounded up to the full sum
+    }
+
+    /**
+     * Σ weight over kept[0..n). When all {@code vocab} ids are kept (kept holds distinct ids, so it is then a
+     * permutation of them), the same set is summed contiguously, which is several times faster.
+     */
+    private double keptMass(int n, int vocab) {
+        if (n == vocab) return LogitMath.sum(weight, n);
+        double total = 0;
+        for (int j = 0; j < n; j++) total += weight[kept[j]];
+        return total;
+    }
+
+    /**
+     * A long that sorts ascending in order of s descending, then id ascending: the high half is the float's
+     * bits made order-preserving as a signed int and inverted, the low half the id. +0.0 replaces −0.0 so the
+     * two zeros tie as they compare.
+     */
+    static long sortKey(float s, int id) {
+        int bits = Float.floatToIntBits(s + 0.0f);
+        int ordered = bits < 0 ? bits ^ 0x7fffffff : bits;
+        return ((long) ~ordered << 32) | id;
+    }
+
+    /**
+     * The k-th largest of a[0..n) (k ≥ 1), counting duplicates, with a min-heap of the k largest seen in
+     * {@code heap[0..k)}: one comparison for most elements when k is small next to n (top-k 20..1000 of 152k).
+     */
+    static float kthLargest(float[] a, int n, int k, float[] heap) {
+        for (int i = 0; i < k; i++) siftUp(heap, i, a[i]);
+        for (int i = k; i < n; i++) if (a[i] > heap[0]) siftDown(heap, k, a[i]);
+        return heap[0];
+    }
+
+    private static void siftUp(float[] heap, int i, float x) {
+        while (i > 0 && heap[(i - 1) >>> 1] > x) {
+            heap[i] = heap[(i - 1) >>> 1];
+            i = (i - 1) >>> 1;
+        }
+        heap[i] = x;
+    }
+
+    /** Replaces the root with x and restores the heap of size k. */
+    private static void siftDown(float[] heap, int k, float x) {
+        int i = 0;
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= k) break;
+            if (c + 1 < k && heap[c + 1] < heap[c]) c++;
+            if (heap[c] >= x) break;
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = x;
+    }
+
+    private void ensureScratch(int vocab) {
+        if (scaled.length >= vocab) return;
+        scaled = new float[vocab];
+        kept = new int[vocab];
+        weight = new float[vocab];
+        keys = new long[vocab];
+        select = new float[vocab];
+    }
+}
