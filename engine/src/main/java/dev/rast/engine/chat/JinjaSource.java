@@ -17,7 +17,7 @@ import java.util.List;
  * tag alone after indentation on its line takes that indentation with it; {@code +} turns the last two off. The
  * result has no whitespace control left, and Jinjava renders it with all of its own trimming off, so the two
  * engines' differences in these rules cannot show. Comments and HF's {@code generation} markers vanish. Stripped
- * newlines are put back inside the neighbouring tag, where they print nothing, so Jinjava's line numbers are the
+ * newlines come back as Jinjava comments holding them, which print nothing, so Jinjava's line numbers are the
  * template's.
  *
  * <p>Inside tags, {@link JinjaExpr} rewrites the Python-only syntax; {@code {{ x }}} becomes
@@ -303,17 +303,28 @@ final class JinjaSource {
     }
 
     private static void emitTag(StringBuilder sb, Tag t, Deque<String> loopSeqs) {
-        String before = "\n".repeat(t.newlinesBefore), after = "\n".repeat(t.newlinesAfter);
+        sb.append(newlines(t.newlinesBefore));
+        try {
+            emitTagBody(sb, t, loopSeqs);
+        } catch (JinjaExpr.SyntaxError e) {
+            throw new SyntaxError(t.line, e.getMessage());
+        }
+        sb.append(newlines(t.newlinesAfter));
+    }
+
+    /** Newlines that whitespace control removed, as a Jinjava comment: no output, but the line count stays. */
+    private static String newlines(int n) {
+        return n == 0 ? "" : "{#" + "\n".repeat(n) + "#}";
+    }
+
+    private static void emitTagBody(StringBuilder sb, Tag t, Deque<String> loopSeqs) {
         String w = t.block ? t.word(0) : null;
         List<Tok> toks = replacePrevNext(t.toks, loopSeqs.peek());
-        if ("generation".equals(w) || "endgeneration".equals(w)) { // HF's assistant-mask markers: no output
-            if (!before.isEmpty() || !after.isEmpty()) sb.append("{#").append(before).append(after).append("#}");
-            return;
-        }
+        if ("generation".equals(w) || "endgeneration".equals(w)) return; // HF's assistant-mask markers: no output
         if ("endfor".equals(w) && !loopSeqs.isEmpty()) loopSeqs.pop();
         String body = JinjaExpr.rewrite(toks, !"macro".equals(w));
         if (!t.block) {
-            sb.append("{{").append(before).append(" rast_str((").append(body).append(")) ").append(after).append("}}");
+            sb.append("{{ rast_str((").append(body).append(")) }}");
             return;
         }
         if ("for".equals(w)) {
@@ -326,11 +337,11 @@ final class JinjaSource {
                 String target = JinjaExpr.rewrite(toks.subList(0, in), true);
                 String iter = JinjaExpr.rewrite(toks.subList(in + 1, toks.size()), true);
                 sb.append("{% set ").append(t.loopSeq).append(" = rast_list((").append(iter).append(")) %}");
-                sb.append("{%").append(before).append(target).append(" in ").append(t.loopSeq).append(after).append("%}");
+                sb.append("{%").append(target).append(" in ").append(t.loopSeq).append(" %}");
                 return;
             }
         }
-        sb.append("{%").append(before).append(body).append(after).append("%}");
+        sb.append("{%").append(body).append("%}");
     }
 
     /** loop.previtem → rast_previtem(seq, loop.index0), loop.nextitem → rast_nextitem(seq, loop.index0). */
