@@ -107,6 +107,11 @@ public final class ChatTemplate {
         RenderResult r;
         try {
             r = JINJAVA.renderForResult(jinjavaSource, vars);
+        } catch (LinkageError e) {
+            // A Jinjava-only filter (ipaddr, b64encode, log, root) whose library the engine pom leaves out;
+            // Jinja2 has none of them, so no Hugging Face template can use one.
+            throw new BadInputException(sourceName + ": chat template uses a Jinjava-only feature that is not "
+                    + "available (" + e.getMessage() + ")");
         } finally {
             String raised = TemplateFunctions.RAISED.get();
             TemplateFunctions.RAISED.remove();

@@ -46,7 +46,7 @@ final class Py {
                 while (i < n && isSpace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
                 if (i >= n) break;
                 if (maxsplit >= 0 && out.size() == maxsplit) {
-                    out.add(strip(s.substring(i), null, false, true));
+                    out.add(s.substring(i)); // Python keeps the remainder's trailing whitespace
                     break;
                 }
                 int j = i;
@@ -191,10 +191,15 @@ final class Py {
         if (d == 0) return (1 / d < 0) ? "-0.0" : "0.0";
         // Double.toString gives the shortest digits that round-trip (JDK 19+), like Python's repr.
         BigDecimal bd = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+        // ... except that Java always writes two digits where one may do (4.9E-324 for Python's 5e-324).
+        if (bd.precision() == 2) {
+            BigDecimal one = bd.round(new java.math.MathContext(1, java.math.RoundingMode.HALF_EVEN));
+            if (one.doubleValue() == d) bd = one.stripTrailingZeros();
+        }
         String digits = bd.unscaledValue().abs().toString();
         int exp = digits.length() - 1 - bd.scale(); // decimal exponent of the first digit
         String sign = d < 0 ? "-" : "";
-        if (exp >= -5 && exp < 16) {
+        if (exp >= -4 && exp < 16) {
             String plain = bd.abs().toPlainString();
             return sign + (plain.contains(".") ? plain : plain + ".0");
         }
