@@ -163,6 +163,11 @@ FEATURES = [
      None, {}),
     ("whitespace: CRLF template and trailing newlines",
      "line1\r\n{% if true %}\r\nline2\r\n{% endif %}\r\nline3\r\n\r\n", None, {}),
+    ("whitespace: line starts, unicode spaces, output tags",
+     "  {% if true %}A{% endif %}\nb {% if true %}B{% endif %}  \n\t{# c #}\n  {{ 'V' }}\n"
+     "\u3000{%- if true -%}\u3000W\u3000{%- endif -%}\u2028X\n   {% if true +%}\nY{% endif %}\n"
+     "{% for i in range(2) %}\n  {{ i }}\n{% endfor %}\n{%- for i in range(2) -%}\n  {{ i }}\n{%- endfor %}",
+     None, {}),
     ("whitespace: brace before a tag",
      "set{ {{- 'x' -}} } {{ '{' }}{{ '{' }}", None, {}),
     ("string methods",
