@@ -116,10 +116,12 @@ final class JinjaSource {
             } else if (kind == '%' && isRawStart(src, after)) {
                 int close = src.indexOf("%}", after);
                 boolean stripAfter = src.charAt(close - 1) == '-';
-                pos = close + 2;
-                if (stripAfter) pos = skipSpace(src, pos);
+                int bodyStart = stripAfter ? skipSpace(src, close + 2) : close + 2;
+                segs.add(new Comment(newlinesStripped + count(src.substring(open, bodyStart), '\n')));
+                pos = bodyStart;
                 int[] endraw = findEndRaw(src, pos, line);
                 String body = src.substring(pos, endraw[0]);
+                int bodyNewlines = count(body, '\n');
                 char esign = src.charAt(endraw[0] + 2);
                 if (esign == '-') body = Py.strip(body, null, false, true);
                 else if (esign != '+') {
@@ -128,6 +130,7 @@ final class JinjaSource {
                     if ((lpos > 0 || starting) && lpos < body.length() && allSpace(body, lpos)) body = body.substring(0, lpos);
                 }
                 segs.add(new Raw(body));
+                segs.add(new Comment(bodyNewlines - count(body, '\n') + count(src.substring(endraw[0], endraw[1]), '\n')));
                 pos = endraw[1];
             } else {
                 int[] end = endOfTag(src, after, kind == '%', line);

@@ -50,6 +50,9 @@ class ChatTemplateErrorsTest {
     void lineNumbersSurviveWhitespaceControl() {
         BadInputException e = compileError("{%- if true -%}\n\n\n  {{- 'a' -}}\n\n{# c\n #}\n{% endif %}{% if unclosed %}");
         assertTrue(e.getMessage().startsWith(SRC + ": chat template syntax error at line 8: "), e.getMessage());
+        e = compileError("{%- if true -%}\n\n\n  {{- 'a' -}}\n\n{# c\n #}\n{%- raw -%}\n x \n{%- endraw -%}\n"
+                + "{% endif %}{% if unclosed %}");
+        assertTrue(e.getMessage().startsWith(SRC + ": chat template syntax error at line 11: "), e.getMessage());
     }
 
     @Test
