@@ -3,6 +3,7 @@ package dev.rast.cli;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.generate.Generator;
+import dev.rast.engine.generate.Lockstep;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
@@ -10,6 +11,7 @@ import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,9 +20,11 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
-                "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median."},
+                "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
+                "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
+                "decode tokens/s over all N sequences, and its ratio to single-sequence decode."},
         footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
-                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64"})
+                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
@@ -34,6 +38,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "Timed passes (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Also measure N sequences decoding together after one prefill + fork (default: ${DEFAULT-VALUE}: off).")
+    int batch;
+
     @Option(names = "--json", description = "Print one JSON line with the figures.")
     boolean json;
 
@@ -41,14 +49,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (promptLen < 1 || gen < 1 || runs < 1) throw new BadInputException("--prompt-len, --gen and --runs must be at least 1");
+        if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
+            throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
         try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
             int V = m.config().vocabSize();
             SplittableRandom rnd = new SplittableRandom(42);
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
             float[] logits = new float[V];
-            double[] prefill = new double[runs], decode = new double[runs];
+            double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
                     long t0 = System.nanoTime();
@@ -65,25 +74,57 @@ final class BenchCommand implements Callable<Integer> {
                         decode[r] = gen / ((t2 - t1) / 1e9);
                     }
                 }
+                if (batch > 1) {
+                    double[] t = batchedDecode(m, prompt);
+                    if (r >= 0) { fork[r] = t[0]; batched[r] = t[1]; }
+                }
                 if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
             }
-            double p = median(prefill), d = median(decode);
+            double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
             double gbs = d * m.weightBytes() / 1e9;
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
                         "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
-                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d}%n",
+                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        promptLen, gen, p, d, gbs, m.weightBytes());
+                        promptLen, gen, p, d, gbs, m.weightBytes(), batch == 1 ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f",
+                                batch, fk, bd, bd / d));
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
                 System.out.printf(java.util.Locale.ROOT, "backend  %s%n", backend.name());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms)%n", promptLen, p, promptLen / p * 1e3);
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %.1f GB/s of weights)%n", gen, d, 1e3 / d, gbs);
+                if (batch > 1) {
+                    System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
+                    System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode)%n",
+                            batch, gen, bd, batch * 1e3 / bd, bd / d);
+                }
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code --batch} sequences: one prefill of the prompt forked into every sequence, then {@code --gen} steps
+     * decoding all of them together, each choosing its argmax (the download and the choice are part of a step's
+     * cost). Returns {prefill + fork ms, decode tokens/s over all sequences}.
+     */
+    private double[] batchedDecode(CausalLM m, int[] prompt) {
+        int[] all = new int[batch], next = new int[batch];
+        for (int s = 0; s < batch; s++) all[s] = s;
+        try (Lockstep ls = new Lockstep(List.of(m), batch)) {
+            long t0 = System.nanoTime();
+            ls.prefill(prompt, promptLen + gen);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < gen; i++) {
+                for (int s = 0; s < batch; s++) next[s] = Generator.argmax(ls.logits(0, s));
+                ls.step(all, next);
+            }
+            long t2 = System.nanoTime();
+            return new double[] {(t1 - t0) / 1e6, (double) batch * gen / ((t2 - t1) / 1e9)};
+        }
     }
 
     private static double median(double[] v) {

@@ -46,6 +46,19 @@ public interface Backend extends AutoCloseable {
      */
     void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos);
 
+    /**
+     * {@link #rope} on a batch of sequences: {@code x}'s rows are consecutive chunks, chunk i has
+     * {@code chunkRows[i]} rows at positions {@code startPos[i]}.. of its own sequence. The default runs one
+     * {@link #rope} per chunk; a backend overrides it to do the whole batch in one pass.
+     */
+    default void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
+        int row = 0;
+        for (int i = 0; i < chunkRows.length; i++) {
+            rope(x.rows(row, chunkRows[i]), headDim, cos, sin, startPos[i]);
+            row += chunkRows[i];
+        }
+    }
+
     /** Copies the rows of {@code src} into {@code dst} starting at row {@code dstRow} (e.g. into a KV cache). */
     void copyRows(Tensor src, Tensor dst, int dstRow);
 
@@ -54,6 +67,22 @@ public interface Backend extends AutoCloseable {
      * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1; grouped-query when kvHeads < heads.
      */
     void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out);
+
+    /**
+     * {@link #attention} on a batch of sequences, each over its own cache: {@code q}'s rows are consecutive chunks,
+     * chunk i has {@code chunkRows[i]} rows at positions {@code startPos[i]}.. and attends over
+     * {@code kCaches[i]} / {@code vCaches[i]}. The default runs one {@link #attention} per chunk; a backend overrides
+     * it to spread (sequence, head) pairs over its cores in one pass.
+     */
+    default void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
+                           int heads, int kvHeads, int headDim, Tensor out) {
+        int row = 0;
+        for (int i = 0; i < chunkRows.length; i++) {
+            attention(q.rows(row, chunkRows[i]), kCaches[i], vCaches[i], heads, kvHeads, headDim, startPos[i],
+                    out.rows(row, chunkRows[i]));
+            row += chunkRows[i];
+        }
+    }
 
     /** {@code out = silu(gate) · up}; out may be gate. */
     void siluMul(Tensor gate, Tensor up, Tensor out);

@@ -1,40 +1,100 @@
 package dev.rast.engine.generate;
 
 import dev.rast.engine.model.CausalLM;
-import dev.rast.engine.model.KvCache;
-import dev.rast.engine.tensor.Tensor;
-import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
- * The decode loop: prefill the prompt once, then one token per step until max tokens or an end-of-sequence id.
- * Greedy (argmax) for now; the sampling stage plugs in where {@link #argmax} is called.
+ * The decode loop: every model prefills the prompt once, n sequences fork from it, and each step decodes all
+ * unfinished sequences together (finished ones drop out of the batch) until max tokens, an end-of-sequence id, or
+ * the listener ends them. Per sequence and step: the models' logits rows → {@link Fusion} → {@link TokenChooser}.
+ * With one model and no fusion this is plain generation; greedy argmax is the default chooser.
  */
 public final class Generator {
-    private final CausalLM model;
+    /** Picks sequence {@code sequence}'s next token from its logits row (a host F32 row it may modify in place). */
+    @FunctionalInterface
+    public interface TokenChooser {
+        int choose(int sequence, float[] logits);
+    }
 
-    public Generator(CausalLM model) { this.model = model; }
+    /**
+     * Combines the models' rows of one sequence ({@code rows[m]}: model m's logits, in the order the models were
+     * given) into the row the next token is chosen from. It may write into one of the rows and return it.
+     */
+    @FunctionalInterface
+    public interface Fusion {
+        float[] fuse(int sequence, float[][] rows);
 
-    /** Returns the generated ids (without the prompt), calling {@code onToken} as each is chosen. */
-    public int[] greedy(int[] prompt, int maxTokens, Set<Integer> stopIds, IntConsumer onToken) {
+        /** One model: its row as it is. */
+        Fusion FIRST = (sequence, rows) -> rows[0];
+    }
+
+    /** Told each chosen token as it is chosen; returns true to end that sequence now (e.g. a stop string matched). */
+    @FunctionalInterface
+    public interface TokenListener {
+        boolean accept(int sequence, int token);
+    }
+
+    /** Argmax, lowest index on ties (as torch.argmax). */
+    public static final TokenChooser GREEDY = (sequence, logits) -> argmax(logits);
+
+    private final List<CausalLM> models;
+    private final Fusion fusion;
+
+    public Generator(CausalLM model) { this(List.of(model), Fusion.FIRST); }
+
+    /** Models advancing in lockstep (e.g. base, expert, expert's base), combined by {@code fusion} each step. */
+    public Generator(List<CausalLM> models, Fusion fusion) {
+        if (models.isEmpty()) throw new IllegalArgumentException("no models");
+        this.models = List.copyOf(models);
+        this.fusion = fusion;
+    }
+
+    /**
+     * Generates {@code n} continuations of {@code prompt}, at most {@code maxTokens} each. Returns, per sequence, the
+     * chosen ids (without the prompt; an end-of-sequence id that stopped it is included). {@code listener} may be
+     * null.
+     */
+    public int[][] generate(int[] prompt, int n, int maxTokens, Set<Integer> stopIds, TokenChooser chooser,
+                            TokenListener listener) {
         if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
-        int vocab = model.config().vocabSize();
-        float[] logits = new float[vocab];
-        int[] out = new int[maxTokens];
-        int n = 0;
-        try (KvCache cache = model.newCache(prompt.length + maxTokens)) {
-            Tensor l = model.forward(prompt, cache, 1);
-            while (n < maxTokens) {
-                model.backend().download(l, MemorySegment.ofArray(logits));
-                int next = argmax(logits);
-                out[n++] = next;
-                if (onToken != null) onToken.accept(next);
-                if (stopIds.contains(next) || n == maxTokens) break;
-                l = model.forward(new int[] {next}, cache, 1);
+        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
+        int[][] out = new int[n][maxTokens];
+        int[] count = new int[n];
+        if (maxTokens == 0) return new int[n][0];
+        try (Lockstep models = new Lockstep(this.models, n)) {
+            models.prefill(prompt, prompt.length + maxTokens);
+            int[] active = new int[n];
+            for (int s = 0; s < n; s++) active[s] = s;
+            int live = n;
+            while (live > 0) {
+                // Choose a token for every live sequence; those that finish leave the batch.
+                int[] next = new int[live];
+                int kept = 0;
+                for (int i = 0; i < live; i++) {
+                    int s = active[i];
+                    int token = chooser.choose(s, fusion.fuse(s, models.logits(s)));
+                    out[s][count[s]++] = token;
+                    boolean stop = listener != null && listener.accept(s, token);
+                    if (stop || stopIds.contains(token) || count[s] == maxTokens) continue;
+                    active[kept] = s;
+                    next[kept++] = token;
+                }
+                live = kept;
+                if (live > 0) models.step(Arrays.copyOf(active, live), Arrays.copyOf(next, live));
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        int[][] result = new int[n][];
+        for (int s = 0; s < n; s++) result[s] = Arrays.copyOf(out[s], count[s]);
+        return result;
+    }
+
+    /** One greedy continuation (n = 1); {@code onToken} (may be null) sees each id as it is chosen. */
+    public int[] greedy(int[] prompt, int maxTokens, Set<Integer> stopIds, IntConsumer onToken) {
+        TokenListener l = onToken == null ? null : (s, token) -> { onToken.accept(token); return false; };
+        return generate(prompt, 1, maxTokens, stopIds, GREEDY, l)[0];
     }
 
     /** Index of the largest value; the lowest index wins ties, as torch.argmax does. */

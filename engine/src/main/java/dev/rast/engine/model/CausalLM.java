@@ -14,12 +14,23 @@ public interface CausalLM extends AutoCloseable {
     KvCache newCache(int capacity);
 
     /**
-     * Runs {@code tokens} at positions {@code cache.length()}.. (a prompt: many tokens; a decode step: one), appends
-     * their keys and values to the cache, and returns F32 logits {@code [logitRows, vocab]} for the last
-     * {@code logitRows} tokens. Skipping the LM head for the other tokens is what makes prefill cheap. The
-     * returned tensor is a workspace view, valid until the next call.
+     * Runs every chunk of the batch at its sequence's next positions (a prompt: one chunk of many tokens; a batched
+     * decode step: many chunks of one token), appends their keys and values to each chunk's cache, and returns F32
+     * logits {@code [batch.logitRows(), vocab]}: for each chunk in order, its last {@code logitRows} tokens.
+     * Skipping the LM head for the other tokens is what makes prefill cheap. The returned tensor is a workspace
+     * view, valid until the next call.
      */
-    Tensor forward(int[] tokens, KvCache cache, int logitRows);
+    Tensor forward(Batch batch);
+
+    /** One sequence: {@code tokens} appended to {@code cache}, logits {@code [logitRows, vocab]} of the last tokens. */
+    default Tensor forward(int[] tokens, KvCache cache, int logitRows) {
+        return forward(Batch.of(cache, tokens, logitRows));
+    }
+
+    /** One decode step of several sequences: {@code tokens[i]} appended to {@code caches[i]}; logits {@code [B, vocab]}. */
+    default Tensor decode(int[] tokens, KvCache[] caches) {
+        return forward(Batch.decode(tokens, caches));
+    }
 
     /** Bytes of weights one decode step reads: every layer, the final norm and the LM head (for GB/s figures). */
     long weightBytes();

@@ -105,12 +105,36 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos) {
+        rope(x, headDim, cos, sin, new int[] {x.dim(0)}, new int[] {startPos});
+    }
+
+    @Override
+    public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
         int T = x.dim(0), W = x.dim(1);
         if (W % headDim != 0 || cos.dim(1) * 2 != headDim) throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim);
-        if (startPos + T > cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (startPos + T));
+        int[] pos = rowPositions(T, chunkRows, startPos, null);
+        for (int p : pos)
+            if (p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
         rows(T, W, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) VectorOps.rope(x.data(), t, W, headDim, cos.data(), sin.data(), startPos + t);
+            for (int t = t0; t < t1; t++) VectorOps.rope(x.data(), t, W, headDim, cos.data(), sin.data(), pos[t]);
         });
+    }
+
+    /** Position of every row of a batch laid out as consecutive chunks; fills {@code rowChunk} (if given) too. */
+    private static int[] rowPositions(int T, int[] chunkRows, int[] startPos, int[] rowChunk) {
+        if (chunkRows.length != startPos.length) throw new IllegalArgumentException(chunkRows.length + " chunks, " + startPos.length + " start positions");
+        int[] pos = new int[T];
+        int t = 0;
+        for (int i = 0; i < chunkRows.length; i++) {
+            if (chunkRows[i] < 0 || startPos[i] < 0 || t + chunkRows[i] > T)
+                throw new IllegalArgumentException("chunk " + i + " (" + chunkRows[i] + " rows at " + startPos[i] + ") outside " + T + " rows");
+            for (int r = 0; r < chunkRows[i]; r++, t++) {
+                pos[t] = startPos[i] + r;
+                if (rowChunk != null) rowChunk[t] = i;
+            }
+        }
+        if (t != T) throw new IllegalArgumentException("chunks cover " + t + " rows of " + T);
+        return pos;
     }
 
     @Override
@@ -123,12 +147,28 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+        attention(q, new Tensor[] {kCache}, new Tensor[] {vCache}, new int[] {q.dim(0)}, new int[] {startPos}, heads, kvHeads, headDim, out);
+    }
+
+    @Override
+    public void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
+                          int heads, int kvHeads, int headDim, Tensor out) {
         int T = q.dim(0);
         requireShape(q, T, heads * headDim);
         requireShape(out, T, heads * headDim);
-        if (kCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0))
-            throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
-        Attention.run(pool, q.data(), kCache.data(), vCache.data(), out.data(), T, heads, kvHeads, headDim, startPos);
+        if (kCaches.length != chunkRows.length || vCaches.length != chunkRows.length)
+            throw new IllegalArgumentException("attention: " + chunkRows.length + " chunks, " + kCaches.length + " key and " + vCaches.length + " value caches");
+        int[] rowChunk = new int[T];
+        int[] pos = rowPositions(T, chunkRows, startPos, rowChunk);
+        MemorySegment[] k = new MemorySegment[kCaches.length], v = new MemorySegment[vCaches.length];
+        for (int i = 0; i < k.length; i++) {
+            for (Tensor c : new Tensor[] {kCaches[i], vCaches[i]})
+                if (c.dim(1) != kvHeads * headDim || startPos[i] + chunkRows[i] > c.dim(0))
+                    throw new IllegalArgumentException("attention: cache " + c + " for " + (startPos[i] + chunkRows[i]) + " positions");
+            k[i] = kCaches[i].data();
+            v[i] = vCaches[i].data();
+        }
+        Attention.run(pool, q.data(), k, v, out.data(), rowChunk, pos, heads, kvHeads, headDim);
     }
 
     @Override

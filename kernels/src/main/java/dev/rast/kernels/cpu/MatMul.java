@@ -63,14 +63,15 @@ final class MatMul {
                 for (int j = 0; j < K / 2; j++) { xe[t][j] = xs[t][2 * j]; xo[t][j] = xs[t][2 * j + 1]; }
         }
         float[][] fxe = xe, fxo = xo;
-        // Split work in groups of 4 rows so every thread runs the 4-row kernel.
+        // Split work in groups of 4 rows so every thread runs the 4-row kernel. Tokens are the inner loop: a group's
+        // rows come from memory once and stay in L1 for the other tokens, so a few tokens cost about what one does.
         int groups = (N + 3) / 4;
         pool.run(groups, (worker, g0, g1) -> {
             float[] row = wt == DType.F16 ? new float[K] : null;
-            for (int t = 0; t < T; t++) {
-                long outRow = (long) t * N;
-                for (int g = g0; g < g1; g++) {
-                    int n0 = g * 4, rows = Math.min(4, N - n0);
+            for (int g = g0; g < g1; g++) {
+                int n0 = g * 4, rows = Math.min(4, N - n0);
+                for (int t = 0; t < T; t++) {
+                    long outRow = (long) t * N;
                     switch (wt) {
                         case F32 -> dotF32(w, n0, rows, K, xs[t], out, outRow);
                         case BF16 -> dotBf16(w, n0, rows, K, fxe[t], fxo[t], xs[t], out, outRow);
@@ -198,7 +199,7 @@ final class MatMul {
     // ---------------------------------------------------------------- prefill: blocked GEMM
 
     /**
-     * Vectorized over tokens. x is transposed once into {@code xt[k·tPad + t]} (T·K moves, negligible next to T·N·K
+     * Vectorized over tokens. x is transposed once into {@code xt[k·tPad + t]} (T·K moves, small next to T·N·K
      * FMAs). Each thread takes groups of {@link #RG} weight rows and keeps their partial sums for all tokens in
      * {@code acc}; K is walked in chunks of {@link #KC} pairs so the chunk of xt (all tokens) stays in L2 while the
      * group's rows stream past it. Rows are widened per chunk into even/odd-element arrays (a shift or a mask for
@@ -207,23 +208,36 @@ final class MatMul {
     private static void gemm(WorkerPool pool, MemorySegment x, MemorySegment w, DType wt, MemorySegment out, int T, int N, int K) {
         int tPad = (T + TB - 1) / TB * TB;
         int kh = (K + 1) / 2;
+        // Transpose with gathers: one vector of L tokens per k, stored contiguously (strided scalar stores cost
+        // ~15% of a decode-batch GEMM). Lanes of padding tokens hold stale values: each lane is its own token, and
+        // those are never written out.
+        float[] xt = Scratch.get(Scratch.GEMM_XT, 2 * kh * tPad);
+        float[] xa = Scratch.get(Scratch.GEMM_X, T * K);
+        MemorySegment.copy(x, FLOAT, 0, xa, 0, T * K);
         // One extra zero row when K is odd, so the kernel can always step in (even, odd) pairs.
-        float[] xt = new float[2 * kh * tPad];
+        if (K % 2 == 1) java.util.Arrays.fill(xt, K * tPad, (K + 1) * tPad, 0f);
+        int[] tokenStride = new int[L];
+        for (int i = 0; i < L; i++) tokenStride[i] = i * K;
         pool.run((K + 63) / 64, (worker, c0, c1) -> {
             int k0 = c0 * 64, k1 = Math.min(K, c1 * 64);
-            float[] part = new float[k1 - k0];
-            for (int t = 0; t < T; t++) {
-                MemorySegment.copy(x, FLOAT, ((long) t * K + k0) * 4, part, 0, k1 - k0);
-                for (int k = k0; k < k1; k++) xt[k * tPad + t] = part[k - k0];
+            for (int t0 = 0; t0 < T; t0 += L) {
+                if (t0 + L <= T) {
+                    for (int k = k0; k < k1; k++) FloatVector.fromArray(F, xa, t0 * K + k, tokenStride, 0).intoArray(xt, k * tPad + t0);
+                } else {
+                    for (int k = k0; k < k1; k++)
+                        for (int t = t0; t < T; t++) xt[k * tPad + t] = xa[t * K + k];
+                }
             }
         });
+        int[] rowStride = new int[RG];
+        for (int r = 0; r < RG; r++) rowStride[r] = r * tPad;
         int groups = (N + RG - 1) / RG;
         pool.run(groups, (worker, g0, g1) -> {
-            float[] ev = new float[RB * KC], od = new float[RB * KC];
-            float[] acc = new float[RG * tPad];
+            float[] ev = Scratch.get(Scratch.GEMM_EVEN, RB * KC), od = Scratch.get(Scratch.GEMM_ODD, RB * KC);
+            float[] acc = Scratch.get(Scratch.GEMM_ACC, RG * tPad);
             for (int g = g0; g < g1; g++) {
                 int n0 = g * RG, rows = Math.min(RG, N - n0);
-                java.util.Arrays.fill(acc, 0f);
+                java.util.Arrays.fill(acc, 0, RG * tPad, 0f);
                 for (int j0 = 0; j0 < kh; j0 += KC) {
                     int jn = Math.min(KC, kh - j0);
                     for (int rb = 0; rb < rows; rb += RB) {
@@ -231,8 +245,12 @@ final class MatMul {
                         for (int t0 = 0; t0 < tPad; t0 += TB) kernel(xt, tPad, t0, j0, jn, ev, od, acc, rb * tPad + t0);
                     }
                 }
-                for (int t = 0; t < T; t++)
-                    for (int r = 0; r < rows; r++) out.setAtIndex(FLOAT, (long) t * N + n0 + r, acc[r * tPad + t]);
+                for (int t = 0; t < T; t++) { // acc is [row][token]; out is [token][row]: gather L rows of one token
+                    int r = 0;
+                    for (; r <= rows - L; r += L)
+                        FloatVector.fromArray(F, acc, t, rowStride, r).intoMemorySegment(out, ((long) t * N + n0 + r) * 4, LE);
+                    for (; r < rows; r++) out.setAtIndex(FLOAT, (long) t * N + n0 + r, acc[r * tPad + t]);
+                }
             }
         });
     }

@@ -157,6 +157,63 @@ class CpuKernelsTest {
             }
     }
 
+    /**
+     * Batched rope and attention: three sequences of 2, 1 and 4 rows at their own start positions, each over its own
+     * cache, in one call; the reference computes every row alone with the formulas above.
+     */
+    @Test
+    void batchedRopeAndAttentionTreatEachChunkAsItsOwnSequence() {
+        int heads = 6, kvHeads = 2, hd = 20, half = hd / 2, maxSeq = 16, maxPos = 40;
+        int[] chunkRows = {2, 1, 4}, startPos = {9, 0, 5};
+        int T = 7, W = heads * hd, KW = kvHeads * hd;
+        // rope: row t of chunk i is at position startPos[i] + (t - first row of i)
+        float[] xv = random(T * W), cv = random(maxPos * half), sv = random(maxPos * half);
+        Tensor x = tensor(DType.F32, xv.clone(), T, W), cos = tensor(DType.F32, cv, maxPos, half), sin = tensor(DType.F32, sv, maxPos, half);
+        cpu.rope(x, hd, cos, sin, chunkRows, startPos);
+        float[] got = read(x);
+        int[] rowPos = {9, 10, 0, 5, 6, 7, 8}, rowChunk = {0, 0, 1, 2, 2, 2, 2};
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < heads; h++)
+                for (int i = 0; i < half; i++) {
+                    int a = t * W + h * hd + i, b = a + half, p = rowPos[t] * half + i;
+                    close(xv[a] * cv[p] - xv[b] * sv[p], got[a], 2, "rope a t=" + t);
+                    close(xv[b] * cv[p] + xv[a] * sv[p], got[b], 2, "rope b t=" + t);
+                }
+        // attention: each chunk's cache has rows 0..startPos+rows-1 valid and NaN after
+        float[] qv = random(T * W);
+        float[][] kvs = new float[3][], vvs = new float[3][];
+        Tensor[] kc = new Tensor[3], vc = new Tensor[3];
+        for (int i = 0; i < 3; i++) {
+            kvs[i] = random(maxSeq * KW);
+            vvs[i] = random(maxSeq * KW);
+            for (int j = (startPos[i] + chunkRows[i]) * KW; j < maxSeq * KW; j++) kvs[i][j] = vvs[i][j] = Float.NaN;
+            kc[i] = tensor(DType.F32, kvs[i], maxSeq, KW);
+            vc[i] = tensor(DType.F32, vvs[i], maxSeq, KW);
+        }
+        Tensor q = tensor(DType.F32, qv, T, W), out = cpu.allocate(DType.F32, T, W);
+        cpu.attention(q, kc, vc, chunkRows, startPos, heads, kvHeads, hd, out);
+        got = read(out);
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < heads; h++) {
+                float[] k = kvs[rowChunk[t]], v = vvs[rowChunk[t]];
+                int g = h / (heads / kvHeads), len = rowPos[t] + 1;
+                double[] p = new double[len];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < len; j++) {
+                    double sc = 0;
+                    for (int i = 0; i < hd; i++) sc += (double) qv[t * W + h * hd + i] * k[j * KW + g * hd + i];
+                    p[j] = sc / Math.sqrt(hd);
+                    max = Math.max(max, p[j]);
+                }
+                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
+                for (int i = 0; i < hd; i++) {
+                    double o = 0;
+                    for (int j = 0; j < len; j++) o += p[j] / sum * v[j * KW + g * hd + i];
+                    close(o, got[t * W + h * hd + i], 10, "batched attention t=" + t + " h=" + h);
+                }
+            }
+    }
+
     @Test
     void elementwiseOpsMatchScalarReference() {
         for (int n : new int[] {1, 17, 4099, 40_000}) { // 40k crosses the threshold where work is split over threads

@@ -2,6 +2,7 @@ package dev.rast.model.qwen2;
 
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
+import dev.rast.engine.model.Batch;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.DecoderWeights;
 import dev.rast.engine.model.KvCache;
@@ -34,20 +35,21 @@ public final class Qwen2Model implements CausalLM {
     }
 
     @Override
-    public Tensor forward(int[] tokens, KvCache cache, int logitRows) {
-        int T = tokens.length, pos = cache.length();
+    public Tensor forward(Batch b) {
+        int T = b.rows(), R = b.logitRows();
         int H = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), FF = c.intermediateSize();
         float eps = (float) c.rmsNormEps();
-        cache.reserve(T);
-        rope.ensure(pos + T);
+        b.reserve();
+        rope.ensure(b.positionsNeeded());
+        int[] chunkRows = b.chunkRows(), startPos = b.startPositions(); // rows and first position of each sequence
 
-        Tensor x = ws.get("residual", T, H);          // the residual stream
+        Tensor x = ws.get("residual", T, H);          // the residual stream: one row per new token, all sequences
         Tensor h = ws.get("normed", T, H);
         Tensor q = ws.get("q", T, qDim), k = ws.get("k", T, kvDim), v = ws.get("v", T, kvDim);
         Tensor att = ws.get("attn_out", T, qDim);
         Tensor gate = ws.get("mlp_gate", T, FF), up = ws.get("mlp_up", T, FF);
 
-        backend.embed(w.embedding(), tokens, x);
+        backend.embed(w.embedding(), b.tokens(), x);
         for (int l = 0; l < c.numLayers(); l++) {
             DecoderWeights.Layer L = w.layers()[l];
             // Attention: x += o_proj(attention(rope(q), rope(k), v))
@@ -58,11 +60,10 @@ public final class Qwen2Model implements CausalLM {
             backend.addBias(k, L.bk());
             backend.matmul(h, L.wv(), v);
             backend.addBias(v, L.bv());
-            backend.rope(q, c.headDim(), rope.cos(), rope.sin(), pos);
-            backend.rope(k, c.headDim(), rope.cos(), rope.sin(), pos);
-            backend.copyRows(k, cache.keys(l), pos);
-            backend.copyRows(v, cache.values(l), pos);
-            backend.attention(q, cache.keys(l), cache.values(l), c.numHeads(), c.numKvHeads(), c.headDim(), pos, att);
+            backend.rope(q, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
+            backend.rope(k, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
+            b.storeKeysValues(backend, l, k, v);      // each sequence's rows into its own cache
+            backend.attention(q, b.keys(l), b.values(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
             backend.matmul(att, L.wo(), h);
             backend.add(x, h);
             // MLP: x += down(silu(gate(x)) · up(x))
@@ -73,14 +74,13 @@ public final class Qwen2Model implements CausalLM {
             backend.matmul(gate, L.down(), h);
             backend.add(x, h);
         }
-        cache.advance(T);
+        b.advance();
 
         // Only the rows whose logits are wanted go through the final norm and the (large) LM head.
-        Tensor last = x.rows(T - logitRows, logitRows);
-        Tensor hn = ws.get("final_norm", logitRows, H);
-        backend.rmsNorm(last, w.finalNorm(), eps, hn);
-        Tensor logits = ws.get("logits", logitRows, c.vocabSize());
-        backend.matmul(hn, w.lmHead(), logits);
+        Tensor hn = ws.get("final_norm", R, H);
+        backend.rmsNorm(b.logitInputs(backend, x, hn), w.finalNorm(), eps, hn);
+        Tensor logits = ws.get("logits", R, c.vocabSize());
+        if (R > 0) backend.matmul(hn, w.lmHead(), logits);
         return logits;
     }
 

@@ -1,0 +1,19 @@
+package dev.rast.kernels.cpu;
+
+/**
+ * Per-thread reusable float arrays, so that kernels called hundreds of times per decode step do not allocate (and
+ * zero) fresh buffers each time. Each caller names its slot; contents are whatever the last user left.
+ */
+final class Scratch {
+    static final int GEMM_X = 0, GEMM_XT = 1, GEMM_EVEN = 2, GEMM_ODD = 3, GEMM_ACC = 4;
+    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[5][]);
+
+    private Scratch() {}
+
+    /** This thread's array in {@code slot}, at least {@code n} long. */
+    static float[] get(int slot, int n) {
+        float[][] s = SLOTS.get();
+        if (s[slot] == null || s[slot].length < n) s[slot] = new float[n];
+        return s[slot];
+    }
+}
