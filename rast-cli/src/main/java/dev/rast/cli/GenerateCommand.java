@@ -2,61 +2,118 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
-import dev.rast.engine.generate.Generator;
-import dev.rast.engine.generate.StopTokens;
-import dev.rast.engine.model.CausalLM;
-import dev.rast.engine.model.Models;
+import dev.rast.engine.chat.PromptFormat;
+import dev.rast.engine.json.Json;
+import dev.rast.engine.sample.SequenceRandom;
+import dev.rast.run.ModelSet;
+import dev.rast.run.Sample;
+import dev.rast.run.SampleRunner;
+import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Set;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate", mixinStandardHelpOptions = true,
-        description = {"Generate a continuation of a prompt given as token ids (greedy decoding).",
-                "Stops at --max-tokens or at an end-of-sequence id (from generation_config.json or config.json)."},
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate from a model, or with RAST: the base model's logits plus λ·(expert − expert base) of one",
+                "or more small model pairs, fused every step before temperature and top-p.",
+                "Stops at --max-tokens, an end-of-sequence id (generation_config.json / config.json) or a --stop string."},
         footer = {"", "Examples:",
-                "  rast generate --model /tmp/q05 --prompt-tokens 9707,11,1879 --max-tokens 32",
-                "  rast generate --model /tmp/q05 --prompt-tokens 9707,11,1879 --max-tokens 12 --temperature 0 --json"})
+                "  rast generate --model models/Qwen2.5-7B --prompt 'What is 7*8?' --format qwen-boxed --temperature 0",
+                "  rast generate --model models/Qwen2.5-7B \\",
+                "      --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B --lambda 1.0 \\",
+                "      --prompt 'What is 7*8?' --format qwen-boxed --n 4 --temperature 1 --top-p 0.95 --json",
+                "  rast generate --model DIR --input prompts.jsonl --output out.jsonl --n 32 --max-tokens 4096",
+                "  rast generate --model DIR --prompt-tokens 9707,11,1879 --max-tokens 16 --temperature 0 --json"})
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
-    Path model;
+    @Mixin ModelOptions models;
 
-    @Option(names = "--prompt-tokens", required = true, paramLabel = "IDS", description = "Prompt token ids, comma-separated.")
-    String promptTokens;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
 
-    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "128", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
-    int maxTokens;
+    static final class PromptSource {
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text (see --format / --chat).")
+        String text;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "0 = greedy (the only mode until the sampling stage lands).")
-    double temperature;
+        @Option(names = "--prompt-tokens", paramLabel = "IDS", description = "Prompt token ids, comma-separated.")
+        String tokens;
 
-    @Option(names = "--ignore-eos", description = "Do not stop at end-of-sequence ids.")
-    boolean ignoreEos;
+        @Option(names = "--input", paramLabel = "FILE", description = "JSONL of prompts: {\"prompt\": TEXT} or {\"prompt_tokens\": [ids]} per line (needs --output).")
+        Path input;
+    }
 
-    @Option(names = "--json", description = "Print one line {\"tokens\": [...]} instead of streaming ids.")
+    @Option(names = "--format", paramLabel = "NAME", defaultValue = "none",
+            description = "How text becomes the prompt: qwen-boxed, abel (the paper's evaluation formats), chat (the model's chat template), none (as given; default).")
+    String format;
+
+    @Option(names = "--chat", description = "Same as --format chat.")
+    boolean chat;
+
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--json", description = "Print one JSON object per sample: {\"tokens\", \"logprobs\", \"text\", \"finish_reason\"}.")
     boolean json;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "With --input: append one JSON line per sample; a re-run skips what is there (resumable).")
+    Path output;
 
     @Mixin RuntimeOptions runtime;
 
     @Override
     public Integer call() {
-        int[] prompt = TokenIds.parse("--prompt-tokens", promptTokens);
-        if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, is " + maxTokens);
-        if (temperature != 0) throw new BadInputException("--temperature " + temperature + ": only greedy decoding (0) is implemented so far");
-        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
-            TokenIds.check("--prompt-tokens", prompt, m.config().vocabSize());
-            Set<Integer> stop = ignoreEos ? Set.of() : StopTokens.read(model, m.config());
-            int[] out = new Generator(m).greedy(prompt, maxTokens, stop, json ? null : id -> {
-                System.out.print(id + " ");
-                System.out.flush();
-            });
-            if (json) System.out.println("{\"tokens\": [" + Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(", ")) + "]}");
-            else System.out.println();
+        var params = sampling.params();
+        PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
+        if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
+        if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
+        try (Backend backend = runtime.open(); ModelSet set = models.load(backend)) {
+            SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
+            if (source.input != null) {
+                new BatchFile(set, runner, fmt, sampling.n, sampling.seed).run(source.input, output);
+                return 0;
+            }
+            int[] prompt = source.text != null ? Prompts.encode(set, fmt, source.text)
+                    : Prompts.checkIds("--prompt-tokens", TokenIds.parse("--prompt-tokens", source.tokens), set);
+            PrintStream out = Stdout.utf8();
+            boolean stream = !json && sampling.n == 1;
+            boolean textOut = set.tokenizer() != null;
+            SampleRunner.TextListener live = stream && textOut ? (s, chunk) -> { out.print(chunk); out.flush(); } : null;
+            Runnable ids = null;
+            List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, ids);
+            for (int s = 0; s < samples.size(); s++) {
+                Sample sm = samples.get(s);
+                if (json) out.println(toJson(sm, -1, s, null));
+                else if (!textOut) out.println(IntStream.of(sm.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                else if (stream) out.println();
+                else out.printf("--- sample %d (%s) ---%n%s%n", s, sm.finishReason(), sm.text());
+            }
+            out.flush();
         }
         return 0;
     }
+
+    /** One output line. {@code index}/{@code id} are set for --input rows (index -1: a single prompt). */
+    static String toJson(Sample s, int index, int sample, Object id) {
+        StringBuilder b = new StringBuilder("{");
+        if (index >= 0) {
+            b.append("\"index\": ").append(index).append(", ");
+            if (id != null) b.append("\"id\": ").append(id instanceof String str ? Json.quote(str) : id).append(", ");
+            b.append("\"sample\": ").append(sample).append(", ");
+        }
+        b.append("\"tokens\": ").append(IntStream.of(s.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]")));
+        b.append(", \"logprobs\": ").append(java.util.Arrays.stream(s.logprobs())
+                .mapToObj(v -> Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null")
+                .collect(Collectors.joining(", ", "[", "]")));
+        b.append(", \"text\": ").append(s.text() == null ? "null" : Json.quote(s.text()));
+        b.append(", \"finish_reason\": \"").append(s.finishReason()).append("\"}");
+        return b.toString();
+    }
+
+    /** The seed of prompt {@code index} of an --input file: a prompt's samples do not depend on the other prompts. */
+    static long promptSeed(long seed, int index) { return SequenceRandom.of(seed, index).nextLong(); }
 }

@@ -12,6 +12,7 @@ final class ProgressBar implements AutoCloseable {
     private final long start = System.nanoTime();
     private long lastDraw;
     private long done;
+    private volatile String extra = "";
 
     ProgressBar(String label, long total, String unit, double unitScale) {
         this.label = label;
@@ -28,14 +29,24 @@ final class ProgressBar implements AutoCloseable {
         draw(now);
     }
 
+    /** Text shown after the rate (e.g. tokens/s), redrawn with the next update. */
+    void extra(String text) {
+        this.extra = text;
+        long now = System.nanoTime();
+        if (now - lastDraw >= 200_000_000L) {
+            lastDraw = now;
+            draw(now);
+        }
+    }
+
     private void draw(long now) {
         double frac = total == 0 ? 1 : Math.min(1, (double) done / total);
         int width = 30, filled = (int) (frac * width);
         double secs = (now - start) / 1e9;
         double rate = secs > 0 ? done / unitScale / secs : 0;
         double eta = frac > 0 ? secs * (1 - frac) / frac : 0;
-        err.printf("\r%s [%s%s] %3.0f%% %.0f/%.0f %s  %.1f %s/s  ETA %.0fs   ", label, "#".repeat(filled),
-                " ".repeat(width - filled), frac * 100, done / unitScale, total / unitScale, unit, rate, unit, eta);
+        err.printf("\r%s [%s%s] %3.0f%% %.0f/%.0f %s  %.1f %s/s  %s  ETA %.0fs   ", label, "#".repeat(filled),
+                " ".repeat(width - filled), frac * 100, done / unitScale, total / unitScale, unit, rate, unit, extra, eta);
         err.flush();
     }
 

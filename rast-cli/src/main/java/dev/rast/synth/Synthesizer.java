@@ -45,7 +45,21 @@ public final class Synthesizer {
     public static void write(SynthArch a, DType dtype, long seed, Path dir, LongConsumer progress) throws IOException {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), a.configJson(dtype.torchName()));
+        writeTokenizer(a.modelType().equals("llama") ? "llama" : "qwen", dir);
         plan(a, dtype, seed).write(dir.resolve("model.safetensors"), progress);
+    }
+
+    /**
+     * The real tokenizer of the family (Qwen2.5 / Llama 3.1), so text prompts and the chat template work on the
+     * random model. Shipped gzipped in the jar; sources in resources/dev/rast/synth/SOURCES.md.
+     */
+    private static void writeTokenizer(String family, Path dir) throws IOException {
+        for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+            try (var in = Synthesizer.class.getResourceAsStream("/dev/rast/synth/" + family + "-" + f + ".gz")) {
+                if (in == null) throw new IllegalStateException("resource " + family + "-" + f + ".gz missing from the jar");
+                Files.copy(new java.util.zip.GZIPInputStream(in), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     /** std < 0 means "all ones" (norm scales). */

@@ -31,8 +31,8 @@ final class Fixtures {
 
     /**
      * A folder holding the real tokenizer.json and tokenizer_config.json of "qwen" (Qwen3/Qwen2.5 vocabulary) or
-     * "llama" (Llama 3.1), unpacked once per test run from the gzipped copies in resources/tokenizer (copied from
-     * ../shared/tokenizers, see its SOURCES.md).
+     * "llama" (Llama 3.1), unpacked once per test run from the gzipped copies that `rast synth` ships
+     * (rast-cli/src/main/resources/dev/rast/synth, see SOURCES.md there).
      */
     static synchronized Path tokenizerDir(String name) {
         return TOKENIZER_DIRS.computeIfAbsent(name, n -> {
@@ -41,7 +41,7 @@ final class Fixtures {
                 dir.toFile().deleteOnExit();
                 for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
                     try (var in = new java.util.zip.GZIPInputStream(
-                            Fixtures.class.getResourceAsStream("/tokenizer/" + n + "-" + f + ".gz"))) {
+                            Fixtures.class.getResourceAsStream("/dev/rast/synth/" + n + "-" + f + ".gz"))) {
                         Files.copy(in, dir.resolve(f));
                     }
                     dir.resolve(f).toFile().deleteOnExit();

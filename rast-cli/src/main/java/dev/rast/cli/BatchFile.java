@@ -1,0 +1,155 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.chat.PromptFormat;
+import dev.rast.engine.json.Json;
+import dev.rast.engine.json.JsonException;
+import dev.rast.run.ModelSet;
+import dev.rast.run.Sample;
+import dev.rast.run.SampleRunner;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * `rast generate --input prompts.jsonl --output out.jsonl`: every prompt's n samples, appended to the output as each
+ * prompt finishes and flushed, so an interrupted run loses at most the prompt in progress. A re-run reads the output
+ * first and skips the (prompt, sample) pairs already there; samples are seeded per prompt and per sample, so the
+ * ones it does make are the ones the first run would have made.
+ */
+final class BatchFile {
+    private final ModelSet set;
+    private final SampleRunner runner;
+    private final PromptFormat format;
+    private final int n;
+    private final long seed;
+
+    BatchFile(ModelSet set, SampleRunner runner, PromptFormat format, int n, long seed) {
+        this.set = set;
+        this.runner = runner;
+        this.format = format;
+        this.n = n;
+        this.seed = seed;
+    }
+
+    record Row(int index, Object id, int[] ids) {}
+
+    void run(Path input, Path output) {
+        List<Row> rows = read(input);
+        Set<Long> done = existing(output);
+        int todo = 0;
+        for (Row r : rows) if (missing(r.index(), done) > 0) todo++;
+        if (todo < rows.size())
+            System.err.printf("%s: %d of %d prompts already done, resuming%n", output, rows.size() - todo, rows.size());
+        long[] tokens = {0};
+        long t0 = System.nanoTime();
+        try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+             ProgressBar bar = new ProgressBar("prompts", todo, "prompts", 1)) {
+            int finished = 0;
+            for (Row r : rows) {
+                if (missing(r.index(), done) == 0) continue;
+                List<Sample> samples = runner.run(r.ids(), n, GenerateCommand.promptSeed(seed, r.index()), null, () -> {
+                    tokens[0]++;
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    bar.extra(String.format("%.1f tok/s", tokens[0] / Math.max(secs, 1e-9)));
+                });
+                for (int s = 0; s < samples.size(); s++) {
+                    if (done.contains(key(r.index(), s))) continue;
+                    w.write(GenerateCommand.toJson(samples.get(s), r.index(), s, r.id()));
+                    w.write('\n');
+                }
+                w.flush();
+                bar.update(++finished);
+            }
+        } catch (IOException e) {
+            throw new BadInputException(output + ": cannot write: " + e.getMessage());
+        }
+    }
+
+    private int missing(int index, Set<Long> done) {
+        int m = 0;
+        for (int s = 0; s < n; s++) if (!done.contains(key(index, s))) m++;
+        return m;
+    }
+
+    private static long key(int index, int sample) { return ((long) index << 32) | sample; }
+
+    private List<Row> read(Path input) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(input, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new BadInputException(input + ": not valid UTF-8");
+        } catch (IOException e) {
+            throw new BadInputException(input + ": cannot read: " + e.getMessage());
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) continue;
+            String where = input + " line " + (i + 1);
+            Object v;
+            try {
+                v = Json.parse(lines.get(i));
+            } catch (JsonException e) {
+                throw new BadInputException(where + ": invalid JSON: " + e.getMessage());
+            }
+            if (!(v instanceof Map<?, ?> m)) throw new BadInputException(where + ": expected a JSON object");
+            int[] ids;
+            if (m.get("prompt") instanceof String text) {
+                ids = Prompts.encode(set, format, text);
+            } else if (m.get("prompt_tokens") instanceof List<?> l && !l.isEmpty()) {
+                ids = new int[l.size()];
+                for (int k = 0; k < ids.length; k++) {
+                    if (!(l.get(k) instanceof Long id) || id < 0 || id > Integer.MAX_VALUE)
+                        throw new BadInputException(where + ": prompt_tokens[" + k + "] is not a token id");
+                    ids[k] = (int) (long) id;
+                }
+                Prompts.checkIds(where, ids, set);
+            } else {
+                throw new BadInputException(where + ": needs \"prompt\" (text) or \"prompt_tokens\" (a non-empty list of ids)");
+            }
+            rows.add(new Row(rows.size(), m.get("id"), ids));
+        }
+        return rows;
+    }
+
+    /**
+     * (index, sample) pairs already in the output. A last line cut by a crash is dropped from the file, so the
+     * appends that follow start on a fresh line.
+     */
+    private static Set<Long> existing(Path output) {
+        Set<Long> done = new HashSet<>();
+        if (!Files.exists(output)) return done;
+        try {
+            List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+            List<String> kept = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (line.isBlank()) continue;
+                try {
+                    if (Json.parse(line) instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s) {
+                        done.add(key((int) (long) idx, (int) (long) s));
+                        kept.add(line);
+                        continue;
+                    }
+                } catch (JsonException e) {
+                    if (i == lines.size() - 1) break; // torn by an interrupted write: drop it
+                }
+                throw new BadInputException(output + " line " + (i + 1) + ": not an output row of rast generate (remove the file or pick another --output)");
+            }
+            if (kept.size() != lines.stream().filter(l -> !l.isBlank()).count())
+                Files.write(output, kept, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BadInputException(output + ": cannot read: " + e.getMessage());
+        }
+        return done;
+    }
+}

@@ -1,0 +1,148 @@
+package dev.rast.run;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.chat.ChatTemplate;
+import dev.rast.engine.chat.TokenizerConfig;
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.generate.StopTokens;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.sample.RastFusion;
+import dev.rast.engine.sample.VocabularyCheck;
+import dev.rast.engine.tokenizer.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The models of one RAST run: the base model M and zero or more expert pairs (Eᵢ, Bᵢ, λᵢ), all on one backend, with
+ * M's tokenizer and end-of-sequence ids. Model order everywhere is M, E₁, B₁, E₂, B₂, ... (the order
+ * {@link Generator} hands rows to {@link #fusion()}).
+ *
+ * <p>Loading checks that the models agree on what each shared id means: every model folder that has a
+ * tokenizer.json is compared with M's over the shared ids (the shortest vocabulary), and a difference is refused
+ * unless {@code allowMismatch}.
+ */
+public final class ModelSet implements AutoCloseable {
+    /** One expert pair: the RL-trained small model, the base it was trained from, and its weight λ. */
+    public record Pair(Path expert, Path base, float lambda) {}
+
+    private final Path baseDir;
+    private final List<CausalLM> models = new ArrayList<>();
+    private final List<Pair> pairs;
+    private final Tokenizer tokenizer;
+    private final TokenizerConfig tokenizerConfig;
+    private final Set<Integer> eosIds;
+    private final RastFusion rast;
+    private final int sharedVocab;
+
+    private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
+        this.baseDir = baseDir;
+        this.pairs = List.copyOf(pairs);
+        try {
+            models.add(Models.load(baseDir, backend));
+            for (Pair p : pairs) {
+                models.add(Models.load(p.expert(), backend));
+                models.add(Models.load(p.base(), backend));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        int shared = Integer.MAX_VALUE;
+        for (CausalLM m : models) shared = Math.min(shared, m.config().vocabSize());
+        sharedVocab = shared;
+        Path tokDir = tokenizerDir != null ? tokenizerDir : baseDir;
+        tokenizer = Files.isRegularFile(tokDir.resolve("tokenizer.json")) || tokenizerDir != null ? Tokenizer.load(tokDir) : null;
+        tokenizerConfig = tokenizer != null && Files.isRegularFile(tokDir.resolve("tokenizer_config.json"))
+                ? TokenizerConfig.load(tokDir) : null;
+        eosIds = StopTokens.read(baseDir, models.getFirst().config());
+        rast = pairs.isEmpty() ? null : new RastFusion(lambdas(pairs));
+        if (!pairs.isEmpty()) checkVocabularies(allowMismatch);
+    }
+
+    /** Loads M and the pairs; the tokenizer comes from {@code tokenizerDir}, else M's folder (null: none there). */
+    public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
+        return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend);
+    }
+
+    private static float[] lambdas(List<Pair> pairs) {
+        float[] l = new float[pairs.size()];
+        for (int i = 0; i < l.length; i++) l[i] = pairs.get(i).lambda();
+        return l;
+    }
+
+    private void checkVocabularies(boolean allowMismatch) {
+        if (tokenizer == null) return;
+        List<VocabularyCheck.Vocabulary> vocabs = new ArrayList<>();
+        vocabs.add(new VocabularyCheck.Vocabulary(baseDir.toString(), tokenizer::token));
+        List<Path> seen = new ArrayList<>(List.of(baseDir.toAbsolutePath().normalize()));
+        for (Pair p : pairs) {
+            for (Path dir : List.of(p.expert(), p.base())) {
+                Path norm = dir.toAbsolutePath().normalize();
+                if (seen.contains(norm) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) continue;
+                seen.add(norm);
+                vocabs.add(new VocabularyCheck.Vocabulary(dir.toString(), Tokenizer.load(dir)::token));
+            }
+        }
+        VocabularyCheck.requireSame(sharedVocab, vocabs, allowMismatch);
+    }
+
+    /** M, E₁, B₁, ...: the order of the rows {@link #fusion()} receives. */
+    public List<CausalLM> models() { return models; }
+
+    public CausalLM base() { return models.getFirst(); }
+
+    public Path baseDir() { return baseDir; }
+
+    public List<Pair> pairs() { return pairs; }
+
+    /** M's tokenizer (or --tokenizer's), or null when there is none. */
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    /** tokenizer_config.json beside the tokenizer, or null. */
+    public TokenizerConfig tokenizerConfig() { return tokenizerConfig; }
+
+    /** The chat template, or a clear error when the tokenizer folder has none. */
+    public ChatTemplate chatTemplate() {
+        if (tokenizerConfig == null)
+            throw new BadInputException("no chat template: " + (tokenizer == null ? baseDir : tokenizer.source())
+                    + " has no tokenizer_config.json, so no chat template (use --format qwen-boxed|abel|none)");
+        return ChatTemplate.of(tokenizerConfig);
+    }
+
+    /** The tokenizer, or a clear error naming the folder when text was asked for and there is none. */
+    public Tokenizer requireTokenizer(String why) {
+        if (tokenizer == null)
+            throw new BadInputException(baseDir + " has no tokenizer.json, needed for " + why + " (give --tokenizer DIR)");
+        return tokenizer;
+    }
+
+    /** End-of-sequence ids of M (generation_config.json, else config.json). */
+    public Set<Integer> eosIds() { return eosIds; }
+
+    /** Ids every model has a logit for; fused rows are −∞ past it. */
+    public int sharedVocab() { return sharedVocab; }
+
+    /** The RAST fusion of the rows, in place in M's row; M's row unchanged when there are no pairs. */
+    public Generator.Fusion fusion() {
+        if (rast == null) return Generator.Fusion.FIRST;
+        int p = rast.pairs();
+        return (sequence, rows) -> {
+            float[][] experts = new float[p][], bases = new float[p][];
+            for (int i = 0; i < p; i++) {
+                experts[i] = rows[1 + 2 * i];
+                bases[i] = rows[2 + 2 * i];
+            }
+            return rast.fuse(rows[0], experts, bases, rows[0]);
+        };
+    }
+
+    @Override
+    public void close() {
+        for (CausalLM m : models) m.close();
+    }
+}

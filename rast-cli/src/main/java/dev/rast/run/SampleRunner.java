@@ -1,0 +1,108 @@
+package dev.rast.run;
+
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.sample.Sampler;
+import dev.rast.engine.sample.SamplingParams;
+import dev.rast.engine.sample.SequenceRandom;
+import dev.rast.engine.sample.StopStrings;
+import dev.rast.engine.tokenizer.StreamingDecoder;
+import dev.rast.engine.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.random.RandomGenerator;
+
+/**
+ * n samples of one prompt with a {@link ModelSet}: every model prefills once, the n sequences decode as one batch,
+ * each step's rows are fused (RAST) and sampled (temperature → top-k → top-p → min-p → draw), and each sequence stops
+ * at an end-of-sequence id, a stop string in its decoded text, or max tokens.
+ *
+ * <p>Seeds: sample s of a prompt draws from {@code SequenceRandom.of(seed, s)}, so a sample's tokens do not depend
+ * on n, on which other samples run beside it, or on the thread count.
+ */
+public final class SampleRunner {
+    /** Receives decoded text as it becomes final (after stop-string hold-back). */
+    @FunctionalInterface
+    public interface TextListener {
+        void text(int sample, String chunk);
+    }
+
+    private final ModelSet models;
+    private final SamplingParams params;
+    private final int maxTokens;
+    private final List<String> stops;
+    private final boolean ignoreEos;
+    private final Sampler sampler;
+
+    public SampleRunner(ModelSet models, SamplingParams params, int maxTokens, List<String> stops, boolean ignoreEos) {
+        this.models = models;
+        this.params = params;
+        this.maxTokens = maxTokens;
+        this.stops = List.copyOf(stops);
+        this.ignoreEos = ignoreEos;
+        this.sampler = new Sampler(params);
+    }
+
+    /**
+     * Generates {@code n} samples of {@code prompt}. {@code listener} (may be null) sees final text as it is
+     * produced; {@code onToken} (may be null) is told once per generated token, for progress.
+     */
+    public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken) {
+        Tokenizer tok = models.tokenizer();
+        RandomGenerator[] rng = new RandomGenerator[n];
+        List<List<Double>> logprobs = new ArrayList<>();
+        StreamingDecoder[] decoders = new StreamingDecoder[n];
+        StopStrings[] stopMatchers = new StopStrings[n];
+        StringBuilder[] text = new StringBuilder[n];
+        String[] finish = new String[n];
+        for (int s = 0; s < n; s++) {
+            rng[s] = SequenceRandom.of(seed, s);
+            logprobs.add(new ArrayList<>());
+            if (tok != null) {
+                decoders[s] = tok.streamingDecoder(true);
+                stopMatchers[s] = new StopStrings(stops);
+                text[s] = new StringBuilder();
+            }
+        }
+        Set<Integer> eos = ignoreEos ? Set.of() : models.eosIds();
+        Generator.TokenChooser chooser = (s, row) -> {
+            Sampler.Choice c = sampler.sample(row, rng[s]);
+            logprobs.get(s).add(c.logprob());
+            return c.token();
+        };
+        Generator.TokenListener onChosen = (s, token) -> {
+            if (onToken != null) onToken.run();
+            if (eos.contains(token)) finish[s] = "eos";
+            if (decoders[s] == null) return false;
+            String shown = stopMatchers[s].feed(decoders[s].push(token));
+            emit(s, shown, text, listener);
+            if (stopMatchers[s].stopped()) {
+                finish[s] = "stop";
+                return true;
+            }
+            return false;
+        };
+        int[][] tokens = new Generator(models.models(), models.fusion())
+                .generate(prompt, n, maxTokens, eos, chooser, onChosen);
+        List<Sample> out = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+            if (decoders[s] != null && !stopMatchers[s].stopped()) {
+                String rest = stopMatchers[s].feed(decoders[s].flush());
+                emit(s, rest + (stopMatchers[s].stopped() ? "" : stopMatchers[s].flush()), text, listener);
+                if (stopMatchers[s].stopped()) finish[s] = "stop";
+            }
+            double[] lp = logprobs.get(s).stream().mapToDouble(Double::doubleValue).toArray();
+            out.add(new Sample(tokens[s], lp, text[s] == null ? null : text[s].toString(),
+                    finish[s] != null ? finish[s] : "length"));
+        }
+        return out;
+    }
+
+    private static void emit(int s, String chunk, StringBuilder[] text, TextListener listener) {
+        if (chunk.isEmpty()) return;
+        text[s].append(chunk);
+        if (listener != null) listener.text(s, chunk);
+    }
+
+    public SamplingParams params() { return params; }
+}
