@@ -61,13 +61,13 @@ final class Attention {
         FloatVector m = FloatVector.broadcast(F, max), sum = FloatVector.zero(F);
         j = 0;
         for (; j <= len - L; j += L) {
-            FloatVector e = FloatVector.fromArray(F, s, j).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector e = dev.rast.engine.math.VectorExp.exp(FloatVector.fromArray(F, s, j).sub(m));
             e.intoArray(s, j);
             sum = sum.add(e);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
+        float total = dev.rast.engine.math.Lanes.sum(sum);
         for (; j < len; j++) {
-            float e = (float) Math.exp(s[j] - max);
+            float e = dev.rast.engine.math.VectorExp.exp(s[j] - max);
             s[j] = e;
             total += e;
         }

@@ -91,7 +91,7 @@ final class MatMul {
         FloatVector acc = FloatVector.zero(F);
         int k = 0;
         for (; k <= K - L; k += L) acc = FloatVector.fromArray(F, a, k).fma(FloatVector.fromArray(F, b, k), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = dev.rast.engine.math.Lanes.sum(acc);
         for (; k < K; k++) s += a[k] * b[k];
         return s;
     }
@@ -104,7 +104,7 @@ final class MatMul {
                 int k = 0;
                 for (; k <= K - L; k += L)
                     acc = FloatVector.fromMemorySegment(F, w, base + 4L * k, LE).fma(FloatVector.fromArray(F, x, k), acc);
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = dev.rast.engine.math.Lanes.sum(acc);
                 for (; k < K; k++) s += w.get(FLOAT, base + 4L * k) * x[k];
                 out.setAtIndex(FLOAT, outRow + n0 + r, s);
             }
@@ -121,8 +121,8 @@ final class MatMul {
             a2 = FloatVector.fromMemorySegment(F, w, b2 + o, LE).fma(xv, a2);
             a3 = FloatVector.fromMemorySegment(F, w, b3 + o, LE).fma(xv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = dev.rast.engine.math.Lanes.sum(a0), s1 = dev.rast.engine.math.Lanes.sum(a1);
+        float s2 = dev.rast.engine.math.Lanes.sum(a2), s3 = dev.rast.engine.math.Lanes.sum(a3);
         for (; k < K; k++) {
             long o = 4L * k;
             s0 += w.get(FLOAT, b0 + o) * x[k];
@@ -172,7 +172,7 @@ final class MatMul {
                 be = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xev, be);
                 bo = q.and(0xFFFF0000).reinterpretAsFloats().fma(xov, bo);
             }
-            float sa = ae.add(ao).reduceLanes(VectorOperators.ADD), sb = be.add(bo).reduceLanes(VectorOperators.ADD);
+            float sa = dev.rast.engine.math.Lanes.sum(ae.add(ao)), sb = dev.rast.engine.math.Lanes.sum(be.add(bo));
             for (int k = 2 * j; k < K; k++) {
                 sa += bf16(ra, 2L * k) * x[k];
                 sb += bf16(rb, 2L * k) * x[k];

@@ -32,7 +32,7 @@ final class VectorOps {
             FloatVector v = FloatVector.fromMemorySegment(F, x, base + 4L * i, LE);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = dev.rast.engine.math.Lanes.sum(acc);
         for (; i < D; i++) {
             float v = x.get(FLOAT, base + 4L * i);
             ss += v * v;
@@ -72,12 +72,12 @@ final class VectorOps {
         for (; i <= to - L; i += L) {
             FloatVector g = FloatVector.fromMemorySegment(F, gate, 4 * i, LE);
             FloatVector u = FloatVector.fromMemorySegment(F, up, 4 * i, LE);
-            FloatVector sig = g.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector sig = dev.rast.engine.math.VectorExp.exp(g.neg()).add(1f);
             g.div(sig).mul(u).intoMemorySegment(out, 4 * i, LE);
         }
         for (; i < to; i++) {
             float g = gate.get(FLOAT, 4 * i);
-            out.set(FLOAT, 4 * i, (float) (g / (1.0 + Math.exp(-g))) * up.get(FLOAT, 4 * i));
+            out.set(FLOAT, 4 * i, (g / (1f + dev.rast.engine.math.VectorExp.exp(-g))) * up.get(FLOAT, 4 * i));
         }
     }
 
@@ -111,7 +111,7 @@ final class VectorOps {
         for (; i <= n - L; i += L)
             acc = FloatVector.fromMemorySegment(F, a, aOff + 4L * i, LE)
                     .fma(FloatVector.fromMemorySegment(F, b, bOff + 4L * i, LE), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = dev.rast.engine.math.Lanes.sum(acc);
         for (; i < n; i++) s += a.get(FLOAT, aOff + 4L * i) * b.get(FLOAT, bOff + 4L * i);
         return s;
     }
