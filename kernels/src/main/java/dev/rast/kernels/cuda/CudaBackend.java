@@ -44,12 +44,9 @@ public final class CudaBackend implements Backend {
 
     private final Device dev;
     private final boolean splitPrecision;
-    private final Map<Long, Long> owned = new HashMap<>();        // device address → bytes, of allocate()
-    private final Map<WeightKey, Tensor> weights = new HashMap<>();
+    private final Map<Long, Long> owned = new HashMap<>();        // device address → bytes: weights and allocate()
     private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
     private boolean closed;
-
-    private record WeightKey(long address, long bytes, DType dtype) {}
 
     public CudaBackend(Device dev) {
         this.dev = dev;
@@ -73,18 +70,20 @@ public final class CudaBackend implements Backend {
 
     private static String describe(DType dtype, int[] shape) { return dtype + Arrays.toString(shape); }
 
+    /**
+     * Uploads a checkpoint tensor once; the copy stays until {@link #free} or {@link #close}. (No cache by host
+     * address: a tied LM head is the same backend tensor as the embedding already, and a cache keyed by address
+     * would hand out stale weights once a closed checkpoint's mapping is reused.)
+     */
     @Override
     public synchronized Tensor weight(Tensor host) {
         MemorySegment src = host.data();
-        WeightKey key = src.isNative() ? new WeightKey(src.address(), src.byteSize(), host.dtype()) : null;
-        Tensor t = key == null ? null : weights.get(key);
-        if (t != null && Arrays.equals(t.shape(), host.shape())) return t; // e.g. a tied embedding and LM head
         long bytes = src.byteSize();
-        long p = bytes == 0 ? 0 : dev.alloc(bytes, "weight " + describe(host.dtype(), host.shape()));
+        if (bytes == 0) return deviceTensor(host.dtype(), host.shape(), 0);
+        long p = dev.alloc(bytes, "weight " + describe(host.dtype(), host.shape()));
+        owned.put(p, bytes);
         dev.toDevice(src, p, bytes);
-        t = deviceTensor(host.dtype(), host.shape(), p);
-        weights.put(key != null ? key : new WeightKey(p, bytes, host.dtype()), t);
-        return t;
+        return deviceTensor(host.dtype(), host.shape(), p);
     }
 
     @Override
@@ -358,11 +357,9 @@ public final class CudaBackend implements Backend {
         closed = true;
         try {
             for (long p : owned.keySet()) dev.free(p);
-            for (Tensor t : weights.values()) if (addr(t) != 0) dev.free(addr(t));
             for (long[] s : scratch.values()) dev.free(s[0]);
         } finally {
             owned.clear();
-            weights.clear();
             scratch.clear();
             dev.close();
         }
@@ -372,7 +369,6 @@ public final class CudaBackend implements Backend {
     public synchronized long deviceBytes() {
         long n = 0;
         for (long b : owned.values()) n += b;
-        for (Tensor t : weights.values()) n += t.data().byteSize();
         for (long[] s : scratch.values()) n += s[1];
         return n;
     }

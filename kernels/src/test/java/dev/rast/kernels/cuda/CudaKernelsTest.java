@@ -125,7 +125,7 @@ class CudaKernelsTest {
                             close(want[t * N + n], got[t * N + n], tol, a, target + " " + dt + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
                         }
                     for (Tensor x : List.of(xc, wc, oc)) cpu.free(x);
-                    for (Tensor x : List.of(xg, og)) g.free(x);
+                    for (Tensor x : List.of(xg, wg, og)) g.free(x);
                 }
     }
 
