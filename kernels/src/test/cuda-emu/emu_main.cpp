@@ -4,9 +4,9 @@
 // EmulatedDevice in the tests:
 //   g++ -std=c++20 -O1 -fPIC -shared -ffp-contract=off -DRAST_EMU -I<main/cuda> -include cuda_emu.h emu_main.cpp
 //
-// Fibers: each CUDA thread of the running block gets its own stack; it starts with makecontext/swapcontext and
-// afterwards switches with _setjmp/_longjmp (no signal-mask system call per switch, which matters: a reduction over
-// a 1024-thread block is tens of thousands of switches).
+// Fibers: each CUDA thread of the launch gets its own stack; it starts with makecontext/swapcontext and afterwards
+// switches with _setjmp/_longjmp (no signal-mask system call per switch, which matters: a reduction over a
+// 1024-thread block is tens of thousands of switches).
 #include "cuda_emu.h"
 
 #include <setjmp.h>
@@ -62,11 +62,15 @@ void yield() {
     if (!_setjmp(L->cur->jb)) _longjmp(L->schedJb, 1);
 }
 
+// A fiber lives for a whole launch: after each block it parks, and the scheduler resumes it for the next block
+// (so the costly makecontext/swapcontext start happens once per thread per launch, not per block).
 void fiberMain() {
-    L->entry(L->params);
-    L->cur->done = true;
-    L->progress++;
-    _longjmp(L->schedJb, 1);  // never returns into the (stale) start context
+    for (;;) {
+        L->entry(L->params);
+        L->cur->done = true;
+        L->progress++;
+        yield();
+    }
 }
 
 template <class... A, std::size_t... I>
@@ -108,10 +112,7 @@ const int ENTRY_COUNT = (int) (sizeof(ENTRIES) / sizeof(ENTRIES[0]));
 // Runs every fiber of the current block to completion; false on deadlock.
 bool runBlock() {
     int alive = L->threads;
-    for (int i = 0; i < L->threads; i++) {
-        L->fibers[i].started = false;
-        L->fibers[i].done = false;
-    }
+    for (int i = 0; i < L->threads; i++) L->fibers[i].done = false;
     while (alive > 0) {
         long before = L->progress;
         for (int i = 0; i < L->threads; i++) {
@@ -233,6 +234,7 @@ extern "C" int emu_launch(const char* name, unsigned gx, unsigned gy, unsigned g
         f.tid = {i % bx, (i / bx) % by, i / (bx * by)};
         f.lane = (int) (i % 32);
         f.warp = (int) (i / 32);
+        f.started = false;
     }
     int rc = 0;
     for (unsigned z = 0; z < gz && rc == 0; z++)
