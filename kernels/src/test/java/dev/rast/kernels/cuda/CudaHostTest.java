@@ -163,14 +163,26 @@ class CudaHostTest {
             return;
         }
         for (String s : CudaDriver.SYMBOLS) assertTrue(cuda.find(s).isPresent(), CudaDriver.LIBRARY + " lacks " + s);
+        Cublas blas; // binding it checks every symbol of Cublas.SYMBOLS
         try {
-            Cublas blas = Cublas.get();
-            assertEquals("CUBLAS_STATUS_NOT_SUPPORTED", blas.statusName(15));
-            assertEquals("CUBLAS_STATUS_INVALID_VALUE", blas.statusName(7));
-            for (var entry : CudaStatus.CUBLAS.entrySet()) assertEquals(entry.getValue(), blas.statusName(entry.getKey()));
+            blas = Cublas.get();
         } catch (CudaUnavailableException none) {
+            boolean gpu;
+            try {
+                CudaDriver cu = CudaDriver.get();
+                cu.init();
+                gpu = cu.deviceCount() > 0;
+            } catch (RuntimeException noGpu) {
+                gpu = false;
+            }
+            // Where there is a GPU, a missing or too old cuBLAS fails here instead of quietly skipping the GPU tests.
+            assertFalse(gpu, "a GPU is present but " + none.getMessage());
             Assumptions.abort(none.getMessage());
+            return;
         }
+        assertEquals("CUBLAS_STATUS_NOT_SUPPORTED", blas.statusName(15));
+        assertEquals("CUBLAS_STATUS_INVALID_VALUE", blas.statusName(7));
+        for (var entry : CudaStatus.CUBLAS.entrySet()) assertEquals(entry.getValue(), blas.statusName(entry.getKey()));
     }
 
     @Test
