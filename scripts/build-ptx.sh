@@ -3,7 +3,7 @@
 # (kernels/src/main/resources/dev/rast/kernels/cuda/rast_kernels.ptx, committed, so that builds need no nvcc),
 # then checks with ptxas that it assembles for A100 (sm_80) and H100 (sm_90).
 #
-#   scripts/build-ptx.sh                 # nvcc from $NVCC, else the first nvcc on PATH
+#   scripts/build-ptx.sh                 # nvcc from $NVCC, else the oldest nvcc found (PATH, /usr/bin, /usr/local/cuda*)
 #   NVCC=/usr/bin/nvcc scripts/build-ptx.sh
 #   ./mvnw -Pptx generate-resources      # the same from Maven (profile "ptx")
 #
@@ -17,7 +17,18 @@ src=$root/kernels/src/main/cuda
 out=$root/kernels/src/main/resources/dev/rast/kernels/cuda/rast_kernels.ptx
 arch=${PTX_ARCH:-compute_80}
 
-nvcc=${NVCC:-$(command -v nvcc || true)}
+# Without NVCC, the oldest nvcc found: its PTX loads on the most drivers (CudaHostTest insists on ISA <= 7.8).
+release() { "$1" --version 2>/dev/null | sed -n 's/.*release \([0-9]*\)\.\([0-9]*\).*/\1 \2/p' | awk '{print $1 * 100 + $2}'; }
+nvcc=${NVCC:-}
+if [ -z "$nvcc" ]; then
+  best=
+  for c in $(command -v nvcc || true) /usr/bin/nvcc /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc; do
+    [ -x "$c" ] || continue
+    r=$(release "$c")
+    [ -n "$r" ] || continue
+    if [ -z "$best" ] || [ "$r" -lt "$best" ]; then best=$r; nvcc=$c; fi
+  done
+fi
 if [ -z "$nvcc" ] || ! [ -x "$(command -v "$nvcc")" ]; then
   echo "build-ptx: nvcc not found (set NVCC=/path/to/nvcc); the committed PTX is unchanged" >&2
   exit 1
