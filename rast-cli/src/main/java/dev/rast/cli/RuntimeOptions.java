@@ -7,7 +7,8 @@ import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares. */
 final class RuntimeOptions {
-    @Option(names = "--device", paramLabel = "cpu", description = "Backend to run on (default: ${DEFAULT-VALUE}).", defaultValue = "cpu")
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Backend to run on: cuda (an NVIDIA GPU), cpu, or auto = cuda when a usable GPU is found, else cpu (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
@@ -19,6 +20,17 @@ final class RuntimeOptions {
     Backend open() {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (n < 1) throw new BadInputException("--threads must be at least 1, is " + n);
-        return BackendProvider.open(device, n);
+        return BackendProvider.open(resolve(device), n);
+    }
+
+    /**
+     * "auto": the GPU backend when it says it can run here, else the CPU. The probe is silent: on a machine
+     * without a GPU nothing is printed.
+     */
+    static String resolve(String device) {
+        if (!device.equals("auto")) return device;
+        for (BackendProvider p : BackendProvider.all())
+            if (p.name().equals("cuda") && p.unavailableReason() == null) return "cuda";
+        return "cpu";
     }
 }

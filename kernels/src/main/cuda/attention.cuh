@@ -1,0 +1,195 @@
+// Causal grouped-query attention over a KV cache. q and out are [T, heads·headDim]; the caches are
+// [capacity, kvHeads·headDim] with keys/values of positions 0..startPos+T-1 filled. Query row t sits at position
+// startPos + t and attends to keys 0..startPos+t; query head h reads KV head h / (heads / kvHeads). Softmax is
+// computed online (running max and sum) in F32, so no score array of the sequence length is ever stored.
+#pragma once
+#include "common.cuh"
+
+#define ATT_MAX_HEAD_DIM 256
+#define ATT_PER_LANE (ATT_MAX_HEAD_DIM / 32)
+#define ATT_DECODE_WARPS 4
+
+// Decode (few queries, long context): split the keys of each (query, head) into chunks so that even one query
+// keeps the whole GPU busy (flash-decoding). Block (h, t, split) folds its chunk into an unnormalised partial
+// (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
+// Block: ATT_DECODE_WARPS warps, each taking every ATT_DECODE_WARPS-th key of the chunk.
+extern "C" __global__ void attn_decode_partial(const float* q, const float* kc, const float* vc, float* part,
+                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
+    __shared__ float wm[ATT_DECODE_WARPS], wl[ATT_DECODE_WARPS];
+    __shared__ float wacc[ATT_DECODE_WARPS][ATT_MAX_HEAD_DIM];
+    int h = blockIdx.x, t = blockIdx.y, split = blockIdx.z, splits = gridDim.z;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int kvh = h / (heads / kvHeads);
+    long long qWidth = (long long) heads * headDim, kvWidth = (long long) kvHeads * headDim;
+    int len = startPos + t + 1;
+    int begin = split * chunk, end = min(len, begin + chunk);
+
+    const float* qr = q + t * qWidth + (long long) h * headDim;
+    float qv[ATT_PER_LANE], acc[ATT_PER_LANE];
+#pragma unroll
+    for (int i = 0; i < ATT_PER_LANE; i++) {
+        int d = lane + 32 * i;
+        qv[i] = d < headDim ? qr[d] : 0.0f;
+        acc[i] = 0.0f;
+    }
+    float m = -INFINITY, l = 0.0f;
+    for (int j = begin + warp; j < end; j += ATT_DECODE_WARPS) {
+        const float* kr = kc + j * kvWidth + (long long) kvh * headDim;
+        const float* vr = vc + j * kvWidth + (long long) kvh * headDim;
+        float s = 0.0f;
+#pragma unroll
+        for (int i = 0; i < ATT_PER_LANE; i++) {
+            int d = lane + 32 * i;
+            if (d < headDim) s += qv[i] * kr[d];
+        }
+        s = warp_sum(s) * scale;
+        float mNew = fmaxf(m, s);
+        float corr = expf(m - mNew);  // 0 on the first key (m = −inf)
+        float p = expf(s - mNew);
+        l = l * corr + p;
+        m = mNew;
+#pragma unroll
+        for (int i = 0; i < ATT_PER_LANE; i++) {
+            int d = lane + 32 * i;
+            if (d < headDim) acc[i] = acc[i] * corr + p * vr[d];
+        }
+    }
+    if (lane == 0) { wm[warp] = m; wl[warp] = l; }
+#pragma unroll
+    for (int i = 0; i < ATT_PER_LANE; i++) {
+        int d = lane + 32 * i;
+        if (d < headDim) wacc[warp][d] = acc[i];
+    }
+    __syncthreads();
+
+    float M = -INFINITY;
+    for (int w = 0; w < ATT_DECODE_WARPS; w++) M = fmaxf(M, wm[w]);
+    float* dst = part + (((long long) t * heads + h) * splits + split) * (headDim + 2);
+    if (M == -INFINITY) {  // this split lies past the query's position: an empty partial
+        for (int d = threadIdx.x; d < headDim; d += blockDim.x) dst[d] = 0.0f;
+        if (threadIdx.x == 0) { dst[headDim] = -INFINITY; dst[headDim + 1] = 0.0f; }
+        return;
+    }
+    float L = 0.0f;
+    for (int w = 0; w < ATT_DECODE_WARPS; w++) L += wl[w] * expf(wm[w] - M);
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+        float a = 0.0f;
+        for (int w = 0; w < ATT_DECODE_WARPS; w++) a += wacc[w][d] * expf(wm[w] - M);
+        dst[d] = a;
+    }
+    if (threadIdx.x == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
+}
+
+// Merges the split partials of attn_decode_partial: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).
+// Grid (heads, T). Split 0 always holds key 0, so M is finite.
+extern "C" __global__ void attn_decode_combine(const float* part, float* out, int heads, int headDim, int splits) {
+    int h = blockIdx.x, t = blockIdx.y;
+    int stride = headDim + 2;
+    const float* base = part + ((long long) t * heads + h) * splits * stride;
+    float M = -INFINITY;
+    for (int s = 0; s < splits; s++) M = fmaxf(M, base[s * stride + headDim]);
+    float L = 0.0f;
+    for (int s = 0; s < splits; s++) L += base[s * stride + headDim + 1] * expf(base[s * stride + headDim] - M);
+    float inv = 1.0f / L;
+    float* orow = out + (long long) t * heads * headDim + (long long) h * headDim;
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+        float a = 0.0f;
+        for (int s = 0; s < splits; s++) a += base[s * stride + d] * expf(base[s * stride + headDim] - M);
+        orow[d] = a * inv;
+    }
+}
+
+#define PF_WARPS 4
+#define PF_QUERIES_PER_WARP 4
+#define PF_QUERY_TILE (PF_WARPS * PF_QUERIES_PER_WARP)
+#define PF_KEY_TILE 32
+
+// Prefill (many queries): block (query tile, head) stages tiles of 32 keys and values in shared memory and
+// reuses them for its 16 queries; in a warp, lane j scores key j of the tile, then the warp folds the tile into
+// each query's running softmax. Dynamic shared memory: (32·(headDim+1) + 32·headDim + 16·headDim) floats
+// (keys padded by one float so the 32 lanes reading 32 different rows hit 32 different banks).
+extern "C" __global__ void attn_prefill(const float* q, const float* kc, const float* vc, float* out, int T,
+                                        int heads, int kvHeads, int headDim, int startPos, float scale) {
+    DYNAMIC_SHARED(float, smem);
+    int hd = headDim, ks = headDim + 1;
+    float* Ks = smem;
+    float* Vs = Ks + PF_KEY_TILE * ks;
+    float* Qs = Vs + PF_KEY_TILE * hd;
+    int h = blockIdx.y, kvh = h / (heads / kvHeads);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    long long qWidth = (long long) heads * hd, kvWidth = (long long) kvHeads * hd;
+    int t0 = blockIdx.x * PF_QUERY_TILE;
+    int tLast = min(T, t0 + PF_QUERY_TILE) - 1;
+    int maxKey = startPos + tLast;  // the last key any query of this block sees
+
+    for (int e = threadIdx.x; e < PF_QUERY_TILE * hd; e += blockDim.x) {
+        int r = e / hd, d = e - r * hd, t = t0 + r;
+        Qs[e] = t < T ? q[t * qWidth + (long long) h * hd + d] : 0.0f;
+    }
+    float m[PF_QUERIES_PER_WARP], l[PF_QUERIES_PER_WARP], acc[PF_QUERIES_PER_WARP][ATT_PER_LANE];
+#pragma unroll
+    for (int r = 0; r < PF_QUERIES_PER_WARP; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < ATT_PER_LANE; i++) acc[r][i] = 0.0f;
+    }
+
+    for (int kb = 0; kb <= maxKey; kb += PF_KEY_TILE) {
+        __syncthreads();  // the previous tile is consumed (first pass: the query tile is stored)
+        for (int e = threadIdx.x; e < PF_KEY_TILE * hd; e += blockDim.x) {
+            int j = e / hd, d = e - j * hd, key = kb + j;
+            float kv = 0.0f, vv = 0.0f;
+            if (key <= maxKey) {
+                kv = kc[key * kvWidth + (long long) kvh * hd + d];
+                vv = vc[key * kvWidth + (long long) kvh * hd + d];
+            }
+            Ks[j * ks + d] = kv;
+            Vs[j * hd + d] = vv;
+        }
+        __syncthreads();
+#pragma unroll
+        for (int r = 0; r < PF_QUERIES_PER_WARP; r++) {
+            int qi = warp * PF_QUERIES_PER_WARP + r, t = t0 + qi;
+            int limit = startPos + t;         // this query's last key
+            if (t >= T || kb > limit) continue;  // uniform across the warp
+            int key = kb + lane;
+            float s = -INFINITY;
+            if (key <= limit) {
+                const float* qrow = Qs + qi * hd;
+                const float* krow = Ks + lane * ks;
+                float dot = 0.0f;
+                for (int d = 0; d < hd; d++) dot += qrow[d] * krow[d];
+                s = dot * scale;
+            }
+            float mNew = fmaxf(m[r], warp_max(s));  // finite: lane 0's key kb ≤ limit
+            float corr = expf(m[r] - mNew);
+            float p = key <= limit ? expf(s - mNew) : 0.0f;
+            l[r] = l[r] * corr + warp_sum(p);
+            m[r] = mNew;
+#pragma unroll
+            for (int i = 0; i < ATT_PER_LANE; i++) acc[r][i] *= corr;
+            for (int j = 0; j < PF_KEY_TILE; j++) {
+                float pj = __shfl_sync(FULL_MASK, p, j);
+                const float* vrow = Vs + j * hd;
+#pragma unroll
+                for (int i = 0; i < ATT_PER_LANE; i++) {
+                    int d = lane + 32 * i;
+                    if (d < hd) acc[r][i] += pj * vrow[d];
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < PF_QUERIES_PER_WARP; r++) {
+        int t = t0 + warp * PF_QUERIES_PER_WARP + r;
+        if (t >= T) continue;
+        float inv = 1.0f / l[r];
+        float* orow = out + t * qWidth + (long long) h * hd;
+#pragma unroll
+        for (int i = 0; i < ATT_PER_LANE; i++) {
+            int d = lane + 32 * i;
+            if (d < hd) orow[d] = acc[r][i] * inv;
+        }
+    }
+}

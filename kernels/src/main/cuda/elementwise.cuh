@@ -1,0 +1,85 @@
+// Row-wise and elementwise kernels. Activations are F32, row-major, one row per token; weights (norm scales,
+// biases, embedding tables) keep their stored dtype and are widened on load.
+#pragma once
+#include "common.cuh"
+
+// out[r] = x[r] / sqrt(mean(x[r]²) + eps) · w. One block per row; out may be x (each element is read and written
+// by the same thread, after the reduction).
+extern "C" __global__ void rms_norm(const float* x, const void* w, int wtype, float eps, float* out, int D) {
+    const float* xr = x + (long long) blockIdx.x * D;
+    float* orow = out + (long long) blockIdx.x * D;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        float v = xr[i];
+        ss += v * v;
+    }
+    ss = block_sum(ss);
+    float inv = 1.0f / sqrtf(ss / (float) D + eps);
+    for (int i = threadIdx.x; i < D; i += blockDim.x) orow[i] = xr[i] * inv * load_f32(w, wtype, i);
+}
+
+// Rotary embedding in place on x [rows, width] (width = heads·headDim), rotating the half-split pairs
+// (i, i + headDim/2) of every head. cos/sin are [maxPos, headDim/2]. Row r is at position positions[r] when
+// positions is given (rows of different sequences in one batch), else startPos + r. One block per row.
+extern "C" __global__ void rope(float* x, int width, int headDim, const float* cosTable, const float* sinTable,
+                                int startPos, const int* positions) {
+    int row = blockIdx.x;
+    int half = headDim >> 1;
+    int pos = positions ? positions[row] : startPos + row;
+    const float* c = cosTable + (long long) pos * half;
+    const float* s = sinTable + (long long) pos * half;
+    float* xr = x + (long long) row * width;
+    int pairs = (width / headDim) * half;
+    for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+        int h = p / half, i = p - h * half;
+        float* head = xr + h * headDim;
+        float a = head[i], b = head[i + half];
+        float cv = c[i], sv = s[i];
+        head[i] = a * cv - b * sv;
+        head[i + half] = b * cv + a * sv;
+    }
+}
+
+// out = silu(gate) · up = gate / (1 + e^-gate) · up, elementwise; out may be gate.
+extern "C" __global__ void silu_mul(const float* gate, const float* up, float* out, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        float g = gate[i];
+        out[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+// x += y, elementwise.
+extern "C" __global__ void add_inplace(float* x, const float* y, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)
+        x[i] += y[i];
+}
+
+// x[r, c] += bias[c] for x [rows, N]; grid.y = rows.
+extern "C" __global__ void add_bias(float* x, const void* bias, int btype, int N) {
+    float* xr = x + (long long) blockIdx.y * N;
+    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < N; c += gridDim.x * blockDim.x) xr[c] += load_f32(bias, btype, c);
+}
+
+// out[t] = table[ids[t]] widened to F32; table [V, D]. One block per token. Ids were range-checked on the host.
+extern "C" __global__ void embed(const void* table, int ttype, const int* ids, float* out, int D) {
+    long long src = (long long) ids[blockIdx.x] * D;
+    float* orow = out + (long long) blockIdx.x * D;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) orow[i] = load_f32(table, ttype, src + i);
+}
+
+// x = hi + lo with hi = bf16(x) and lo = bf16(x − hi): two bf16 GEMMs on hi and lo give a product with ~16
+// mantissa bits of x instead of 8 (x − hi is exact in f32). Used for prefill GEMMs against bf16 weights.
+extern "C" __global__ void split_bf16(const float* x, u16* hi, u16* lo, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        float v = x[i];
+        u16 h = f32_to_bf16(v);
+        hi[i] = h;
+        lo[i] = f32_to_bf16(v - bf16_to_f32(h));
+    }
+}
+
+// dst = src widened to F32 (F16 weights for the F32 GEMM path).
+extern "C" __global__ void widen_f32(const void* src, int stype, float* dst, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)
+        dst[i] = load_f32(src, stype, i);
+}

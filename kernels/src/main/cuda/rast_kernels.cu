@@ -1,0 +1,16 @@
+// rast's CUDA kernels: one translation unit, compiled to one PTX module
+// (src/main/resources/dev/rast/kernels/cuda/rast_kernels.ptx) by scripts/build-ptx.sh. The Java side
+// (dev.rast.kernels.cuda.CudaKernels) loads that PTX with cuModuleLoadData and launches the entries below by name.
+//
+// Conventions: every kernel is extern "C" (unmangled names), takes device pointers and plain scalars, and uses
+// 64-bit (long long) element counts and leading dimensions wherever a product can pass 2^31.
+#include "common.cuh"
+#include "elementwise.cuh"
+#include "matvec.cuh"
+#include "attention.cuh"
+#include "sampling.cuh"
+
+// Every entry point, for the host emulator used by the tests (and checked against the PTX and the Java list).
+#define RAST_KERNELS(X) \
+    X(rms_norm) X(rope) X(silu_mul) X(add_inplace) X(add_bias) X(embed) X(split_bf16) X(widen_f32) \
+    X(matvec) X(attn_decode_partial) X(attn_decode_combine) X(attn_prefill) X(rast_fuse) X(sample_tokens)

@@ -1,0 +1,375 @@
+package dev.rast.kernels.cuda;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The CUDA backend: weights uploaded once in their stored dtype (bf16 stays bf16), activations and KV caches in
+ * device memory, matmuls through cuBLAS or our matvec kernel, everything else through rast's PTX kernels
+ * (kernels/src/main/cuda). Tensors hold device addresses; the host never dereferences them.
+ *
+ * <p>Matmul, by number of tokens T:
+ * <ul>
+ *   <li>T ≤ 8 (decode): the {@code matvec} kernel, weights in their dtype, x in F32, F32 accumulation: bound by
+ *       reading the weights once, like the CPU backend's matrix-vector path.</li>
+ *   <li>T &gt; 8 (prefill), F32 weights: cublasGemmEx in F32 (no TF32).</li>
+ *   <li>BF16 weights: cuBLAS multiplies bf16 by bf16 only, so x is split into hi = bf16(x) and lo = bf16(x − hi) and
+ *       two tensor-core GEMMs accumulate W·hi + W·lo in F32: x keeps ~16 mantissa bits instead of 8, which keeps
+ *       logits within the CPU backend's tolerances. {@code -Drast.cuda.gemm=bf16} does one GEMM on hi only
+ *       (PyTorch's bf16 precision, half the work).</li>
+ *   <li>F16 weights: widened to F32 a slab of rows at a time into a scratch buffer, then F32 GEMM.</li>
+ * </ul>
+ * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
+ *
+ * <p>Beyond the {@link Backend} interface it runs the logits pipeline on the device: {@link #rastFuse} and
+ * {@link #sample}, so that a decoding step returns only the chosen ids. Public methods are synchronized: scratch
+ * buffers are shared, and one stream orders all work.
+ */
+public final class CudaBackend implements Backend {
+    static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
+    static final int MATVEC_BLOCK = 256;       // 8 warps, one weight row each
+    static final int ATTENTION_PREFILL_MIN_T = 16;
+    static final int MAX_HEAD_DIM = 256;       // attention.cuh ATT_MAX_HEAD_DIM
+    static final int DECODE_MIN_CHUNK = 64;    // keys per split of the decode attention
+    static final int DECODE_MAX_SPLITS = 256;
+    static final int SAMPLE_BLOCK = 1024;
+    static final long F16_SLAB_BYTES = 64L << 20;
+
+    private final Device dev;
+    private final boolean splitPrecision;
+    private final Map<Long, Long> owned = new HashMap<>();        // device address → bytes: weights and allocate()
+    private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
+    private boolean closed;
+
+    public CudaBackend(Device dev) {
+        this.dev = dev;
+        this.splitPrecision = !"bf16".equals(System.getProperty("rast.cuda.gemm", "split"));
+    }
+
+    public Device device() { return dev; }
+
+    @Override
+    public String name() { return "cuda (" + dev.description() + ")"; }
+
+    // ------------------------------------------------------------------ memory
+
+    private static Tensor deviceTensor(DType dtype, int[] shape, long address) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        return new Tensor(dtype, shape, MemorySegment.ofAddress(address).reinterpret(n * dtype.bytes()));
+    }
+
+    private static long addr(Tensor t) { return t.data().address(); }
+
+    private static String describe(DType dtype, int[] shape) { return dtype + Arrays.toString(shape); }
+
+    /**
+     * Uploads a checkpoint tensor once; the copy stays until {@link #free} or {@link #close}. (No cache by host
+     * address: a tied LM head is the same backend tensor as the embedding already, and a cache keyed by address
+     * would hand out stale weights once a closed checkpoint's mapping is reused.)
+     */
+    @Override
+    public synchronized Tensor weight(Tensor host) {
+        MemorySegment src = host.data();
+        long bytes = src.byteSize();
+        if (bytes == 0) return deviceTensor(host.dtype(), host.shape(), 0);
+        long p = dev.alloc(bytes, "weight " + describe(host.dtype(), host.shape()));
+        owned.put(p, bytes);
+        dev.toDevice(src, p, bytes);
+        return deviceTensor(host.dtype(), host.shape(), p);
+    }
+
+    @Override
+    public synchronized Tensor allocate(DType dtype, int... shape) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        long bytes = n * dtype.bytes();
+        if (bytes == 0) return deviceTensor(dtype, shape, 0);
+        long p = dev.alloc(bytes, describe(dtype, shape));
+        dev.zero(p, bytes);
+        owned.put(p, bytes);
+        return deviceTensor(dtype, shape, p);
+    }
+
+    @Override
+    public synchronized void free(Tensor t) {
+        Long bytes = owned.remove(addr(t));
+        if (bytes != null) dev.free(addr(t));
+    }
+
+    /** A device buffer of at least {@code bytes} that lives until close; growing it frees the old one. */
+    private long scratch(String name, long bytes) {
+        long[] s = scratch.get(name);
+        if (s != null && s[1] >= bytes) return s[0];
+        if (s != null) {
+            dev.synchronize(); // earlier kernels may still read the old buffer
+            dev.free(s[0]);
+        }
+        long size = Math.max(bytes, s == null ? 0 : s[1] * 2);
+        long p = dev.alloc(size, "scratch buffer '" + name + "'");
+        scratch.put(name, new long[] {p, size});
+        return p;
+    }
+
+    @Override
+    public synchronized void upload(MemorySegment src, Tensor dst) {
+        checkBytes(src.byteSize(), dst);
+        dev.toDevice(src, addr(dst), src.byteSize());
+    }
+
+    @Override
+    public synchronized void download(Tensor src, MemorySegment dst) {
+        checkBytes(dst.byteSize(), src);
+        dev.toHost(addr(src), dst, dst.byteSize());
+    }
+
+    private static void checkBytes(long bytes, Tensor t) {
+        if (bytes != t.data().byteSize())
+            throw new IllegalArgumentException("host buffer of " + bytes + " bytes for tensor " + t + " of " + t.data().byteSize());
+    }
+
+    // ------------------------------------------------------------------ ops
+
+    private void launch(KernelArgs args, int gridX, int gridY, int gridZ, int block, int shared) {
+        try (args) {
+            dev.launch(args, gridX, gridY, gridZ, block, shared);
+        }
+    }
+
+    /** Blocks for a grid-stride elementwise kernel over n elements. */
+    private static int elementBlocks(long n) { return (int) Math.max(1, Math.min((n + 255) / 256, 8192)); }
+
+    @Override
+    public synchronized void embed(Tensor table, int[] ids, Tensor out) {
+        int V = table.dim(0), D = table.dim(1);
+        requireShape(out, ids.length, D);
+        requireF32(out);
+        for (int id : ids)
+            if (id < 0 || id >= V) throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + V);
+        if (ids.length == 0) return;
+        long p = scratch("token_ids", ids.length * 4L);
+        dev.toDevice(MemorySegment.ofArray(ids), p, ids.length * 4L);
+        launch(Kernel.EMBED.args().ptr(table).i32(Kernel.dtypeCode(table.dtype())).ptr(p).ptr(out).i32(D), ids.length, 1, 1, 256, 0);
+    }
+
+    @Override
+    public synchronized void matmul(Tensor x, Tensor w, Tensor out) {
+        int T = x.dim(0), K = x.dim(1), N = w.dim(0);
+        requireF32(x);
+        requireF32(out);
+        if (w.rank() != 2 || w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
+        requireShape(out, T, N);
+        if (T == 0) return;
+        if (T <= MATVEC_MAX_T) {
+            boolean vec = K % 8 == 0 && addr(x) % 16 == 0 && addr(w) % 16 == 0;
+            int warps = MATVEC_BLOCK / 32;
+            launch(Kernel.MATVEC.args().ptr(x).ptr(w).i32(Kernel.dtypeCode(w.dtype())).ptr(out).i32(T).i32(N).i32(K)
+                    .i32(vec ? 1 : 0), (N + warps - 1) / warps, 1, 1, MATVEC_BLOCK, 0);
+            return;
+        }
+        switch (w.dtype()) {
+            case F32 -> dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F, addr(out), N, 0f));
+            case BF16 -> {
+                long n = (long) T * K;
+                long hi = scratch("x_bf16_hi", n * 2), lo = scratch("x_bf16_lo", n * 2);
+                launch(Kernel.SPLIT_BF16.args().ptr(x).ptr(hi).ptr(lo).i64(n), elementBlocks(n), 1, 1, 256, 0);
+                dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
+                if (splitPrecision)
+                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, lo, Cublas.CUDA_R_16BF, addr(out), N, 1f));
+            }
+            case F16 -> {
+                int slabRows = (int) Math.max(1, Math.min(N, F16_SLAB_BYTES / (4L * K)));
+                long slab = scratch("w_f32_slab", (long) slabRows * K * 4);
+                for (int r0 = 0; r0 < N; r0 += slabRows) {
+                    int rows = Math.min(slabRows, N - r0);
+                    long n = (long) rows * K;
+                    launch(Kernel.WIDEN_F32.args().ptr(addr(w) + (long) r0 * K * 2).i32(Kernel.dtypeCode(DType.F16)).ptr(slab).i64(n),
+                            elementBlocks(n), 1, 1, 256, 0);
+                    dev.gemm(GemmCall.linear(T, rows, K, slab, Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F,
+                            addr(out) + 4L * r0, N, 0f));
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void addBias(Tensor x, Tensor bias) {
+        int T = x.dim(0), N = x.dim(1);
+        requireF32(x);
+        if (bias.numel() != N) throw new IllegalArgumentException("bias " + bias + " for " + x);
+        if (T == 0) return;
+        requireGridY(T, "addBias");
+        launch(Kernel.ADD_BIAS.args().ptr(x).ptr(bias).i32(Kernel.dtypeCode(bias.dtype())).i32(N), (N + 255) / 256, T, 1, 256, 0);
+    }
+
+    @Override
+    public synchronized void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
+        int T = x.dim(0), D = x.dim(1);
+        requireF32(x);
+        requireF32(out);
+        requireShape(out, T, D);
+        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
+        if (T == 0) return;
+        launch(Kernel.RMS_NORM.args().ptr(x).ptr(weight).i32(Kernel.dtypeCode(weight.dtype())).f32(eps).ptr(out).i32(D), T, 1, 1, 256, 0);
+    }
+
+    @Override
+    public synchronized void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos) {
+        int T = x.dim(0), W = x.dim(1);
+        requireF32(x);
+        if (headDim % 2 != 0 || W % headDim != 0 || cos.dim(1) * 2 != headDim)
+            throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim);
+        if (startPos + T > cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (startPos + T));
+        if (T == 0) return;
+        launch(Kernel.ROPE.args().ptr(x).i32(W).i32(headDim).ptr(cos).ptr(sin).i32(startPos).ptr(0L), T, 1, 1, 128, 0);
+    }
+
+    @Override
+    public synchronized void copyRows(Tensor src, Tensor dst, int dstRow) {
+        if (src.dim(1) != dst.dim(1) || src.dtype() != dst.dtype() || dstRow < 0 || dstRow + src.dim(0) > dst.dim(0))
+            throw new IllegalArgumentException("copyRows " + src + " into " + dst + " at row " + dstRow);
+        long rowBytes = (long) src.dim(1) * src.dtype().bytes();
+        dev.copy(addr(src), addr(dst) + dstRow * rowBytes, src.data().byteSize());
+    }
+
+    @Override
+    public synchronized void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+        int T = q.dim(0);
+        requireShape(q, T, heads * headDim);
+        requireShape(out, T, heads * headDim);
+        if (kCache.dim(1) != kvHeads * headDim || vCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0))
+            throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
+        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
+        if (T == 0) return;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        if (T >= ATTENTION_PREFILL_MIN_T) {
+            launch(Kernel.ATTN_PREFILL.args().ptr(q).ptr(kCache).ptr(vCache).ptr(out).i32(T).i32(heads).i32(kvHeads)
+                    .i32(headDim).i32(startPos).f32(scale), (T + 15) / 16, heads, 1, 128, prefillSharedBytes(headDim));
+            return;
+        }
+        requireGridY(T, "attention");
+        int len = startPos + T;
+        int chunk = decodeChunk(len);
+        int splits = (len + chunk - 1) / chunk;
+        long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
+        launch(Kernel.ATTN_DECODE_PARTIAL.args().ptr(q).ptr(kCache).ptr(vCache).ptr(part).i32(heads).i32(kvHeads)
+                .i32(headDim).i32(startPos).i32(chunk).f32(scale), heads, T, splits, 128, 0);
+        launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(out).i32(heads).i32(headDim).i32(splits), heads, T, 1, 128, 0);
+    }
+
+    /** Keys per split: at least 64 (enough work per block), at most 256 splits (bounded scratch). */
+    static int decodeChunk(int len) { return Math.max(DECODE_MIN_CHUNK, (len + DECODE_MAX_SPLITS - 1) / DECODE_MAX_SPLITS); }
+
+    /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */
+    static int prefillSharedBytes(int headDim) { return (32 * (headDim + 1) + 32 * headDim + 16 * headDim) * 4; }
+
+    @Override
+    public synchronized void siluMul(Tensor gate, Tensor up, Tensor out) {
+        long n = gate.numel();
+        if (up.numel() != n || out.numel() != n) throw new IllegalArgumentException("siluMul " + gate + " " + up + " " + out);
+        if (n == 0) return;
+        launch(Kernel.SILU_MUL.args().ptr(gate).ptr(up).ptr(out).i64(n), elementBlocks(n), 1, 1, 256, 0);
+    }
+
+    @Override
+    public synchronized void add(Tensor x, Tensor y) {
+        long n = x.numel();
+        if (y.numel() != n) throw new IllegalArgumentException("add " + x + " " + y);
+        if (n == 0) return;
+        launch(Kernel.ADD.args().ptr(x).ptr(y).i64(n), elementBlocks(n), 1, 1, 256, 0);
+    }
+
+    // ------------------------------------------------------------------ logits pipeline
+
+    /**
+     * RAST fusion for rows of logits: {@code out[r, v] = m[r, v] + Σᵢ λᵢ·(eᵢ[r, v] − bᵢ[r, v])} for v &lt; shared and
+     * −inf for shared ≤ v &lt; out's width, summed left to right in F32. out and m are {@code [rows, vocabM]}; each
+     * expert and base {@code [rows, ≥ shared]}.
+     */
+    public synchronized void rastFuse(Tensor out, Tensor m, List<Tensor> experts, List<Tensor> bases, float[] lambdas, int shared) {
+        int rows = m.dim(0), vocab = m.dim(1);
+        requireShape(out, rows, vocab);
+        if (experts.isEmpty() || experts.size() != bases.size() || experts.size() != lambdas.length)
+            throw new IllegalArgumentException("rastFuse: " + experts.size() + " experts, " + bases.size() + " bases, "
+                    + lambdas.length + " lambdas");
+        if (shared < 1 || shared > vocab) throw new IllegalArgumentException("rastFuse: shared vocabulary " + shared + " of " + vocab);
+        List<Tensor> all = new ArrayList<>(List.of(out, m));
+        all.addAll(experts);
+        all.addAll(bases);
+        for (Tensor t : all) {
+            requireF32(t);
+            if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) < shared)
+                throw new IllegalArgumentException("rastFuse: logits " + t + " for " + rows + " rows over " + shared + " shared ids");
+        }
+        requireGridY(rows, "rastFuse");
+        for (int i = 0; i < experts.size(); i++) {
+            Tensor e = experts.get(i), b = bases.get(i);
+            launch(Kernel.RAST_FUSE.args().ptr(out).i64(vocab).ptr(m).i64(vocab).ptr(e).i64(e.dim(1)).ptr(b).i64(b.dim(1))
+                    .f32(lambdas[i]).i32(shared).i32(vocab).i32(i == 0 ? 1 : 0), (vocab + 255) / 256, rows, 1, 256, 0);
+        }
+    }
+
+    /**
+     * Draws one id per row of {@code logits [rows, ≥ vocab]} over its first {@code vocab} columns (see
+     * sampling.cuh), draw number {@code step} of each row's seed; only the ids come back to the host.
+     */
+    public synchronized int[] sample(Tensor logits, int vocab, DeviceSampling s, long[] seeds, long step) {
+        int rows = logits.dim(0);
+        requireF32(logits);
+        if (vocab < 1 || vocab > logits.dim(1)) throw new IllegalArgumentException("sample: vocab " + vocab + " of " + logits);
+        if (seeds.length != rows) throw new IllegalArgumentException("sample: " + seeds.length + " seeds for " + rows + " rows");
+        long seedBuf = scratch("sample_seeds", rows * 8L);
+        long idBuf = scratch("sample_ids", rows * 4L);
+        dev.toDevice(MemorySegment.ofArray(seeds), seedBuf, rows * 8L);
+        launch(Kernel.SAMPLE_TOKENS.args().ptr(logits).i64(logits.dim(1)).i32(vocab).f32(s.temperature()).i32(s.topK())
+                .f32(s.topP()).f32(s.minP()).ptr(seedBuf).i64(step).ptr(idBuf), rows, 1, 1, SAMPLE_BLOCK, 0);
+        int[] ids = new int[rows];
+        dev.toHost(idBuf, MemorySegment.ofArray(ids), rows * 4L);
+        return ids;
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    private static void requireF32(Tensor t) {
+        if (t.dtype() != DType.F32) throw new IllegalArgumentException("expected an F32 activation, got " + t);
+    }
+
+    private static void requireShape(Tensor t, int rows, int cols) {
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols)
+            throw new IllegalArgumentException("expected [" + rows + ", " + cols + "], got " + Arrays.toString(t.shape()));
+    }
+
+    private static void requireGridY(int n, String op) {
+        if (n > 65535) throw new IllegalArgumentException(op + ": " + n + " rows in one call (at most 65535)");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            for (long p : owned.keySet()) dev.free(p);
+            for (long[] s : scratch.values()) dev.free(s[0]);
+        } finally {
+            owned.clear();
+            scratch.clear();
+            dev.close();
+        }
+    }
+
+    /** The bytes this backend holds on the device (weights, tensors, scratch buffers). */
+    public synchronized long deviceBytes() {
+        long n = 0;
+        for (long b : owned.values()) n += b;
+        for (long[] s : scratch.values()) n += s[1];
+        return n;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.rast.kernels.cuda;
+
+import dev.rast.engine.tensor.DType;
+
+/**
+ * The entry points of rast_kernels.ptx (sources in kernels/src/main/cuda) and their parameter lists, one letter
+ * per parameter: {@code p} a device pointer, {@code l} a 64-bit integer, {@code i} a 32-bit integer, {@code f} a
+ * float. {@link KernelArgs} refuses a launch whose arguments do not spell the signature, and the tests check every
+ * signature against the PTX's {@code .param} declarations, so a mismatch is caught without a GPU.
+ */
+public enum Kernel {
+    /** (x, w, wtype, eps, out, D); grid rows. */
+    RMS_NORM("rms_norm", "ppifpi"),
+    /** (x, width, headDim, cos, sin, startPos, positions|null); grid rows. */
+    ROPE("rope", "piippip"),
+    /** (gate, up, out, n). */
+    SILU_MUL("silu_mul", "pppl"),
+    /** (x, y, n): x += y. */
+    ADD("add_inplace", "ppl"),
+    /** (x, bias, btype, N); grid (·, rows). */
+    ADD_BIAS("add_bias", "ppii"),
+    /** (table, ttype, ids, out, D); grid tokens. */
+    EMBED("embed", "pippi"),
+    /** (x, hi, lo, n). */
+    SPLIT_BF16("split_bf16", "pppl"),
+    /** (src, stype, dst, n). */
+    WIDEN_F32("widen_f32", "pipl"),
+    /** (x, w, wtype, out, T, N, K, vec); grid ceil(N / warps). */
+    MATVEC("matvec", "ppipiiii"),
+    /** (q, kCache, vCache, part, heads, kvHeads, headDim, startPos, chunk, scale); grid (heads, T, splits). */
+    ATTN_DECODE_PARTIAL("attn_decode_partial", "ppppiiiiif"),
+    /** (part, out, heads, headDim, splits); grid (heads, T). */
+    ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
+    /** (q, kCache, vCache, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */
+    ATTN_PREFILL("attn_prefill", "ppppiiiiif"),
+    /** (out, ldOut, M, ldM, E, ldE, B, ldB, lambda, shared, vocabOut, first); grid (·, rows). */
+    RAST_FUSE("rast_fuse", "plplplplfiii"),
+    /** (logits, ld, V, temperature, topK, topP, minP, seeds, step, outIds); grid rows. */
+    SAMPLE_TOKENS("sample_tokens", "plififfplp");
+
+    /** The PTX module, a resource of this package. */
+    public static final String PTX_RESOURCE = "rast_kernels.ptx";
+
+    public final String entry;
+    public final String signature;
+
+    Kernel(String entry, String signature) {
+        this.entry = entry;
+        this.signature = signature;
+    }
+
+    /** The dtype code the kernels switch on (common.cuh: DT_F32 0, DT_F16 1, DT_BF16 2). */
+    public static int dtypeCode(DType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case BF16 -> 2;
+        };
+    }
+
+    /** Arguments for a launch of this kernel. */
+    public KernelArgs args() { return new KernelArgs(this); }
+}

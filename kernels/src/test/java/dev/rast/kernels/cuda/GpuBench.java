@@ -1,0 +1,87 @@
+package dev.rast.kernels.cuda;
+
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.util.Locale;
+
+/**
+ * GPU facts and GEMM throughput for the GPU report (scripts/gpu-check.sh): prints Markdown. Times rast's own matmul
+ * path (CudaBackend.matmul: bf16 weights with the split-bf16 activations, one plain bf16 GEMM for comparison, f32)
+ * on the linear-layer shapes of Qwen2.5-7B with 512 prompt tokens and on a square 8192³, with CUDA events, median of
+ * 20 after 3 warm-ups, against the datasheet peak where the GPU is one we know.
+ */
+public final class GpuBench {
+    private GpuBench() {}
+
+    /** Dense tensor-core bf16 and plain f32 peak TFLOP/s from NVIDIA's datasheets, by device name; null if unknown. */
+    static double[] peakTflops(String name) {
+        String n = name.toUpperCase(Locale.ROOT);
+        if (n.contains("H200")) return new double[] {989, 67};
+        if (n.contains("H100") && n.contains("PCIE")) return new double[] {756, 51};
+        if (n.contains("H100") && n.contains("NVL")) return new double[] {835, 60};
+        if (n.contains("H100")) return new double[] {989, 67};
+        if (n.contains("A100")) return new double[] {312, 19.5};
+        if (n.contains("L40S")) return new double[] {362, 91.6};
+        return null;
+    }
+
+    /** No arguments: the Markdown report. {@code --peak-bandwidth}: just the peak DRAM bandwidth in GB/s. */
+    public static void main(String[] args) {
+        CudaDevice dev = CudaDevice.open(0);
+        CudaDevice.Info info = dev.info();
+        if (args.length > 0 && args[0].equals("--peak-bandwidth")) {
+            System.out.printf(Locale.ROOT, "%.0f%n", info.peakBandwidth() / 1e9);
+            dev.close();
+            return;
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("| GPU | compute capability | SMs | memory | driver (CUDA) | cuBLAS | peak DRAM bandwidth |\n|---|---|---|---|---|---|---|\n");
+        md.append(String.format(Locale.ROOT, "| %s | %d.%d | %d | %.1f GiB | %s | %d (%s) | %.0f GB/s |%n%n", info.name(), info.ccMajor(),
+                info.ccMinor(), info.multiprocessors(), info.totalMemory() / (double) (1L << 30),
+                CudaDriver.versionString(info.driverVersion()), info.cublasVersion(), info.cublasLibrary(), info.peakBandwidth() / 1e9));
+        double[] peak = peakTflops(info.name());
+        md.append("GEMM `out[T,N] = x[T,K]·W[N,K]ᵀ`, F32 accumulation, median of 20 (CUDA events)");
+        md.append(peak == null ? "; datasheet peak unknown for this GPU.\n\n"
+                : String.format(Locale.ROOT, "; datasheet peak %.0f TFLOP/s bf16 dense, %.0f TFLOP/s f32.%n%n", peak[0], peak[1]));
+        md.append("| T | N | K | path | ms | TFLOP/s | % of peak |\n|---|---|---|---|---|---|---|\n");
+        int[][] shapes = {{512, 3584, 3584}, {512, 18944, 3584}, {512, 3584, 18944}, {512, 152064, 3584}, {8192, 8192, 8192}};
+        try (CudaBackend b = new CudaBackend(dev)) {
+            for (int[] s : shapes) {
+                int T = s[0], N = s[1], K = s[2];
+                Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
+                for (DType wt : new DType[] {DType.BF16, DType.F32}) {
+                    Tensor w = b.allocate(wt, N, K);
+                    double flops = 2.0 * T * N * K;
+                    if (wt == DType.BF16) {
+                        row(md, T, N, K, "rast: split bf16 (2 GEMMs + split kernel)", time(dev, () -> b.matmul(x, w, out)), flops, peak == null ? 0 : peak[0]);
+                        Tensor xb = b.allocate(DType.BF16, T, K);
+                        GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, xb.data().address(),
+                                Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
+                        row(md, T, N, K, "one bf16 GEMM (x in bf16)", time(dev, () -> dev.gemm(one)), flops, peak == null ? 0 : peak[0]);
+                        b.free(xb);
+                    } else if ((long) N * K * 4 < (4L << 30)) {
+                        row(md, T, N, K, "rast: f32 GEMM", time(dev, () -> b.matmul(x, w, out)), flops, peak == null ? 0 : peak[1]);
+                    }
+                    b.free(w);
+                }
+                b.free(x);
+                b.free(out);
+            }
+        }
+        System.out.print(md);
+    }
+
+    private static double time(CudaDevice dev, Runnable op) {
+        for (int i = 0; i < 3; i++) op.run();
+        double[] ms = new double[20];
+        for (int i = 0; i < ms.length; i++) ms[i] = dev.timeMillis(op);
+        java.util.Arrays.sort(ms);
+        return ms[ms.length / 2];
+    }
+
+    private static void row(StringBuilder md, int T, int N, int K, String path, double ms, double flops, double peak) {
+        double tf = flops / (ms * 1e-3) / 1e12;
+        md.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %.3f | %.1f | %s |%n", T, N, K, path, ms, tf,
+                peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * tf / peak) : "n/a"));
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Packs what scripts/gpu-check.sh needs on a GPU machine that has no JDK and no Maven into .device/ (git-ignored,
+# under 64 MiB so it can be carried to that machine):
+#   .device/jdk/                   a jlink'ed Java 25 runtime: only the modules rast and JUnit use, no debug info,
+#                                  zip-9 compressed
+#   .device/lib/*.jar              rast's jars, picocli, JUnit Jupiter and the JUnit Platform launcher
+#   .device/classes/kernels-test/  the CUDA test classes (GpuTargets, DeviceTestMain, GpuBench, ...)
+#   .device/classes/tests-test/    the whole-model tests with their fixtures (a folder: fixtures are read as files)
+# Run here, with JDK 25:  scripts/prepare-device.sh      (then carry .device along with the working tree)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+out=.device
+rm -rf "$out"
+mkdir -p "$out/lib" "$out/classes"
+
+echo "prepare-device: building jars (tests skipped)"
+./mvnw -o -q package dependency:copy-dependencies -DskipTests -pl tests -am -DincludeScope=test -DexcludeTypes=test-jar \
+  -DoutputDirectory="$root/$out/lib"
+cp rast-cli/target/lib/*.jar "$out/lib/"   # the command line's runtime jars (picocli), for `rast synth` and `rast bench`
+cp -r kernels/target/test-classes "$out/classes/kernels-test"
+mkdir -p "$out/classes/tests-test"
+(cd tests/target/test-classes && cp -r dev reference "$root/$out/classes/tests-test/")  # not the tokenizer fixtures
+# The emulator sources are not needed on the GPU machine (targets = cuda there).
+
+echo "prepare-device: jlink runtime"
+# What rast and JUnit use (jdeps also lists java.sql, which only picocli's optional type converters need).
+mods=java.base,java.logging,java.management,jdk.incubator.vector,jdk.unsupported
+"$JAVA_HOME/bin/jlink" --add-modules "$mods" --strip-debug --no-header-files --no-man-pages --compress zip-9 \
+  --strip-native-debug-symbols exclude-debuginfo-files --output "$out/jdk"
+"$out/jdk/bin/java" --list-modules | tr '\n' ' '; echo
+
+size=$(du -sm "$out" | cut -f1)
+echo "prepare-device: $out is ${size} MiB ($(du -sm "$out/jdk" | cut -f1) MiB runtime, $(du -sm "$out/lib" | cut -f1) MiB jars, $(du -sm "$out/classes" | cut -f1) MiB test classes)"
+if [ "$size" -ge 64 ]; then echo "prepare-device: over the 64 MiB that can be carried" >&2; exit 1; fi

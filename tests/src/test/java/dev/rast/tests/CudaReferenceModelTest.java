@@ -1,0 +1,152 @@
+package dev.rast.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.engine.weights.SafeTensorsFile;
+import dev.rast.kernels.cpu.CpuBackend;
+import dev.rast.kernels.cuda.CudaBackend;
+import dev.rast.kernels.cuda.DeviceSampling;
+import dev.rast.kernels.cuda.GpuTargets;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The CUDA backend on whole models: the tiny Hugging Face reference fixtures (see ReferenceModelTest) with the same
+ * tolerances as the CPU backend (1e-4 for f32 weights, 2e-2 for bf16), also against the CPU backend's logits, the
+ * same greedy continuations, and RAST-fused greedy decoding (fusion and argmax on the device) equal to the CPU
+ * backend's. Runs on a real GPU ("cuda") and on the CPU emulation of the kernels ("emulator"), each skipped with the
+ * reason where it cannot run.
+ */
+class CudaReferenceModelTest {
+    static CpuBackend cpu;
+    static final Map<String, CudaBackend> gpus = new HashMap<>();
+
+    @BeforeAll static void open() { cpu = new CpuBackend(2); }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+        gpus.values().forEach(CudaBackend::close);
+        gpus.clear();
+    }
+
+    static CudaBackend gpu(String target) {
+        GpuTargets.assumeAvailable(target);
+        return gpus.computeIfAbsent(target, GpuTargets::backend);
+    }
+
+    static Stream<Arguments> cases() {
+        return GpuTargets.targets().stream().flatMap(t -> Fixtures.MODELS.stream().map(m -> Arguments.of(t, m)));
+    }
+
+    static Stream<String> targets() { return GpuTargets.targets().stream(); }
+
+    static float[] logits(CausalLM m, int[] ids) {
+        try (KvCache cache = m.newCache(ids.length)) {
+            Tensor l = m.forward(ids, cache, ids.length);
+            float[] out = new float[(int) l.numel()];
+            m.backend().download(l, MemorySegment.ofArray(out));
+            return out;
+        }
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void logitsMatchHuggingFaceAndTheCpuBackend(String target, String name) throws Exception {
+        CudaBackend g = gpu(target);
+        Map<String, Object> exp = Fixtures.expected(name);
+        int[] ids = Fixtures.ints(exp.get("input_ids"));
+        double tol = exp.get("dtype").equals("float32") ? 1e-4 : 2e-2;
+        try (CausalLM mg = Models.load(Fixtures.reference(name), g); CausalLM mc = Models.load(Fixtures.reference(name), cpu);
+             SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"))) {
+            float[] hf = ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
+            float[] got = logits(mg, ids), onCpu = logits(mc, ids);
+            assertTrue(maxDiff(got, hf) <= tol, target + " " + name + ": max |Δlogit| vs HF = " + maxDiff(got, hf));
+            assertTrue(maxDiff(got, onCpu) <= tol, target + " " + name + ": max |Δlogit| vs CPU = " + maxDiff(got, onCpu));
+
+            // Prefill 11 tokens, then one at a time through the KV cache (decode kernels): the same logits.
+            try (KvCache cache = mg.newCache(ids.length)) {
+                int V = mg.config().vocabSize(), split = 11;
+                mg.forward(Arrays.copyOf(ids, split), cache, 1);
+                float[] row = new float[V];
+                double d = 0;
+                for (int t = split; t < ids.length; t++) {
+                    g.download(mg.forward(new int[] {ids[t]}, cache, 1), MemorySegment.ofArray(row));
+                    for (int i = 0; i < V; i++) d = Math.max(d, Math.abs(row[i] - hf[t * V + i]));
+                }
+                assertTrue(d <= tol, target + " " + name + ": incremental max |Δlogit| = " + d);
+            }
+            int[] greedy = new Generator(mg).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
+            assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), greedy, target + " " + name + " greedy");
+        }
+    }
+
+    /**
+     * RAST decoding, greedy: M = the f32 Llama fixture, E = the bf16 one, B = M again (a separate cache), λ = 0.7,
+     * over a shared vocabulary of 990 of the 1001 ids. Host side: CPU logits fused in Java, argmax. Device side:
+     * logits, fusion and argmax on the GPU, only ids return. The id sequences must be equal.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void rastFusedGreedyDecodingEqualsTheCpuBackend(String target) throws Exception {
+        CudaBackend g = gpu(target);
+        int[] prompt = {5, 17, 300, 42, 7};
+        int steps = 10, shared = 990;
+        float lambda = 0.7f;
+        int[] onCpu = new int[steps], onGpu = new int[steps];
+        List<String> names = List.of("llama3-f32", "llama3-bf16-tied", "llama3-f32");
+        try (CausalLM m = Models.load(Fixtures.reference(names.get(0)), cpu); CausalLM e = Models.load(Fixtures.reference(names.get(1)), cpu);
+             CausalLM b = Models.load(Fixtures.reference(names.get(2)), cpu);
+             KvCache cm = m.newCache(32); KvCache ce = e.newCache(32); KvCache cb = b.newCache(32)) {
+            int V = m.config().vocabSize();
+            float[] lm = new float[V], le = new float[V], lb = new float[V], fused = new float[V];
+            int[] next = prompt;
+            for (int s = 0; s < steps; s++) {
+                cpu.download(m.forward(next, cm, 1), MemorySegment.ofArray(lm));
+                cpu.download(e.forward(next, ce, 1), MemorySegment.ofArray(le));
+                cpu.download(b.forward(next, cb, 1), MemorySegment.ofArray(lb));
+                for (int v = 0; v < V; v++) fused[v] = v < shared ? lm[v] + lambda * (le[v] - lb[v]) : Float.NEGATIVE_INFINITY;
+                onCpu[s] = Generator.argmax(fused);
+                next = new int[] {onCpu[s]};
+            }
+        }
+        try (CausalLM m = Models.load(Fixtures.reference(names.get(0)), g); CausalLM e = Models.load(Fixtures.reference(names.get(1)), g);
+             CausalLM b = Models.load(Fixtures.reference(names.get(2)), g);
+             KvCache cm = m.newCache(32); KvCache ce = e.newCache(32); KvCache cb = b.newCache(32)) {
+            int V = m.config().vocabSize();
+            Tensor out = g.allocate(dev.rast.engine.tensor.DType.F32, 1, V);
+            int[] next = prompt;
+            for (int s = 0; s < steps; s++) {
+                Tensor lm = m.forward(next, cm, 1), le = e.forward(next, ce, 1), lb = b.forward(next, cb, 1);
+                g.rastFuse(out, lm, List.of(le), List.of(lb), new float[] {lambda}, shared);
+                onGpu[s] = g.sample(out, V, DeviceSampling.GREEDY, new long[] {0}, s)[0];
+                next = new int[] {onGpu[s]};
+            }
+            g.free(out);
+        }
+        assertArrayEquals(onCpu, onGpu, target + ": RAST greedy ids");
+    }
+}
