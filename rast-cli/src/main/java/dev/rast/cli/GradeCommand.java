@@ -37,8 +37,8 @@ final class GradeCommand implements Callable<Integer> {
     String dataset;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "qwen-boxed",
-            description = {"Prompt format, which decides the stop strings completions are cut at: qwen-boxed, abel,",
-                    "chat or none (the last two: only </s>, <|im_end|>, <|endoftext|>) (default: ${DEFAULT-VALUE})."})
+            description = "Prompt format, which decides the stop strings completions are cut at: qwen-boxed, abel, "
+                    + "chat or none (the last two: only </s>, <|im_end|>, <|endoftext|>) (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--question-field", paramLabel = "FIELD", description = "For a JSONL file: the question field.")
