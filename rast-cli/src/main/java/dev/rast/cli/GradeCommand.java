@@ -1,13 +1,13 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.eval.data.Dataset;
 import dev.rast.eval.data.Datasets;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.eval.grader.Grader;
-import dev.rast.eval.grader.PromptFormat;
-import dev.rast.eval.grader.Py;
+import dev.rast.eval.grader.PyNumbers;
 import dev.rast.eval.report.JsonWriter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -37,7 +37,8 @@ final class GradeCommand implements Callable<Integer> {
     String dataset;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "qwen-boxed",
-            description = "Prompt format, which decides the stop words: qwen-boxed or abel (default: ${DEFAULT-VALUE}).")
+            description = "Prompt format, which decides the stop strings completions are cut at: qwen-boxed, abel, "
+                    + "chat or none (the last two: only </s>, <|im_end|>, <|endoftext|>) (default: ${DEFAULT-VALUE}).")
     String format;
 
     @Option(names = "--question-field", paramLabel = "FIELD", description = "For a JSONL file: the question field.")
@@ -51,7 +52,7 @@ final class GradeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PromptFormat fmt = PromptFormat.of(format);
+        PromptFormat fmt = PromptFormat.byName(format);
         Dataset ds = Datasets.load(dataset, questionField, answerField);
         PrintStream out = System.out;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -74,7 +75,7 @@ final class GradeCommand implements Callable<Integer> {
         Object g = o.get("gold");
         if (g != null && g != Json.NULL) {
             if (g instanceof Map || g instanceof List) throw new BadInputException(where + ": \"gold\" must be a string or number");
-            return ds.goldFromAnswer(Py.str(g));
+            return ds.goldFromAnswer(PyNumbers.str(g));
         }
         Object idx = o.get("idx");
         if (idx instanceof Long i) return ds.problem(Math.toIntExact(i)).gold();

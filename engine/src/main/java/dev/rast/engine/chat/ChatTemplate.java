@@ -8,6 +8,7 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.text.Py;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;

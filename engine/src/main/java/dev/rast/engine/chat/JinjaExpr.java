@@ -1,5 +1,6 @@
 package dev.rast.engine.chat;
 
+import dev.rast.engine.text.Py;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

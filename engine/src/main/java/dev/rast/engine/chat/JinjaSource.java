@@ -2,6 +2,7 @@ package dev.rast.engine.chat;
 
 import dev.rast.engine.chat.JinjaExpr.Kind;
 import dev.rast.engine.chat.JinjaExpr.Tok;
+import dev.rast.engine.text.Py;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;

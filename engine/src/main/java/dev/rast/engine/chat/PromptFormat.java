@@ -1,6 +1,7 @@
 package dev.rast.engine.chat;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.text.Py;
 import java.util.Arrays;
 import java.util.List;
 
@@ -87,7 +88,7 @@ public enum PromptFormat {
             return template.render(List.of(ChatMessage.user(question)), true);
         }
         String p = format(question);
-        return this == NONE ? p : Py.strip(p, " ", true, true);
+        return this == NONE ? p : Py.strip(p, " ");
     }
 
     /** {@link #apply(String, ChatTemplate)} for the formats that need no template. */
@@ -104,9 +105,17 @@ public enum PromptFormat {
         String s = completion;
         for (String stop : stops) {
             int k = s.indexOf(stop);
-            if (k >= 0) s = Py.strip(s.substring(0, k), null, true, true);
+            if (k >= 0) s = Py.strip(s.substring(0, k));
         }
         return s;
+    }
+
+    /**
+     * The completion as the evaluation grades it: stripped of Python whitespace (SimpleRL's
+     * {@code strip(rstrip(...))}, §0.1), then {@link #cutAtStops cut at the stop strings} (§0.2).
+     */
+    public String truncate(String completion) {
+        return cutAtStops(Py.strip(completion));
     }
 
     /** The format with this name; an error listing the known names otherwise. */

@@ -1,5 +1,6 @@
 package dev.rast.engine.chat;
 
+import dev.rast.engine.text.Py;
 import java.beans.FeatureDescriptor;
 import java.util.Iterator;
 import java.util.List;
@@ -84,7 +85,7 @@ final class PyMethods extends ELResolver {
             case "find", "rfind", "index", "rindex", "count" -> {
                 need(name, a, 1, 1);
                 String sub = a[0].toString();
-                if (name.equals("count")) yield (long) occurrences(s, sub);
+                if (name.equals("count")) yield (long) Py.count(s, sub);
                 int k = name.startsWith("r") ? s.lastIndexOf(sub) : s.indexOf(sub);
                 if (k < 0 && name.contains("index")) throw new IllegalArgumentException("substring not found");
                 yield (long) (k < 0 ? -1 : s.codePointCount(0, k));
@@ -169,13 +170,6 @@ final class PyMethods extends ELResolver {
             from = k + old.length();
         }
         return sb.append(s.substring(from)).toString();
-    }
-
-    private static int occurrences(String s, String sub) {
-        if (sub.isEmpty()) return s.codePointCount(0, s.length()) + 1;
-        int c = 0;
-        for (int k = s.indexOf(sub); k >= 0; k = s.indexOf(sub, k + sub.length())) c++;
-        return c;
     }
 
     /** str.title: upper-case the first letter of every run of letters, lower-case the rest. */

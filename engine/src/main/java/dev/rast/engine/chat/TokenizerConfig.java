@@ -2,7 +2,6 @@ package dev.rast.engine.chat;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -68,16 +67,8 @@ public record TokenizerConfig(
         }
     }
 
-    @SuppressWarnings("unchecked")
     public static TokenizerConfig parse(Path file, String text) {
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (JsonException e) {
-            throw new BadInputException(file + ": not valid JSON: " + e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?>)) throw new BadInputException(file + ": not a JSON object");
-        Map<String, Object> m = (Map<String, Object>) root;
+        Map<String, Object> m = Json.parseObject(text, file);
 
         Map<String, String> templates = new LinkedHashMap<>();
         Map<String, String> sources = new LinkedHashMap<>();

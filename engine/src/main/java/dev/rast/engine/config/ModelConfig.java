@@ -2,7 +2,6 @@ package dev.rast.engine.config;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.engine.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,16 +53,8 @@ public record ModelConfig(
         return parse(file, text);
     }
 
-    @SuppressWarnings("unchecked")
     public static ModelConfig parse(Path file, String text) {
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (JsonException e) {
-            throw new BadInputException(file + ": not valid JSON: " + e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?>)) throw new BadInputException(file + ": not a JSON object");
-        Fields f = new Fields(file, (Map<String, Object>) root);
+        Fields f = new Fields(file, Json.parseObject(text, file));
 
         List<Object> archs = f.list("architectures");
         if (archs == null || archs.isEmpty() || !(archs.getFirst() instanceof String arch))

@@ -1,5 +1,6 @@
 package dev.rast.engine.json;
 
+import dev.rast.engine.BadInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +33,22 @@ public final class Json {
         p.skipWs();
         if (p.pos != text.length()) throw p.error("unexpected trailing characters");
         return v;
+    }
+
+    /**
+     * Parses a file that must hold one JSON object, for config files: bad JSON or another top-level value is a
+     * {@link BadInputException} naming {@code source} ("SOURCE: not valid JSON: ...", "SOURCE: not a JSON object").
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(String text, Object source) {
+        Object root;
+        try {
+            root = parse(text);
+        } catch (JsonException e) {
+            throw new BadInputException(source + ": not valid JSON: " + e.getMessage());
+        }
+        if (!(root instanceof Map<?, ?>)) throw new BadInputException(source + ": not a JSON object");
+        return (Map<String, Object>) root;
     }
 
     private JsonException error(String what) {

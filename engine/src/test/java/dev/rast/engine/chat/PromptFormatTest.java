@@ -84,6 +84,17 @@ class PromptFormatTest {
     }
 
     @Test
+    void truncateStripsPythonWhitespaceFirstThenCuts() {
+        // Python: "\xa0 \\boxed{4}\u2003<|im_end|> x".rstrip().strip() is "\\boxed{4}\u2003<|im_end|> x"; the cut
+        // leaves "\\boxed{4}\u2003", stripped again.
+        assertEquals("\\boxed{4}", PromptFormat.QWEN_BOXED.truncate("\u00a0 \\boxed{4}\u2003<|im_end|> x"));
+        // no stop string: only the strip (cutAtStops alone would leave the whitespace)
+        assertEquals("7", PromptFormat.CHAT.truncate("\n\n 7 \u3000\n"));
+        assertEquals("\n\n 7 \u3000\n", PromptFormat.CHAT.cutAtStops("\n\n 7 \u3000\n"));
+        assertEquals("", PromptFormat.ABEL.truncate("\u001f Answer: 3"));
+    }
+
+    @Test
     void unknownNameListsTheKnownOnes() {
         BadInputException e = assertThrows(BadInputException.class, () -> PromptFormat.byName("qwen_boxed"));
         assertEquals("unknown prompt format 'qwen_boxed'; known formats: qwen-boxed, abel, chat, none", e.getMessage());

@@ -1,11 +1,12 @@
 package dev.rast.eval.data;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.chat.PromptFormat;
+import dev.rast.engine.text.Py;
 import dev.rast.eval.grader.AnswerExtractor;
 import dev.rast.eval.grader.AnswerNormalizer;
 import dev.rast.eval.grader.Grader;
-import dev.rast.eval.grader.PromptFormat;
-import dev.rast.eval.grader.Py;
+import dev.rast.eval.grader.PyNumbers;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -120,7 +121,7 @@ public final class Dataset {
                     throw new BadInputException(where + ": missing gold answer field '" + answerField + "'");
                 if (v instanceof Map || v instanceof List)
                     throw new BadInputException(where + ": gold answer field '" + answerField + "' must be a string or number");
-                yield Py.str(v);
+                yield PyNumbers.str(v);
             }
         };
     }

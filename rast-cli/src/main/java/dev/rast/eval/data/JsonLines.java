@@ -40,15 +40,20 @@ public final class JsonLines {
     }
 
     /** One line as a JSON object, or a BadInputException naming source and line. */
-    @SuppressWarnings("unchecked")
     public static Map<String, Object> parse(String text, String source, int lineNumber) {
+        return object(text, source + " line " + lineNumber);
+    }
+
+    /** A JSON object (a line, or a whole file such as settings.json), or a BadInputException naming {@code where}. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> object(String text, String where) {
         Object v;
         try {
             v = Json.parse(text);
         } catch (JsonException e) {
-            throw new BadInputException(source + " line " + lineNumber + ": malformed JSON: " + e.getMessage());
+            throw new BadInputException(where + ": malformed JSON: " + e.getMessage());
         }
-        if (!(v instanceof Map)) throw new BadInputException(source + " line " + lineNumber + ": expected a JSON object");
+        if (!(v instanceof Map)) throw new BadInputException(where + ": expected a JSON object");
         return (Map<String, Object>) v;
     }
 }

@@ -233,14 +233,7 @@ public final class LatexParser {
         if (c == '∞') { pos++; return new Num(Double.POSITIVE_INFINITY); }
         if (c == '(' || c == '[' || c == '{') {
             pos++;
-            int saveAbs = absDepth, saveNoFunc = noFunc;
-            absDepth = 0;
-            noFunc = 0;
-            Expr e = expr();
-            absDepth = saveAbs;
-            noFunc = saveNoFunc;
-            expect(c == '(' ? ')' : c == '[' ? ']' : '}');
-            return e;
+            return bracketed(c == '(' ? ')' : c == '[' ? ']' : '}');
         }
         if (c == '|') {
             pos++;
@@ -252,6 +245,22 @@ public final class LatexParser {
         }
         if (c == '\\') return commandPrimary();
         throw error("unexpected '" + c + "'");
+    }
+
+    /**
+     * The expression after an opening bracket, up to {@code close}. Inside brackets the outer context no longer
+     * applies: a {@code |} opens a new absolute value rather than closing an outer one, and functions are allowed
+     * again even inside an unparenthesized function argument.
+     */
+    private Expr bracketed(char close) throws ExprSyntaxException {
+        int saveAbs = absDepth, saveNoFunc = noFunc;
+        absDepth = 0;
+        noFunc = 0;
+        Expr e = expr();
+        absDepth = saveAbs;
+        noFunc = saveNoFunc;
+        expect(close);
+        return e;
     }
 
     private static boolean isLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -402,14 +411,7 @@ public final class LatexParser {
         skipWs();
         if (peekIs('(')) {
             pos++;
-            int saveAbs = absDepth, saveNoFunc = noFunc;
-            absDepth = 0;
-            noFunc = 0;
-            Expr e = expr();
-            absDepth = saveAbs;
-            noFunc = saveNoFunc;
-            expect(')');
-            return e;
+            return bracketed(')');
         }
         noFunc++;
         try {

@@ -143,7 +143,7 @@ public final class PythonExprParser {
                 while (pos < s.length() && (Character.isDigit(s.charAt(pos)) || s.charAt(pos) == '_')) pos++;
             }
         }
-        Double v = dev.rast.eval.grader.Py.parseFloat(s.substring(start, pos));
+        Double v = dev.rast.eval.grader.PyNumbers.parseFloat(s.substring(start, pos));
         if (v == null) throw new ExprSyntaxException("bad number", start);
         return new Num(v);
     }

@@ -1,5 +1,6 @@
 package dev.rast.eval.grader;
 
+import dev.rast.engine.text.Py;
 import java.util.List;
 import java.util.regex.Pattern;
 

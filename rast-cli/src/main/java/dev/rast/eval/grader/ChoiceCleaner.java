@@ -1,5 +1,6 @@
 package dev.rast.eval.grader;
 
+import dev.rast.engine.text.Py;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

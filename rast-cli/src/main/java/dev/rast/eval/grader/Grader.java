@@ -1,5 +1,6 @@
 package dev.rast.eval.grader;
 
+import dev.rast.engine.chat.PromptFormat;
 import java.time.Duration;
 
 /**

@@ -1,5 +1,6 @@
 package dev.rast.eval.grader;
 
+import dev.rast.engine.text.Py;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -89,12 +90,12 @@ public final class MathEqual {
     /** SimpleRL's {@code parse_digits}: Python float() after deleting commas, or a trailing (\)% meaning /100. */
     static Double parseDigits(String s) {
         String num = s.replace(",", "");
-        Double v = Py.parseFloat(num);
+        Double v = PyNumbers.parseFloat(num);
         if (v != null) return v;
         if (num.endsWith("%")) {
             num = num.substring(0, num.length() - 1);
             if (num.endsWith("\\")) num = num.substring(0, num.length() - 1);
-            Double w = Py.parseFloat(num);
+            Double w = PyNumbers.parseFloat(num);
             if (w != null) return w / 100;
         }
         return null;

@@ -1,5 +1,6 @@
 package dev.rast.eval.grader;
 
+import dev.rast.engine.text.Py;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +45,7 @@ final class WordNumbers {
 
     private static String wordToNum(String sentence) throws NotANumber {
         String s = sentence.replace('-', ' ').toLowerCase(Locale.ROOT);
-        if (Py.isDecimal(s)) return Py.intString(s);
+        if (PyNumbers.isDecimal(s)) return PyNumbers.intString(s);
         List<String> clean = new java.util.ArrayList<>();
         for (String w : Py.split(s)) if (VALUES.containsKey(w) || w.equals("point")) clean.add(w);
         if (clean.isEmpty()) throw new NotANumber();
@@ -84,7 +85,7 @@ final class WordNumbers {
                 if (!DECIMAL_WORDS.contains(w)) return Long.toString(total); // word2number adds an int 0 here
                 digits.append(VALUES.get(w));
             }
-            return Py.repr(total + Double.parseDouble(digits.toString()));
+            return Py.reprFloat(total + Double.parseDouble(digits.toString()));
         }
         return Long.toString(total);
     }

@@ -1,8 +1,6 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.eval.data.JsonLines;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A run directory: what {@code rast eval} writes and {@code rast report} reads.
@@ -47,7 +44,6 @@ public final class RunDir {
     public Path file(String name) { return dir.resolve(name); }
 
     /** The run's settings; a missing folder or file, or bad JSON, is a BadInputException naming it. */
-    @SuppressWarnings("unchecked")
     public RunSettings readSettings() {
         if (!Files.isDirectory(dir)) throw new BadInputException("run folder not found: " + dir);
         Path f = file(SETTINGS);
@@ -59,14 +55,7 @@ public final class RunDir {
         } catch (IOException e) {
             throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
-        Object v;
-        try {
-            v = Json.parse(text);
-        } catch (JsonException e) {
-            throw new BadInputException(f + ": malformed JSON: " + e.getMessage());
-        }
-        if (!(v instanceof Map)) throw new BadInputException(f + ": expected a JSON object");
-        return RunSettings.fromJson((Map<String, Object>) v, f.toString());
+        return RunSettings.fromJson(JsonLines.object(text, f.toString()), f.toString());
     }
 
     /** Creates the folder if needed and writes settings.json. */

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.chat.PromptFormat;
 import dev.rast.eval.grader.AnswerNormalizer;
-import dev.rast.eval.grader.PromptFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -146,8 +146,8 @@ class DatasetsTest {
         String q = Datasets.load("gsm8k").problem(0).question();
         assertEquals("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n" + q
                 + "\nPlease reason step by step, and put your final answer within \\boxed{}.<|im_end|>\n<|im_start|>assistant\n",
-                PromptFormat.QWEN_BOXED.prompt(q));
-        assertEquals("Question:\n" + q + "\nAnswer:\nLet's think step by step.\n", PromptFormat.ABEL.prompt(q));
+                PromptFormat.QWEN_BOXED.apply(q));
+        assertEquals("Question:\n" + q + "\nAnswer:\nLet's think step by step.\n", PromptFormat.ABEL.apply(q));
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.rast.eval.grader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rast.engine.chat.PromptFormat;
+import dev.rast.engine.text.Py;
 import dev.rast.eval.data.Dataset;
 import dev.rast.eval.data.Datasets;
 import java.io.BufferedReader;
@@ -59,25 +61,25 @@ class GraderCasesTest {
         String kind = c[0];
         switch (kind) {
             case "float" -> {
-                Double v = Py.parseFloat(c[1]);
+                Double v = PyNumbers.parseFloat(c[1]);
                 if (c[2].equals("NONE")) assertEquals(null, v);
                 else if (c[2].equals("nan")) assertTrue(v != null && v.isNaN(), "nan expected, got " + v);
                 else assertEquals(c[2].equals("inf") ? Double.POSITIVE_INFINITY : c[2].equals("-inf") ? Double.NEGATIVE_INFINITY
                         : Double.parseDouble(c[2]), v);
             }
-            case "repr" -> assertEquals(c[2], Py.repr(Double.parseDouble(c[1])));
+            case "repr" -> assertEquals(c[2], Py.reprFloat(Double.parseDouble(c[1])));
             case "words" -> assertEquals(c[2], WordNumbers.convert(c[1]));
             case "strip" -> assertEquals(c[2], AnswerNormalizer.strip(c[1], false));
             case "strip-keep-units" -> assertEquals(c[2], AnswerNormalizer.strip(c[1], true));
             case "extract" -> assertEquals(c[2], AnswerExtractor.extract(c[1], false));
             case "extract-keep-units" -> assertEquals(c[2], AnswerExtractor.extract(c[1], true));
             case "truncate:qwen-boxed", "truncate:abel" ->
-                    assertEquals(c[2], PromptFormat.of(kind.substring("truncate:".length())).truncate(c[1]));
+                    assertEquals(c[2], PromptFormat.byName(kind.substring("truncate:".length())).truncate(c[1]));
             case "equal" -> assertEquals(Boolean.parseBoolean(c[3]), MathEqual.equal(c[1], c[2]));
             case "gold" -> assertEquals(c[3], dataset(c[1]).goldFromAnswer(c[2]));
             case "grade" -> {
                 Dataset ds = dataset(c[1]);
-                Grader.Result r = Grader.grade(c[3], ds.goldFromAnswer(c[4]), ds.skipUnit(), PromptFormat.of(c[2]));
+                Grader.Result r = Grader.grade(c[3], ds.goldFromAnswer(c[4]), ds.skipUnit(), PromptFormat.byName(c[2]));
                 assertEquals(c[5].equals("∅") ? null : c[5], r.pred(), "pred");
                 assertEquals(Boolean.parseBoolean(c[6]), r.correct(), "correct");
             }

@@ -1,4 +1,4 @@
-package dev.rast.engine.chat;
+package dev.rast.engine.text;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -7,16 +7,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Python semantics that chat templates rely on and Java lacks: Python's idea of whitespace, {@code str.strip},
- * {@code str.split}, slicing with negative indices and steps, and {@code str()}/{@code repr()} of values. Hugging
- * Face renders templates with Jinja2 on Python objects, so "the same output as HF" means these rules, not Java's.
- * Strings are indexed by code point, as Python does, never by UTF-16 unit.
+ * Python semantics that Java lacks, for code that must give the same text as a Python reference: Python's idea of
+ * whitespace, {@code str.strip}, {@code str.split}, {@code str.count}, slicing with negative indices and steps, and
+ * {@code str()}/{@code repr()} of values. Chat templates need them because Hugging Face renders templates with Jinja2
+ * on Python objects; the math grader needs them because SimpleRL's grader is Python. Strings are indexed by code
+ * point, as Python does, never by UTF-16 unit.
  */
-final class Py {
+public final class Py {
     private Py() {}
 
     /** Python's {@code str.isspace} for one code point (and what {@code \s} matches in Python's re). */
-    static boolean isSpace(int cp) {
+    public static boolean isSpace(int cp) {
         return switch (cp) {
             case '\t', '\n', 0x0B, 0x0C, '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680, 0x2028, 0x2029,
                  0x202F, 0x205F, 0x3000 -> true;
@@ -25,20 +26,52 @@ final class Py {
     }
 
     /** {@code s.strip(chars)} / {@code lstrip} / {@code rstrip}; chars null means whitespace. */
-    static String strip(String s, String chars, boolean left, boolean right) {
-        int[] cps = s.codePoints().toArray();
-        int from = 0, to = cps.length;
-        if (left) while (from < to && stripped(cps[from], chars)) from++;
-        if (right) while (to > from && stripped(cps[to - 1], chars)) to--;
-        return new String(cps, from, to - from);
+    public static String strip(String s, String chars, boolean left, boolean right) {
+        int from = 0, to = s.length();
+        if (left) {
+            for (int cp; from < to && stripped(cp = s.codePointAt(from), chars); ) from += Character.charCount(cp);
+        }
+        if (right) {
+            for (int cp; to > from && stripped(cp = s.codePointBefore(to), chars); ) to -= Character.charCount(cp);
+        }
+        return s.substring(from, to);
     }
 
     private static boolean stripped(int cp, String chars) {
-        return chars == null ? isSpace(cp) : chars.indexOf(Character.toString(cp)) >= 0;
+        return chars == null ? isSpace(cp) : chars.indexOf(cp) >= 0;
+    }
+
+    /** {@code s.strip()}: Python's whitespace set, which has NBSP and U+001C..U+001F where Java's strip() has not. */
+    public static String strip(String s) { return strip(s, null, true, true); }
+
+    /** {@code s.strip(chars)}. */
+    public static String strip(String s, String chars) { return strip(s, chars, true, true); }
+
+    /** {@code s.lstrip(chars)}. */
+    public static String lstrip(String s, String chars) { return strip(s, chars, true, false); }
+
+    /** {@code s.rstrip()}. */
+    public static String rstrip(String s) { return strip(s, null, false, true); }
+
+    /** {@code s.rstrip(chars)}. */
+    public static String rstrip(String s, String chars) { return strip(s, chars, false, true); }
+
+    /** {@code s.split()}: runs of whitespace separate, no empty pieces. */
+    public static List<String> split(String s) { return split(s, null, -1); }
+
+    /** {@code s.split(sep)} with a literal separator: keeps empty pieces, like Python. */
+    public static List<String> split(String s, String sep) { return split(s, sep, -1); }
+
+    /** {@code s.count(sub)}: non-overlapping occurrences; an empty {@code sub} counts len(s) + 1, as Python. */
+    public static int count(String s, String sub) {
+        if (sub.isEmpty()) return s.codePointCount(0, s.length()) + 1;
+        int c = 0;
+        for (int k = s.indexOf(sub); k >= 0; k = s.indexOf(sub, k + sub.length())) c++;
+        return c;
     }
 
     /** {@code s.split(sep, maxsplit)}: sep null splits on runs of whitespace and drops empty ends, as Python. */
-    static List<String> split(String s, String sep, int maxsplit) {
+    public static List<String> split(String s, String sep, int maxsplit) {
         List<String> out = new ArrayList<>();
         if (sep == null) {
             int i = 0, n = s.length();
@@ -69,7 +102,7 @@ final class Py {
     }
 
     /** {@code s.rsplit(sep, maxsplit)} with an explicit separator (the whitespace form is split's mirror). */
-    static List<String> rsplit(String s, String sep, int maxsplit) {
+    public static List<String> rsplit(String s, String sep, int maxsplit) {
         if (sep == null || maxsplit < 0) return split(s, sep, maxsplit);
         if (sep.isEmpty()) throw new IllegalArgumentException("empty separator");
         List<String> out = new ArrayList<>();
@@ -85,7 +118,7 @@ final class Py {
     }
 
     /** {@code obj[start:stop:step]} for strings (by code point) and sequences; null bounds mean "omitted". */
-    static Object slice(Object obj, Object start, Object stop, Object step) {
+    public static Object slice(Object obj, Object start, Object stop, Object step) {
         long st = step == null ? 1 : toLong(step, "slice step");
         if (st == 0) throw new IllegalArgumentException("slice step cannot be zero");
         if (obj instanceof CharSequence cs) {
@@ -121,13 +154,13 @@ final class Py {
         return Math.max(lo, Math.min(hi, i));
     }
 
-    static long toLong(Object o, String what) {
+    public static long toLong(Object o, String what) {
         if (o instanceof Number num && num.doubleValue() == Math.rint(num.doubleValue())) return num.longValue();
         throw new IllegalArgumentException(what + " must be an integer, got " + repr(o));
     }
 
     /** Any iterable value as a list (what Python's {@code list(x)} gives for the types templates see). */
-    static List<Object> toList(Object obj) {
+    public static List<Object> toList(Object obj) {
         List<Object> out = new ArrayList<>();
         switch (obj) {
             case null -> throw new IllegalArgumentException("cannot iterate over None");
@@ -142,13 +175,13 @@ final class Py {
     }
 
     /** Python's {@code str(x)}: what {@code {{ x }}} prints in Jinja2 (None prints "None" there; see ChatTemplate). */
-    static String str(Object o) {
+    public static String str(Object o) {
         if (o instanceof CharSequence || o instanceof Character) return o.toString();
         return repr(o);
     }
 
     /** Python's {@code repr(x)} for the value types a template meets. */
-    static String repr(Object o) {
+    public static String repr(Object o) {
         return switch (o) {
             case null -> "None";
             case CharSequence cs -> reprString(cs.toString());
@@ -185,7 +218,7 @@ final class Py {
     }
 
     /** Python's float repr: shortest round-trip digits, fixed notation for 1e-4 ≤ |x| < 1e16, else 1e-05 style. */
-    static String reprFloat(double d) {
+    public static String reprFloat(double d) {
         if (Double.isNaN(d)) return "nan";
         if (Double.isInfinite(d)) return d > 0 ? "inf" : "-inf";
         if (d == 0) return (1 / d < 0) ? "-0.0" : "0.0";
@@ -208,7 +241,7 @@ final class Py {
     }
 
     /** Python's repr of a str: single quotes unless the text has ' and no ", escapes for non-printables. */
-    static String reprString(String s) {
+    public static String reprString(String s) {
         char q = (s.indexOf('\'') >= 0 && s.indexOf('"') < 0) ? '"' : '\'';
         StringBuilder sb = new StringBuilder().append(q);
         s.codePoints().forEach(cp -> {
@@ -237,7 +270,7 @@ final class Py {
     }
 
     /** Python truthiness: None, False, 0, "" and empty containers are false. */
-    static boolean truthy(Object o) {
+    public static boolean truthy(Object o) {
         return switch (o) {
             case null -> false;
             case Boolean b -> b;
