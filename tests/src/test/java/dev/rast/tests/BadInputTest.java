@@ -222,7 +222,7 @@ class BadInputTest {
         assertTrue(r.stderr().contains("token id 5000 is outside the model's vocabulary (vocab_size 999)"), r.stderr());
         r = rast("generate", "--model", "x");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
-        assertTrue(r.stderr().contains("Missing required option: '--prompt-tokens"), r.stderr());
+        assertTrue(r.stderr().contains("(--prompt=TEXT | --prompt-tokens=IDS | --input=FILE)"), r.stderr());
     }
 
     @Test
