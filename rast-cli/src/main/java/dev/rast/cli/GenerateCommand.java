@@ -67,7 +67,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var params = sampling.params();
+        var params = sampling.withDefaults(SamplingOptions.GENERATE).params();
         PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");

@@ -6,19 +6,28 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
 
-/** The sampling stage and stop conditions, shared by generate and eval. */
+/**
+ * The sampling stage and stop conditions, shared by generate and eval. The numeric options are boxed: each command
+ * fills in its own defaults ({@link #withDefaults}), since eval's are the paper's (n 32, T 1.0, top-p 0.95, 16,384
+ * tokens) and generate's are a quick single sample.
+ */
 final class SamplingOptions {
-    @Option(names = "--n", paramLabel = "N", defaultValue = "1", description = "Samples per prompt, decoded together as one batch (default: ${DEFAULT-VALUE}).")
-    int n;
+    record Defaults(int n, double temperature, double topP, int maxTokens) {}
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
-    double temperature;
+    static final Defaults GENERATE = new Defaults(1, 1.0, 1.0, 128);
+    static final Defaults EVAL = new Defaults(32, 1.0, 0.95, 16384);
+
+    @Option(names = "--n", paramLabel = "N", description = "Samples per prompt, decoded together as one batch (default: generate 1, eval 32).")
+    Integer n;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: 1.0).")
+    Double temperature;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Keep the K most likely tokens; 0 = off (default).")
     int topK;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0", description = "Nucleus sampling mass; 1 = off (default: ${DEFAULT-VALUE}).")
-    double topP;
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass; 1 = off (default: generate 1.0, eval 0.95).")
+    Double topP;
 
     @Option(names = "--min-p", paramLabel = "P", defaultValue = "0", description = "Drop tokens below P × the top probability; 0 = off (default).")
     double minP;
@@ -26,14 +35,23 @@ final class SamplingOptions {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed; same seed, same samples (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "128", description = "Most tokens per sample (default: ${DEFAULT-VALUE}).")
-    int maxTokens;
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Most tokens per sample (default: generate 128, eval 16384).")
+    Integer maxTokens;
 
     @Option(names = "--stop", paramLabel = "STR", description = "Stop when the text contains STR (repeatable; STR is not output).")
     List<String> stop = new ArrayList<>();
 
     @Option(names = "--ignore-eos", description = "Do not stop at end-of-sequence ids.")
     boolean ignoreEos;
+
+    /** Fills the options the user left out with the command's defaults; call once, before reading the fields. */
+    SamplingOptions withDefaults(Defaults d) {
+        if (n == null) n = d.n();
+        if (temperature == null) temperature = d.temperature();
+        if (topP == null) topP = d.topP();
+        if (maxTokens == null) maxTokens = d.maxTokens();
+        return this;
+    }
 
     SamplingParams params() {
         if (n < 1) throw new BadInputException("--n must be at least 1, is " + n);

@@ -43,21 +43,34 @@ public final class SampleRunner {
         this.sampler = new Sampler(params);
     }
 
+    /** Told each sample as soon as it is finished (samples of one prompt finish at different steps). */
+    @FunctionalInterface
+    public interface FinishListener {
+        void finished(int sample, Sample result);
+    }
+
     /**
      * Generates {@code n} samples of {@code prompt}. {@code listener} (may be null) sees final text as it is
      * produced; {@code onToken} (may be null) is told once per generated token, for progress.
      */
     public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken) {
+        return run(prompt, n, seed, listener, onToken, null);
+    }
+
+    /** As above; {@code onFinish} (may be null) receives each sample the moment it ends. */
+    public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken, FinishListener onFinish) {
         Tokenizer tok = models.tokenizer();
         RandomGenerator[] rng = new RandomGenerator[n];
         List<List<Double>> logprobs = new ArrayList<>();
+        List<List<Integer>> chosen = new ArrayList<>();
         StreamingDecoder[] decoders = new StreamingDecoder[n];
         StopStrings[] stopMatchers = new StopStrings[n];
         StringBuilder[] text = new StringBuilder[n];
-        String[] finish = new String[n];
+        Sample[] done = new Sample[n];
         for (int s = 0; s < n; s++) {
             rng[s] = SequenceRandom.of(seed, s);
             logprobs.add(new ArrayList<>());
+            chosen.add(new ArrayList<>());
             if (tok != null) {
                 decoders[s] = tok.streamingDecoder(true);
                 stopMatchers[s] = new StopStrings(stops);
@@ -72,30 +85,31 @@ public final class SampleRunner {
         };
         Generator.TokenListener onChosen = (s, token) -> {
             if (onToken != null) onToken.run();
-            if (eos.contains(token)) finish[s] = "eos";
-            if (decoders[s] == null) return false;
-            String shown = stopMatchers[s].feed(decoders[s].push(token));
-            emit(s, shown, text, listener);
-            if (stopMatchers[s].stopped()) {
-                finish[s] = "stop";
-                return true;
+            chosen.get(s).add(token);
+            boolean stopString = false;
+            if (decoders[s] != null) {
+                emit(s, stopMatchers[s].feed(decoders[s].push(token)), text, listener);
+                stopString = stopMatchers[s].stopped();
             }
-            return false;
+            boolean isEos = eos.contains(token);
+            // The generator ends a sequence on exactly these three conditions; finish it here so the caller can save
+            // it now rather than when the slowest sample of the prompt ends.
+            if (stopString || isEos || chosen.get(s).size() == maxTokens) {
+                if (decoders[s] != null && !stopString) {
+                    emit(s, stopMatchers[s].feed(decoders[s].flush()), text, listener);
+                    if (!stopMatchers[s].stopped()) emit(s, stopMatchers[s].flush(), text, listener);
+                    stopString = stopMatchers[s].stopped();
+                }
+                String reason = stopString ? "stop" : isEos ? "eos" : "length";
+                done[s] = new Sample(chosen.get(s).stream().mapToInt(Integer::intValue).toArray(),
+                        logprobs.get(s).stream().mapToDouble(Double::doubleValue).toArray(),
+                        text[s] == null ? null : text[s].toString(), reason);
+                if (onFinish != null) onFinish.finished(s, done[s]);
+            }
+            return stopString;
         };
-        int[][] tokens = new Generator(models.models(), models.fusion())
-                .generate(prompt, n, maxTokens, eos, chooser, onChosen);
-        List<Sample> out = new ArrayList<>(n);
-        for (int s = 0; s < n; s++) {
-            if (decoders[s] != null && !stopMatchers[s].stopped()) {
-                String rest = stopMatchers[s].feed(decoders[s].flush());
-                emit(s, rest + (stopMatchers[s].stopped() ? "" : stopMatchers[s].flush()), text, listener);
-                if (stopMatchers[s].stopped()) finish[s] = "stop";
-            }
-            double[] lp = logprobs.get(s).stream().mapToDouble(Double::doubleValue).toArray();
-            out.add(new Sample(tokens[s], lp, text[s] == null ? null : text[s].toString(),
-                    finish[s] != null ? finish[s] : "length"));
-        }
-        return out;
+        new Generator(models.models(), models.fusion()).generate(prompt, n, maxTokens, eos, chooser, onChosen);
+        return List.of(done);
     }
 
     private static void emit(int s, String chunk, StringBuilder[] text, TextListener listener) {
