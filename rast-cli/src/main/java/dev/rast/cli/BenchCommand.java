@@ -10,10 +10,12 @@ import dev.rast.engine.model.Models;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -22,9 +24,12 @@ import picocli.CommandLine.Option;
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
-                "decode tokens/s over all N sequences, and its ratio to single-sequence decode."},
+                "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
+                "With --expert/--expert-base pairs, also a RAST step (every model steps, logits fused, token chosen)",
+                "against the sum of the models' single-model steps."},
         footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
-                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32"})
+                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
+                "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
     Path model;
@@ -41,6 +46,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
             description = "Also measure N sequences decoding together after one prefill + fork (default: ${DEFAULT-VALUE}: off).")
     int batch;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "RAST: also time a fused step of --model with these pairs:%n")
+    List<ModelOptions.PairOptions> pairs = new ArrayList<>();
 
     @Option(names = "--json", description = "Print one JSON line with the figures.")
     boolean json;
@@ -102,8 +110,75 @@ final class BenchCommand implements Callable<Integer> {
                             batch, gen, bd, batch * 1e3 / bd, bd / d);
                 }
             }
+            if (!pairs.isEmpty()) fusedBench(backend, m, prompt);
         }
         return 0;
+    }
+
+    /**
+     * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the
+     * same models' single-model steps, all measured here the same way (Lockstep with one sequence, prefill then
+     * --gen steps), median of --runs after a warm-up.
+     */
+    private void fusedBench(Backend backend, CausalLM base, int[] prompt) {
+        List<CausalLM> all = new ArrayList<>(List.of(base));
+        List<CausalLM> loaded = new ArrayList<>();
+        float[] lambdas = new float[pairs.size()];
+        try {
+            for (int i = 0; i < pairs.size(); i++) {
+                ModelOptions.PairOptions p = pairs.get(i);
+                CausalLM e = Models.load(p.expert, backend), b = Models.load(p.expertBase, backend);
+                loaded.add(e);
+                loaded.add(b);
+                all.add(e);
+                all.add(b);
+                lambdas[i] = p.lambda == null ? 1f : p.lambda;
+            }
+            for (CausalLM x : all) TokenIds.check("bench prompt", prompt, x.config().vocabSize());
+            double sumSingles = 0;
+            StringBuilder singles = new StringBuilder();
+            for (CausalLM x : all) {
+                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, prompt);
+                sumSingles += ms;
+                singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
+            }
+            dev.rast.engine.sample.RastFusion rast = new dev.rast.engine.sample.RastFusion(lambdas);
+            int np = lambdas.length;
+            Generator.Fusion fusion = (seq, rows) -> {
+                float[][] ex = new float[np][], bs = new float[np][];
+                for (int i = 0; i < np; i++) { ex[i] = rows[1 + 2 * i]; bs[i] = rows[2 + 2 * i]; }
+                return rast.fuse(rows[0], ex, bs, rows[0]);
+            };
+            double fused = stepMs(all, fusion, prompt);
+            if (json) {
+                System.out.printf(java.util.Locale.ROOT, "{\"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
+                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f}%n", all.size(), singles.toString().strip().replace(" ", ", "),
+                        sumSingles, fused, fused / sumSingles);
+            } else {
+                System.out.printf(java.util.Locale.ROOT, "rast     %d models, single-model steps (ms):%s; sum %.1f ms%n", all.size(), singles, sumSingles);
+                System.out.printf(java.util.Locale.ROOT, "rast     fused step %.1f ms = %.3f× the sum of single-model steps%n", fused, fused / sumSingles);
+            }
+        } finally {
+            loaded.forEach(CausalLM::close);
+        }
+    }
+
+    /** Median ms per decode step of {@code models} in lockstep (one sequence), fused and chosen greedily. */
+    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int[] prompt) {
+        double[] ms = new double[runs];
+        for (int r = -1; r < runs; r++) {
+            try (Lockstep ls = new Lockstep(models, 1)) {
+                ls.prefill(prompt, promptLen + gen);
+                long t0 = System.nanoTime();
+                int[] seq = {0}, tok = new int[1];
+                for (int i = 0; i < gen; i++) {
+                    tok[0] = Generator.argmax(fusion.fuse(0, ls.logits(0)));
+                    ls.step(seq, tok);
+                }
+                if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6 / gen;
+            }
+        }
+        return median(ms);
     }
 
     /**
