@@ -115,12 +115,4 @@ final class VectorOps {
         for (; i < n; i++) s += a.get(FLOAT, aOff + 4L * i) * b.get(FLOAT, bOff + 4L * i);
         return s;
     }
-
-    /** {@code acc[0..n) += p · v[vOff..]}. */
-    static void axpy(float[] acc, float p, MemorySegment v, long vOff, int n) {
-        int i = 0;
-        for (; i <= n - L; i += L)
-            FloatVector.fromMemorySegment(F, v, vOff + 4L * i, LE).fma(FloatVector.broadcast(F, p), FloatVector.fromArray(F, acc, i)).intoArray(acc, i);
-        for (; i < n; i++) acc[i] += p * v.get(FLOAT, vOff + 4L * i);
-    }
 }

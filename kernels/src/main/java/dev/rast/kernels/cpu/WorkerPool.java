@@ -8,13 +8,14 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed team of threads for data-parallel kernels: {@link #run} splits [0, n) into contiguous pieces, a few per
  * thread, that the threads take in turn, and returns when all are done. The caller is thread 0.
  *
- * <p>Why pieces rather than one range per thread: a thread that runs slower (another process on its core, a memory
- * stream that stalls) would hold up the whole op while the others wait; with pieces the others take over its
- * share. A piece costs one atomic increment.
- *
  * <p>Why not ForkJoinPool: a forward pass issues a few hundred short parallel ops per token; waking pooled
  * threads through futexes each time costs tens of microseconds per op. Our workers spin briefly between ops
  * (the next op usually follows within microseconds) and park only when idle.
+ *
+ * <p>Why pieces, and why the caller waits only for threads already inside the op: when another process shares a
+ * core, a thread can lose its core for milliseconds. With one fixed range per thread every op would wait for it;
+ * here the running threads take over its pieces, and a thread that has not even woken up yet finds no pieces left
+ * when it does. A piece costs one atomic increment.
  */
 public final class WorkerPool implements AutoCloseable {
     /** Body of a parallel op: thread {@code worker} handles items [start, end). */
@@ -27,16 +28,38 @@ public final class WorkerPool implements AutoCloseable {
     /** Pieces per thread an op is cut into. */
     private static final int PIECES_PER_THREAD = 8;
 
+    /** One parallel op: its body, the next piece to hand out, and the threads working on it. */
+    private static final class Op {
+        final Body body;
+        final int items, pieces;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger active = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Op(Body body, int items, int pieces) {
+            this.body = body;
+            this.items = items;
+            this.pieces = pieces;
+        }
+
+        /** Takes pieces until none are left. */
+        void work(int worker) {
+            try {
+                for (int p; (p = next.getAndIncrement()) < pieces; ) {
+                    int start = (int) ((long) items * p / pieces), end = (int) ((long) items * (p + 1) / pieces);
+                    if (start < end) body.run(worker, start, end);
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                next.set(pieces); // the op has failed: nobody takes another piece
+            }
+        }
+    }
+
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicInteger nextPiece = new AtomicInteger();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile long generation;
+    private volatile Op current;
     private volatile boolean closed;
-    private Body body;
-    private int items;
-    private int pieces;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, is " + threads);
@@ -57,58 +80,35 @@ public final class WorkerPool implements AutoCloseable {
             body.run(0, 0, n);
             return;
         }
-        this.body = body;
-        this.items = n;
-        this.pieces = Math.min(n, threads * PIECES_PER_THREAD);
-        nextPiece.set(0);
-        pending.set(threads - 1);
-        generation++; // volatile write publishes body and items
+        Op op = new Op(body, n, Math.min(n, threads * PIECES_PER_THREAD));
+        current = op; // volatile write publishes the op
         for (Thread t : workers) LockSupport.unpark(t);
-        try {
-            work(0, body, n, pieces);
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);
-        }
-        while (pending.get() != 0) Thread.onSpinWait();
-        this.body = null;
-        Throwable t = failure.getAndSet(null);
+        op.work(0);
+        // Every piece is taken. A thread counted in active may still be running one; a thread that joins later
+        // increments active before taking a piece, and finds none (next only grows), so it cannot be missed.
+        while (op.active.get() != 0) Thread.onSpinWait();
+        Throwable t = op.failure.get();
         if (t instanceof RuntimeException re) throw re;
         if (t instanceof Error e) throw e;
         if (t != null) throw new RuntimeException(t);
     }
 
-    /** Takes pieces until none are left. */
-    private void work(int w, Body b, int n, int pieces) {
-        try {
-            for (int p; (p = nextPiece.getAndIncrement()) < pieces; ) {
-                int start = (int) ((long) n * p / pieces), end = (int) ((long) n * (p + 1) / pieces);
-                if (start < end) b.run(w, start, end);
-            }
-        } catch (Throwable t) {
-            nextPiece.set(pieces); // the op has failed: the others stop taking pieces
-            throw t;
-        }
-    }
-
     private void loop(int id) {
-        long seen = 0;
+        Op seen = null;
         while (!closed) {
-            long g = generation;
-            if (g == seen) {
+            Op op = current;
+            if (op == seen) {
                 long spinStart = System.nanoTime();
-                while ((g = generation) == seen && !closed) {
+                while ((op = current) == seen && !closed) {
                     if (System.nanoTime() - spinStart < SPIN_NANOS) Thread.onSpinWait();
                     else LockSupport.park(this);
                 }
                 if (closed) return;
             }
-            seen = g;
-            try {
-                work(id, body, items, pieces);
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-            pending.decrementAndGet();
+            seen = op;
+            op.active.incrementAndGet();
+            op.work(id);
+            op.active.decrementAndGet();
         }
     }
 

@@ -127,9 +127,14 @@ class CpuKernelsTest {
                 }
     }
 
-    @Test
-    void attentionIsCausalGroupedQuerySoftmax() {
-        int heads = 6, kvHeads = 2, hd = 20, start = 9, T = 4, maxSeq = 16;
+    /**
+     * Head sizes 64 and 128 take register-blocked score kernels, 32 the generic four-position one, 20 the plain dot
+     * product; 9 + 4 positions leave a tail after every block of four.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {20, 32, 64, 128})
+    void attentionIsCausalGroupedQuerySoftmax(int hd) {
+        int heads = 6, kvHeads = 2, start = 9, T = 4, maxSeq = 16;
         float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
         // Poison the cache rows past the last valid position: a causal kernel must never read them.
         for (int i = (start + T) * kvHeads * hd; i < kv.length; i++) kv[i] = vv[i] = Float.NaN;
