@@ -69,7 +69,7 @@ final class Attention {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= hd - L; i += L) acc = FloatVector.fromArray(F, q, i).fma(FloatVector.fromMemorySegment(F, k, off + 4L * i, LE), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = dev.rast.engine.math.Lanes.sum(acc);
         for (; i < hd; i++) s += q[i] * k.get(FLOAT, off + 4L * i);
         return s;
     }
@@ -85,7 +85,7 @@ final class Attention {
             for (int u = 0; u < 4; u++) { // constant trip count: unrolled, four independent chains
                 long o = off + u * rb;
                 FloatVector a = q0.mul(k(k, o)).add(q1.mul(k(k, o + 64))).add(q2.mul(k(k, o + 128)).add(q3.mul(k(k, o + 192))));
-                s[j + u] = a.reduceLanes(VectorOperators.ADD) * scale;
+                s[j + u] = dev.rast.engine.math.Lanes.sum(a) * scale;
             }
         }
         return j;
@@ -103,7 +103,7 @@ final class Attention {
                 long o = off + u * rb;
                 FloatVector a = q0.mul(k(k, o)).add(q1.mul(k(k, o + 64))).add(q2.mul(k(k, o + 128)).add(q3.mul(k(k, o + 192))));
                 FloatVector b = q4.mul(k(k, o + 256)).add(q5.mul(k(k, o + 320))).add(q6.mul(k(k, o + 384)).add(q7.mul(k(k, o + 448))));
-                s[j + u] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
+                s[j + u] = dev.rast.engine.math.Lanes.sum(a.add(b)) * scale;
             }
         }
         return j;
@@ -123,10 +123,10 @@ final class Attention {
                 c = qv.fma(k(k, o2 + x), c);
                 d = qv.fma(k(k, o3 + x), d);
             }
-            s[j] = a.reduceLanes(VectorOperators.ADD) * scale;
-            s[j + 1] = b.reduceLanes(VectorOperators.ADD) * scale;
-            s[j + 2] = c.reduceLanes(VectorOperators.ADD) * scale;
-            s[j + 3] = d.reduceLanes(VectorOperators.ADD) * scale;
+            s[j] = dev.rast.engine.math.Lanes.sum(a) * scale;
+            s[j + 1] = dev.rast.engine.math.Lanes.sum(b) * scale;
+            s[j + 2] = dev.rast.engine.math.Lanes.sum(c) * scale;
+            s[j + 3] = dev.rast.engine.math.Lanes.sum(d) * scale;
         }
         return j;
     }
