@@ -10,6 +10,7 @@ import dev.rast.engine.model.Models;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -22,7 +23,10 @@ import picocli.CommandLine.Option;
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
-                "decode tokens/s over all N sequences, and its ratio to single-sequence decode."},
+                "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
+                "With --lockstep DIR (repeatable), also those models advancing in lockstep with --model, each with its",
+                "own KV caches (as RAST runs a base model with expert/base pairs): the lockstep step time against the",
+                "sum of each model's step alone, with the same --batch."},
         footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32"})
 final class BenchCommand implements Callable<Integer> {
@@ -42,6 +46,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Also measure N sequences decoding together after one prefill + fork (default: ${DEFAULT-VALUE}: off).")
     int batch;
 
+    @Option(names = "--lockstep", paramLabel = "DIR",
+            description = "A model to advance in lockstep with --model (repeatable), e.g. an expert and its base.")
+    List<Path> lockstep = new ArrayList<>();
+
     @Option(names = "--json", description = "Print one JSON line with the figures.")
     boolean json;
 
@@ -51,13 +59,19 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
             throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
+        List<CausalLM> others = new ArrayList<>();
         try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+            for (Path p : lockstep) others.add(Models.load(p, backend));
+            List<CausalLM> all = new ArrayList<>(List.of(m));
+            all.addAll(others);
             int V = m.config().vocabSize();
             SplittableRandom rnd = new SplittableRandom(42);
             int[] prompt = new int[promptLen];
-            for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
+            int shared = all.stream().mapToInt(c -> c.config().vocabSize()).min().orElseThrow();
+            for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(shared, 100_000));
             float[] logits = new float[V];
             double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
+            double[] alone = new double[runs], together = new double[runs];
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
                     long t0 = System.nanoTime();
@@ -74,13 +88,20 @@ final class BenchCommand implements Callable<Integer> {
                         decode[r] = gen / ((t2 - t1) / 1e9);
                     }
                 }
-                if (batch > 1) {
-                    double[] t = batchedDecode(m, prompt);
-                    if (r >= 0) { fork[r] = t[0]; batched[r] = t[1]; }
+                if (batch > 1 || !others.isEmpty()) {
+                    double[] t = batchedDecode(List.of(m), prompt);
+                    if (r >= 0) { fork[r] = t[0]; batched[r] = batch * 1e3 / t[1]; }
+                }
+                if (!others.isEmpty()) {
+                    double sum = batchedDecode(List.of(m), prompt)[1];
+                    for (CausalLM o : others) sum += batchedDecode(List.of(o), prompt)[1];
+                    double both = batchedDecode(all, prompt)[1];
+                    if (r >= 0) { alone[r] = sum; together[r] = both; }
                 }
                 if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
             }
             double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
+            double al = median(alone), tg = median(together);
             double gbs = d * m.weightBytes() / 1e9;
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
@@ -89,7 +110,9 @@ final class BenchCommand implements Callable<Integer> {
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
                         promptLen, gen, p, d, gbs, m.weightBytes(), batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f",
-                                batch, fk, bd, bd / d));
+                                batch, fk, bd, bd / d) + (others.isEmpty() ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"lockstep_models\": %d, \"lockstep_step_ms\": %.2f, \"sum_of_single_steps_ms\": %.2f, \"lockstep_ratio\": %.3f",
+                                all.size(), tg, al, tg / al)));
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
@@ -101,29 +124,36 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode)%n",
                             batch, gen, bd, batch * 1e3 / bd, bd / d);
                 }
+                if (!others.isEmpty())
+                    System.out.printf(java.util.Locale.ROOT, "lockstep %d models × %d sequences: %.1f ms/step; each alone, summed: %.1f ms/step (ratio %.3f)%n",
+                            all.size(), batch, tg, al, tg / al);
             }
+        } finally {
+            others.forEach(CausalLM::close);
         }
         return 0;
     }
 
     /**
-     * {@code --batch} sequences: one prefill of the prompt forked into every sequence, then {@code --gen} steps
-     * decoding all of them together, each choosing its argmax (the download and the choice are part of a step's
-     * cost). Returns {prefill + fork ms, decode tokens/s over all sequences}.
+     * {@code --batch} sequences of {@code models} in lockstep: one prefill of the prompt per model forked into every
+     * sequence, then {@code --gen} steps decoding all of them together, each sequence choosing the argmax of the
+     * first model's row (the downloads and the choice are part of a step's cost). Returns {prefill + fork ms, ms per
+     * decode step}.
      */
-    private double[] batchedDecode(CausalLM m, int[] prompt) {
+    private double[] batchedDecode(List<CausalLM> models, int[] prompt) {
+        int vocab = models.stream().mapToInt(c -> c.config().vocabSize()).min().orElseThrow();
         int[] all = new int[batch], next = new int[batch];
         for (int s = 0; s < batch; s++) all[s] = s;
-        try (Lockstep ls = new Lockstep(List.of(m), batch)) {
+        try (Lockstep ls = new Lockstep(models, batch)) {
             long t0 = System.nanoTime();
             ls.prefill(prompt, promptLen + gen);
             long t1 = System.nanoTime();
             for (int i = 0; i < gen; i++) {
-                for (int s = 0; s < batch; s++) next[s] = Generator.argmax(ls.logits(0, s));
+                for (int s = 0; s < batch; s++) next[s] = Generator.argmax(ls.logits(0, s)) % vocab;
                 ls.step(all, next);
             }
             long t2 = System.nanoTime();
-            return new double[] {(t1 - t0) / 1e6, (double) batch * gen / ((t2 - t1) / 1e9)};
+            return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6 / gen};
         }
     }
 
