@@ -15,6 +15,10 @@ import dev.rast.engine.weights.Checkpoint;
  * Llama 3.x: a pre-norm decoder with RMSNorm, rotary attention (with Meta's "llama3" frequency scaling, applied
  * in {@link RotaryEmbedding} from config.json), grouped-query attention, and a SwiGLU MLP; no biases unless the
  * config sets attention_bias. The forward pass below is the whole model.
+ *
+ * <p>One pass serves a prompt (one sequence, many tokens) and a batched decode step (many sequences, one token
+ * each) alike: every matmul and elementwise op runs over all new tokens stacked as rows; only RoPE positions,
+ * the KV cache writes and attention look at which sequence a row belongs to.
  */
 public final class LlamaModel implements CausalLM {
     private final ModelConfig c;

@@ -14,6 +14,10 @@ import dev.rast.engine.weights.Checkpoint;
 /**
  * Qwen2 / Qwen2.5: a pre-norm decoder with RMSNorm, rotary attention with biases on q, k and v, grouped-query
  * attention, and a SwiGLU MLP. The forward pass below is the whole model.
+ *
+ * <p>One pass serves a prompt (one sequence, many tokens) and a batched decode step (many sequences, one token
+ * each) alike: every matmul and elementwise op runs over all new tokens stacked as rows; only RoPE positions,
+ * the KV cache writes and attention look at which sequence a row belongs to.
  */
 public final class Qwen2Model implements CausalLM {
     private final ModelConfig c;
