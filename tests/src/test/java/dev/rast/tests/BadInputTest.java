@@ -1,7 +1,6 @@
 package dev.rast.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.cli.Main;
@@ -9,9 +8,7 @@ import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.engine.weights.SafeTensorsFile;
 import dev.rast.engine.weights.SafeTensorsWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -29,31 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 class BadInputTest {
     @TempDir Path tmp;
 
-    record Result(int status, String stderr) {}
-
-    static Result rast(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
+    static Cli.Result rast(String... args) { return Cli.rast(args); }
 
     /** Runs `rast forward` on the folder and checks the one-line error contains every fragment. */
     static void refused(Path model, String... fragments) {
-        Result r = rast("forward", "--model", model.toString(), "--tokens", "1,2,3", "--threads", "1");
-        String msg = r.stderr().strip();
-        assertEquals(Main.EXIT_BAD_INPUT, r.status(), "exit status; stderr was: " + msg);
-        assertEquals(1, msg.lines().count(), "exactly one line: " + msg);
-        assertTrue(msg.startsWith("error: "), msg);
-        assertFalse(msg.contains("Exception") || msg.contains("\tat "), "no stack trace: " + msg);
-        for (String f : fragments) assertTrue(msg.contains(f), "message should contain '" + f + "': " + msg);
+        Cli.Result r = rast("forward", "--model", model.toString(), "--tokens", "1,2,3", "--threads", "1");
+        Cli.refused(r, fragments);
     }
 
     /** A model folder: the tiny f32 Qwen2 fixture's config and weights, copied so a test can break them. */
@@ -214,7 +192,7 @@ class BadInputTest {
 
     @Test
     void badFlags() {
-        Result r = rast("forward", "--model", Fixtures.reference("qwen2-f32").toString(), "--tokens", "1,x");
+        Cli.Result r = rast("forward", "--model", Fixtures.reference("qwen2-f32").toString(), "--tokens", "1,x");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertTrue(r.stderr().contains("'x' is not a token id"), r.stderr());
         r = rast("forward", "--model", Fixtures.reference("qwen2-f32").toString(), "--tokens", "1,5000");
@@ -227,7 +205,7 @@ class BadInputTest {
 
     @Test
     void verboseShowsTheStackTrace() {
-        Result r = rast("forward", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--verbose");
+        Cli.Result r = rast("forward", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--verbose");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertTrue(r.stderr().contains("\tat "), r.stderr());
     }

@@ -18,10 +18,10 @@ class DeviceOptionTest {
         String why = CudaDevice.unavailableReason();
         Assumptions.assumeTrue(why != null, "a GPU is present: the GPU tests cover --device cuda");
         String model = Fixtures.reference("qwen2-f32").toString();
-        BadInputTest.Result auto = BadInputTest.rast("forward", "--model", model, "--tokens", "1,2", "--threads", "1");
+        Cli.Result auto = Cli.rast("forward", "--model", model, "--tokens", "1,2", "--threads", "1");
         assertEquals(0, auto.status(), auto.stderr());
         assertEquals("", auto.stderr(), "nothing printed when there is no GPU");
-        BadInputTest.Result cuda = BadInputTest.rast("forward", "--model", model, "--tokens", "1,2", "--device", "cuda");
+        Cli.Result cuda = Cli.rast("forward", "--model", model, "--tokens", "1,2", "--device", "cuda");
         assertEquals(Main.EXIT_BAD_INPUT, cuda.status());
         assertEquals("error: --device cuda: not available here: " + why, cuda.stderr().strip());
         assertTrue(why.startsWith("no NVIDIA"), why);
@@ -29,7 +29,7 @@ class DeviceOptionTest {
 
     @Test
     void anUnknownDeviceListsTheBackends() {
-        BadInputTest.Result r = BadInputTest.rast("forward", "--model", Fixtures.reference("qwen2-f32").toString(), "--tokens", "1", "--device", "tpu");
+        Cli.Result r = Cli.rast("forward", "--model", Fixtures.reference("qwen2-f32").toString(), "--tokens", "1", "--device", "tpu");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertEquals("error: --device tpu: unknown backend (have: [cpu, cuda])", r.stderr().strip());
     }

@@ -1,17 +1,10 @@
 package dev.rast.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rast.cli.Main;
 import dev.rast.engine.json.Json;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,34 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 class EvalCommandsTest {
     @TempDir Path tmp;
 
-    record Result(int status, String stdout, String stderr) {}
-
-    static Result rast(String stdin, String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        InputStream oldIn = System.in;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setIn(oldIn);
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
-
-    static void refused(Result r, String... fragments) {
-        String msg = r.stderr().strip();
-        assertEquals(Main.EXIT_BAD_INPUT, r.status(), "exit status; stderr was: " + msg);
-        assertEquals(1, msg.lines().count(), "exactly one line: " + msg);
-        assertTrue(msg.startsWith("error: "), msg);
-        assertFalse(msg.contains("Exception") || msg.contains("\tat "), "no stack trace: " + msg);
-        for (String f : fragments) assertTrue(msg.contains(f), "message should contain '" + f + "': " + msg);
-    }
-
     @Test
     void gradePrintsOneResultPerLine() {
         String in = """
@@ -61,7 +26,7 @@ class EvalCommandsTest {
                 {"completion": "\\\\boxed{204}", "idx": 0}
                 {"completion": "I give up"}
                 """.replace("{\"completion\": \"I give up\"}", "{\"completion\": \"no idea\", \"gold\": 7}");
-        Result r = rast(in, "grade", "--dataset", "aime24");
+        Cli.Result r = Cli.withStdin(in, "grade", "--dataset", "aime24");
         assertEquals(0, r.status(), r.stderr());
         List<String> lines = r.stdout().lines().toList();
         assertEquals(3, lines.size(), r.stdout());
@@ -72,26 +37,26 @@ class EvalCommandsTest {
 
     @Test
     void gradeNullPredictionForAnEmptyCompletion() {
-        Result r = rast("{\"completion\": \"<|im_end|>\", \"gold\": \"1\"}\n", "grade", "--dataset", "math500");
+        Cli.Result r = Cli.withStdin("{\"completion\": \"<|im_end|>\", \"gold\": \"1\"}\n", "grade", "--dataset", "math500");
         assertEquals(0, r.status(), r.stderr());
         assertEquals("{\"pred\": null, \"correct\": false}", r.stdout().strip());
     }
 
     @Test
     void unknownDataset() {
-        refused(rast("", "grade", "--dataset", "math5000"), "unknown data set 'math5000'",
+        Cli.refused(Cli.withStdin("", "grade", "--dataset", "math5000"), "unknown data set 'math5000'",
                 "math500, gsm8k, aime24, amc23, minerva_math, olympiadbench");
     }
 
     @Test
     void unknownFormat() {
-        refused(rast("", "grade", "--dataset", "gsm8k", "--format", "chatml"), "unknown prompt format 'chatml'", "qwen-boxed, abel");
+        Cli.refused(Cli.withStdin("", "grade", "--dataset", "gsm8k", "--format", "chatml"), "unknown prompt format 'chatml'", "qwen-boxed, abel");
     }
 
     @Test
     void malformedStdinLineNamesTheLine() {
-        Result r = rast("{\"completion\": \"\\\\boxed{1}\", \"gold\": \"1\"}\n\n{\"completion\": oops}\n", "grade", "--dataset", "gsm8k");
-        refused(r, "stdin line 3: malformed JSON");
+        Cli.Result r = Cli.withStdin("{\"completion\": \"\\\\boxed{1}\", \"gold\": \"1\"}\n\n{\"completion\": oops}\n", "grade", "--dataset", "gsm8k");
+        Cli.refused(r, "stdin line 3: malformed JSON");
         assertEquals(1, r.stdout().lines().count(), "the lines before the bad one were graded");
     }
 
@@ -99,18 +64,18 @@ class EvalCommandsTest {
     void malformedDatasetFileNamesFileAndLine() throws IOException {
         Path f = tmp.resolve("mine.jsonl");
         Files.writeString(f, "{\"q\": \"1+1?\", \"a\": \"2\"}\n{\"q\": \"2+2?\" \"a\": \"4\"}\n");
-        refused(rast("", "grade", "--dataset", f.toString(), "--question-field", "q", "--answer-field", "a"),
+        Cli.refused(Cli.withStdin("", "grade", "--dataset", f.toString(), "--question-field", "q", "--answer-field", "a"),
                 "mine.jsonl line 2: malformed JSON");
     }
 
     @Test
     void missingGold() throws IOException {
-        refused(rast("{\"completion\": \"\\\\boxed{1}\"}\n", "grade", "--dataset", "gsm8k"),
+        Cli.refused(Cli.withStdin("{\"completion\": \"\\\\boxed{1}\"}\n", "grade", "--dataset", "gsm8k"),
                 "stdin line 1: missing gold", "\"gold\"", "\"idx\"");
         Path f = tmp.resolve("nogold.jsonl");
         Files.writeString(f, "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+2?\"}\n");
-        refused(rast("", "grade", "--dataset", f.toString()), "nogold.jsonl line 2: missing gold answer field 'answer'");
-        refused(rast("{\"completion\": \"x\", \"idx\": 40}\n", "grade", "--dataset", "amc23"), "idx 40 is out of range", "0..39");
+        Cli.refused(Cli.withStdin("", "grade", "--dataset", f.toString()), "nogold.jsonl line 2: missing gold answer field 'answer'");
+        Cli.refused(Cli.withStdin("{\"completion\": \"x\", \"idx\": 40}\n", "grade", "--dataset", "amc23"), "idx 40 is out of range", "0..39");
     }
 
     /** A run folder of rast eval, written by hand: settings.json and samples.jsonl. */
@@ -132,7 +97,7 @@ class EvalCommandsTest {
         Path base = runFolder("base", true, false, false, false), ceil = runFolder("ceil", true, true, true, true),
                 run = runFolder("rast", true, true, false, false);
         Path svg = tmp.resolve("plots/passk.svg");
-        Result r = rast("", "report", run.toString(), "--base", base.toString(), "--ceiling", ceil.toString(), "--plot", svg.toString());
+        Cli.Result r = Cli.withStdin("", "report", run.toString(), "--base", base.toString(), "--ceiling", ceil.toString(), "--plot", svg.toString());
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stdout().contains("| gsm8k | 50.0 | 25.0 | 100.0 |"), r.stdout());
         assertTrue(r.stdout().contains("| gsm8k | 0.333 |"), r.stdout()); // (50-25)/(100-25)
@@ -147,26 +112,26 @@ class EvalCommandsTest {
     void unwritableReportFolder() throws IOException {
         Path run = runFolder("r1", true, false);
         Files.createDirectories(run.resolve("report.md")); // a folder where the report file must go
-        refused(rast("", "report", run.toString()), "cannot write", "report.md");
+        Cli.refused(Cli.withStdin("", "report", run.toString()), "cannot write", "report.md");
     }
 
     @Test
     void unwritablePlotPath() throws IOException {
         Path run = runFolder("r2", true, false);
         Files.writeString(tmp.resolve("afile"), "x");
-        refused(rast("", "report", run.toString(), "--plot", tmp.resolve("afile/passk.svg").toString()), "cannot write", "passk.svg");
+        Cli.refused(Cli.withStdin("", "report", run.toString(), "--plot", tmp.resolve("afile/passk.svg").toString()), "cannot write", "passk.svg");
     }
 
     @Test
     void reportBadInput() throws IOException {
-        refused(rast("", "report", tmp.resolve("nothing").toString()), "run folder not found");
+        Cli.refused(Cli.withStdin("", "report", tmp.resolve("nothing").toString()), "run folder not found");
         Path empty = tmp.resolve("empty");
         Files.createDirectories(empty);
-        refused(rast("", "report", empty.toString()), "settings.json: not found");
+        Cli.refused(Cli.withStdin("", "report", empty.toString()), "settings.json: not found");
         Path run = runFolder("r3", true);
-        refused(rast("", "report", run.toString(), "--base", run.toString()), "--base and --ceiling go together");
-        refused(rast("", "report", run.toString(), "--plot", "x.png"), "SVG");
+        Cli.refused(Cli.withStdin("", "report", run.toString(), "--base", run.toString()), "--base and --ceiling go together");
+        Cli.refused(Cli.withStdin("", "report", run.toString(), "--plot", "x.png"), "SVG");
         Files.writeString(run.resolve("samples.jsonl"), "{\"dataset\": \"gsm8k\"\n{}\n");
-        refused(rast("", "report", run.toString()), "samples.jsonl line 1: malformed JSON");
+        Cli.refused(Cli.withStdin("", "report", run.toString()), "samples.jsonl line 1: malformed JSON");
     }
 }

@@ -37,7 +37,7 @@ class EvalEndToEndTest {
         Path model = tmp.resolve("tiny");
         Synthesizer.write(SynthArch.byName("tiny"), DType.BF16, 1, model, b -> {});
         Path run = tmp.resolve("run");
-        TokenizerCommandTest.Result r = GenerateCommandTest.rast(eval(model, run));
+        Cli.Result r = Cli.rast(eval(model, run));
         assertEquals(0, r.status(), r.stderr());
         List<String> all = Files.readAllLines(run.resolve("samples.jsonl"));
         assertEquals(6 * 5 * 2, all.size(), "6 data sets × 5 problems × 2 samples");
@@ -47,7 +47,7 @@ class EvalEndToEndTest {
         // A crash: the first 25 samples kept, the 26th torn mid-line, report gone.
         Files.writeString(run.resolve("samples.jsonl"), String.join("\n", all.subList(0, 25)) + "\n" + all.get(25).substring(0, 30));
         Files.delete(run.resolve("report.json"));
-        r = GenerateCommandTest.rast(eval(model, run));
+        r = Cli.rast(eval(model, run));
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stderr().contains("problems already done, resuming"), r.stderr());
         List<String> resumed = Files.readAllLines(run.resolve("samples.jsonl"));
@@ -57,20 +57,20 @@ class EvalEndToEndTest {
         assertTrue(Files.exists(run.resolve("report.json")));
 
         // Other settings in the same folder would mix two experiments.
-        TokenizerCommandTest.refused(GenerateCommandTest.rast(eval(model, run, "--temperature", "0.5")),
+        Cli.refused(Cli.rast(eval(model, run, "--temperature", "0.5")),
                 "was started with temperature = 1.0, not 0.5");
     }
 
     @Test
     void badInput() throws IOException {
         Path model = Fixtures.reference("rast-trio/M");
-        TokenizerCommandTest.refused(GenerateCommandTest.rast("eval", "--model", model.toString(), "--dataset", "nope",
+        Cli.refused(Cli.rast("eval", "--model", model.toString(), "--dataset", "nope",
                 "--out", tmp.resolve("r").toString()), "nope");
         Path file = tmp.resolve("file");
         Files.writeString(file, "x");
-        TokenizerCommandTest.refused(GenerateCommandTest.rast("eval", "--model", model.toString(), "--dataset", "gsm8k",
+        Cli.refused(Cli.rast("eval", "--model", model.toString(), "--dataset", "gsm8k",
                 "--out", file.resolve("sub").toString()), "cannot create the folder");
-        TokenizerCommandTest.refused(GenerateCommandTest.rast("eval", "--model", model.toString(), "--dataset", "gsm8k",
+        Cli.refused(Cli.rast("eval", "--model", model.toString(), "--dataset", "gsm8k",
                 "--limit", "1", "--out", tmp.resolve("r2").toString()), "has no tokenizer.json");
     }
 }

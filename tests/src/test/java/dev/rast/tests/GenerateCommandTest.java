@@ -18,10 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class GenerateCommandTest {
     @TempDir Path tmp;
 
-    static TokenizerCommandTest.Result rast(String... args) {
-        return TokenizerCommandTest.rast(new byte[0], args);
-    }
-
     static String m() { return Fixtures.reference("rast-trio/M").toString(); }
 
     static String[] pair() {
@@ -37,7 +33,7 @@ class GenerateCommandTest {
         args.addAll(List.of(pair()));
         args.addAll(List.of("--prompt-tokens", "959,512,210,374,16,515", "--max-tokens", "12", "--temperature", "0",
                 "--ignore-eos", "--json", "--threads", "2"));
-        TokenizerCommandTest.Result r = rast(args.toArray(String[]::new));
+        Cli.Result r = Cli.rast(args.toArray(String[]::new));
         assertEquals(0, r.status(), r.stderr());
         Map<String, Object> row = (Map<String, Object>) Json.parse(r.stdout().strip());
         Map<String, Object> expected = (Map<String, Object>) Json.parse(Files.readString(
@@ -56,19 +52,19 @@ class GenerateCommandTest {
                 + "{\"prompt_tokens\": [515, 5, 6, 7], \"id\": 3}\n");
         String[] common = {"generate", "--model", m(), "--input", in.toString(), "--n", "2", "--max-tokens", "6",
                 "--temperature", "1", "--top-p", "0.9", "--seed", "7", "--ignore-eos", "--threads", "2", "--output"};
-        assertEquals(0, rast(concat(common, full.toString())).status());
+        assertEquals(0, Cli.rast(concat(common, full.toString())).status());
         List<String> all = Files.readAllLines(full);
         assertEquals(6, all.size(), "3 prompts × 2 samples");
         // An interrupted run: the first prompt's two rows, then half of a line.
         Files.writeString(out, all.get(0) + "\n" + all.get(1) + "\n" + all.get(2).substring(0, 20), StandardCharsets.UTF_8);
-        TokenizerCommandTest.Result r = rast(concat(common, out.toString()));
+        Cli.Result r = Cli.rast(concat(common, out.toString()));
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stderr().contains("1 of 3 prompts already done"), r.stderr());
         // Same rows as the uninterrupted run (seeds are per prompt and sample), none twice, the torn line gone.
         assertEquals(new java.util.TreeSet<>(all), new java.util.TreeSet<>(Files.readAllLines(out)));
         assertEquals(6, Files.readAllLines(out).size());
         // A third run has nothing to do.
-        rast(concat(common, out.toString()));
+        Cli.rast(concat(common, out.toString()));
         assertEquals(6, Files.readAllLines(out).size());
     }
 
@@ -81,19 +77,19 @@ class GenerateCommandTest {
     @Test
     void badInput() throws IOException {
         String[] base = {"generate", "--model", m(), "--prompt-tokens", "1,2"};
-        TokenizerCommandTest.refused(rast(concat(base, "--top-p", "1.5")), "top-p must be in (0, 1]");
-        TokenizerCommandTest.refused(rast(concat(base, "--n", "0")), "--n must be at least 1");
-        TokenizerCommandTest.refused(rast(concat(base, "--temperature", "-1")), "temperature");
-        TokenizerCommandTest.refused(rast(concat(base, "--format", "bogus")), "unknown prompt format 'bogus'", "qwen-boxed");
-        TokenizerCommandTest.refused(rast("generate", "--model", m(), "--prompt", "hi"), "has no tokenizer.json", "--tokenizer");
-        TokenizerCommandTest.Result r = rast(concat(base, "--expert", m()));   // picocli's usage error adds a --help hint line
+        Cli.refused(Cli.rast(concat(base, "--top-p", "1.5")), "top-p must be in (0, 1]");
+        Cli.refused(Cli.rast(concat(base, "--n", "0")), "--n must be at least 1");
+        Cli.refused(Cli.rast(concat(base, "--temperature", "-1")), "temperature");
+        Cli.refused(Cli.rast(concat(base, "--format", "bogus")), "unknown prompt format 'bogus'", "qwen-boxed");
+        Cli.refused(Cli.rast("generate", "--model", m(), "--prompt", "hi"), "has no tokenizer.json", "--tokenizer");
+        Cli.Result r = Cli.rast(concat(base, "--expert", m()));   // picocli's usage error adds a --help hint line
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertTrue(r.stderr().startsWith("error: ") && r.stderr().contains("--expert-base"), r.stderr());
         Path in = tmp.resolve("bad.jsonl");
         Files.writeString(in, "{\"prompt_tokens\": [1]}\n{\"prompt\": 5}\n");
-        TokenizerCommandTest.refused(rast("generate", "--model", m(), "--input", in.toString()), "--input needs --output");
-        TokenizerCommandTest.refused(rast("generate", "--model", m(), "--input", in.toString(), "--output", tmp.resolve("o").toString()),
+        Cli.refused(Cli.rast("generate", "--model", m(), "--input", in.toString()), "--input needs --output");
+        Cli.refused(Cli.rast("generate", "--model", m(), "--input", in.toString(), "--output", tmp.resolve("o").toString()),
                 "bad.jsonl line 2", "needs \"prompt\"");
-        TokenizerCommandTest.refused(rast(concat(base, "--expert", m(), "--expert-base", m(), "--lambda", "NaN")), "--lambda");
+        Cli.refused(Cli.rast(concat(base, "--expert", m(), "--expert-base", m(), "--lambda", "NaN")), "--lambda");
     }
 }

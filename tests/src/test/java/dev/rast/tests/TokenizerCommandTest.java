@@ -1,15 +1,9 @@
 package dev.rast.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rast.cli.Main;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,66 +17,37 @@ import org.junit.jupiter.api.io.TempDir;
 class TokenizerCommandTest {
     @TempDir Path tmp;
 
-    record Result(int status, String stdout, String stderr) {}
-
-    /** Runs the CLI with {@code stdin}, capturing stdout and stderr. */
-    static Result rast(byte[] stdin, String... args) {
-        InputStream oldIn = System.in;
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream(), out = new ByteArrayOutputStream();
-        try {
-            System.setIn(new ByteArrayInputStream(stdin));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setIn(oldIn);
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
-
-    static void refused(Result r, String... fragments) {
-        String msg = r.stderr().strip();
-        assertEquals(Main.EXIT_BAD_INPUT, r.status(), "exit status; stderr was: " + msg);
-        assertEquals(1, msg.lines().count(), "exactly one line: " + msg);
-        assertTrue(msg.startsWith("error: "), msg);
-        assertFalse(msg.contains("Exception") || msg.contains("\tat "), "no stack trace: " + msg);
-        for (String f : fragments) assertTrue(msg.contains(f), "message should contain '" + f + "': " + msg);
-    }
-
     String qwen() { return Fixtures.tokenizerDir("qwen").toString(); }
 
     @Test
     void tokenizeAndDetokenize() throws IOException {
         // HF: Tokenizer.from_file(qwen).encode("Hello, world").ids == [9707, 11, 1879]
-        Result r = rast("Hello, world".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen());
+        Cli.Result r = Cli.withStdin("Hello, world".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen());
         assertEquals(0, r.status(), r.stderr());
         assertEquals("[9707, 11, 1879]", r.stdout().strip());
-        r = rast("\"Hello, world\"\n\"<|im_start|>\"\n".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen(), "--jsonl");
+        r = Cli.withStdin("\"Hello, world\"\n\"<|im_start|>\"\n".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen(), "--jsonl");
         assertEquals("[9707, 11, 1879]\n[151644]", r.stdout().strip());
-        r = rast("[9707, 11, 1879]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen());
+        r = Cli.withStdin("[9707, 11, 1879]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen());
         assertEquals("Hello, world", r.stdout());
-        r = rast("[151644, 9707]\n[]\n".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen(), "--jsonl", "--skip-special-tokens");
+        r = Cli.withStdin("[151644, 9707]\n[]\n".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen(), "--jsonl", "--skip-special-tokens");
         assertEquals("\"Hello\"\n\"\"", r.stdout().strip());
         // Llama 3's post-processor puts <|begin_of_text|> (128000) first.
-        r = rast("Hello".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", Fixtures.tokenizerDir("llama").toString(), "--add-special-tokens");
+        r = Cli.withStdin("Hello".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", Fixtures.tokenizerDir("llama").toString(), "--add-special-tokens");
         assertEquals("[128000, 9906]", r.stdout().strip());
     }
 
     @Test
     void unknownIdInDetokenize() throws IOException {
-        refused(rast("[9707, 999999]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen()),
+        Cli.refused(Cli.withStdin("[9707, 999999]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen()),
                 "token id 999999", "ids 0..151668");
-        refused(rast("[9707, x]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen()), "'x' is not a token id");
+        Cli.refused(Cli.withStdin("[9707, x]".getBytes(StandardCharsets.UTF_8), "detokenize", "--tokenizer", qwen()), "'x' is not a token id");
     }
 
     @Test
     void invalidUtf8OnStdin() throws IOException {
-        refused(rast(new byte[] {'a', 'b', (byte) 0xC3, '(', 'c'}, "tokenize", "--tokenizer", qwen()),
+        Cli.refused(Cli.withStdin(new byte[] {'a', 'b', (byte) 0xC3, '(', 'c'}, "tokenize", "--tokenizer", qwen()),
                 "not valid UTF-8", "byte offset 2");
-        refused(rast("\"ok\"\nnot json\n".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen(), "--jsonl"),
+        Cli.refused(Cli.withStdin("\"ok\"\nnot json\n".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen(), "--jsonl"),
                 "line 2", "invalid JSON");
     }
 
@@ -100,13 +65,13 @@ class TokenizerCommandTest {
         byte[] hi = "hi".getBytes(StandardCharsets.UTF_8);
         Path dir = Files.createDirectories(tmp.resolve("notjson"));
         Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": [1, 2,");
-        refused(rast(hi, "tokenize", "--tokenizer", dir.toString()), "tokenizer.json", "invalid JSON");
-        refused(rast(hi, "tokenize", "--tokenizer", broken("\"type\": \"BPE\"", "\"type\": \"Unigram\"").toString()),
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", dir.toString()), "tokenizer.json", "invalid JSON");
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\"type\": \"BPE\"", "\"type\": \"Unigram\"").toString()),
                 "tokenizer.json", "model type 'Unigram' is not supported");
-        refused(rast(hi, "tokenize", "--tokenizer", broken("\"type\": \"NFC\"", "\"type\": \"Lowercase\"").toString()),
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\"type\": \"NFC\"", "\"type\": \"Lowercase\"").toString()),
                 "normalizer type 'Lowercase' is not supported");
-        refused(rast(hi, "tokenize", "--tokenizer", broken("\\\\p{N}|", "\\\\d|").toString()),
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\\\\p{N}|", "\\\\d|").toString()),
                 "pre_tokenizer.pretokenizers[0].pattern.Regex", "is not one rast implements");
-        refused(rast(hi, "tokenize", "--tokenizer", tmp.resolve("missing").toString()), "no tokenizer.json");
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", tmp.resolve("missing").toString()), "no tokenizer.json");
     }
 }
