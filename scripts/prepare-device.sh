@@ -19,6 +19,10 @@ echo "prepare-device: building jars (tests skipped)"
 ./mvnw -o -q package dependency:copy-dependencies -DskipTests -pl tests -am -DincludeScope=test -DexcludeTypes=test-jar \
   -DoutputDirectory="$root/$out/lib"
 cp rast-cli/target/lib/*.jar "$out/lib/"   # the command line's runtime jars (picocli), for `rast synth` and `rast bench`
+# Chat templates (Jinjava and its ~8 MB of dependencies) are not used by the GPU check; leaving them out keeps the
+# carried folder under the device tool's 64 MiB.
+(cd "$out/lib" && rm -f jinjava-*.jar guava-*.jar failureaccess-*.jar listenablefuture-*.jar jackson-*.jar \
+  snakeyaml-*.jar re2j-*.jar commons-lang3-*.jar algebra-*.jar immutables-*.jar slf4j-api-*.jar)
 cp -r kernels/target/test-classes "$out/classes/kernels-test"
 mkdir -p "$out/classes/tests-test"
 (cd tests/target/test-classes && cp -r dev reference "$root/$out/classes/tests-test/")  # not the tokenizer fixtures
