@@ -32,7 +32,8 @@ public final class SampleRunner {
     private final int maxTokens;
     private final List<String> stops;
     private final boolean ignoreEos;
-    private final Sampler sampler;
+    /** Samplers keep scratch rows, so one per thread: the generator chooses tokens of several sequences at once. */
+    private final ThreadLocal<Sampler> sampler;
 
     public SampleRunner(ModelSet models, SamplingParams params, int maxTokens, List<String> stops, boolean ignoreEos) {
         this.models = models;
@@ -40,7 +41,7 @@ public final class SampleRunner {
         this.maxTokens = maxTokens;
         this.stops = List.copyOf(stops);
         this.ignoreEos = ignoreEos;
-        this.sampler = new Sampler(params);
+        this.sampler = ThreadLocal.withInitial(() -> new Sampler(params));
     }
 
     /** Told each sample as soon as it is finished (samples of one prompt finish at different steps). */
@@ -79,7 +80,7 @@ public final class SampleRunner {
         }
         Set<Integer> eos = ignoreEos ? Set.of() : models.eosIds();
         Generator.TokenChooser chooser = (s, row) -> {
-            Sampler.Choice c = sampler.sample(row, rng[s]);
+            Sampler.Choice c = sampler.get().sample(row, rng[s]);
             logprobs.get(s).add(c.logprob());
             return c.token();
         };

@@ -4,6 +4,7 @@ import dev.rast.engine.model.CausalLM;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.function.IntConsumer;
 
 /**
@@ -13,14 +14,17 @@ import java.util.function.IntConsumer;
  * With one model and no fusion this is plain generation; greedy argmax is the default chooser.
  */
 public final class Generator {
-    /** Picks sequence {@code sequence}'s next token from its logits row (a host F32 row it may modify in place). */
+    /**
+     * Picks sequence {@code sequence}'s next token from its logits row (a host F32 row it may modify in place).
+     * Called from several threads at once for different sequences: keep per-thread scratch (e.g. a ThreadLocal).
+     */
     @FunctionalInterface
     public interface TokenChooser {
         int choose(int sequence, float[] logits);
     }
 
     /**
-     * Combines the models' rows of one sequence ({@code rows[m]}: model m's logits, in the order the models were
+     * Called concurrently for different sequences. Combines the models' rows of one sequence ({@code rows[m]}: model m's logits, in the order the models were
      * given) into the row the next token is chosen from. It may write into one of the rows and return it.
      */
     @FunctionalInterface
@@ -39,6 +43,9 @@ public final class Generator {
 
     /** Argmax, lowest index on ties (as torch.argmax). */
     public static final TokenChooser GREEDY = (sequence, logits) -> argmax(logits);
+
+    /** From this many live sequences on, tokens are chosen in parallel (below, the fork/join costs more than it saves). */
+    private static final int PARALLEL_CHOICE = 4;
 
     private final List<CausalLM> models;
     private final Fusion fusion;
@@ -73,9 +80,17 @@ public final class Generator {
                 // Choose a token for every live sequence; those that finish leave the batch.
                 int[] next = new int[live];
                 int kept = 0;
+                // Fusion and sampling of the live sequences run in parallel (each sequence has its own logits rows
+                // and RNG, so the result does not depend on the order); listeners then run in sequence order.
+                int[] chosen = new int[live];
+                int[] act = active;
+                if (live >= PARALLEL_CHOICE)
+                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = chooser.choose(act[i], fusion.fuse(act[i], models.logits(act[i]))));
+                else
+                    for (int i = 0; i < live; i++) chosen[i] = chooser.choose(act[i], fusion.fuse(act[i], models.logits(act[i])));
                 for (int i = 0; i < live; i++) {
                     int s = active[i];
-                    int token = chooser.choose(s, fusion.fuse(s, models.logits(s)));
+                    int token = chosen[i];
                     out[s][count[s]++] = token;
                     boolean stop = listener != null && listener.accept(s, token);
                     if (stop || stopIds.contains(token) || count[s] == maxTokens) continue;
