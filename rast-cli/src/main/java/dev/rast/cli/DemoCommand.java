@@ -23,7 +23,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"RAST on a small random-weight trio, no download needed: a base model M (Qwen2.5-0.5B shapes)",
+        description = {"Run RAST on a small random-weight model trio (no download).", "A base model M (Qwen2.5-0.5B shapes)",
                 "and an expert pair E, B (tiny Qwen2 shapes, F32 like the SimpleRL-Zoo checkpoints), built once with",
                 "`rast synth` in a cache folder. Decodes greedily from M + λ·(E − B) and shows, step by step, where",
                 "the expert delta changed M's top token, with fused vs base log-probabilities.",

@@ -11,8 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "detokenize", mixinStandardHelpOptions = true,
-        description = {"Turn token ids on standard input (a JSON array, or ids separated by commas or spaces) back",
-                "into text."},
+        description = {"Turn token ids back into text.", "Reads ids on standard input (a JSON array, or ids separated by commas or spaces) and prints the text."},
         footer = {"", "Examples:",
                 "  echo '[9707, 11, 1879]' | rast detokenize --tokenizer models/Qwen2.5-7B",
                 "  rast tokenize --tokenizer DIR --jsonl < texts.jsonl | rast detokenize --tokenizer DIR --jsonl"})

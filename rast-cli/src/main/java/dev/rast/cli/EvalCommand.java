@@ -29,7 +29,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The paper's math evaluation: generate n samples per problem (batched, with RAST when expert",
+        description = {"Run the paper's math evaluation and write a report (resumable).", "Generates n samples per problem (batched, with RAST when expert",
                 "pairs are given), grade them with SimpleRL's grader, and write pass@1 (Avg.), pass@k, maj@k and mean",
                 "length to RUN_DIR/report.md and report.json. Resumable: a re-run continues where the last one stopped;",
                 "every finished sample is appended to RUN_DIR/samples.jsonl at once."},

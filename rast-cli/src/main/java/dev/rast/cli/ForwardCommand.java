@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "forward", mixinStandardHelpOptions = true,
-        description = {"Run one forward pass and print the logits of every input position as JSON:",
+        description = {"Print the logits of every input position (JSON).",
                 "{\"logits\": [[...], ...]} - one row of f32 logits per token, the whole vocabulary.",
                 "For debugging and teaching: compare with Hugging Face's model(ids).logits."},
         footer = {"", "Example:", "  rast forward --model /tmp/tiny --tokens 5,17,300 > logits.json"})

@@ -21,7 +21,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate from a model, or with RAST: the base model's logits plus λ·(expert − expert base) of one",
+        description = {"Generate text from a model, with RAST when expert pairs are given.", "With RAST: the base model's logits plus λ·(expert − expert base) of one",
                 "or more small model pairs, fused every step before temperature and top-p.",
                 "Stops at --max-tokens, an end-of-sequence id (generation_config.json / config.json) or a --stop string."},
         footer = {"", "Examples:",

@@ -12,11 +12,11 @@ import picocli.CommandLine.Command;
                 GradeCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
-                "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
-                "  rast generate --model /tmp/q05 --prompt-tokens 9707,11,1879 --max-tokens 16 --json",
-                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64",
-                "  rast grade --dataset math500 < completions.jsonl",
-                "  rast report runs/rast-7b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg",
+                "  rast demo                      # RAST on a random trio, no download",
+                "  rast generate --model DIR --prompt 'What is 7*8?' --format qwen-boxed",
+                "  rast generate --model M --expert E --expert-base B --prompt '...' --n 4 --json",
+                "  rast eval --model M --expert E --expert-base B --dataset math500 --out runs/x",
+                "  rast report runs/x --base runs/base --ceiling runs/rl --plot passk.svg",
                 "Run 'rast help COMMAND' for a command's options."})
 public final class Main implements Runnable {
     /** Exit status for bad input (weights, config, flags): distinct from internal errors (1). */

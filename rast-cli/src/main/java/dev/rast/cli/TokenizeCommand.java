@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Turn UTF-8 text on standard input into token ids (a JSON array), as Hugging Face",
+        description = {"Turn text into token ids.", "Reads UTF-8 text on standard input and prints token ids (a JSON array), as Hugging Face",
                 "tokenizer.encode(text, add_special_tokens=False) does."},
         footer = {"", "Examples:",
                 "  echo -n 'Hello, world' | rast tokenize --tokenizer models/Qwen2.5-7B",
