@@ -83,8 +83,8 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 if (batch > 1) {
-                    double[] t = batchedDecode(m, prompt);
-                    if (r >= 0) { fork[r] = t[0]; batched[r] = t[1]; }
+                    double[] t = lockstepDecode(List.of(m), Generator.Fusion.FIRST, batch, prompt);
+                    if (r >= 0) { fork[r] = t[0]; batched[r] = batch * 1e3 / t[1]; }
                 }
                 if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
             }
@@ -143,12 +143,7 @@ final class BenchCommand implements Callable<Integer> {
                 singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
             }
             dev.rast.engine.sample.RastFusion rast = new dev.rast.engine.sample.RastFusion(lambdas);
-            int np = lambdas.length;
-            Generator.Fusion fusion = (seq, rows) -> {
-                float[][] ex = new float[np][], bs = new float[np][];
-                for (int i = 0; i < np; i++) { ex[i] = rows[1 + 2 * i]; bs[i] = rows[2 + 2 * i]; }
-                return rast.fuse(rows[0], ex, bs, rows[0]);
-            };
+            Generator.Fusion fusion = (seq, rows) -> rast.fuseInPlace(rows);
             double fused = stepMs(all, fusion, prompt);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT, "{\"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
@@ -167,38 +162,30 @@ final class BenchCommand implements Callable<Integer> {
     private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int[] prompt) {
         double[] ms = new double[runs];
         for (int r = -1; r < runs; r++) {
-            try (Lockstep ls = new Lockstep(models, 1)) {
-                ls.prefill(prompt, promptLen + gen);
-                long t0 = System.nanoTime();
-                int[] seq = {0}, tok = new int[1];
-                for (int i = 0; i < gen; i++) {
-                    tok[0] = Generator.argmax(fusion.fuse(0, ls.logits(0)));
-                    ls.step(seq, tok);
-                }
-                if (r >= 0) ms[r] = (System.nanoTime() - t0) / 1e6 / gen;
-            }
+            double[] t = lockstepDecode(models, fusion, 1, prompt);
+            if (r >= 0) ms[r] = t[1];
         }
         return median(ms);
     }
 
     /**
-     * {@code --batch} sequences: one prefill of the prompt forked into every sequence, then {@code --gen} steps
-     * decoding all of them together, each choosing its argmax (the download and the choice are part of a step's
-     * cost). Returns {prefill + fork ms, decode tokens/s over all sequences}.
+     * {@code n} sequences of {@code models} in lockstep: one prefill of the prompt per model forked into every
+     * sequence, then {@code --gen} steps decoding all of them together, each choosing the argmax of its fused row
+     * (the downloads, the fusion and the choice are part of a step's cost). Returns {prefill + fork ms, ms per step}.
      */
-    private double[] batchedDecode(CausalLM m, int[] prompt) {
-        int[] all = new int[batch], next = new int[batch];
-        for (int s = 0; s < batch; s++) all[s] = s;
-        try (Lockstep ls = new Lockstep(List.of(m), batch)) {
+    private double[] lockstepDecode(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
+        int[] all = new int[n], next = new int[n];
+        for (int s = 0; s < n; s++) all[s] = s;
+        try (Lockstep ls = new Lockstep(models, n)) {
             long t0 = System.nanoTime();
             ls.prefill(prompt, promptLen + gen);
             long t1 = System.nanoTime();
             for (int i = 0; i < gen; i++) {
-                for (int s = 0; s < batch; s++) next[s] = Generator.argmax(ls.logits(0, s));
+                for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(s)));
                 ls.step(all, next);
             }
             long t2 = System.nanoTime();
-            return new double[] {(t1 - t0) / 1e6, (double) batch * gen / ((t2 - t1) / 1e9)};
+            return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6 / gen};
         }
     }
 

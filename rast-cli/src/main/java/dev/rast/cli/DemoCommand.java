@@ -58,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
             Tokenizer tok = set.tokenizer();
             int[] ids = Prompts.encode(set, PromptFormat.QWEN_BOXED, prompt);
             int shared = set.sharedVocab();
-            List<double[]> steps = new ArrayList<>();   // per step: base top id, base logprob of chosen
+            List<Step> steps = new ArrayList<>();
             float[] baseRow = new float[set.base().config().vocabSize()];
             Generator.Fusion rast = set.fusion();
             Generator.Fusion watching = (s, rows) -> {
@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
                 Sampler.Choice c = greedy.sample(row, null);
                 fusedLp.add(c.logprob());
                 java.util.Arrays.fill(baseRow, shared, baseRow.length, Float.NEGATIVE_INFINITY);
-                steps.add(new double[] {Sampler.argmax(baseRow), logSoftmax(baseRow, c.token())});
+                steps.add(new Step(Sampler.argmax(baseRow), greedy.logprob(baseRow, c.token())));
                 return c.token();
             };
             long t0 = System.nanoTime();
@@ -81,11 +81,11 @@ final class DemoCommand implements Callable<Integer> {
             out.println(" step  chosen token (fused)        M's own top token            logp fused  logp M");
             int changed = 0;
             for (int t = 0; t < gen.length; t++) {
-                int baseTop = (int) steps.get(t)[0];
+                int baseTop = steps.get(t).baseTop();
                 boolean diff = baseTop != gen[t];
                 if (diff) changed++;
                 out.printf(Locale.ROOT, "%5d  %-26s %s %-26s %10.3f  %7.3f%n", t, show(tok, gen[t]), diff ? "≠" : "=",
-                        show(tok, baseTop), fusedLp.get(t), steps.get(t)[1]);
+                        show(tok, baseTop), fusedLp.get(t), steps.get(t).baseLogprob());
             }
             out.printf(Locale.ROOT, "%nThe expert delta changed M's top token at %d of %d steps (λ = %.2f).%n", changed, gen.length, lambda);
             out.printf(Locale.ROOT, "Generated %d tokens with three models in lockstep in %.2f s (%.1f tok/s).%n", gen.length, secs, gen.length / secs);
@@ -96,14 +96,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** log_softmax(row)[id] in double. */
-    static double logSoftmax(float[] row, int id) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : row) max = Math.max(max, v);
-        double sum = 0;
-        for (float v : row) sum += Math.exp(v - max);
-        return row[id] - max - Math.log(sum);
-    }
+    /** What M alone would have done at a step: its top token, and its log-probability of the token chosen. */
+    private record Step(int baseTop, double baseLogprob) {}
 
     private static String show(Tokenizer tok, int id) {
         String s = tok.decode(new int[] {id});

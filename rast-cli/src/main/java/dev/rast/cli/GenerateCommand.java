@@ -83,8 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
             boolean stream = !json && sampling.n == 1;
             boolean textOut = set.tokenizer() != null;
             SampleRunner.TextListener live = stream && textOut ? (s, chunk) -> { out.print(chunk); out.flush(); } : null;
-            Runnable ids = null;
-            List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, ids);
+            List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, null);
             for (int s = 0; s < samples.size(); s++) {
                 Sample sm = samples.get(s);
                 if (json) out.println(toJson(sm, -1, s, null));

@@ -21,7 +21,7 @@ final class Prompts {
     }
 
     static int[] checkIds(String what, int[] ids, ModelSet set) {
-        for (var m : set.models()) TokenIds.check(what, ids, m.config().vocabSize());
+        TokenIds.check(what, ids, set.sharedVocab());
         return ids;
     }
 }

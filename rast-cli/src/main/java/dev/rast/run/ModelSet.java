@@ -38,6 +38,7 @@ public final class ModelSet implements AutoCloseable {
     private final Set<Integer> eosIds;
     private final RastFusion rast;
     private final int sharedVocab;
+    private ChatTemplate chatTemplate;
 
     private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
         this.baseDir = baseDir;
@@ -85,10 +86,20 @@ public final class ModelSet implements AutoCloseable {
                 Path norm = dir.toAbsolutePath().normalize();
                 if (seen.contains(norm) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) continue;
                 seen.add(norm);
+                // The same bytes give the same vocabulary: skip the half-second load (the usual case, one family).
+                if (sameFile(Path.of(tokenizer.source()), dir.resolve("tokenizer.json"))) continue;
                 vocabs.add(new VocabularyCheck.Vocabulary(dir.toString(), Tokenizer.load(dir)::token));
             }
         }
         VocabularyCheck.requireSame(sharedVocab, vocabs, allowMismatch);
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.mismatch(a, b) == -1L;
+        } catch (java.io.IOException e) {
+            return false; // unreadable here: Tokenizer.load reports it properly
+        }
     }
 
     /** M, E₁, B₁, ...: the order of the rows {@link #fusion()} receives. */
@@ -106,12 +117,16 @@ public final class ModelSet implements AutoCloseable {
     /** tokenizer_config.json beside the tokenizer, or null. */
     public TokenizerConfig tokenizerConfig() { return tokenizerConfig; }
 
-    /** The chat template, or a clear error when the tokenizer folder has none. */
+    /**
+     * The chat template, compiled on first use and kept (rast eval renders it once per problem), or a clear error
+     * when the tokenizer folder has none.
+     */
     public ChatTemplate chatTemplate() {
         if (tokenizerConfig == null)
             throw new BadInputException("no chat template: " + (tokenizer == null ? baseDir : tokenizer.source())
                     + " has no tokenizer_config.json, so no chat template (use --format qwen-boxed|abel|none)");
-        return ChatTemplate.of(tokenizerConfig);
+        if (chatTemplate == null) chatTemplate = ChatTemplate.of(tokenizerConfig);
+        return chatTemplate;
     }
 
     /** The tokenizer, or a clear error naming the folder when text was asked for and there is none. */
@@ -130,15 +145,7 @@ public final class ModelSet implements AutoCloseable {
     /** The RAST fusion of the rows, in place in M's row; M's row unchanged when there are no pairs. */
     public Generator.Fusion fusion() {
         if (rast == null) return Generator.Fusion.FIRST;
-        int p = rast.pairs();
-        return (sequence, rows) -> {
-            float[][] experts = new float[p][], bases = new float[p][];
-            for (int i = 0; i < p; i++) {
-                experts[i] = rows[1 + 2 * i];
-                bases[i] = rows[2 + 2 * i];
-            }
-            return rast.fuse(rows[0], experts, bases, rows[0]);
-        };
+        return (sequence, rows) -> rast.fuseInPlace(rows);
     }
 
     @Override

@@ -83,11 +83,10 @@ public final class Generator {
                 // Fusion and sampling of the live sequences run in parallel (each sequence has its own logits rows
                 // and RNG, so the result does not depend on the order); listeners then run in sequence order.
                 int[] chosen = new int[live];
-                int[] act = active;
                 if (live >= PARALLEL_CHOICE)
-                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = chooser.choose(act[i], fusion.fuse(act[i], models.logits(act[i]))));
+                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = chooser.choose(active[i], fusion.fuse(active[i], models.logits(active[i]))));
                 else
-                    for (int i = 0; i < live; i++) chosen[i] = chooser.choose(act[i], fusion.fuse(act[i], models.logits(act[i])));
+                    for (int i = 0; i < live; i++) chosen[i] = chooser.choose(active[i], fusion.fuse(active[i], models.logits(active[i])));
                 for (int i = 0; i < live; i++) {
                     int s = active[i];
                     int token = chosen[i];

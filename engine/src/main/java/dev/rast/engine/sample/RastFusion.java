@@ -51,6 +51,22 @@ public final class RastFusion {
     }
 
     /**
+     * Fuses the rows of one sequence given in model order M, E₁, B₁, E₂, B₂, ... (the order a lockstep run holds
+     * them), writing the result into M's row {@code rows[0]} and returning it.
+     */
+    public float[] fuseInPlace(float[][] rows) {
+        int p = lambdas.length;
+        if (rows.length != 1 + 2 * p)
+            throw new IllegalArgumentException((1 + 2 * p) + " rows expected (M and " + p + " pairs), got " + rows.length);
+        float[][] experts = new float[p][], bases = new float[p][];
+        for (int i = 0; i < p; i++) {
+            experts[i] = rows[1 + 2 * i];
+            bases[i] = rows[2 + 2 * i];
+        }
+        return fuse(rows[0], experts, bases, rows[0]);
+    }
+
+    /**
      * The whole method, for one id: M + Σᵢ λᵢ·(Eᵢ − Bᵢ), in f32, pairs added in order. Taking the difference first
      * keeps the small models' shared offset (large, and common to Eᵢ and Bᵢ) out of the rounding.
      */

@@ -55,10 +55,21 @@ public final class Sampler {
         ensureScratch(vocab);
         // log_softmax normalizer: log Σ exp(l) = max + log Σ exp(l − max)
         float max = checkedMax(logits, vocab);
-        LogitMath.expShifted(logits, vocab, max, weight);
-        double logNormalizer = max + Math.log(LogitMath.sum(weight, vocab));
+        double logNormalizer = logNormalizer(logits, max);
         int token = params.isGreedy() ? LogitMath.firstIndexOf(logits, vocab, max) : draw(logits, rng);
         return new Choice(token, logits[token] - logNormalizer);
+    }
+
+    /** log_softmax(logits)[token]: the log-probability {@link #sample} reports, for a token chosen elsewhere. */
+    public double logprob(float[] logits, int token) {
+        ensureScratch(logits.length);
+        return logits[token] - logNormalizer(logits, checkedMax(logits, logits.length));
+    }
+
+    /** log Σ exp(l) = max + log Σ exp(l − max), the sum in double. Uses the weight scratch row. */
+    private double logNormalizer(float[] logits, float max) {
+        LogitMath.expShifted(logits, logits.length, max, weight);
+        return max + Math.log(LogitMath.sum(weight, logits.length));
     }
 
     /** Index of the largest value; the lowest index wins ties, as torch.argmax does. */
