@@ -90,24 +90,35 @@ final class BenchCommand implements Callable<Integer> {
             }
             double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
             double gbs = d * m.weightBytes() / 1e9;
+            double flopsPerToken = matmulFlopsPerToken(m.config());
+            Limits lim = limits(backend);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
                         "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
-                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d%s}%n",
+                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        promptLen, gen, p, d, gbs, m.weightBytes(), batch == 1 ? "" : String.format(java.util.Locale.ROOT,
-                                ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f",
-                                batch, fk, bd, bd / d));
+                        promptLen, gen, p, d, gbs, m.weightBytes(), p * flopsPerToken / 1e9,
+                        batch == 1 ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
+                                batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
+                        lim == null ? "" : String.format(java.util.Locale.ROOT, ", \"read_limit_gb_s\": %.2f, \"fma_peak_gflop_s\": %.1f",
+                                lim.readGBs(), lim.fmaGflops()));
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
                 System.out.printf(java.util.Locale.ROOT, "backend  %s%n", backend.name());
-                System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms)%n", promptLen, p, promptLen / p * 1e3);
-                System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %.1f GB/s of weights)%n", gen, d, 1e3 / d, gbs);
+                if (lim != null)
+                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
+                            lim.readGBs(), lim.fmaGflops(), lim.threads());
+                System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
+                        ofLimit(p * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
+                        ofLimit(gbs, "GB/s of weights", lim == null ? 0 : lim.readGBs(), "bare read"));
                 if (batch > 1) {
                     System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
-                    System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode)%n",
-                            batch, gen, bd, batch * 1e3 / bd, bd / d);
+                    System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode, %s)%n",
+                            batch, gen, bd, batch * 1e3 / bd, bd / d,
+                            ofLimit(bd * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
                 }
             }
             if (!pairs.isEmpty()) fusedBench(backend, m, prompt);
@@ -187,6 +198,31 @@ final class BenchCommand implements Callable<Integer> {
             long t2 = System.nanoTime();
             return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6 / gen};
         }
+    }
+
+    /** The machine's limits, measured on the CPU backend's thread count; null on other backends. */
+    private record Limits(double readGBs, double fmaGflops, int threads) {}
+
+    private Limits limits(Backend backend) {
+        if (!(backend instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
+        if (!json) System.err.print("measuring the machine's limits (bare read, FMA peak)\n");
+        try (dev.rast.engine.weights.Checkpoint ckpt = dev.rast.engine.weights.Checkpoint.open(model)) {
+            return new Limits(dev.rast.kernels.cpu.CpuLimits.readGBs(ckpt.segments(), cpu.threads()),
+                    dev.rast.kernels.cpu.CpuLimits.fmaGflops(cpu.threads()), cpu.threads());
+        }
+    }
+
+    /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */
+    private static String ofLimit(double value, String unit, double limit, String limitName) {
+        String v = String.format(java.util.Locale.ROOT, "%.1f %s", value, unit);
+        return limit > 0 ? v + String.format(java.util.Locale.ROOT, ", %.0f%% of %s", 100 * value / limit, limitName) : v;
+    }
+
+    /** FLOPs of one token's matmuls (2 per multiply-add): q, k, v, o, gate, up, down in every layer, and the LM head. */
+    static double matmulFlopsPerToken(dev.rast.engine.config.ModelConfig c) {
+        double h = c.hiddenSize();
+        double perLayer = h * c.qDim() + 2 * h * c.kvDim() + c.qDim() * h + 3 * h * c.intermediateSize();
+        return 2 * (c.numLayers() * perLayer + h * c.vocabSize());
     }
 
     private static double median(double[] v) {
