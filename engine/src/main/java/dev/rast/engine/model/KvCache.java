@@ -5,39 +5,80 @@ import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 
 /**
- * Keys and values of one sequence for every layer, {@code [capacity, kvHeads·headDim]} F32 each, owned by the
- * backend (on the device for a GPU backend). {@link #length()} tokens are filled.
+ * Keys and values of one sequence for every layer, {@code [rows, kvHeads·headDim]} F32 each, owned by the backend (on
+ * the device for a GPU backend). {@link #length()} tokens are filled; at most {@link #capacity()} ever will be.
+ *
+ * <p>Memory follows the tokens actually held, not the capacity: the tensors start with room for a few hundred tokens
+ * and double (up to the capacity) when a reserve needs more, the filled rows copied over. Sampling at the paper's
+ * settings asks for 32 samples of up to 16,384 tokens each, but most answers end after a few hundred: allocated up
+ * front, Qwen2.5-0.5B's caches alone would take 32 × 403 MB = 12.9 GB (three models for RAST), where growing they
+ * take what the samples use. Doubling keeps the copies at under one extra write per token.
  */
 public final class KvCache implements AutoCloseable {
+    /** Rows a cache starts with (or more, for the prompt it is created for). */
+    static final int INITIAL_ROWS = 256;
+
     private final Backend backend;
     private final Tensor[] keys;
     private final Tensor[] values;
     private final int capacity;
+    private final int kvDim;
+    private int rows;
     private int length;
 
+    /** A cache that will hold at most {@code capacity} tokens, with room for min(capacity, 256) allocated now. */
     public KvCache(Backend backend, int layers, int capacity, int kvDim) {
+        this(backend, layers, capacity, kvDim, Math.min(capacity, INITIAL_ROWS));
+    }
+
+    private KvCache(Backend backend, int layers, int capacity, int kvDim, int rows) {
+        if (capacity < 1) throw new IllegalArgumentException("KV cache capacity must be at least 1, is " + capacity);
         this.backend = backend;
         this.capacity = capacity;
+        this.kvDim = kvDim;
+        this.rows = rows;
         keys = new Tensor[layers];
         values = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = backend.allocate(DType.F32, capacity, kvDim);
-            values[l] = backend.allocate(DType.F32, capacity, kvDim);
+            keys[l] = backend.allocate(DType.F32, rows, kvDim);
+            values[l] = backend.allocate(DType.F32, rows, kvDim);
         }
     }
 
+    /** Layer {@code layer}'s keys: a tensor of at least {@link #length()} rows (replaced when the cache grows). */
     public Tensor keys(int layer) { return keys[layer]; }
 
+    /** Layer {@code layer}'s values: a tensor of at least {@link #length()} rows (replaced when the cache grows). */
     public Tensor values(int layer) { return values[layer]; }
 
     public int capacity() { return capacity; }
 
+    /** Rows allocated now (between {@link #length()} and {@link #capacity()}). */
+    public int allocatedRows() { return rows; }
+
     public int length() { return length; }
 
-    /** Checks that {@code n} more tokens fit, before any are written. */
+    /** Checks that {@code n} more tokens fit, before any are written, and grows the tensors if they must. */
     public void reserve(int n) {
         if (length + n > capacity)
             throw new IllegalStateException("KV cache full: " + length + " + " + n + " tokens > capacity " + capacity);
+        if (length + n > rows) grow((int) Math.min(capacity, Math.max(length + n, 2L * rows)));
+    }
+
+    /** Moves every layer into tensors of {@code newRows} rows, keeping the filled ones. */
+    private void grow(int newRows) {
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = moved(keys[l], newRows);
+            values[l] = moved(values[l], newRows);
+        }
+        rows = newRows;
+    }
+
+    private Tensor moved(Tensor old, int newRows) {
+        Tensor t = backend.allocate(DType.F32, newRows, kvDim);
+        if (length > 0) backend.copyRows(old.rows(0, length), t, 0);
+        backend.free(old);
+        return t;
     }
 
     /** Marks {@code n} more positions as filled (after the forward pass wrote them). */
@@ -60,7 +101,7 @@ public final class KvCache implements AutoCloseable {
     public KvCache fork(int capacity) {
         if (capacity < length)
             throw new IllegalArgumentException("fork capacity " + capacity + " < " + length + " filled positions");
-        KvCache f = new KvCache(backend, keys.length, capacity, keys[0].dim(1));
+        KvCache f = new KvCache(backend, keys.length, capacity, kvDim, Math.min(capacity, length + INITIAL_ROWS));
         if (length > 0) {
             for (int l = 0; l < keys.length; l++) {
                 backend.copyRows(keys[l].rows(0, length), f.keys[l], 0);

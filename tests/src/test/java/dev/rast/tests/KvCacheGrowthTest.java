@@ -1,0 +1,70 @@
+package dev.rast.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.kernels.cpu.CpuBackend;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * KV caches allocate as the sequence grows (256 rows first, then doubling up to the capacity, filled rows copied).
+ * Decoding one token at a time through those growths must give the logits of the whole sequence run as one prefill,
+ * which allocates once and never copies (ReferenceModelTest checks that prefill against Hugging Face). A row lost or
+ * misplaced in a copy moves every later logit by far more than the tolerance: 1e-4, as for F32 weights elsewhere
+ * (the two paths only sum in another order, ~1e-6 apart).
+ */
+class KvCacheGrowthTest {
+    static final int LEN = 600; // crosses the growths at 256 and 512
+
+    @Test
+    void decodingThroughGrowthsMatchesOnePrefill() {
+        try (Backend backend = new CpuBackend(2); CausalLM m = Models.load(Fixtures.reference("qwen2-f32"), backend)) {
+            int V = m.config().vocabSize();
+            SplittableRandom rnd = new SplittableRandom(7);
+            int[] ids = new int[LEN];
+            for (int i = 0; i < LEN; i++) ids[i] = rnd.nextInt(V);
+
+            float[] want = new float[LEN * V];
+            try (KvCache whole = m.newCache(LEN)) {
+                backend.download(m.forward(ids, whole, LEN), MemorySegment.ofArray(want));
+            }
+
+            // A cache decoded token by token from empty, and a fork of a 10-token prefix (allocated with 256 rows of
+            // room) decoded from there: both grow twice on the way to 600.
+            try (KvCache grown = m.newCache(LEN); KvCache prefix = m.newCache(LEN)) {
+                assertEquals(256, grown.allocatedRows());
+                float[] row = new float[V];
+                for (int t = 0; t < LEN; t++) {
+                    Tensor l = m.forward(new int[] {ids[t]}, grown, 1);
+                    backend.download(l, MemorySegment.ofArray(row));
+                    assertClose(want, t, row, "decoded from empty");
+                }
+                assertEquals(LEN, grown.allocatedRows(), "256 → 512 → capped at the capacity");
+
+                m.forward(java.util.Arrays.copyOf(ids, 10), prefix, 1);
+                try (KvCache fork = prefix.fork(LEN)) {
+                    assertEquals(266, fork.allocatedRows());
+                    for (int t = 10; t < LEN; t++) {
+                        backend.download(m.forward(new int[] {ids[t]}, fork, 1), MemorySegment.ofArray(row));
+                        assertClose(want, t, row, "decoded from a fork");
+                    }
+                    assertEquals(LEN, fork.allocatedRows());
+                }
+            }
+        }
+    }
+
+    private static void assertClose(float[] want, int t, float[] row, String what) {
+        int V = row.length;
+        double d = 0;
+        for (int i = 0; i < V; i++) d = Math.max(d, Math.abs(row[i] - want[t * V + i]));
+        assertTrue(d <= 1e-4, what + ": position " + t + " differs from the prefill by " + d);
+    }
+}
