@@ -186,13 +186,13 @@ final class BenchCommand implements Callable<Integer> {
      */
     private double[] lockstepDecode(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
         int[] all = new int[n], next = new int[n];
-        for (int s = 0; s < n; s++) all[s] = s;
-        try (Lockstep ls = new Lockstep(models, n)) {
+        try (Lockstep ls = new Lockstep(models)) {
             long t0 = System.nanoTime();
-            ls.prefill(prompt, promptLen + gen);
+            all[0] = ls.start(prompt, promptLen + gen);
+            for (int s = 1; s < n; s++) all[s] = ls.fork(all[0]);
             long t1 = System.nanoTime();
             for (int i = 0; i < gen; i++) {
-                for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(s)));
+                for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(all[s])));
                 ls.step(all, next);
             }
             long t2 = System.nanoTime();

@@ -1,6 +1,7 @@
 package dev.rast.engine.generate;
 
 import dev.rast.engine.model.CausalLM;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -8,9 +9,9 @@ import java.util.stream.IntStream;
 import java.util.function.IntConsumer;
 
 /**
- * The decode loop: every model prefills the prompt once, n sequences fork from it, and each step decodes all
- * unfinished sequences together (finished ones drop out of the batch) until max tokens, an end-of-sequence id, or
- * the listener ends them. Per sequence and step: the models' logits rows → {@link Fusion} → {@link TokenChooser}.
+ * The decode loop: every model prefills a prompt once, its n samples fork from it, and each step decodes all
+ * unfinished sequences together until max tokens, an end-of-sequence id, or the listener ends them; finished ones
+ * leave the batch and, with several prompts, the next samples take their places (continuous batching). Per sequence and step: the models' logits rows → {@link Fusion} → {@link TokenChooser}.
  * With one model and no fusion this is plain generation; greedy argmax is the default chooser.
  */
 public final class Generator {
@@ -59,50 +60,118 @@ public final class Generator {
         this.fusion = fusion;
     }
 
+    /** One prompt and how many samples of it to generate. */
+    public record Request(int[] prompt, int samples) {
+        public Request {
+            if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
+            if (samples < 1) throw new IllegalArgumentException("samples must be at least 1, is " + samples);
+        }
+    }
+
     /**
-     * Generates {@code n} continuations of {@code prompt}, at most {@code maxTokens} each. Returns, per sequence, the
-     * chosen ids (without the prompt; an end-of-sequence id that stopped it is included). {@code listener} may be
-     * null.
+     * Generates {@code n} continuations of {@code prompt}, at most {@code maxTokens} each, all decoding together.
+     * Returns, per sequence, the chosen ids (without the prompt; an end-of-sequence id that stopped it is included).
+     * {@code listener} may be null.
      */
     public int[][] generate(int[] prompt, int n, int maxTokens, Set<Integer> stopIds, TokenChooser chooser,
                             TokenListener listener) {
-        if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
+        return generate(List.of(new Request(prompt, n)), n, maxTokens, stopIds, chooser, listener);
+    }
+
+    /**
+     * Samples of several prompts with continuous batching: at most {@code maxBatch} sequences decode together, and
+     * as soon as some finish, the next samples take their places, so the batch stays full while the long samples
+     * of a prompt run on. A prompt is prefilled once, when its first sample is admitted; its other samples fork
+     * from that. Sequence numbers (for the chooser, the fusion, the listener, and the rows of the result) count the
+     * samples of all requests in order: request 0's samples first. Samples are admitted in that order too.
+     */
+    public int[][] generate(List<Request> requests, int maxBatch, int maxTokens, Set<Integer> stopIds,
+                            TokenChooser chooser, TokenListener listener) {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
-        int[][] out = new int[n][maxTokens];
-        int[] count = new int[n];
-        if (maxTokens == 0) return new int[n][0];
-        try (Lockstep models = new Lockstep(this.models, n)) {
-            models.prefill(prompt, prompt.length + maxTokens);
-            int[] active = new int[n];
-            for (int s = 0; s < n; s++) active[s] = s;
-            int live = n;
-            while (live > 0) {
-                // Choose a token for every live sequence; those that finish leave the batch.
-                int[] next = new int[live];
-                int kept = 0;
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
+        int[] first = new int[requests.size()];
+        int total = 0;
+        for (int r = 0; r < requests.size(); r++) {
+            first[r] = total;
+            total += requests.get(r).samples();
+        }
+        int[][] result = new int[total][];
+        if (maxTokens == 0) {
+            for (int g = 0; g < total; g++) result[g] = new int[0];
+            return result;
+        }
+        try (Lockstep models = new Lockstep(this.models)) {
+            List<Live> active = new ArrayList<>();
+            int nextRequest = 0, nextSample = 0, parent = -1;
+            while (true) {
+                // Fill free places with the next samples; the last sample of a prompt takes its prefilled sequence.
+                while (active.size() < maxBatch && nextRequest < requests.size()) {
+                    Request r = requests.get(nextRequest);
+                    if (parent < 0) parent = models.start(r.prompt(), r.prompt().length + maxTokens);
+                    boolean last = nextSample == r.samples() - 1;
+                    active.add(new Live(last ? parent : models.fork(parent), first[nextRequest] + nextSample));
+                    if (last) {
+                        nextRequest++;
+                        nextSample = 0;
+                        parent = -1;
+                    } else nextSample++;
+                }
+                int live = active.size();
+                if (live == 0) break;
                 // Fusion and sampling of the live sequences run in parallel (each sequence has its own logits rows
                 // and RNG, so the result does not depend on the order); listeners then run in sequence order.
                 int[] chosen = new int[live];
+                List<Live> choosing = active;
                 if (live >= PARALLEL_CHOICE)
-                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = chooser.choose(active[i], fusion.fuse(active[i], models.logits(active[i]))));
+                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = choose(choosing.get(i), models, chooser));
                 else
-                    for (int i = 0; i < live; i++) chosen[i] = chooser.choose(active[i], fusion.fuse(active[i], models.logits(active[i])));
+                    for (int i = 0; i < live; i++) chosen[i] = choose(choosing.get(i), models, chooser);
+                List<Live> continuing = new ArrayList<>(live);
                 for (int i = 0; i < live; i++) {
-                    int s = active[i];
+                    Live s = active.get(i);
                     int token = chosen[i];
-                    out[s][count[s]++] = token;
-                    boolean stop = listener != null && listener.accept(s, token);
-                    if (stop || stopIds.contains(token) || count[s] == maxTokens) continue;
-                    active[kept] = s;
-                    next[kept++] = token;
+                    s.add(token);
+                    boolean stop = listener != null && listener.accept(s.id, token);
+                    if (stop || stopIds.contains(token) || s.count == maxTokens) {
+                        result[s.id] = Arrays.copyOf(s.tokens, s.count);
+                        models.release(s.sequence);
+                    } else continuing.add(s);
                 }
-                live = kept;
-                if (live > 0) models.step(Arrays.copyOf(active, live), Arrays.copyOf(next, live));
+                active = continuing;
+                if (!active.isEmpty()) {
+                    int[] seqs = new int[active.size()], next = new int[active.size()];
+                    for (int i = 0; i < seqs.length; i++) {
+                        seqs[i] = active.get(i).sequence;
+                        next[i] = active.get(i).last();
+                    }
+                    models.step(seqs, next);
+                }
             }
         }
-        int[][] result = new int[n][];
-        for (int s = 0; s < n; s++) result[s] = Arrays.copyOf(out[s], count[s]);
         return result;
+    }
+
+    private int choose(Live s, Lockstep models, TokenChooser chooser) {
+        return chooser.choose(s.id, fusion.fuse(s.id, models.logits(s.sequence)));
+    }
+
+    /** A sample being decoded: its number among all requests' samples, its Lockstep sequence, its tokens so far. */
+    private static final class Live {
+        final int sequence, id;
+        int[] tokens = new int[64];
+        int count;
+
+        Live(int sequence, int id) {
+            this.sequence = sequence;
+            this.id = id;
+        }
+
+        void add(int token) {
+            if (count == tokens.length) tokens = Arrays.copyOf(tokens, 2 * count);
+            tokens[count++] = token;
+        }
+
+        int last() { return tokens[count - 1]; }
     }
 
     /** One greedy continuation (n = 1); {@code onToken} (may be null) sees each id as it is chosen. */

@@ -4,59 +4,90 @@ import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Several models advancing the same n sequences in lockstep, each model with its own KV caches: for RAST a base
- * model and expert/base pairs, for plain generation one model. Every model prefills the prompt once; the n
- * sequences then continue from forks of that cache and decode as one batch per model and step (one pass over each
- * model's weights for all of them).
+ * Sequences advancing in several models at once, each model with its own KV cache per sequence: for RAST a base
+ * model and expert/base pairs, for plain generation one model. A sequence {@link #start starts} from a prompt
+ * (every model prefills it) or is {@link #fork forked} from another (its caches and logits copied), then every
+ * {@link #step} decodes any set of sequences together: one batched pass over each model's weights for all of them,
+ * whatever prompt each came from. Sequences are numbered 0, 1, 2, … in the order they are made; a
+ * {@link #release released} number is not reused.
  *
- * <p>After {@link #prefill} and each {@link #step}, {@link #logits(int)} holds, for a sequence, one host F32 row per
+ * <p>After its start or fork and after each step, {@link #logits(int)} holds, for a sequence, one host F32 row per
  * model (its whole vocabulary; models may differ in vocabulary size). Those rows are the only copy of the logits:
  * each model's step downloads its rows straight into them, so a fusion callback reads (and may overwrite) them
  * without further copies. On the CPU the models run one after another on the shared worker pool.
  */
 public final class Lockstep implements AutoCloseable {
     private final List<CausalLM> models;
-    private final int n;
-    private final KvCache[][] caches;   // [model][sequence]
-    private final float[][][] rows;     // [sequence][model][vocab of that model]
+    private final List<KvCache[]> caches = new ArrayList<>();    // [sequence][model]; null once released
+    private final List<float[][]> rows = new ArrayList<>();      // [sequence][model][vocab of that model]
+    /** Rows of released sequences, reused by new ones (a 152k vocabulary is 600 KB a row). */
+    private final ArrayDeque<float[][]> spareRows = new ArrayDeque<>();
 
-    public Lockstep(List<CausalLM> models, int n) {
+    public Lockstep(List<CausalLM> models) {
         if (models.isEmpty()) throw new IllegalArgumentException("no models");
-        if (n < 1) throw new IllegalArgumentException("n must be at least 1, is " + n);
         this.models = List.copyOf(models);
-        this.n = n;
-        caches = new KvCache[models.size()][n];
-        rows = new float[n][models.size()][];
-        for (int s = 0; s < n; s++)
-            for (int m = 0; m < models.size(); m++) rows[s][m] = new float[models.get(m).config().vocabSize()];
     }
 
     public int models() { return models.size(); }
 
-    public int sequences() { return n; }
-
     /**
-     * Runs the prompt through every model once, then gives each of the n sequences its own cache of
-     * {@code capacity} tokens forked from it. Every sequence's rows then hold the logits after the prompt.
+     * A new sequence: every model prefills {@code prompt} into a cache that will hold up to {@code capacity} tokens.
+     * Its rows then hold the logits after the prompt. Returns its number.
      */
-    public void prefill(int[] prompt, int capacity) {
+    public int start(int[] prompt, int capacity) {
         if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
-        if (caches[0][0] != null) throw new IllegalStateException("already prefilled");
-        for (int m = 0; m < models.size(); m++) {
-            CausalLM model = models.get(m);
-            KvCache first = model.newCache(capacity);
-            caches[m][0] = first;
-            Tensor l = model.forward(prompt, first, 1);
-            model.backend().download(l, MemorySegment.ofArray(rows[0][m]));
-            for (int s = 1; s < n; s++) {
-                caches[m][s] = first.fork(capacity);
-                // Each sequence gets its own row: choosers and fusion may modify rows in place.
-                System.arraycopy(rows[0][m], 0, rows[s][m], 0, rows[0][m].length);
+        KvCache[] c = new KvCache[models.size()];
+        float[][] r = newRows();
+        try {
+            for (int m = 0; m < models.size(); m++) {
+                CausalLM model = models.get(m);
+                c[m] = model.newCache(capacity);
+                Tensor l = model.forward(prompt, c[m], 1);
+                model.backend().download(l, MemorySegment.ofArray(r[m]));
             }
+        } catch (RuntimeException e) {
+            for (KvCache k : c) if (k != null) k.close();
+            throw e;
         }
+        return add(c, r);
+    }
+
+    /** A new sequence that continues from where {@code sequence} is: its caches and logits rows copied. */
+    public int fork(int sequence) {
+        KvCache[] from = live(sequence);
+        float[][] fromRows = rows.get(sequence), r = newRows();
+        KvCache[] c = new KvCache[models.size()];
+        for (int m = 0; m < models.size(); m++) {
+            c[m] = from[m].fork(from[m].capacity());
+            // Each sequence gets its own rows: choosers and fusion may modify rows in place.
+            System.arraycopy(fromRows[m], 0, r[m], 0, r[m].length);
+        }
+        return add(c, r);
+    }
+
+    private int add(KvCache[] c, float[][] r) {
+        caches.add(c);
+        rows.add(r);
+        return caches.size() - 1;
+    }
+
+    private float[][] newRows() {
+        float[][] r = spareRows.poll();
+        if (r != null) return r;
+        r = new float[models.size()][];
+        for (int m = 0; m < models.size(); m++) r[m] = new float[models.get(m).config().vocabSize()];
+        return r;
+    }
+
+    private KvCache[] live(int sequence) {
+        KvCache[] c = sequence >= 0 && sequence < caches.size() ? caches.get(sequence) : null;
+        if (c == null) throw new IllegalArgumentException("no live sequence " + sequence);
+        return c;
     }
 
     /**
@@ -66,30 +97,37 @@ public final class Lockstep implements AutoCloseable {
     public void step(int[] sequences, int[] tokens) {
         if (sequences.length != tokens.length)
             throw new IllegalArgumentException(sequences.length + " sequences, " + tokens.length + " tokens");
-        if (caches[0][0] == null) throw new IllegalStateException("step before prefill");
         if (sequences.length == 0) return;
         for (int m = 0; m < models.size(); m++) {
             CausalLM model = models.get(m);
             KvCache[] batch = new KvCache[sequences.length];
-            for (int i = 0; i < batch.length; i++) batch[i] = caches[m][sequences[i]];
+            for (int i = 0; i < batch.length; i++) batch[i] = live(sequences[i])[m];
             Tensor l = model.decode(tokens, batch);
             for (int i = 0; i < batch.length; i++)
-                model.backend().download(l.rows(i, 1), MemorySegment.ofArray(rows[sequences[i]][m]));
+                model.backend().download(l.rows(i, 1), MemorySegment.ofArray(rows.get(sequences[i])[m]));
         }
     }
 
-    /** Model {@code model}'s logits of {@code sequence} after the last prefill or step (reused between steps). */
-    public float[] logits(int model, int sequence) { return rows[sequence][model]; }
+    /** Frees {@code sequence}'s caches (its number is not reused). */
+    public void release(int sequence) {
+        for (KvCache c : live(sequence)) c.close();
+        caches.set(sequence, null);
+        spareRows.push(rows.set(sequence, null));
+    }
+
+    /** Model {@code model}'s logits of {@code sequence} after its start, fork or last step (reused between steps). */
+    public float[] logits(int model, int sequence) { return rows.get(sequence)[model]; }
 
     /** Every model's logits row of {@code sequence}, in model order (the array is reused between steps). */
-    public float[][] logits(int sequence) { return rows[sequence]; }
+    public float[][] logits(int sequence) { return rows.get(sequence); }
 
     /** The KV cache of {@code sequence} in {@code model} (e.g. to check its length). */
-    public KvCache cache(int model, int sequence) { return caches[model][sequence]; }
+    public KvCache cache(int model, int sequence) { return live(sequence)[model]; }
 
     @Override
     public void close() {
         for (KvCache[] perModel : caches)
-            for (KvCache c : perModel) if (c != null) c.close();
+            if (perModel != null) for (KvCache c : perModel) c.close();
+        caches.clear();
     }
 }
