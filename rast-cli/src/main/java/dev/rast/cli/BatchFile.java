@@ -20,8 +20,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * `rast generate --input prompts.jsonl --output out.jsonl`: every prompt's n samples, appended to the output as each
- * prompt finishes and flushed, so an interrupted run loses at most the prompt in progress. A re-run reads the output
+ * `rast generate --input prompts.jsonl --output out.jsonl`: every prompt's n samples, through one continuous batch
+ * (see {@link SampleRunner#runAll}); a prompt's samples are appended to the output together as soon as its last one
+ * finishes, and flushed, so an interrupted run loses at most the prompts in progress. Prompts appear in the order they
+ * finish (each line carries its "index"). A re-run reads the output
  * first and skips the (prompt, sample) pairs already there; samples are seeded per prompt and per sample, so the
  * ones it does make are the ones the first run would have made.
  */
@@ -31,8 +33,10 @@ final class BatchFile {
     private final PromptFormat format;
     private final int n;
     private final long seed;
+    private final int batch;
 
-    BatchFile(ModelSet set, SampleRunner runner, PromptFormat format, int n, long seed) {
+    BatchFile(ModelSet set, SampleRunner runner, PromptFormat format, int n, long seed, int batch) {
+        this.batch = batch;
         this.set = set;
         this.runner = runner;
         this.format = format;
@@ -49,27 +53,44 @@ final class BatchFile {
         for (Row r : rows) if (missing(r.index(), done) > 0) todo++;
         if (todo < rows.size())
             System.err.printf("%s: %d of %d prompts already done, resuming%n", output, rows.size() - todo, rows.size());
+        List<Row> todoRows = new ArrayList<>();
+        for (Row r : rows) if (missing(r.index(), done) > 0) todoRows.add(r);
+        List<int[]> prompts = new ArrayList<>();
+        long[] seeds = new long[todoRows.size()];
+        for (int i = 0; i < todoRows.size(); i++) {
+            prompts.add(todoRows.get(i).ids());
+            seeds[i] = GenerateCommand.promptSeed(seed, todoRows.get(i).index());
+        }
+        Sample[][] samples = new Sample[todoRows.size()][n];
+        int[] left = new int[todoRows.size()];
+        java.util.Arrays.fill(left, n);
         long[] tokens = {0};
+        int[] finished = {0};
         long t0 = System.nanoTime();
         try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
              ProgressBar bar = new ProgressBar("prompts", todo, "prompts", 1)) {
-            int finished = 0;
-            for (Row r : rows) {
-                if (missing(r.index(), done) == 0) continue;
-                List<Sample> samples = runner.run(r.ids(), n, GenerateCommand.promptSeed(seed, r.index()), null, () -> {
-                    tokens[0]++;
-                    double secs = (System.nanoTime() - t0) / 1e9;
-                    bar.extra(String.format("%.1f tok/s", tokens[0] / Math.max(secs, 1e-9)));
-                });
-                for (int s = 0; s < samples.size(); s++) {
-                    if (done.contains(key(r.index(), s))) continue;
-                    w.write(GenerateCommand.toJson(samples.get(s), r.index(), s, r.id()));
-                    w.write('\n');
+            runner.runAll(prompts, n, seeds, batch, null, () -> {
+                tokens[0]++;
+                double secs = (System.nanoTime() - t0) / 1e9;
+                bar.extra(String.format("%.1f tok/s", tokens[0] / Math.max(secs, 1e-9)));
+            }, (i, s, sample) -> {
+                samples[i][s] = sample;
+                if (--left[i] > 0) return;
+                Row r = todoRows.get(i);
+                try {
+                    for (int k = 0; k < n; k++) {
+                        if (done.contains(key(r.index(), k))) continue;
+                        w.write(GenerateCommand.toJson(samples[i][k], r.index(), k, r.id()));
+                        w.write('\n');
+                    }
+                    w.flush();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-                w.flush();
-                bar.update(++finished);
-            }
-        } catch (IOException e) {
+                samples[i] = null;
+                bar.update(++finished[0]);
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw new BadInputException(output + ": cannot write: " + e.getMessage());
         }
     }

@@ -64,6 +64,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Run folder: settings.json, samples.jsonl, report.md, report.json.")
     Path out;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+            description = "Most sequences decoding together (default: ${DEFAULT-VALUE}); samples of the next problems fill places as samples finish.")
+    int batch;
+
     @Mixin RuntimeOptions runtime;
 
     @Override
@@ -71,6 +75,7 @@ final class EvalCommand implements Callable<Integer> {
         var params = sampling.withDefaults(SamplingOptions.EVAL).params();
         PromptFormat fmt = PromptFormat.byName(format);
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, is " + limit);
+        if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
         List<Dataset> sets = new ArrayList<>();
         for (String name : dataset.split(",")) sets.add(Datasets.load(name.strip(), questionField, answerField));
 
@@ -110,26 +115,36 @@ final class EvalCommand implements Callable<Integer> {
             stops.addAll(sampling.stop);
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, stops, sampling.ignoreEos);
             AtomicLong tokens = new AtomicLong(), samples = new AtomicLong();
+            List<int[]> prompts = new ArrayList<>();
+            long[] seeds = new long[todo.size()];
+            for (int i = 0; i < todo.size(); i++) {
+                prompts.add(Prompts.encode(set, fmt, todo.get(i).question()));
+                seeds[i] = GenerateCommand.promptSeed(sampling.seed, todo.get(i).idx());
+            }
+            int[] left = new int[todo.size()];
+            java.util.Arrays.fill(left, sampling.n);
+            int[] problemsDone = {0};
             long t0 = System.nanoTime();
             try (ProgressBar bar = new ProgressBar("eval", todo.size(), "problems", 1)) {
-                for (int i = 0; i < todo.size(); i++) {
+                // All problems go through one continuous batch: as samples finish, samples of the next problems
+                // take their places, so the batch stays full while a problem's longest samples run on.
+                runner.runAll(prompts, sampling.n, seeds, batch, null, () -> {
+                    long t = tokens.incrementAndGet();
+                    if ((t & 15) == 0) bar.extra(rates(t, samples.get(), t0));
+                }, (i, s, sample) -> {
                     Dataset d = todoSet.get(i);
                     Problem p = todo.get(i);
-                    int[] ids = Prompts.encode(set, fmt, p.question());
-                    long seed = GenerateCommand.promptSeed(sampling.seed, p.idx());
-                    runner.run(ids, sampling.n, seed, null, () -> {
-                        long t = tokens.incrementAndGet();
-                        if ((t & 15) == 0) bar.extra(rates(t, samples.get(), t0));
-                    }, (s, sample) -> {
-                        if (done.contains(key(d.name(), p.idx(), s))) return;
+                    if (!done.contains(key(d.name(), p.idx(), s))) {
                         Grader.Result g = d.grade(sample.text(), p, fmt);
                         log.append(new SampleRow(d.name(), p.idx(), s, sample.text(), sample.tokens().length,
                                 g.pred(), g.correct()));
                         samples.incrementAndGet();
-                    });
-                    bar.extra(rates(tokens.get(), samples.get(), t0));
-                    bar.update(i + 1);
-                }
+                    }
+                    if (--left[i] == 0) {
+                        bar.extra(rates(tokens.get(), samples.get(), t0));
+                        bar.update(++problemsDone[0]);
+                    }
+                });
             }
         } catch (java.io.IOException e) {
             throw new BadInputException(run.file(RunDir.SAMPLES) + ": " + e.getMessage());

@@ -63,6 +63,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "With --input: append one JSON line per sample; a re-run skips what is there (resumable).")
     Path output;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+            description = "With --input: most sequences decoding together (default: ${DEFAULT-VALUE}); samples of the next prompts fill places as samples finish.")
+    int batch;
+
     @Mixin RuntimeOptions runtime;
 
     @Override
@@ -71,10 +75,11 @@ final class GenerateCommand implements Callable<Integer> {
         PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
+        if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
         try (Backend backend = runtime.open(); ModelSet set = models.load(backend)) {
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
             if (source.input != null) {
-                new BatchFile(set, runner, fmt, sampling.n, sampling.seed).run(source.input, output);
+                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch).run(source.input, output);
                 return 0;
             }
             int[] prompt = source.text != null ? Prompts.encode(set, fmt, source.text)

@@ -13,7 +13,8 @@ import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
- * n samples of one prompt with a {@link ModelSet}: every model prefills once, the n sequences decode as one batch,
+ * n samples of one prompt, or of many with continuous batching, with a {@link ModelSet}: every model prefills a
+ * prompt once and its n sequences decode as a batch,
  * each step's rows are fused (RAST) and sampled (temperature → top-k → top-p → min-p → draw), and each sequence stops
  * at an end-of-sequence id, a stop string in its decoded text, or max tokens.
  *
@@ -60,57 +61,87 @@ public final class SampleRunner {
 
     /** As above; {@code onFinish} (may be null) receives each sample the moment it ends. */
     public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken, FinishListener onFinish) {
-        Tokenizer tok = models.tokenizer();
-        RandomGenerator[] rng = new RandomGenerator[n];
-        List<List<Double>> logprobs = new ArrayList<>();
-        List<List<Integer>> chosen = new ArrayList<>();
-        StreamingDecoder[] decoders = new StreamingDecoder[n];
-        StopStrings[] stopMatchers = new StopStrings[n];
-        StringBuilder[] text = new StringBuilder[n];
         Sample[] done = new Sample[n];
-        for (int s = 0; s < n; s++) {
-            rng[s] = SequenceRandom.of(seed, s);
-            logprobs.add(new ArrayList<>());
-            chosen.add(new ArrayList<>());
+        runAll(List.of(prompt), n, new long[] {seed}, n, listener, onToken, (p, s, sample) -> {
+            done[s] = sample;
+            if (onFinish != null) onFinish.finished(s, sample);
+        });
+        return List.of(done);
+    }
+
+    /** Told each sample of a prompt the moment it ends. */
+    @FunctionalInterface
+    public interface PromptFinishListener {
+        void finished(int prompt, int sample, Sample result);
+    }
+
+    /**
+     * {@code n} samples of every prompt, with continuous batching (at most {@code maxBatch} sequences decode
+     * together; see {@link Generator}). Sample s of prompt p draws from {@code SequenceRandom.of(seeds[p], s)}, so
+     * it comes out as when its prompt runs alone. Each sample goes to {@code onFinish} as it ends and is not kept
+     * here. {@code listener} (may be null) sees final text, numbered by sample {@code p·n + s}.
+     */
+    public void runAll(List<int[]> prompts, int n, long[] seeds, int maxBatch, TextListener listener, Runnable onToken,
+                       PromptFinishListener onFinish) {
+        Tokenizer tok = models.tokenizer();
+        int total = prompts.size() * n;
+        RandomGenerator[] rng = new RandomGenerator[total];
+        @SuppressWarnings("unchecked") List<Double>[] logprobs = new List[total];
+        @SuppressWarnings("unchecked") List<Integer>[] chosen = new List[total];
+        StreamingDecoder[] decoders = new StreamingDecoder[total];
+        StopStrings[] stopMatchers = new StopStrings[total];
+        StringBuilder[] text = new StringBuilder[total];
+        List<Generator.Request> requests = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            requests.add(new Generator.Request(prompts.get(p), n));
+            for (int s = 0; s < n; s++) rng[p * n + s] = SequenceRandom.of(seeds[p], s);
+        }
+        for (int g = 0; g < total; g++) {
+            logprobs[g] = new ArrayList<>();
+            chosen[g] = new ArrayList<>();
             if (tok != null) {
-                decoders[s] = tok.streamingDecoder(true);
-                stopMatchers[s] = new StopStrings(stops);
-                text[s] = new StringBuilder();
+                decoders[g] = tok.streamingDecoder(true);
+                stopMatchers[g] = new StopStrings(stops);
+                text[g] = new StringBuilder();
             }
         }
         Set<Integer> eos = ignoreEos ? Set.of() : models.eosIds();
-        Generator.TokenChooser chooser = (s, row) -> {
-            Sampler.Choice c = sampler.get().sample(row, rng[s]);
-            logprobs.get(s).add(c.logprob());
+        Generator.TokenChooser chooser = (g, row) -> {
+            Sampler.Choice c = sampler.get().sample(row, rng[g]);
+            logprobs[g].add(c.logprob());
             return c.token();
         };
-        Generator.TokenListener onChosen = (s, token) -> {
+        Generator.TokenListener onChosen = (g, token) -> {
             if (onToken != null) onToken.run();
-            chosen.get(s).add(token);
+            chosen[g].add(token);
             boolean stopString = false;
-            if (decoders[s] != null) {
-                emit(s, stopMatchers[s].feed(decoders[s].push(token)), text, listener);
-                stopString = stopMatchers[s].stopped();
+            if (decoders[g] != null) {
+                emit(g, stopMatchers[g].feed(decoders[g].push(token)), text, listener);
+                stopString = stopMatchers[g].stopped();
             }
             boolean isEos = eos.contains(token);
             // The generator ends a sequence on exactly these three conditions; finish it here so the caller can save
-            // it now rather than when the slowest sample of the prompt ends.
-            if (stopString || isEos || chosen.get(s).size() == maxTokens) {
-                if (decoders[s] != null && !stopString) {
-                    emit(s, stopMatchers[s].feed(decoders[s].flush()), text, listener);
-                    if (!stopMatchers[s].stopped()) emit(s, stopMatchers[s].flush(), text, listener);
-                    stopString = stopMatchers[s].stopped();
+            // it now rather than when the slowest sample ends.
+            if (stopString || isEos || chosen[g].size() == maxTokens) {
+                if (decoders[g] != null && !stopString) {
+                    emit(g, stopMatchers[g].feed(decoders[g].flush()), text, listener);
+                    if (!stopMatchers[g].stopped()) emit(g, stopMatchers[g].flush(), text, listener);
+                    stopString = stopMatchers[g].stopped();
                 }
                 String reason = stopString ? "stop" : isEos ? "eos" : "length";
-                done[s] = new Sample(chosen.get(s).stream().mapToInt(Integer::intValue).toArray(),
-                        logprobs.get(s).stream().mapToDouble(Double::doubleValue).toArray(),
-                        text[s] == null ? null : text[s].toString(), reason);
-                if (onFinish != null) onFinish.finished(s, done[s]);
+                Sample done = new Sample(chosen[g].stream().mapToInt(Integer::intValue).toArray(),
+                        logprobs[g].stream().mapToDouble(Double::doubleValue).toArray(),
+                        text[g] == null ? null : text[g].toString(), reason);
+                // Drop this sample's state: a long evaluation has tens of thousands of samples.
+                chosen[g] = null;
+                logprobs[g] = null;
+                decoders[g] = null;
+                text[g] = null;
+                onFinish.finished(g / n, g % n, done);
             }
             return stopString;
         };
-        new Generator(models.models(), models.fusion()).generate(prompt, n, maxTokens, eos, chooser, onChosen);
-        return List.of(done);
+        new Generator(models.models(), models.fusion()).generate(requests, maxBatch, maxTokens, eos, chooser, onChosen);
     }
 
     private static void emit(int s, String chunk, StringBuilder[] text, TextListener listener) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -81,5 +82,20 @@ class TokenizerReferenceTest {
             sb.append(dec.flush());
             assertEquals(tok.normalize(text), sb.toString());
         }
+    }
+
+    /**
+     * Generated ids past the tokenizer (a model's padding rows) decode to nothing, as HF does:
+     * {@code Tokenizer.from_file(qwen).decode([9707, 151672, 11, 151900])} is 'Hello,' (tokenizers 0.22, checked with
+     * the oracle venv), the same as {@code decode([9707, 11])}.
+     */
+    @Test
+    void streamingDecoderSkipsIdsPastTheTokenizerAsHfDoes() {
+        Tokenizer tok = Tokenizer.load(Fixtures.tokenizerDir("qwen"));
+        var dec = tok.streamingDecoder(true);
+        StringBuilder sb = new StringBuilder();
+        for (int id : new int[] {9707, 151672, 11, 151900}) sb.append(dec.push(id));
+        sb.append(dec.flush());
+        assertEquals("Hello,", sb.toString());
     }
 }

@@ -18,8 +18,13 @@ public final class StreamingDecoder {
         this.skipSpecial = skipSpecial;
     }
 
-    /** Adds one id; returns the text that became complete (possibly empty). */
+    /**
+     * Adds one id; returns the text that became complete (possibly empty). An id the tokenizer does not have (a
+     * model's padding rows past the vocabulary: Qwen2.5 has 151,936 rows for 151,669 ids) adds no text, as HF
+     * {@code tokenizers} decodes it; a model, unlike a user, may sample one.
+     */
     public String push(int id) {
+        if (tokenizer.token(id) == null) return "";
         tokenizer.appendBytes(id, skipSpecial, pending);
         byte[] b = pending.toByteArray();
         int cut = completePrefix(b);
