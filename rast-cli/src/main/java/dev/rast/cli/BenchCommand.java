@@ -23,6 +23,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
+                "On the CPU it first measures the machine's limits with the same threads (a bare read of the model's",
+                "weights, a register-only FMA loop) and prints decode against the first, prefill and batches against the second.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
                 "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
                 "With --expert/--expert-base pairs, also a RAST step (every model steps, logits fused, token chosen)",
