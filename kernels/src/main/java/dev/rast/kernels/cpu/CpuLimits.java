@@ -35,7 +35,10 @@ public final class CpuLimits {
         long bytes = 0;
         for (MemorySegment s : segments) bytes += s.byteSize();
         double best = 0;
-        for (int pass = 0; pass < PASSES; pass++) {
+        // At least PASSES passes and half a second: a small model's passes are over before the JIT has compiled the
+        // loop, so the first ones measure the interpreter.
+        long start = System.nanoTime();
+        for (int pass = 0; pass < PASSES || (System.nanoTime() - start < 500_000_000L && pass < 1000); pass++) {
             long t0 = System.nanoTime();
             parallel(threads, t -> {
                 long acc = 0;
