@@ -3,11 +3,9 @@ package dev.rast.model.llama3;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.model.Batch;
-import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.DecoderModel;
 import dev.rast.engine.model.DecoderWeights;
-import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.RotaryEmbedding;
-import dev.rast.engine.model.Workspace;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.engine.weights.Checkpoint;
 
@@ -20,23 +18,9 @@ import dev.rast.engine.weights.Checkpoint;
  * each) alike: every matmul and elementwise op runs over all new tokens stacked as rows; only RoPE positions,
  * the KV cache writes and attention look at which sequence a row belongs to.
  */
-public final class LlamaModel implements CausalLM {
-    private final ModelConfig c;
-    private final Checkpoint checkpoint;
-    private final Backend backend;
-    private final DecoderWeights w;
-    private final RotaryEmbedding rope;
-    private final Workspace ws;
-    private final long weightBytes;
-
+public final class LlamaModel extends DecoderModel {
     LlamaModel(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights) {
-        this.c = config;
-        this.checkpoint = checkpoint;
-        this.backend = backend;
-        this.w = weights;
-        this.rope = new RotaryEmbedding(backend, config);
-        this.ws = new Workspace(backend);
-        this.weightBytes = weights.bytesPerToken();
+        super(config, checkpoint, backend, weights);
     }
 
     @Override
@@ -89,20 +73,5 @@ public final class LlamaModel implements CausalLM {
         Tensor logits = ws.get("logits", R, c.vocabSize());
         if (R > 0) backend.matmul(hn, w.lmHead(), logits);
         return logits;
-    }
-
-    @Override public ModelConfig config() { return c; }
-
-    @Override public Backend backend() { return backend; }
-
-    @Override public KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim()); }
-
-    @Override public long weightBytes() { return weightBytes; }
-
-    @Override
-    public void close() {
-        ws.close();
-        rope.close();
-        checkpoint.close();
     }
 }

@@ -1,0 +1,45 @@
+package dev.rast.engine.model;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.config.ModelConfig;
+import dev.rast.engine.weights.Checkpoint;
+
+/**
+ * What every decoder model holds besides its forward pass: the config, the checkpoint its weights map, the backend,
+ * the weights, the RoPE tables, a workspace for activations, and their lifetimes. Each architecture extends this
+ * and writes its {@link #forward} top to bottom in its own file.
+ */
+public abstract class DecoderModel implements CausalLM {
+    protected final ModelConfig c;
+    protected final Backend backend;
+    protected final DecoderWeights w;
+    protected final RotaryEmbedding rope;
+    protected final Workspace ws;
+    private final Checkpoint checkpoint;
+    private final long weightBytes;
+
+    protected DecoderModel(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights) {
+        this.c = config;
+        this.checkpoint = checkpoint;
+        this.backend = backend;
+        this.w = weights;
+        this.rope = new RotaryEmbedding(backend, config);
+        this.ws = new Workspace(backend);
+        this.weightBytes = weights.bytesPerToken();
+    }
+
+    @Override public final ModelConfig config() { return c; }
+
+    @Override public final Backend backend() { return backend; }
+
+    @Override public final KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim()); }
+
+    @Override public final long weightBytes() { return weightBytes; }
+
+    @Override
+    public final void close() {
+        ws.close();
+        rope.close();
+        checkpoint.close();
+    }
+}
