@@ -70,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
             double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
+                    cache.reserve(promptLen + gen); // allocate it all now: a cache growing mid-run would be timed
                     long t0 = System.nanoTime();
                     Tensor l = m.forward(prompt, cache, 1);
                     backend.download(l, MemorySegment.ofArray(logits));
@@ -192,6 +193,8 @@ final class BenchCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             all[0] = ls.start(prompt, promptLen + gen);
             for (int s = 1; s < n; s++) all[s] = ls.fork(all[0]);
+            for (int s = 0; s < n; s++) // room for every step now, so that no cache grows during the timed steps
+                for (int mi = 0; mi < models.size(); mi++) ls.cache(mi, all[s]).reserve(gen);
             long t1 = System.nanoTime();
             for (int i = 0; i < gen; i++) {
                 for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(all[s])));

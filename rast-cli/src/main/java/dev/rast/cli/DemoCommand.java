@@ -89,7 +89,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "%nThe expert delta changed M's top token at %d of %d steps (λ = %.2f).%n", changed, gen.length, lambda);
             out.printf(Locale.ROOT, "Generated %d tokens with three models in lockstep in %.2f s (%.1f tok/s).%n", gen.length, secs, gen.length / secs);
-            out.println("Text: " + tok.decode(gen, true).replace("\n", "\\n"));
+            int[] known = java.util.stream.IntStream.of(gen).filter(id -> tok.token(id) != null).toArray(); // as HF decodes
+            out.println("Text: " + tok.decode(known, true).replace("\n", "\\n"));
             out.println("\nReal models: see README.md (\"Running RAST on real checkpoints\").");
             out.flush();
         }
@@ -100,6 +101,7 @@ final class DemoCommand implements Callable<Integer> {
     private record Step(int baseTop, double baseLogprob) {}
 
     private static String show(Tokenizer tok, int id) {
+        if (tok.token(id) == null) return "(padding id " + id + ")"; // a model row past the tokenizer
         String s = tok.decode(new int[] {id});
         s = s.replace("\n", "\\n").replace("\t", "\\t");
         s = s.codePoints().mapToObj(c -> Character.isISOControl(c) ? "\\u" + Integer.toHexString(c) : Character.toString(c))

@@ -136,7 +136,9 @@ public final class SampleRunner {
                 chosen[g] = null;
                 logprobs[g] = null;
                 decoders[g] = null;
+                stopMatchers[g] = null;
                 text[g] = null;
+                rng[g] = null;
                 onFinish.finished(g / n, g % n, done);
             }
             return stopString;

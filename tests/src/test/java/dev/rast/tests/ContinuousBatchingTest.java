@@ -50,9 +50,13 @@ class ContinuousBatchingTest {
             RandomGenerator[] rng = new RandomGenerator[10];
             for (int g = 0; g < rng.length; g++) rng[g] = SequenceRandom.of(99, g);
             List<Integer> seen = new ArrayList<>();
-            int[][] together = new Generator(m).generate(requests, 3, maxTokens, stops,
+            List<List<Integer>> tokens = new ArrayList<>();
+            for (int g = 0; g < 10; g++) tokens.add(new ArrayList<>());
+            new Generator(m).generate(requests, 3, maxTokens, stops,
                     (g, row) -> sampler.sample(row, rng[g]).token(),
-                    (g, token) -> { seen.add(g); return false; });
+                    (g, token) -> { seen.add(g); tokens.get(g).add(token); return false; });
+            int[][] together = new int[10][];
+            for (int g = 0; g < 10; g++) together[g] = tokens.get(g).stream().mapToInt(Integer::intValue).toArray();
 
             // Alone: each prompt by itself, its samples drawing from the same generators.
             int first = 0, lengths = 0;

@@ -75,31 +75,33 @@ public final class Generator {
      */
     public int[][] generate(int[] prompt, int n, int maxTokens, Set<Integer> stopIds, TokenChooser chooser,
                             TokenListener listener) {
-        return generate(List.of(new Request(prompt, n)), n, maxTokens, stopIds, chooser, listener);
+        List<List<Integer>> tokens = new ArrayList<>();
+        for (int s = 0; s < n; s++) tokens.add(new ArrayList<>());
+        generate(List.of(new Request(prompt, n)), n, maxTokens, stopIds, chooser, (s, token) -> {
+            tokens.get(s).add(token);
+            return listener != null && listener.accept(s, token);
+        });
+        int[][] out = new int[n][];
+        for (int s = 0; s < n; s++) out[s] = tokens.get(s).stream().mapToInt(Integer::intValue).toArray();
+        return out;
     }
 
     /**
      * Samples of several prompts with continuous batching: at most {@code maxBatch} sequences decode together, and
      * as soon as some finish, the next samples take their places, so the batch stays full while the long samples
      * of a prompt run on. A prompt is prefilled once, when its first sample is admitted; its other samples fork
-     * from that. Sequence numbers (for the chooser, the fusion, the listener, and the rows of the result) count the
-     * samples of all requests in order: request 0's samples first. Samples are admitted in that order too.
+     * from that. Sequence numbers (for the chooser, the fusion and the listener) count the samples of all requests
+     * in order: request 0's samples first. Samples are admitted in that order too. The chosen ids reach the caller
+     * only through {@code listener} (an end-of-sequence id that stops a sample included): nothing is kept here, as a
+     * long evaluation makes tens of thousands of samples.
      */
-    public int[][] generate(List<Request> requests, int maxBatch, int maxTokens, Set<Integer> stopIds,
-                            TokenChooser chooser, TokenListener listener) {
+    public void generate(List<Request> requests, int maxBatch, int maxTokens, Set<Integer> stopIds,
+                         TokenChooser chooser, TokenListener listener) {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
         int[] first = new int[requests.size()];
-        int total = 0;
-        for (int r = 0; r < requests.size(); r++) {
-            first[r] = total;
-            total += requests.get(r).samples();
-        }
-        int[][] result = new int[total][];
-        if (maxTokens == 0) {
-            for (int g = 0; g < total; g++) result[g] = new int[0];
-            return result;
-        }
+        for (int r = 1; r < requests.size(); r++) first[r] = first[r - 1] + requests.get(r - 1).samples();
+        if (maxTokens == 0) return;
         try (Lockstep models = new Lockstep(this.models)) {
             List<Live> active = new ArrayList<>();
             int nextRequest = 0, nextSample = 0, parent = -1;
@@ -107,7 +109,7 @@ public final class Generator {
                 // Fill free places with the next samples; the last sample of a prompt takes its prefilled sequence.
                 while (active.size() < maxBatch && nextRequest < requests.size()) {
                     Request r = requests.get(nextRequest);
-                    if (parent < 0) parent = models.start(r.prompt(), r.prompt().length + maxTokens);
+                    if (parent < 0) parent = models.start(r.prompt(), (int) Math.min(Integer.MAX_VALUE, (long) r.prompt().length + maxTokens));
                     boolean last = nextSample == r.samples() - 1;
                     active.add(new Live(last ? parent : models.fork(parent), first[nextRequest] + nextSample));
                     if (last) {
@@ -130,48 +132,38 @@ public final class Generator {
                 for (int i = 0; i < live; i++) {
                     Live s = active.get(i);
                     int token = chosen[i];
-                    s.add(token);
+                    s.last = token;
+                    s.count++;
                     boolean stop = listener != null && listener.accept(s.id, token);
-                    if (stop || stopIds.contains(token) || s.count == maxTokens) {
-                        result[s.id] = Arrays.copyOf(s.tokens, s.count);
-                        models.release(s.sequence);
-                    } else continuing.add(s);
+                    if (stop || stopIds.contains(token) || s.count == maxTokens) models.release(s.sequence);
+                    else continuing.add(s);
                 }
                 active = continuing;
                 if (!active.isEmpty()) {
                     int[] seqs = new int[active.size()], next = new int[active.size()];
                     for (int i = 0; i < seqs.length; i++) {
                         seqs[i] = active.get(i).sequence;
-                        next[i] = active.get(i).last();
+                        next[i] = active.get(i).last;
                     }
                     models.step(seqs, next);
                 }
             }
         }
-        return result;
     }
 
     private int choose(Live s, Lockstep models, TokenChooser chooser) {
         return chooser.choose(s.id, fusion.fuse(s.id, models.logits(s.sequence)));
     }
 
-    /** A sample being decoded: its number among all requests' samples, its Lockstep sequence, its tokens so far. */
+    /** A sample being decoded: its number among all requests' samples, its Lockstep sequence, its last token. */
     private static final class Live {
         final int sequence, id;
-        int[] tokens = new int[64];
-        int count;
+        int last, count;
 
         Live(int sequence, int id) {
             this.sequence = sequence;
             this.id = id;
         }
-
-        void add(int token) {
-            if (count == tokens.length) tokens = Arrays.copyOf(tokens, 2 * count);
-            tokens[count++] = token;
-        }
-
-        int last() { return tokens[count - 1]; }
     }
 
     /** One greedy continuation (n = 1); {@code onToken} (may be null) sees each id as it is chosen. */

@@ -50,8 +50,9 @@ public final class Lockstep implements AutoCloseable {
                 Tensor l = model.forward(prompt, c[m], 1);
                 model.backend().download(l, MemorySegment.ofArray(r[m]));
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             for (KvCache k : c) if (k != null) k.close();
+            spareRows.push(r);
             throw e;
         }
         return add(c, r);
@@ -62,10 +63,16 @@ public final class Lockstep implements AutoCloseable {
         KvCache[] from = live(sequence);
         float[][] fromRows = rows.get(sequence), r = newRows();
         KvCache[] c = new KvCache[models.size()];
-        for (int m = 0; m < models.size(); m++) {
-            c[m] = from[m].fork(from[m].capacity());
-            // Each sequence gets its own rows: choosers and fusion may modify rows in place.
-            System.arraycopy(fromRows[m], 0, r[m], 0, r[m].length);
+        try {
+            for (int m = 0; m < models.size(); m++) {
+                c[m] = from[m].fork(from[m].capacity());
+                // Each sequence gets its own rows: choosers and fusion may modify rows in place.
+                System.arraycopy(fromRows[m], 0, r[m], 0, r[m].length);
+            }
+        } catch (RuntimeException | Error e) { // e.g. the device is out of memory for the second model's copy
+            for (KvCache k : c) if (k != null) k.close();
+            spareRows.push(r);
+            throw e;
         }
         return add(c, r);
     }

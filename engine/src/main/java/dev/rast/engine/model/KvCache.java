@@ -92,7 +92,7 @@ public final class KvCache implements AutoCloseable {
      * copied (with the backend's copyRows, so on a device they never leave it). This is how n samples share one
      * prompt prefill: prefill once, fork n times, then decode the forks as a batch.
      *
-     * <p>Why copy rather than share a read-only prefix: every cache stays one contiguous {@code [capacity, kvDim]}
+     * <p>Why copy rather than share a read-only prefix: every cache stays one contiguous {@code [rows, kvDim]}
      * tensor per layer, so attention stays one simple kernel on every backend, and forks are independent (any one
      * can be closed on its own). The copy is cheap next to decoding: Qwen2.5-0.5B keeps 24.6 KB per token, so a
      * 128-token prompt forked 31 times is ~100 MB (measured: ~35 ms, against ~260 ms for one decode step of the

@@ -33,7 +33,8 @@ public final class CpuLimits {
     /** GB/s of a bare read of {@code segments} (each cut into one contiguous share per thread). */
     public static double readGBs(List<MemorySegment> segments, int threads) {
         long bytes = 0;
-        for (MemorySegment s : segments) bytes += s.byteSize();
+        for (MemorySegment s : segments) bytes += s.byteSize() / 64 * 64; // whole cache lines: what read() covers
+        if (bytes == 0) return 0;
         double best = 0;
         // At least PASSES passes and half a second: a small model's passes are over before the JIT has compiled the
         // loop, so the first ones measure the interpreter.
@@ -48,7 +49,8 @@ public final class CpuLimits {
                 }
                 SINK.addAndGet(acc);
             });
-            best = Math.max(best, bytes / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            long ns = System.nanoTime() - t0;
+            if (ns > 0) best = Math.max(best, bytes / (ns / 1e9) / 1e9);
         }
         return best;
     }
@@ -74,7 +76,8 @@ public final class CpuLimits {
             long t0 = System.nanoTime();
             parallel(threads, t -> SINK.addAndGet(Float.floatToRawIntBits(fmaLoop(iterations, t))));
             double flops = 2.0 * 16 * F.length() * iterations * threads;
-            best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            long ns = System.nanoTime() - t0;
+            if (ns > 0) best = Math.max(best, flops / (ns / 1e9) / 1e9);
         }
         return best;
     }
@@ -96,9 +99,16 @@ public final class CpuLimits {
     /** Runs body(0..threads−1) on that many threads at once (the caller is thread 0) and waits for all. */
     private static void parallel(int threads, java.util.function.IntConsumer body) {
         Thread[] others = new Thread[threads - 1];
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         for (int t = 1; t < threads; t++) {
             int id = t;
-            others[t - 1] = Thread.ofPlatform().start(() -> body.accept(id));
+            others[t - 1] = Thread.ofPlatform().start(() -> {
+                try {
+                    body.accept(id);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
         }
         body.accept(0);
         for (Thread t : others) {
@@ -109,5 +119,6 @@ public final class CpuLimits {
                 throw new IllegalStateException("interrupted while measuring", e);
             }
         }
+        if (failure.get() != null) throw new IllegalStateException("measuring the machine's limits failed", failure.get());
     }
 }
