@@ -24,7 +24,7 @@ import java.util.Set;
  * (see {@link SampleRunner#runAll}); a prompt's samples are appended to the output together as soon as its last one
  * finishes, and flushed, so an interrupted run loses at most the prompts in progress. Prompts appear in the order they
  * finish (each line carries its "index"). A re-run reads the output
- * first and skips the (prompt, sample) pairs already there; samples are seeded per prompt and per sample, so the
+ * first and makes only the (prompt, sample) pairs not there yet; samples are seeded per prompt and per sample, so the
  * ones it does make are the ones the first run would have made.
  */
 final class BatchFile {
@@ -57,19 +57,22 @@ final class BatchFile {
         for (Row r : rows) if (missing(r.index(), done) > 0) todoRows.add(r);
         List<int[]> prompts = new ArrayList<>();
         long[] seeds = new long[todoRows.size()];
+        int[][] wanted = new int[todoRows.size()][]; // the samples a prompt still lacks (all n unless resuming)
+        int[] left = new int[todoRows.size()];
         for (int i = 0; i < todoRows.size(); i++) {
+            int index = todoRows.get(i).index();
             prompts.add(todoRows.get(i).ids());
-            seeds[i] = GenerateCommand.promptSeed(seed, todoRows.get(i).index());
+            seeds[i] = GenerateCommand.promptSeed(seed, index);
+            wanted[i] = java.util.stream.IntStream.range(0, n).filter(s -> !done.contains(key(index, s))).toArray();
+            left[i] = wanted[i].length;
         }
         Sample[][] samples = new Sample[todoRows.size()][n];
-        int[] left = new int[todoRows.size()];
-        java.util.Arrays.fill(left, n);
         long[] tokens = {0};
         int[] finished = {0};
         long t0 = System.nanoTime();
         try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
              ProgressBar bar = new ProgressBar("prompts", todo, "prompts", 1)) {
-            runner.runAll(prompts, n, seeds, batch, null, () -> {
+            runner.runAll(prompts, wanted, seeds, batch, null, () -> {
                 tokens[0]++;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 bar.extra(String.format("%.1f tok/s", tokens[0] / Math.max(secs, 1e-9)));
@@ -78,8 +81,7 @@ final class BatchFile {
                 if (--left[i] > 0) return;
                 Row r = todoRows.get(i);
                 try {
-                    for (int k = 0; k < n; k++) {
-                        if (done.contains(key(r.index(), k))) continue;
+                    for (int k : wanted[i]) {
                         w.write(GenerateCommand.toJson(samples[i][k], r.index(), k, r.id()));
                         w.write('\n');
                     }

@@ -117,29 +117,31 @@ final class EvalCommand implements Callable<Integer> {
             AtomicLong tokens = new AtomicLong(), samples = new AtomicLong();
             List<int[]> prompts = new ArrayList<>();
             long[] seeds = new long[todo.size()];
+            int[][] wanted = new int[todo.size()][]; // the samples a problem still lacks (all n unless resuming)
+            int[] left = new int[todo.size()];
             for (int i = 0; i < todo.size(); i++) {
                 prompts.add(Prompts.encode(set, fmt, todo.get(i).question()));
                 seeds[i] = GenerateCommand.promptSeed(sampling.seed, todo.get(i).idx());
+                String name = todoSet.get(i).name();
+                int idx = todo.get(i).idx();
+                wanted[i] = java.util.stream.IntStream.range(0, sampling.n).filter(s -> !done.contains(key(name, idx, s))).toArray();
+                left[i] = wanted[i].length;
             }
-            int[] left = new int[todo.size()];
-            java.util.Arrays.fill(left, sampling.n);
             int[] problemsDone = {0};
             long t0 = System.nanoTime();
             try (ProgressBar bar = new ProgressBar("eval", todo.size(), "problems", 1)) {
                 // All problems go through one continuous batch: as samples finish, samples of the next problems
                 // take their places, so the batch stays full while a problem's longest samples run on.
-                runner.runAll(prompts, sampling.n, seeds, batch, null, () -> {
+                runner.runAll(prompts, wanted, seeds, batch, null, () -> {
                     long t = tokens.incrementAndGet();
                     if ((t & 15) == 0) bar.extra(rates(t, samples.get(), t0));
                 }, (i, s, sample) -> {
                     Dataset d = todoSet.get(i);
                     Problem p = todo.get(i);
-                    if (!done.contains(key(d.name(), p.idx(), s))) {
-                        Grader.Result g = d.grade(sample.text(), p, fmt);
-                        log.append(new SampleRow(d.name(), p.idx(), s, sample.text(), sample.tokens().length,
-                                g.pred(), g.correct()));
-                        samples.incrementAndGet();
-                    }
+                    Grader.Result g = d.grade(sample.text(), p, fmt);
+                    log.append(new SampleRow(d.name(), p.idx(), s, sample.text(), sample.tokens().length,
+                            g.pred(), g.correct()));
+                    samples.incrementAndGet();
                     if (--left[i] == 0) {
                         bar.extra(rates(tokens.get(), samples.get(), t0));
                         bar.update(++problemsDone[0]);

@@ -62,7 +62,8 @@ public final class SampleRunner {
     /** As above; {@code onFinish} (may be null) receives each sample the moment it ends. */
     public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken, FinishListener onFinish) {
         Sample[] done = new Sample[n];
-        runAll(List.of(prompt), n, new long[] {seed}, n, listener, onToken, (p, s, sample) -> {
+        runAll(List.of(prompt), new int[][] {java.util.stream.IntStream.range(0, n).toArray()}, new long[] {seed}, n,
+                listener, onToken, (p, s, sample) -> {
             done[s] = sample;
             if (onFinish != null) onFinish.finished(s, sample);
         });
@@ -76,26 +77,37 @@ public final class SampleRunner {
     }
 
     /**
-     * {@code n} samples of every prompt, with continuous batching (at most {@code maxBatch} sequences decode
-     * together; see {@link Generator}). Sample s of prompt p draws from {@code SequenceRandom.of(seeds[p], s)}, so
-     * it comes out as when its prompt runs alone. Each sample goes to {@code onFinish} as it ends and is not kept
-     * here. {@code listener} (may be null) sees final text, numbered by sample {@code p·n + s}.
+     * Samples {@code samples[p]} (sample numbers, e.g. all of 0..n−1, or the ones a resumed run still lacks) of every
+     * prompt p, with continuous batching (at most {@code maxBatch} sequences decode together; see
+     * {@link Generator}). Sample s of prompt p draws from {@code SequenceRandom.of(seeds[p], s)}, so it comes out as
+     * when its prompt runs alone, whichever other samples are made. Each sample goes to {@code onFinish} as it ends
+     * and is not kept here. {@code listener} (may be null) sees final text, numbered by the samples' position in
+     * the order given (prompt by prompt).
      */
-    public void runAll(List<int[]> prompts, int n, long[] seeds, int maxBatch, TextListener listener, Runnable onToken,
-                       PromptFinishListener onFinish) {
+    public void runAll(List<int[]> prompts, int[][] samples, long[] seeds, int maxBatch, TextListener listener,
+                       Runnable onToken, PromptFinishListener onFinish) {
         Tokenizer tok = models.tokenizer();
-        int total = prompts.size() * n;
+        List<Generator.Request> requests = new ArrayList<>();
+        int total = 0;
+        for (int p = 0; p < prompts.size(); p++) {
+            if (samples[p].length == 0) continue;
+            requests.add(new Generator.Request(prompts.get(p), samples[p].length));
+            total += samples[p].length;
+        }
+        int[] promptOf = new int[total], sampleOf = new int[total];
         RandomGenerator[] rng = new RandomGenerator[total];
+        for (int p = 0, g = 0; p < prompts.size(); p++) {
+            for (int s : samples[p]) {
+                promptOf[g] = p;
+                sampleOf[g] = s;
+                rng[g++] = SequenceRandom.of(seeds[p], s);
+            }
+        }
         @SuppressWarnings("unchecked") List<Double>[] logprobs = new List[total];
         @SuppressWarnings("unchecked") List<Integer>[] chosen = new List[total];
         StreamingDecoder[] decoders = new StreamingDecoder[total];
         StopStrings[] stopMatchers = new StopStrings[total];
         StringBuilder[] text = new StringBuilder[total];
-        List<Generator.Request> requests = new ArrayList<>();
-        for (int p = 0; p < prompts.size(); p++) {
-            requests.add(new Generator.Request(prompts.get(p), n));
-            for (int s = 0; s < n; s++) rng[p * n + s] = SequenceRandom.of(seeds[p], s);
-        }
         for (int g = 0; g < total; g++) {
             logprobs[g] = new ArrayList<>();
             chosen[g] = new ArrayList<>();
@@ -139,7 +151,7 @@ public final class SampleRunner {
                 stopMatchers[g] = null;
                 text[g] = null;
                 rng[g] = null;
-                onFinish.finished(g / n, g % n, done);
+                onFinish.finished(promptOf[g], sampleOf[g], done);
             }
             return stopString;
         };

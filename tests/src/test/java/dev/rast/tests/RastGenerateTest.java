@@ -85,10 +85,13 @@ class RastGenerateTest {
         try (ModelSet set = ModelSet.load(trio("M"), pairs, null, false, backend)) {
             SampleRunner runner = new SampleRunner(set, SAMPLED, tokens, List.of(), true);
             Sample[][] together = new Sample[prompts.size()][n];
-            runner.runAll(prompts, n, seeds, 4, null, null, (p, s, sample) -> together[p][s] = sample);
+            // All samples of prompts 0 and 2, and only samples 0 and 2 of prompt 1 (as when a run resumes).
+            int[][] wanted = {{0, 1, 2}, {0, 2}, {0, 1, 2}};
+            runner.runAll(prompts, wanted, seeds, 4, null, null, (p, s, sample) -> together[p][s] = sample);
+            assertEquals(null, together[1][1], "sample 1 of prompt 1 was not asked for");
             for (int p = 0; p < prompts.size(); p++) {
                 List<Sample> alone = runner.run(prompts.get(p), n, seeds[p], null, null);
-                for (int s = 0; s < n; s++) {
+                for (int s : wanted[p]) {
                     assertArrayEquals(alone.get(s).tokens(), together[p][s].tokens(), "prompt " + p + " sample " + s);
                     assertArrayEquals(alone.get(s).logprobs(), together[p][s].logprobs(), 1e-5, "prompt " + p + " sample " + s);
                 }
