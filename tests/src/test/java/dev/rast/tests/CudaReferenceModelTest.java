@@ -1,6 +1,7 @@
 package dev.rast.tests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.engine.generate.Generator;
@@ -101,6 +102,44 @@ class CudaReferenceModelTest {
             }
             int[] greedy = new Generator(mg).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
             assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), greedy, target + " " + name + " greedy");
+        }
+    }
+
+    /**
+     * What the CPU tests check of KV caches and batching, on the device: a cache growing past its first 256 rows
+     * (its rows copied on the device) gives the CPU backend's logits at every step (1e-4, F32 weights), and greedy
+     * samples of two prompts through one continuous batch of 3 equal the CPU backend's.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void growingCachesAndContinuousBatchingMatchTheCpuBackend(String target) throws Exception {
+        CudaBackend g = gpu(target);
+        String name = "qwen2-f32";
+        try (CausalLM mg = Models.load(Fixtures.reference(name), g); CausalLM mc = Models.load(Fixtures.reference(name), cpu);
+             KvCache cg = mg.newCache(300); KvCache cc = mc.newCache(300)) {
+            int V = mg.config().vocabSize();
+            int[] ids = new int[270];
+            for (int t = 0; t < ids.length; t++) ids[t] = (t * 37 + 11) % V;
+            float[] rg = new float[V], rc = new float[V];
+            // A 250-token prompt fits the first 256 rows; decoding on from there grows the cache at position 256.
+            mg.forward(Arrays.copyOf(ids, 250), cg, 1);
+            mc.forward(Arrays.copyOf(ids, 250), cc, 1);
+            double d = 0;
+            for (int t = 250; t < ids.length; t++) {
+                g.download(mg.forward(new int[] {ids[t]}, cg, 1), MemorySegment.ofArray(rg));
+                cpu.download(mc.forward(new int[] {ids[t]}, cc, 1), MemorySegment.ofArray(rc));
+                d = Math.max(d, maxDiff(rg, rc));
+            }
+            assertEquals(300, cg.allocatedRows(), "grew past 256 rows");
+            assertTrue(d <= 1e-4, target + ": max |Δlogit| vs CPU through the growth = " + d);
+
+            List<Generator.Request> requests = List.of(new Generator.Request(new int[] {5, 17, 300}, 2),
+                    new Generator.Request(new int[] {42, 7, 9, 11}, 3));
+            List<List<Integer>> onGpu = new java.util.ArrayList<>(), onCpu = new java.util.ArrayList<>();
+            for (int i = 0; i < 5; i++) { onGpu.add(new java.util.ArrayList<>()); onCpu.add(new java.util.ArrayList<>()); }
+            new Generator(mg).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onGpu.get(s).add(tok); return false; });
+            new Generator(mc).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onCpu.get(s).add(tok); return false; });
+            assertEquals(onCpu, onGpu, target + ": continuous batching");
         }
     }
 
