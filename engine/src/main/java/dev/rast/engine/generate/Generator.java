@@ -2,7 +2,6 @@ package dev.rast.engine.generate;
 
 import dev.rast.engine.model.CausalLM;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
