@@ -36,12 +36,12 @@ final class BatchFile {
     private final int batch;
 
     BatchFile(ModelSet set, SampleRunner runner, PromptFormat format, int n, long seed, int batch) {
-        this.batch = batch;
         this.set = set;
         this.runner = runner;
         this.format = format;
         this.n = n;
         this.seed = seed;
+        this.batch = batch;
     }
 
     record Row(int index, Object id, int[] ids) {}
@@ -49,21 +49,25 @@ final class BatchFile {
     void run(Path input, Path output) {
         List<Row> rows = read(input);
         Set<Long> done = existing(output);
-        int todo = 0;
-        for (Row r : rows) if (missing(r.index(), done) > 0) todo++;
+        // What each prompt still lacks: all n samples unless a run is resumed.
+        List<Row> todoRows = new ArrayList<>();
+        List<int[]> wantedList = new ArrayList<>();
+        for (Row r : rows) {
+            int[] w = missing(r.index(), done);
+            if (w.length == 0) continue;
+            todoRows.add(r);
+            wantedList.add(w);
+        }
+        int todo = todoRows.size();
         if (todo < rows.size())
             System.err.printf("%s: %d of %d prompts already done, resuming%n", output, rows.size() - todo, rows.size());
-        List<Row> todoRows = new ArrayList<>();
-        for (Row r : rows) if (missing(r.index(), done) > 0) todoRows.add(r);
         List<int[]> prompts = new ArrayList<>();
-        long[] seeds = new long[todoRows.size()];
-        int[][] wanted = new int[todoRows.size()][]; // the samples a prompt still lacks (all n unless resuming)
-        int[] left = new int[todoRows.size()];
-        for (int i = 0; i < todoRows.size(); i++) {
-            int index = todoRows.get(i).index();
+        long[] seeds = new long[todo];
+        int[][] wanted = wantedList.toArray(new int[0][]);
+        int[] left = new int[todo];
+        for (int i = 0; i < todo; i++) {
             prompts.add(todoRows.get(i).ids());
-            seeds[i] = GenerateCommand.promptSeed(seed, index);
-            wanted[i] = java.util.stream.IntStream.range(0, n).filter(s -> !done.contains(key(index, s))).toArray();
+            seeds[i] = GenerateCommand.promptSeed(seed, todoRows.get(i).index());
             left[i] = wanted[i].length;
         }
         Sample[][] samples = new Sample[todoRows.size()][n];
@@ -97,10 +101,9 @@ final class BatchFile {
         }
     }
 
-    private int missing(int index, Set<Long> done) {
-        int m = 0;
-        for (int s = 0; s < n; s++) if (!done.contains(key(index, s))) m++;
-        return m;
+    /** The sample numbers of prompt {@code index} not in the output yet. */
+    private int[] missing(int index, Set<Long> done) {
+        return java.util.stream.IntStream.range(0, n).filter(s -> !done.contains(key(index, s))).toArray();
     }
 
     private static long key(int index, int sample) { return ((long) index << 32) | sample; }

@@ -89,8 +89,10 @@ final class DemoCommand implements Callable<Integer> {
             }
             out.printf(Locale.ROOT, "%nThe expert delta changed M's top token at %d of %d steps (λ = %.2f).%n", changed, gen.length, lambda);
             out.printf(Locale.ROOT, "Generated %d tokens with three models in lockstep in %.2f s (%.1f tok/s).%n", gen.length, secs, gen.length / secs);
-            int[] known = java.util.stream.IntStream.of(gen).filter(id -> tok.token(id) != null).toArray(); // as HF decodes
-            out.println("Text: " + tok.decode(known, true).replace("\n", "\\n"));
+            var decoder = tok.streamingDecoder(true); // the decoder of generated ids: padding ids add nothing, as in HF
+            StringBuilder text = new StringBuilder();
+            for (int id : gen) text.append(decoder.push(id));
+            out.println("Text: " + text.append(decoder.flush()).toString().replace("\n", "\\n"));
             out.println("\nReal models: see README.md (\"Running RAST on real checkpoints\").");
             out.flush();
         }

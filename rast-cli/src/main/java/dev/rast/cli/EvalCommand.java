@@ -93,16 +93,18 @@ final class EvalCommand implements Callable<Integer> {
 
         List<Dataset> todoSet = new ArrayList<>();
         List<Problem> todo = new ArrayList<>();
+        List<int[]> wantedList = new ArrayList<>(); // the samples each problem still lacks: all n unless resuming
         int total = 0;
         for (Dataset d : sets) {
             List<Problem> ps = d.problems();
             if (limit != null) ps = ps.subList(0, Math.min(limit, ps.size()));
             total += ps.size();
             for (Problem p : ps) {
-                if (missing(d, p, done) > 0) {
-                    todoSet.add(d);
-                    todo.add(p);
-                }
+                int[] w = missing(d, p, done);
+                if (w.length == 0) continue;
+                todoSet.add(d);
+                todo.add(p);
+                wantedList.add(w);
             }
         }
         if (todo.size() < total)
@@ -117,14 +119,11 @@ final class EvalCommand implements Callable<Integer> {
             AtomicLong tokens = new AtomicLong(), samples = new AtomicLong();
             List<int[]> prompts = new ArrayList<>();
             long[] seeds = new long[todo.size()];
-            int[][] wanted = new int[todo.size()][]; // the samples a problem still lacks (all n unless resuming)
+            int[][] wanted = wantedList.toArray(new int[0][]);
             int[] left = new int[todo.size()];
             for (int i = 0; i < todo.size(); i++) {
                 prompts.add(Prompts.encode(set, fmt, todo.get(i).question()));
                 seeds[i] = GenerateCommand.promptSeed(sampling.seed, todo.get(i).idx());
-                String name = todoSet.get(i).name();
-                int idx = todo.get(i).idx();
-                wanted[i] = java.util.stream.IntStream.range(0, sampling.n).filter(s -> !done.contains(key(name, idx, s))).toArray();
                 left[i] = wanted[i].length;
             }
             int[] problemsDone = {0};
@@ -161,10 +160,9 @@ final class EvalCommand implements Callable<Integer> {
         return String.format(java.util.Locale.ROOT, "%.2f samples/s %.1f tok/s", samples / secs, tokens / secs);
     }
 
-    private int missing(Dataset d, Problem p, Set<String> done) {
-        int m = 0;
-        for (int s = 0; s < sampling.n; s++) if (!done.contains(key(d.name(), p.idx(), s))) m++;
-        return m;
+    /** The sample numbers of problem {@code p} not in the run folder yet. */
+    private int[] missing(Dataset d, Problem p, Set<String> done) {
+        return java.util.stream.IntStream.range(0, sampling.n).filter(s -> !done.contains(key(d.name(), p.idx(), s))).toArray();
     }
 
     private static String key(String dataset, int idx, int sample) { return dataset + "\u0000" + idx + "\u0000" + sample; }

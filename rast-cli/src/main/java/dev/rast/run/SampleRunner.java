@@ -95,73 +95,74 @@ public final class SampleRunner {
             total += samples[p].length;
         }
         int[] promptOf = new int[total], sampleOf = new int[total];
-        RandomGenerator[] rng = new RandomGenerator[total];
         for (int p = 0, g = 0; p < prompts.size(); p++) {
             for (int s : samples[p]) {
                 promptOf[g] = p;
-                sampleOf[g] = s;
-                rng[g++] = SequenceRandom.of(seeds[p], s);
+                sampleOf[g++] = s;
             }
         }
-        @SuppressWarnings("unchecked") List<Double>[] logprobs = new List[total];
-        @SuppressWarnings("unchecked") List<Integer>[] chosen = new List[total];
-        StreamingDecoder[] decoders = new StreamingDecoder[total];
-        StopStrings[] stopMatchers = new StopStrings[total];
-        StringBuilder[] text = new StringBuilder[total];
-        for (int g = 0; g < total; g++) {
-            logprobs[g] = new ArrayList<>();
-            chosen[g] = new ArrayList<>();
-            if (tok != null) {
-                decoders[g] = tok.streamingDecoder(true);
-                stopMatchers[g] = new StopStrings(stops);
-                text[g] = new StringBuilder();
-            }
-        }
+        // A sample's state exists from its first token to its last: a long evaluation has tens of thousands of
+        // samples, of which only a batch is live. The chooser of sample g runs before its listener, one thread at
+        // a time, so it is the one that makes it.
+        Pending[] pending = new Pending[total];
         Set<Integer> eos = ignoreEos ? Set.of() : models.eosIds();
         Generator.TokenChooser chooser = (g, row) -> {
-            Sampler.Choice c = sampler.get().sample(row, rng[g]);
-            logprobs[g].add(c.logprob());
+            Pending s = pending[g];
+            if (s == null) pending[g] = s = new Pending(SequenceRandom.of(seeds[promptOf[g]], sampleOf[g]), tok);
+            Sampler.Choice c = sampler.get().sample(row, s.rng);
+            s.logprobs.add(c.logprob());
             return c.token();
         };
         Generator.TokenListener onChosen = (g, token) -> {
             if (onToken != null) onToken.run();
-            chosen[g].add(token);
+            Pending s = pending[g];
+            s.tokens.add(token);
             boolean stopString = false;
-            if (decoders[g] != null) {
-                emit(g, stopMatchers[g].feed(decoders[g].push(token)), text, listener);
-                stopString = stopMatchers[g].stopped();
+            if (s.decoder != null) {
+                s.emit(g, s.stopMatcher.feed(s.decoder.push(token)), listener);
+                stopString = s.stopMatcher.stopped();
             }
             boolean isEos = eos.contains(token);
             // The generator ends a sequence on exactly these three conditions; finish it here so the caller can save
             // it now rather than when the slowest sample ends.
-            if (stopString || isEos || chosen[g].size() == maxTokens) {
-                if (decoders[g] != null && !stopString) {
-                    emit(g, stopMatchers[g].feed(decoders[g].flush()), text, listener);
-                    if (!stopMatchers[g].stopped()) emit(g, stopMatchers[g].flush(), text, listener);
-                    stopString = stopMatchers[g].stopped();
+            if (stopString || isEos || s.tokens.size() == maxTokens) {
+                if (s.decoder != null && !stopString) {
+                    s.emit(g, s.stopMatcher.feed(s.decoder.flush()), listener);
+                    if (!s.stopMatcher.stopped()) s.emit(g, s.stopMatcher.flush(), listener);
+                    stopString = s.stopMatcher.stopped();
                 }
                 String reason = stopString ? "stop" : isEos ? "eos" : "length";
-                Sample done = new Sample(chosen[g].stream().mapToInt(Integer::intValue).toArray(),
-                        logprobs[g].stream().mapToDouble(Double::doubleValue).toArray(),
-                        text[g] == null ? null : text[g].toString(), reason);
-                // Drop this sample's state: a long evaluation has tens of thousands of samples.
-                chosen[g] = null;
-                logprobs[g] = null;
-                decoders[g] = null;
-                stopMatchers[g] = null;
-                text[g] = null;
-                rng[g] = null;
-                onFinish.finished(promptOf[g], sampleOf[g], done);
+                pending[g] = null;
+                onFinish.finished(promptOf[g], sampleOf[g], new Sample(s.tokens.stream().mapToInt(Integer::intValue).toArray(),
+                        s.logprobs.stream().mapToDouble(Double::doubleValue).toArray(),
+                        s.text == null ? null : s.text.toString(), reason));
             }
             return stopString;
         };
         new Generator(models.models(), models.fusion()).generate(requests, maxBatch, maxTokens, eos, chooser, onChosen);
     }
 
-    private static void emit(int s, String chunk, StringBuilder[] text, TextListener listener) {
-        if (chunk.isEmpty()) return;
-        text[s].append(chunk);
-        if (listener != null) listener.text(s, chunk);
+    /** What one sample gathers while it is generated: its draws, tokens, log-probabilities and decoded text. */
+    private final class Pending {
+        final RandomGenerator rng;
+        final List<Integer> tokens = new ArrayList<>();
+        final List<Double> logprobs = new ArrayList<>();
+        final StreamingDecoder decoder;   // these three are null without a tokenizer
+        final StopStrings stopMatcher;
+        final StringBuilder text;
+
+        Pending(RandomGenerator rng, Tokenizer tok) {
+            this.rng = rng;
+            decoder = tok == null ? null : tok.streamingDecoder(true);
+            stopMatcher = tok == null ? null : new StopStrings(stops);
+            text = tok == null ? null : new StringBuilder();
+        }
+
+        void emit(int g, String chunk, TextListener listener) {
+            if (chunk.isEmpty()) return;
+            text.append(chunk);
+            if (listener != null) listener.text(g, chunk);
+        }
     }
 
     public SamplingParams params() { return params; }
