@@ -96,25 +96,8 @@ final class PyJson {
         sb.append(ind.repeat(depth));
     }
 
-    /** A JSON string as json.dumps writes it with ensure_ascii=False: only ", \ and C0 controls are escaped. */
+    /** A JSON string as json.dumps writes it with ensure_ascii=False. */
     private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
-                }
-            }
-        }
-        sb.append('"');
+        sb.append(dev.rast.engine.json.Json.quote(s));
     }
 }

@@ -211,7 +211,10 @@ public final class Json {
         }
     }
 
-    /** Writes a JSON string literal. */
+    /**
+     * Writes a JSON string literal as Python's json.dumps does with ensure_ascii=False: only ", \ and C0 controls
+     * are escaped, with the short forms where JSON has them.
+     */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
@@ -222,6 +225,8 @@ public final class Json {
                 case '\n' -> sb.append("\\n");
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
                 default -> {
                     if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
                     else sb.append(c);
