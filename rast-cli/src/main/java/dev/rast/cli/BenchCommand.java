@@ -93,14 +93,16 @@ final class BenchCommand implements Callable<Integer> {
             }
             double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
             double gbs = d * m.weightBytes() / 1e9;
-            double flopsPerToken = matmulFlopsPerToken(m.config());
+            // A decode step computes the LM head for its token; a prefill only for the last of its prompt's tokens.
+            double flopsPerToken = matmulFlops(m.config(), 1, 1);
+            double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
             Limits lim = limits(backend);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
                         "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
                                 + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        promptLen, gen, p, d, gbs, m.weightBytes(), p * flopsPerToken / 1e9,
+                        promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
                         batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
                                 batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
@@ -114,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
                             lim.readGBs(), lim.fmaGflops(), lim.threads());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
-                        ofLimit(p * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                        ofLimit(p * prefillFlopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
                         ofLimit(gbs, "GB/s of weights", lim == null ? 0 : lim.readGBs(), "bare read"));
                 if (batch > 1) {
@@ -223,11 +225,15 @@ final class BenchCommand implements Callable<Integer> {
         return limit > 0 ? v + String.format(java.util.Locale.ROOT, ", %.0f%% of %s", 100 * value / limit, limitName) : v;
     }
 
-    /** FLOPs of one token's matmuls (2 per multiply-add): q, k, v, o, gate, up, down in every layer, and the LM head. */
-    static double matmulFlopsPerToken(dev.rast.engine.config.ModelConfig c) {
+    /**
+     * FLOPs of the matmuls (2 per multiply-add) of a forward pass over {@code tokens} tokens of which
+     * {@code logitRows} go through the LM head: q, k, v, o, gate, up, down in every layer for each token, and the LM
+     * head for each logit row. Attention's own FLOPs are left out (a few percent at these lengths).
+     */
+    static double matmulFlops(dev.rast.engine.config.ModelConfig c, int tokens, int logitRows) {
         double h = c.hiddenSize();
         double perLayer = h * c.qDim() + 2 * h * c.kvDim() + c.qDim() * h + 3 * h * c.intermediateSize();
-        return 2 * (c.numLayers() * perLayer + h * c.vocabSize());
+        return 2 * ((double) tokens * c.numLayers() * perLayer + (double) logitRows * h * c.vocabSize());
     }
 
     private static double median(double[] v) {
