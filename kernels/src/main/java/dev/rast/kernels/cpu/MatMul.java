@@ -19,20 +19,24 @@ import jdk.incubator.vector.VectorSpecies;
  *       bound by reading the weights once. Each thread streams its share of weight rows; a group of rows stays in
  *       L1 while every token of the batch passes over it.</li>
  *   <li><b>Prefill and larger decode batches</b>: a blocked GEMM, bound by FMAs. Vectorized over tokens (padded to
- *       a multiple of 2·L, 32 on AVX-512): x is transposed once,
- *       and a block of eight weight rows is widened once and reused for every token: per k, two vectors of tokens
- *       meet eight broadcast weights in sixteen register accumulators.</li>
+ *       a multiple of 2·L, 32 on AVX-512): x is packed once into token tiles,
+ *       and a block of twelve weight rows is widened once and reused for every token: per k, two vectors of tokens
+ *       meet twelve broadcast weights in 24 register accumulators.</li>
  * </ul>
  */
 final class MatMul {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     static final int L = F.length();
-    /** Weight rows per GEMM micro-tile. */
-    static final int RB = 8;
-    /** Weight rows per thread work item (partial sums for all tokens stay in a per-thread buffer). */
-    static final int RG = 64;
-    /** K pairs per chunk: 512 elements of xt for every token stay in L2 while a row group streams past. */
+    /**
+     * Weight rows per GEMM micro-tile: 12 rows × 2 vectors of tokens are 24 register accumulators, which leaves
+     * AVX-512's 32 registers room for the token vectors and a broadcast. In-cache kernel speed on one core: 8 rows
+     * ~100 GFLOP/s, 12 rows ~140 (docs/cpu-performance.md).
+     */
+    static final int RB = 12;
+    /** Row blocks per thread work item (their partial sums for all tokens stay in a per-thread buffer). */
+    static final int GROUP_BLOCKS = 4;
+    /** K pairs per chunk: 512 elements of xp for every token stay in L2 while a row group streams past. */
     static final int KC = 256;
     /** Tokens per GEMM micro-tile: two vectors. */
     static final int TB = 2 * L;
@@ -262,50 +266,51 @@ final class MatMul {
     // ---------------------------------------------------------------- prefill: blocked GEMM
 
     /**
-     * Vectorized over tokens. x is transposed once into {@code xt[k·tPad + t]} (T·K moves, small next to T·N·K
-     * FMAs). Each thread takes groups of {@link #RG} weight rows and keeps their partial sums for all tokens in
-     * {@code acc}; K is walked in chunks of {@link #KC} pairs so the chunk of xt (all tokens) stays in L2 while the
-     * group's rows stream past it. Rows are widened per chunk into even/odd-element arrays (a shift or a mask for
-     * BF16, no transposition); per k, two vectors of tokens meet eight broadcast weights in sixteen accumulators.
+     * Vectorized over tokens. x is packed once into token tiles of {@value #TB}: {@code xp[(tile·K2 + k)·TB + t]}
+     * (T·K moves, small next to T·N·K FMAs). Work is shared out in blocks of {@value #RB} weight rows; a thread
+     * takes {@value #GROUP_BLOCKS} blocks at a time and keeps their partial sums for all tokens in {@code acc}. K is
+     * walked in chunks of {@value #KC} pairs so that the chunk of xp (all tokens) stays in L2 while the rows stream
+     * past it. Each block's chunk is widened once into even/odd-element runs (a shift or a mask for BF16, no
+     * transposition) and then meets every token tile: per k, two vectors of tokens and twelve broadcast weights
+     * feed 24 register accumulators.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, MemorySegment w, DType wt, MemorySegment out, int T, int N, int K) {
-        int tPad = (T + TB - 1) / TB * TB;
-        int kh = (K + 1) / 2;
-        // Transpose with gathers: one vector of L tokens per k, stored contiguously (strided scalar stores cost
-        // ~15% of a decode-batch GEMM). Lanes of padding tokens hold stale values: each lane is its own token, and
-        // those are never written out.
-        float[] xt = Scratch.get(Scratch.GEMM_XT, 2 * kh * tPad);
+        int tiles = (T + TB - 1) / TB, tPad = tiles * TB;
+        int kh = (K + 1) / 2, K2 = 2 * kh; // pairs; a zero element ends an odd K
+        float[] xp = Scratch.get(Scratch.GEMM_XT, tiles * K2 * TB);
         float[] xa = Scratch.get(Scratch.GEMM_X, T * K);
         MemorySegment.copy(x, FLOAT, 0, xa, 0, T * K);
-        // One extra zero row when K is odd, so the kernel can always step in (even, odd) pairs.
-        if (K % 2 == 1) java.util.Arrays.fill(xt, K * tPad, (K + 1) * tPad, 0f);
         int[] tokenStride = new int[L];
         for (int i = 0; i < L; i++) tokenStride[i] = i * K;
-        pool.run((K + 63) / 64, (worker, c0, c1) -> {
-            int k0 = c0 * 64, k1 = Math.min(K, c1 * 64);
+        // Pack with gathers: one vector of L tokens per k, stored contiguously (strided scalar stores cost ~15% of a
+        // decode-batch GEMM). Lanes of padding tokens hold stale values: each lane is its own token, and those are
+        // never written out.
+        pool.run((K2 + 63) / 64, (worker, c0, c1) -> {
+            int k0 = c0 * 64, k1 = Math.min(K2, c1 * 64);
             for (int t0 = 0; t0 < T; t0 += L) {
-                if (t0 + L <= T) {
-                    for (int k = k0; k < k1; k++) FloatVector.fromArray(F, xa, t0 * K + k, tokenStride, 0).intoArray(xt, k * tPad + t0);
-                } else {
-                    for (int k = k0; k < k1; k++)
-                        for (int t = t0; t < T; t++) xt[k * tPad + t] = xa[t * K + k];
+                int base = t0 / TB * K2 * TB + t0 % TB;
+                for (int k = k0; k < k1; k++) {
+                    if (k == K) java.util.Arrays.fill(xp, base + k * TB, base + k * TB + L, 0f);
+                    else if (t0 + L <= T) FloatVector.fromArray(F, xa, t0 * K + k, tokenStride, 0).intoArray(xp, base + k * TB);
+                    else for (int t = t0; t < T; t++) xp[base + k * TB + t - t0] = xa[t * K + k];
                 }
             }
         });
-        int[] rowStride = new int[RG];
-        for (int r = 0; r < RG; r++) rowStride[r] = r * tPad;
-        int groups = (N + RG - 1) / RG;
-        pool.run(groups, (worker, g0, g1) -> {
-            float[] ev = Scratch.get(Scratch.GEMM_EVEN, RB * KC), od = Scratch.get(Scratch.GEMM_ODD, RB * KC);
-            float[] acc = Scratch.get(Scratch.GEMM_ACC, RG * tPad);
-            for (int g = g0; g < g1; g++) {
-                int n0 = g * RG, rows = Math.min(RG, N - n0);
-                java.util.Arrays.fill(acc, 0, RG * tPad, 0f);
+        int groupRows = GROUP_BLOCKS * RB;
+        int[] rowStride = new int[groupRows];
+        for (int r = 0; r < groupRows; r++) rowStride[r] = r * tPad;
+        pool.run((N + RB - 1) / RB, (worker, b0, b1) -> {
+            float[] wv = Scratch.get(Scratch.GEMM_W, RB * 2 * KC);
+            float[] acc = Scratch.get(Scratch.GEMM_ACC, groupRows * tPad);
+            for (int g = b0; g < b1; g += GROUP_BLOCKS) {
+                int n0 = g * RB, rows = Math.min(Math.min(b1, g + GROUP_BLOCKS) * RB, N) - n0;
+                java.util.Arrays.fill(acc, 0, groupRows * tPad, 0f);
                 for (int j0 = 0; j0 < kh; j0 += KC) {
                     int jn = Math.min(KC, kh - j0);
                     for (int rb = 0; rb < rows; rb += RB) {
-                        splitRows(w, wt, n0 + rb, Math.min(RB, rows - rb), K, j0, jn, ev, od);
-                        for (int t0 = 0; t0 < tPad; t0 += TB) kernel(xt, tPad, t0, j0, jn, ev, od, acc, rb * tPad + t0);
+                        widenBlock(w, wt, n0 + rb, Math.min(RB, rows - rb), K, j0, jn, wv);
+                        for (int tile = 0; tile < tiles; tile++)
+                            kernel(xp, (tile * K2 + 2 * j0) * TB, jn, wv, acc, rb * tPad + tile * TB, tPad);
                     }
                 }
                 for (int t = 0; t < T; t++) { // acc is [row][token]; out is [token][row]: gather L rows of one token
@@ -318,13 +323,15 @@ final class MatMul {
         });
     }
 
-    /** For pairs j0..j0+jn: ev[r·jn + j] = w[n0+r, 2(j0+j)], od[...] = w[n0+r, 2(j0+j)+1]; missing rows/columns are 0. */
-    private static void splitRows(MemorySegment w, DType wt, int n0, int rows, int K, int j0, int jn, float[] ev, float[] od) {
+    /**
+     * Widens pairs j0..j0+jn of rows n0..n0+rows into wv: row r's even elements at wv[r·2KC + j], its odd elements
+     * at wv[r·2KC + KC + j]. Rows past {@code rows} are zero; so is the odd element of an odd K's last pair.
+     */
+    private static void widenBlock(MemorySegment w, DType wt, int n0, int rows, int K, int j0, int jn, float[] wv) {
         for (int r = 0; r < RB; r++) {
-            int base = r * jn;
+            int ev = r * 2 * KC, od = ev + KC;
             if (r >= rows) {
-                java.util.Arrays.fill(ev, base, base + jn, 0f);
-                java.util.Arrays.fill(od, base, base + jn, 0f);
+                java.util.Arrays.fill(wv, ev, ev + 2 * KC, 0f);
                 continue;
             }
             long row = (long) (n0 + r) * K;
@@ -334,14 +341,14 @@ final class MatMul {
                 int full = Math.min(jn, K / 2 - j0); // pairs with both elements present
                 for (; j <= full - L; j += L) {
                     IntVector p = IntVector.fromMemorySegment(I, w, 2 * row + 4L * (j0 + j), LE);
-                    p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(ev, base + j);
-                    p.and(0xFFFF0000).reinterpretAsFloats().intoArray(od, base + j);
+                    p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(wv, ev + j);
+                    p.and(0xFFFF0000).reinterpretAsFloats().intoArray(wv, od + j);
                 }
             }
             for (; j < jn; j++) {
                 int k = 2 * (j0 + j);
-                ev[base + j] = element(w, wt, row + k);
-                od[base + j] = k + 1 < K ? element(w, wt, row + k + 1) : 0f;
+                wv[ev + j] = element(w, wt, row + k);
+                wv[od + j] = k + 1 < K ? element(w, wt, row + k + 1) : 0f;
             }
         }
     }
@@ -355,55 +362,64 @@ final class MatMul {
     }
 
     /**
-     * Adds RB rows × TB tokens over pairs j0..j0+jn into acc[accOff + r·tPad + t]. Element k = 2j takes ev,
-     * k = 2j+1 takes od.
+     * Adds {@value #RB} rows × {@value #TB}-token tile over pairs 0..jn of one K chunk into acc[accOff + r·tPad + t].
+     * x (one token tile) is at xp[xBase + k·TB + t]; row r's even elements of the chunk are wv[r·2KC + j], its odd
+     * ones wv[r·2KC + KC + j]. Every index is one moving base plus a constant, which is what lets C2 keep all 24
+     * accumulators in registers and fold the offsets into the loads (per-row base offsets made it spill them).
      */
-    private static void kernel(float[] xt, int tPad, int t0, int j0, int jn, float[] ev, float[] od, float[] acc, int accOff) {
-        int a0 = accOff, a1 = a0 + tPad, a2 = a1 + tPad, a3 = a2 + tPad, a4 = a3 + tPad, a5 = a4 + tPad, a6 = a5 + tPad, a7 = a6 + tPad;
-        FloatVector c00 = FloatVector.fromArray(F, acc, a0), c01 = FloatVector.fromArray(F, acc, a0 + L);
-        FloatVector c10 = FloatVector.fromArray(F, acc, a1), c11 = FloatVector.fromArray(F, acc, a1 + L);
-        FloatVector c20 = FloatVector.fromArray(F, acc, a2), c21 = FloatVector.fromArray(F, acc, a2 + L);
-        FloatVector c30 = FloatVector.fromArray(F, acc, a3), c31 = FloatVector.fromArray(F, acc, a3 + L);
-        FloatVector c40 = FloatVector.fromArray(F, acc, a4), c41 = FloatVector.fromArray(F, acc, a4 + L);
-        FloatVector c50 = FloatVector.fromArray(F, acc, a5), c51 = FloatVector.fromArray(F, acc, a5 + L);
-        FloatVector c60 = FloatVector.fromArray(F, acc, a6), c61 = FloatVector.fromArray(F, acc, a6 + L);
-        FloatVector c70 = FloatVector.fromArray(F, acc, a7), c71 = FloatVector.fromArray(F, acc, a7 + L);
-        int w0 = -j0, w1 = w0 + jn, w2 = w1 + jn, w3 = w2 + jn, w4 = w3 + jn, w5 = w4 + jn, w6 = w5 + jn, w7 = w6 + jn;
-        for (int j = j0; j < j0 + jn; j++) {
-            int xo;
+    private static void kernel(float[] xp, int xBase, int jn, float[] wv, float[] acc, int accOff, int tPad) {
+        int s = tPad, a = accOff;
+        FloatVector c00 = FloatVector.fromArray(F, acc, a), d00 = FloatVector.fromArray(F, acc, a + L);
+        FloatVector c01 = FloatVector.fromArray(F, acc, a + 1 * s), d01 = FloatVector.fromArray(F, acc, a + 1 * s + L);
+        FloatVector c02 = FloatVector.fromArray(F, acc, a + 2 * s), d02 = FloatVector.fromArray(F, acc, a + 2 * s + L);
+        FloatVector c03 = FloatVector.fromArray(F, acc, a + 3 * s), d03 = FloatVector.fromArray(F, acc, a + 3 * s + L);
+        FloatVector c04 = FloatVector.fromArray(F, acc, a + 4 * s), d04 = FloatVector.fromArray(F, acc, a + 4 * s + L);
+        FloatVector c05 = FloatVector.fromArray(F, acc, a + 5 * s), d05 = FloatVector.fromArray(F, acc, a + 5 * s + L);
+        FloatVector c06 = FloatVector.fromArray(F, acc, a + 6 * s), d06 = FloatVector.fromArray(F, acc, a + 6 * s + L);
+        FloatVector c07 = FloatVector.fromArray(F, acc, a + 7 * s), d07 = FloatVector.fromArray(F, acc, a + 7 * s + L);
+        FloatVector c08 = FloatVector.fromArray(F, acc, a + 8 * s), d08 = FloatVector.fromArray(F, acc, a + 8 * s + L);
+        FloatVector c09 = FloatVector.fromArray(F, acc, a + 9 * s), d09 = FloatVector.fromArray(F, acc, a + 9 * s + L);
+        FloatVector c10 = FloatVector.fromArray(F, acc, a + 10 * s), d10 = FloatVector.fromArray(F, acc, a + 10 * s + L);
+        FloatVector c11 = FloatVector.fromArray(F, acc, a + 11 * s), d11 = FloatVector.fromArray(F, acc, a + 11 * s + L);
+        for (int j = 0; j < jn; j++) {
+            int xo = xBase + 2 * j * TB;
             FloatVector x0, x1, b;
             // k = 2j: even elements
-            xo = (2 * j + 0) * tPad + t0;
-            x0 = FloatVector.fromArray(F, xt, xo);
-            x1 = FloatVector.fromArray(F, xt, xo + L);
-            b = FloatVector.broadcast(F, ev[w0 + j]); c00 = x0.fma(b, c00); c01 = x1.fma(b, c01);
-            b = FloatVector.broadcast(F, ev[w1 + j]); c10 = x0.fma(b, c10); c11 = x1.fma(b, c11);
-            b = FloatVector.broadcast(F, ev[w2 + j]); c20 = x0.fma(b, c20); c21 = x1.fma(b, c21);
-            b = FloatVector.broadcast(F, ev[w3 + j]); c30 = x0.fma(b, c30); c31 = x1.fma(b, c31);
-            b = FloatVector.broadcast(F, ev[w4 + j]); c40 = x0.fma(b, c40); c41 = x1.fma(b, c41);
-            b = FloatVector.broadcast(F, ev[w5 + j]); c50 = x0.fma(b, c50); c51 = x1.fma(b, c51);
-            b = FloatVector.broadcast(F, ev[w6 + j]); c60 = x0.fma(b, c60); c61 = x1.fma(b, c61);
-            b = FloatVector.broadcast(F, ev[w7 + j]); c70 = x0.fma(b, c70); c71 = x1.fma(b, c71);
-            // k = 2j + 1: odd elements (a zero row of xt and of od when K is odd)
-            xo = (2 * j + 1) * tPad + t0;
-            x0 = FloatVector.fromArray(F, xt, xo);
-            x1 = FloatVector.fromArray(F, xt, xo + L);
-            b = FloatVector.broadcast(F, od[w0 + j]); c00 = x0.fma(b, c00); c01 = x1.fma(b, c01);
-            b = FloatVector.broadcast(F, od[w1 + j]); c10 = x0.fma(b, c10); c11 = x1.fma(b, c11);
-            b = FloatVector.broadcast(F, od[w2 + j]); c20 = x0.fma(b, c20); c21 = x1.fma(b, c21);
-            b = FloatVector.broadcast(F, od[w3 + j]); c30 = x0.fma(b, c30); c31 = x1.fma(b, c31);
-            b = FloatVector.broadcast(F, od[w4 + j]); c40 = x0.fma(b, c40); c41 = x1.fma(b, c41);
-            b = FloatVector.broadcast(F, od[w5 + j]); c50 = x0.fma(b, c50); c51 = x1.fma(b, c51);
-            b = FloatVector.broadcast(F, od[w6 + j]); c60 = x0.fma(b, c60); c61 = x1.fma(b, c61);
-            b = FloatVector.broadcast(F, od[w7 + j]); c70 = x0.fma(b, c70); c71 = x1.fma(b, c71);
+            x0 = FloatVector.fromArray(F, xp, xo);
+            x1 = FloatVector.fromArray(F, xp, xo + L);
+            b = FloatVector.broadcast(F, wv[j]); c00 = x0.fma(b, c00); d00 = x1.fma(b, d00);
+            b = FloatVector.broadcast(F, wv[j + 1 * 2 * KC]); c01 = x0.fma(b, c01); d01 = x1.fma(b, d01);
+            b = FloatVector.broadcast(F, wv[j + 2 * 2 * KC]); c02 = x0.fma(b, c02); d02 = x1.fma(b, d02);
+            b = FloatVector.broadcast(F, wv[j + 3 * 2 * KC]); c03 = x0.fma(b, c03); d03 = x1.fma(b, d03);
+            b = FloatVector.broadcast(F, wv[j + 4 * 2 * KC]); c04 = x0.fma(b, c04); d04 = x1.fma(b, d04);
+            b = FloatVector.broadcast(F, wv[j + 5 * 2 * KC]); c05 = x0.fma(b, c05); d05 = x1.fma(b, d05);
+            b = FloatVector.broadcast(F, wv[j + 6 * 2 * KC]); c06 = x0.fma(b, c06); d06 = x1.fma(b, d06);
+            b = FloatVector.broadcast(F, wv[j + 7 * 2 * KC]); c07 = x0.fma(b, c07); d07 = x1.fma(b, d07);
+            b = FloatVector.broadcast(F, wv[j + 8 * 2 * KC]); c08 = x0.fma(b, c08); d08 = x1.fma(b, d08);
+            b = FloatVector.broadcast(F, wv[j + 9 * 2 * KC]); c09 = x0.fma(b, c09); d09 = x1.fma(b, d09);
+            b = FloatVector.broadcast(F, wv[j + 10 * 2 * KC]); c10 = x0.fma(b, c10); d10 = x1.fma(b, d10);
+            b = FloatVector.broadcast(F, wv[j + 11 * 2 * KC]); c11 = x0.fma(b, c11); d11 = x1.fma(b, d11);
+            // k = 2j + 1: odd elements
+            x0 = FloatVector.fromArray(F, xp, xo + TB);
+            x1 = FloatVector.fromArray(F, xp, xo + TB + L);
+            b = FloatVector.broadcast(F, wv[j + KC]); c00 = x0.fma(b, c00); d00 = x1.fma(b, d00);
+            b = FloatVector.broadcast(F, wv[j + 1 * 2 * KC + KC]); c01 = x0.fma(b, c01); d01 = x1.fma(b, d01);
+            b = FloatVector.broadcast(F, wv[j + 2 * 2 * KC + KC]); c02 = x0.fma(b, c02); d02 = x1.fma(b, d02);
+            b = FloatVector.broadcast(F, wv[j + 3 * 2 * KC + KC]); c03 = x0.fma(b, c03); d03 = x1.fma(b, d03);
+            b = FloatVector.broadcast(F, wv[j + 4 * 2 * KC + KC]); c04 = x0.fma(b, c04); d04 = x1.fma(b, d04);
+            b = FloatVector.broadcast(F, wv[j + 5 * 2 * KC + KC]); c05 = x0.fma(b, c05); d05 = x1.fma(b, d05);
+            b = FloatVector.broadcast(F, wv[j + 6 * 2 * KC + KC]); c06 = x0.fma(b, c06); d06 = x1.fma(b, d06);
+            b = FloatVector.broadcast(F, wv[j + 7 * 2 * KC + KC]); c07 = x0.fma(b, c07); d07 = x1.fma(b, d07);
+            b = FloatVector.broadcast(F, wv[j + 8 * 2 * KC + KC]); c08 = x0.fma(b, c08); d08 = x1.fma(b, d08);
+            b = FloatVector.broadcast(F, wv[j + 9 * 2 * KC + KC]); c09 = x0.fma(b, c09); d09 = x1.fma(b, d09);
+            b = FloatVector.broadcast(F, wv[j + 10 * 2 * KC + KC]); c10 = x0.fma(b, c10); d10 = x1.fma(b, d10);
+            b = FloatVector.broadcast(F, wv[j + 11 * 2 * KC + KC]); c11 = x0.fma(b, c11); d11 = x1.fma(b, d11);
         }
-        c00.intoArray(acc, a0); c01.intoArray(acc, a0 + L);
-        c10.intoArray(acc, a1); c11.intoArray(acc, a1 + L);
-        c20.intoArray(acc, a2); c21.intoArray(acc, a2 + L);
-        c30.intoArray(acc, a3); c31.intoArray(acc, a3 + L);
-        c40.intoArray(acc, a4); c41.intoArray(acc, a4 + L);
-        c50.intoArray(acc, a5); c51.intoArray(acc, a5 + L);
-        c60.intoArray(acc, a6); c61.intoArray(acc, a6 + L);
-        c70.intoArray(acc, a7); c71.intoArray(acc, a7 + L);
+        c00.intoArray(acc, a); d00.intoArray(acc, a + L); c01.intoArray(acc, a + 1 * s); d01.intoArray(acc, a + 1 * s + L);
+        c02.intoArray(acc, a + 2 * s); d02.intoArray(acc, a + 2 * s + L); c03.intoArray(acc, a + 3 * s); d03.intoArray(acc, a + 3 * s + L);
+        c04.intoArray(acc, a + 4 * s); d04.intoArray(acc, a + 4 * s + L); c05.intoArray(acc, a + 5 * s); d05.intoArray(acc, a + 5 * s + L);
+        c06.intoArray(acc, a + 6 * s); d06.intoArray(acc, a + 6 * s + L); c07.intoArray(acc, a + 7 * s); d07.intoArray(acc, a + 7 * s + L);
+        c08.intoArray(acc, a + 8 * s); d08.intoArray(acc, a + 8 * s + L); c09.intoArray(acc, a + 9 * s); d09.intoArray(acc, a + 9 * s + L);
+        c10.intoArray(acc, a + 10 * s); d10.intoArray(acc, a + 10 * s + L); c11.intoArray(acc, a + 11 * s); d11.intoArray(acc, a + 11 * s + L);
     }
 }

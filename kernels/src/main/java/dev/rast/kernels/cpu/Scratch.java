@@ -5,8 +5,8 @@ package dev.rast.kernels.cpu;
  * zero) fresh buffers each time. Each caller names its slot; contents are whatever the last user left.
  */
 final class Scratch {
-    static final int GEMM_X = 0, GEMM_XT = 1, GEMM_EVEN = 2, GEMM_ODD = 3, GEMM_ACC = 4;
-    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[5][]);
+    static final int GEMM_X = 0, GEMM_XT = 1, GEMM_W = 2, GEMM_ACC = 3;
+    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[4][]);
 
     private Scratch() {}
 

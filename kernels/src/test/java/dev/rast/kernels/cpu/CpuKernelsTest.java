@@ -70,9 +70,10 @@ class CpuKernelsTest {
     @ParameterizedTest
     @EnumSource(DType.class)
     void matmulMatchesScalarReference(DType dt) {
-        // T < 8 takes the matrix-vector path, T >= 8 the blocked GEMM (with token and row tails); K odd and even.
+        // T < 18 takes the matrix-vector path, T >= 18 the blocked GEMM (with token and row tails, one and two K chunks,
+        // several row groups); K odd and even.
         for (int T : new int[] {1, 2, 5, 8, 19, 33, 40})
-            for (int N : new int[] {1, 7, 9, 70})
+            for (int N : new int[] {1, 7, 9, 70, 150})
                 for (int K : new int[] {1, 2, 15, 33, 64, 97, 300, 515}) {
                     float[] xv = random(T * K), wv = random(N * K);
                     Tensor x = tensor(DType.F32, xv, T, K), w = tensor(dt, wv, N, K), out = cpu.allocate(DType.F32, T, N);
