@@ -47,6 +47,9 @@ final class MatMul {
      */
     static final int GEMM_MIN_TOKENS = 18;
 
+    /** Lane indexes 0, 2, 4, … and 1, 3, 5, … into the concatenation of two vectors (for {@code selectFrom}). */
+    private static final FloatVector EVEN_LANES = FloatVector.zero(F).addIndex(2), ODD_LANES = EVEN_LANES.add(1f);
+
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -343,6 +346,15 @@ final class MatMul {
                     IntVector p = IntVector.fromMemorySegment(I, w, 2 * row + 4L * (j0 + j), LE);
                     p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(wv, ev + j);
                     p.and(0xFFFF0000).reinterpretAsFloats().intoArray(wv, od + j);
+                }
+            } else if (wt == DType.F32) {
+                // Two vectors hold L pairs; one two-source permute each picks the even and the odd elements.
+                int full = Math.min(jn, K / 2 - j0);
+                for (; j <= full - L; j += L) {
+                    long at = 4 * (row + 2L * (j0 + j));
+                    FloatVector lo = FloatVector.fromMemorySegment(F, w, at, LE), hi = FloatVector.fromMemorySegment(F, w, at + 4L * L, LE);
+                    EVEN_LANES.selectFrom(lo, hi).intoArray(wv, ev + j);
+                    ODD_LANES.selectFrom(lo, hi).intoArray(wv, od + j);
                 }
             }
             for (; j < jn; j++) {
