@@ -59,6 +59,25 @@ final class LogitMath {
         return -1;
     }
 
+    /**
+     * Writes to {@code out}, in ascending order, every i with {@code (max − s[i]) · scale < limit}, evaluated in f32
+     * exactly as a scalar expression would be (IEEE subtract and multiply), so that it agrees with a scalar bucket
+     * index computed the same way; returns how many.
+     */
+    static int indexesBelow(float[] s, int n, float max, float scale, float limit, int[] out) {
+        FloatVector top = FloatVector.broadcast(F, max);
+        int m = 0, i = 0;
+        for (; i <= n - L; i += L) {
+            long bits = top.sub(FloatVector.fromArray(F, s, i)).mul(scale).compare(VectorOperators.LT, limit).toLong();
+            while (bits != 0) {
+                out[m++] = i + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+            }
+        }
+        for (; i < n; i++) if ((max - s[i]) * scale < limit) out[m++] = i;
+        return m;
+    }
+
     /** Σ w[0..n) in double, in a fixed order (four interleaved partial sums, so the adds do not wait on each other). */
     static double sum(float[] w, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;

@@ -36,9 +36,18 @@ public final class Sampler {
     /** Top-p bins s over [max − BUCKET_RANGE, max] in BUCKETS steps (see {@link #topP}). */
     private static final int BUCKETS = 2048;
     private static final float BUCKET_RANGE = 64;
+    /**
+     * Leading buckets {@link #topPOfAll} tries before all of them: s within 8, then 32 nats of the top (weight
+     * ratios 3.4e-4 and 1.3e-14).
+     */
+    private static final int[] NEAR_TOP_BUCKETS = {256, 1024};
 
     private final SamplingParams params;
-    private float[] scaled = new float[0];
+    /** s = logits / temperature: {@link #scaledBuffer}, or at temperature 1 the caller's row itself (read only). */
+    private float[] scaled;
+    private float[] scaledBuffer = new float[0];
+    /** Σ weight over the whole vocabulary. */
+    private double totalWeight;
     private int[] kept = new int[0];
     private float[] weight = new float[0];
     private long[] keys = new long[0];
@@ -55,8 +64,17 @@ public final class Sampler {
         ensureScratch(vocab);
         // log_softmax normalizer: log Σ exp(l) = max + log Σ exp(l − max)
         float max = checkedMax(logits, vocab);
-        double logNormalizer = logNormalizer(logits, max);
-        int token = params.isGreedy() ? LogitMath.firstIndexOf(logits, vocab, max) : draw(logits, rng);
+        LogitMath.expShifted(logits, vocab, max, weight);
+        double mass = LogitMath.sum(weight, vocab);
+        double logNormalizer = max + Math.log(mass);
+        int token;
+        if (params.isGreedy()) token = LogitMath.firstIndexOf(logits, vocab, max);
+        else {
+            // At temperature 1, s = l / 1 = l exactly: the weights and their sum just computed are those of s.
+            float sMax = params.temperature() == 1 ? useUnscaled(logits, max, mass) : scale(logits);
+            token = pick(truncate(sMax, vocab), vocab, rng.nextDouble());
+            scaled = null; // do not hold on to the caller's row
+        }
         return new Choice(token, logits[token] - logNormalizer);
     }
 
@@ -92,33 +110,45 @@ public final class Sampler {
         return max;
     }
 
-    private int draw(float[] logits, RandomGenerator rng) {
-        int n = truncate(logits);
-        return pick(n, logits.length, rng.nextDouble());
-    }
 
     /** The ids a draw can pick from (temperature > 0), ascending: what the truncation stages keep. For tests. */
     int[] survivors(float[] logits) {
         ensureScratch(logits.length);
-        int n = truncate(logits);
+        int n = truncate(scale(logits), logits.length);
         int[] out = Arrays.copyOf(kept, n);
         Arrays.sort(out);
         return out;
     }
 
-    /**
-     * Temperature, top-k, top-p, min-p: leaves the surviving ids in kept[0..n) and returns n; weight[id] holds
-     * exp(s − max s) for every id.
-     */
-    private int truncate(float[] logits) {
+    /** Temperature: s = logits / T into the scratch row, weight = exp(s − max s), their sum; returns max s. */
+    private float scale(float[] logits) {
         if (params.isGreedy()) throw new IllegalStateException("greedy decoding truncates nothing");
         int vocab = logits.length;
-        LogitMath.divide(logits, vocab, (float) params.temperature(), scaled);
+        LogitMath.divide(logits, vocab, (float) params.temperature(), scaledBuffer);
+        scaled = scaledBuffer;
         float max = checkedMax(scaled, vocab);
         LogitMath.expShifted(scaled, vocab, max, weight);
+        totalWeight = LogitMath.sum(weight, vocab);
+        return max;
+    }
+
+    /** {@link #scale} at temperature 1, where weight and its sum already hold what it would compute. */
+    private float useUnscaled(float[] logits, float max, double mass) {
+        scaled = logits;
+        totalWeight = mass;
+        return max;
+    }
+
+    /**
+     * Top-k, top-p, min-p over s (see {@link #scale}): leaves the surviving ids in kept[0..n) and returns n.
+     */
+    private int truncate(float max, int vocab) {
         // Every stage keeps the top token, so `max` stays the max of the survivors throughout.
-        int n = params.topK() > 0 && params.topK() < vocab ? topK(vocab, params.topK()) : all(vocab);
-        if (params.topP() < 1) n = topP(max, n, vocab, params.topP());
+        boolean topK = params.topK() > 0 && params.topK() < vocab;
+        int n;
+        if (topK) n = topP(max, topK(vocab, params.topK()), vocab, params.topP());
+        else if (params.topP() < 1) n = topPOfAll(max, vocab, params.topP());
+        else n = all(vocab);
         if (params.minP() > 0) n = minP(max, n, params.minP());
         return n;
     }
@@ -137,29 +167,58 @@ public final class Sampler {
     }
 
     /**
-     * Keeps the smallest set, taken in order of s descending then id ascending, whose probability reaches p:
-     * a token stays while the probability of those before it is &lt; p. Without a full sort: the mass of the
-     * kept ids is binned by s (bucket 0 holds the top); whole buckets before the one where the cumulative mass
-     * reaches p are kept, those after it dropped, and only that one bucket is sorted and walked. Survivors are
-     * left in kept[0..n) (the whole buckets in id order, then the sorted part); returns n.
+     * Top-p over the whole vocabulary (no top-k before it). A trained model's nucleus lies within a few nats of the
+     * top, so the ids of the first few buckets ({@link #NEAR_TOP_BUCKETS}) are gathered with one vector pass and the
+     * selection runs on them alone: when their mass reaches p·total, the buckets, their masses (summed in the same id
+     * order) and so the survivors are exactly those of the selection over every id. Otherwise it tries more buckets,
+     * and in the end (a flat distribution, as random weights give) every id.
      */
+    private int topPOfAll(float max, int vocab, double p) {
+        if (p >= 1) return all(vocab);
+        double need = p * totalWeight;
+        for (int buckets : NEAR_TOP_BUCKETS) {
+            int n = LogitMath.indexesBelow(scaled, vocab, max, BUCKETS / BUCKET_RANGE, buckets, kept);
+            int out = nucleus(max, n, need, buckets);
+            if (out >= 0) return out;
+        }
+        return nucleus(max, all(vocab), need, BUCKETS);
+    }
+
+    /** Top-p over kept[0..n) (after top-k): the smallest set reaching p of their mass; see {@link #nucleus}. */
     private int topP(float max, int n, int vocab, double p) {
-        Arrays.fill(bucketMass, 0);
+        if (p >= 1) return n;
+        return nucleus(max, n, p * keptMass(n, vocab), BUCKETS);
+    }
+
+    /**
+     * Keeps the smallest set, taken in order of s descending then id ascending, whose weight reaches {@code need}:
+     * a token stays while the weight of those before it is &lt; need. Without a full sort: the weights of kept[0..n)
+     * are binned by s (bucket 0 holds the top); whole buckets before the one where the cumulative weight reaches
+     * need are kept, those after it dropped, and only that one bucket is sorted and walked. Survivors are left in
+     * kept[0..n) (the whole buckets in id order, then the sorted part); returns how many, or −1 when the first
+     * {@code buckets} buckets do not reach need (the caller passed only the ids of those).
+     */
+    private int nucleus(float max, int n, double need, int buckets) {
+        Arrays.fill(bucketMass, 0, buckets, 0);
         for (int j = 0; j < n; j++) {
             int v = kept[j];
             bucketMass[bucket(max, scaled[v])] += weight[v];
         }
-        double total = keptMass(n, vocab);
-        double need = p * total;
         double before = 0;
         int edge = 0;
-        while (edge < BUCKETS - 1 && before + bucketMass[edge] < need) before += bucketMass[edge++];
+        if (buckets < BUCKETS) { // only the first buckets were filled: give up when need lies beyond them
+            while (edge < buckets && before + bucketMass[edge] < need) before += bucketMass[edge++];
+            if (edge == buckets) return -1;
+        } else { // the last bucket holds everything below the range, so it ends the walk
+            while (edge < BUCKETS - 1 && before + bucketMass[edge] < need) before += bucketMass[edge++];
+        }
         int out = 0, m = 0;
         for (int j = 0; j < n; j++) { // out ≤ j: compacting in place is safe
             int v = kept[j];
             int b = bucket(max, scaled[v]);
-            if (b < edge) kept[out++] = v;
-            else if (b == edge) keys[m++] = sortKey(scaled[v], v);
+            kept[out] = v; // branch-free: on a flat distribution "b < edge" is a coin flip per id
+            out += b < edge ? 1 : 0;
+            if (b == edge) keys[m++] = sortKey(scaled[v], v);
         }
         Arrays.sort(keys, 0, m);
         for (int r = 0; r < m; r++) {
@@ -172,7 +231,8 @@ public final class Sampler {
     }
 
     /**
-     * The top-p bucket of s: [max − 64, max] in 2048 equal steps (monotone in s, so ties share a bucket); lower s,
+     * The top-p bucket of s ({@link LogitMath#indexesBelow} evaluates the same f32 expression): [max − 64, max] in
+     * 2048 equal steps (monotone in s, so ties share a bucket); lower s,
      * whose weights are below e^−64 of the top's, all share the last bucket.
      */
     private static int bucket(float max, float s) {
@@ -210,7 +270,7 @@ public final class Sampler {
      * permutation of them), the same set is summed contiguously, which is several times faster.
      */
     private double keptMass(int n, int vocab) {
-        if (n == vocab) return LogitMath.sum(weight, n);
+        if (n == vocab) return totalWeight;
         double total = 0;
         for (int j = 0; j < n; j++) total += weight[kept[j]];
         return total;
@@ -260,8 +320,8 @@ public final class Sampler {
     }
 
     private void ensureScratch(int vocab) {
-        if (scaled.length >= vocab) return;
-        scaled = new float[vocab];
+        if (scaledBuffer.length >= vocab) return;
+        scaledBuffer = new float[vocab];
         kept = new int[vocab];
         weight = new float[vocab];
         keys = new long[vocab];

@@ -124,15 +124,17 @@ class SamplerTest {
 
     /**
      * A plain transcription of HF's TopPLogitsWarper (sort ascending, cumsum, drop ≤ 1 − p) on random rows, narrow
-     * (σ 2) and wide (σ 30, beyond the 64 the buckets span). Random floats do not tie, so the tie order is moot.
+     * (σ 2), peaked (σ 5: the nucleus lies within the first buckets the sampler tries alone) and wide (σ 30, beyond
+     * the 64 the buckets span). Random floats do not tie, so the tie order is moot.
      */
     @Test
     void topPMatchesHuggingFacesRuleOnRandomRows() {
         SplittableRandom r = new SplittableRandom(11);
-        for (int trial = 0; trial < 202; trial++) {
-            int n = trial < 200 ? 1 + r.nextInt(3000) : 152_064; // two at Qwen's vocabulary size
+        double[] spreads = {2, 5, 30};
+        for (int trial = 0; trial < 206; trial++) {
+            int n = trial < 200 ? 1 + r.nextInt(3000) : 152_064; // six at Qwen's vocabulary size
             float[] l = new float[n];
-            double spread = r.nextBoolean() ? 2 : 30;
+            double spread = spreads[r.nextInt(3)];
             for (int i = 0; i < n; i++) l[i] = (float) (r.nextGaussian() * spread);
             double p = r.nextDouble();
             Integer[] asc = IntStream.range(0, n).boxed().sorted((a, b) -> Float.compare(l[a], l[b])).toArray(Integer[]::new);
