@@ -4,15 +4,14 @@ import dev.rast.engine.BadInputException;
 import dev.rast.engine.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.json.JsonException;
+import dev.rast.run.JsonLinesLog;
 import dev.rast.run.ModelSet;
 import dev.rast.run.Sample;
 import dev.rast.run.SampleRunner;
 import java.io.IOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -74,7 +73,7 @@ final class BatchFile {
         long[] tokens = {0};
         int[] finished = {0};
         long t0 = System.nanoTime();
-        try (Writer w = Files.newBufferedWriter(output, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        try (JsonLinesLog w = JsonLinesLog.open(output, BatchFile::isOutputRow);
              ProgressBar bar = new ProgressBar("prompts", todo, "prompts", 1)) {
             runner.runAll(prompts, wanted, seeds, batch, null, () -> {
                 tokens[0]++;
@@ -85,11 +84,7 @@ final class BatchFile {
                 if (--left[i] > 0) return;
                 Row r = todoRows.get(i);
                 try {
-                    for (int k : wanted[i]) {
-                        w.write(GenerateCommand.toJson(samples[i][k], r.index(), k, r.id()));
-                        w.write('\n');
-                    }
-                    w.flush();
+                    for (int k : wanted[i]) w.append(GenerateCommand.toJson(samples[i][k], r.index(), k, r.id()));
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -148,34 +143,40 @@ final class BatchFile {
     }
 
     /**
-     * (index, sample) pairs already in the output. A last line cut by a crash is dropped from the file, so the
-     * appends that follow start on a fresh line.
+     * (index, sample) pairs already in the output. An unparsable last line is a row cut by an interrupted write:
+     * it is not counted, and opening the output for appending ({@link JsonLinesLog}) removes it.
      */
     private static Set<Long> existing(Path output) {
         Set<Long> done = new HashSet<>();
         if (!Files.exists(output)) return done;
+        List<String> lines;
         try {
-            List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
-            List<String> kept = new ArrayList<>();
-            for (int i = 0; i < lines.size(); i++) {
-                String line = lines.get(i);
-                if (line.isBlank()) continue;
-                try {
-                    if (Json.parse(line) instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s) {
-                        done.add(key((int) (long) idx, (int) (long) s));
-                        kept.add(line);
-                        continue;
-                    }
-                } catch (JsonException e) {
-                    if (i == lines.size() - 1) break; // torn by an interrupted write: drop it
-                }
-                throw new BadInputException(output + " line " + (i + 1) + ": not an output row of rast generate (remove the file or pick another --output)");
-            }
-            if (kept.size() != lines.stream().filter(l -> !l.isBlank()).count())
-                Files.write(output, kept, StandardCharsets.UTF_8);
+            lines = Files.readAllLines(output, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new BadInputException(output + ": cannot read: " + e.getMessage());
         }
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (line.isBlank()) continue;
+            long key = rowKey(line);
+            if (key >= 0) done.add(key);
+            else if (i < lines.size() - 1)
+                throw new BadInputException(output + " line " + (i + 1) + ": not an output row of rast generate (remove the file or pick another --output)");
+        }
         return done;
+    }
+
+    private static boolean isOutputRow(String line) { return rowKey(line) >= 0; }
+
+    /** The (index, sample) key of an output row, or −1 when the line is not one. */
+    private static long rowKey(String line) {
+        try {
+            if (Json.parse(line) instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s
+                    && idx >= 0 && idx <= Integer.MAX_VALUE && s >= 0 && s <= Integer.MAX_VALUE)
+                return key((int) (long) idx, (int) (long) s);
+        } catch (JsonException e) {
+            // not JSON: no key
+        }
+        return -1;
     }
 }

@@ -66,6 +66,13 @@ class GenerateCommandTest {
         // A third run has nothing to do.
         Cli.rast(concat(common, out.toString()));
         assertEquals(6, Files.readAllLines(out).size());
+        // Interrupted after a whole row but before its newline (a long row spans several writes): the row is kept,
+        // and the rows appended after it start on a line of their own.
+        Files.writeString(out, all.get(0) + "\n" + all.get(1), StandardCharsets.UTF_8);
+        r = Cli.rast(concat(common, out.toString()));
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(new java.util.TreeSet<>(all), new java.util.TreeSet<>(Files.readAllLines(out)));
+        assertEquals(6, Files.readAllLines(out).size());
     }
 
     static String[] concat(String[] a, String... b) {

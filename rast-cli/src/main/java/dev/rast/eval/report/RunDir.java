@@ -2,14 +2,12 @@ package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.eval.data.JsonLines;
+import dev.rast.run.JsonLinesLog;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -103,31 +101,12 @@ public final class RunDir {
         }
     }
 
-    /** Appends sample lines, one write each; a torn last line from an earlier crash is cut off first. */
+    /** Appends sample lines, one write each; a torn last line from an earlier crash is repaired first. */
     public static final class SampleLog implements AutoCloseable {
-        private final FileChannel ch;
+        private final JsonLinesLog log;
 
         SampleLog(Path f) throws IOException {
-            ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
-            long size = ch.size(), keep = size;
-            ByteBuffer one = ByteBuffer.allocate(1);
-            while (keep > 0) {
-                one.clear();
-                ch.read(one, keep - 1);
-                if (one.get(0) == '\n') break;
-                keep--;
-            }
-            if (keep < size) {
-                ByteBuffer tail = ByteBuffer.allocate(Math.toIntExact(size - keep));
-                ch.read(tail, keep);
-                if (isCompleteRow(new String(tail.array(), StandardCharsets.UTF_8))) {
-                    ch.position(size); // only the newline was lost: keep the sample
-                    ch.write(ByteBuffer.wrap(new byte[] {'\n'}));
-                    return;
-                }
-                ch.truncate(keep);
-            }
-            ch.position(keep);
+            log = JsonLinesLog.open(f, SampleLog::isCompleteRow);
         }
 
         private static boolean isCompleteRow(String line) {
@@ -139,16 +118,15 @@ public final class RunDir {
             }
         }
 
-        public synchronized void append(SampleRow row) {
-            ByteBuffer b = ByteBuffer.wrap((JsonWriter.line(row.toJson()) + "\n").getBytes(StandardCharsets.UTF_8));
+        public void append(SampleRow row) {
             try {
-                while (b.hasRemaining()) ch.write(b);
+                log.append(JsonWriter.line(row.toJson()));
             } catch (IOException e) {
                 throw new BadInputException("cannot append to samples.jsonl: " + reason(e));
             }
         }
 
-        @Override public void close() throws IOException { ch.close(); }
+        @Override public void close() throws IOException { log.close(); }
     }
 
     /** Writes a whole file (creating the folder), or a BadInputException naming the file and the reason. */
