@@ -143,40 +143,45 @@ final class BatchFile {
     }
 
     /**
-     * (index, sample) pairs already in the output. An unparsable last line is a row cut by an interrupted write:
-     * it is not counted, and opening the output for appending ({@link JsonLinesLog}) removes it.
+     * (index, sample) pairs already in the output. A last line that is not JSON and has no newline is a row cut by an
+     * interrupted write: it is not counted, and opening the output for appending ({@link JsonLinesLog}) removes it.
+     * Any other line that is not an output row means the file is something else, and it is left alone.
      */
     private static Set<Long> existing(Path output) {
         Set<Long> done = new HashSet<>();
         if (!Files.exists(output)) return done;
-        List<String> lines;
+        String text;
         try {
-            lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
+            text = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new BadInputException(output + ": cannot read: " + e.getMessage());
         }
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
+        String[] lines = text.split("\n", -1); // the last element is what follows the final newline
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
             if (line.isBlank()) continue;
             long key = rowKey(line);
             if (key >= 0) done.add(key);
-            else if (i < lines.size() - 1)
-                throw new BadInputException(output + " line " + (i + 1) + ": not an output row of rast generate (remove the file or pick another --output)");
+            else if (key == NOT_JSON && i == lines.length - 1 && line.startsWith("{")) continue; // torn tail
+            else throw new BadInputException(output + " line " + (i + 1) + ": not an output row of rast generate (remove the file or pick another --output)");
         }
         return done;
     }
 
     private static boolean isOutputRow(String line) { return rowKey(line) >= 0; }
 
-    /** The (index, sample) key of an output row, or −1 when the line is not one. */
+    private static final long NOT_JSON = -2;
+
+    /** The (index, sample) key of an output row; −1 for other JSON, {@link #NOT_JSON} for a line that is not JSON. */
     private static long rowKey(String line) {
         try {
             if (Json.parse(line) instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s
                     && idx >= 0 && idx <= Integer.MAX_VALUE && s >= 0 && s <= Integer.MAX_VALUE)
                 return key((int) (long) idx, (int) (long) s);
+            return -1;
         } catch (JsonException e) {
-            // not JSON: no key
+            return NOT_JSON;
         }
-        return -1;
     }
 }

@@ -13,9 +13,13 @@ import java.util.function.Predicate;
  * files of {@code rast eval} and {@code rast generate --input}). Each line goes out in one write. On opening, a last
  * line without its newline (the run stopped mid-write) is repaired before anything is appended: cut off when it is
  * not a whole row, kept and given its newline when it is (a long row can go out in several writes, and the stop came
- * before the newline). Readers of such a file ignore an unparsable last line for the same reason.
+ * before the newline). A last line that cannot be a torn row (not starting with '{', or over 256 MB) is refused, not cut:
+ * the file is then something else. Readers of such a file ignore an unparsable last line for the same reason.
  */
 public final class JsonLinesLog implements AutoCloseable {
+    /** The longest last line treated as a torn row (rows are at most a few MB: 16k tokens, their text, logprobs). */
+    private static final long MAX_TAIL = 256L << 20;
+
     private final FileChannel ch;
 
     private JsonLinesLog(FileChannel ch) { this.ch = ch; }
@@ -24,16 +28,12 @@ public final class JsonLinesLog implements AutoCloseable {
     public static JsonLinesLog open(Path file, Predicate<String> isRow) throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
         try {
-            long size = ch.size(), keep = size;
-            ByteBuffer one = ByteBuffer.allocate(1);
-            while (keep > 0) { // back to just after the last newline
-                one.clear();
-                ch.read(one, keep - 1);
-                if (one.get(0) == '\n') break;
-                keep--;
-            }
+            long size = ch.size(), keep = lineStart(ch, size);
             if (keep < size) {
-                ByteBuffer tail = ByteBuffer.allocate(Math.toIntExact(size - keep));
+                // A torn row is part of one line we wrote; refuse to cut anything that cannot be one.
+                if (size - keep > MAX_TAIL)
+                    throw new IOException("its last line has no newline and is " + (size - keep) + " bytes long: not a JSON-lines file this run wrote");
+                ByteBuffer tail = ByteBuffer.allocate((int) (size - keep));
                 while (tail.hasRemaining() && ch.read(tail, keep + tail.position()) >= 0) { }
                 String line = new String(tail.array(), StandardCharsets.UTF_8);
                 if (!line.isBlank() && isRow.test(line)) {
@@ -41,6 +41,8 @@ public final class JsonLinesLog implements AutoCloseable {
                     write(ch, "\n");
                     return new JsonLinesLog(ch);
                 }
+                if (!line.isBlank() && !line.startsWith("{"))
+                    throw new IOException("its last line has no newline and is not a JSON object: not a JSON-lines file this run wrote");
                 ch.truncate(keep);
             }
             ch.position(keep);
@@ -49,6 +51,21 @@ public final class JsonLinesLog implements AutoCloseable {
             ch.close();
             throw e;
         }
+    }
+
+    /** Where the last line starts: just after the last newline before {@code size}, or 0. Reads back in blocks. */
+    private static long lineStart(FileChannel ch, long size) throws IOException {
+        ByteBuffer block = ByteBuffer.allocate(1 << 16);
+        long end = size;
+        while (end > 0) {
+            long from = Math.max(0, end - block.capacity());
+            block.clear().limit((int) (end - from));
+            while (block.hasRemaining() && ch.read(block, from + block.position()) >= 0) { }
+            for (int i = block.position() - 1; i >= 0; i--)
+                if (block.get(i) == '\n') return from + i + 1;
+            end = from;
+        }
+        return 0;
     }
 
     /** Appends {@code line} (no newline in it) and its newline in one write. */

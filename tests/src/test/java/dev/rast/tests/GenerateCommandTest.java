@@ -73,6 +73,31 @@ class GenerateCommandTest {
         assertEquals(0, r.status(), r.stderr());
         assertEquals(new java.util.TreeSet<>(all), new java.util.TreeSet<>(Files.readAllLines(out)));
         assertEquals(6, Files.readAllLines(out).size());
+        // Cut inside a multi-byte character (text is written as UTF-8): still a torn line, not an unreadable file.
+        byte[] head = (all.get(0) + "\n{\"index\": 0, \"text\": \"caf").getBytes(StandardCharsets.UTF_8);
+        byte[] cut = java.util.Arrays.copyOf(head, head.length + 1);
+        cut[head.length] = (byte) 0xC3; // the first byte of "é"
+        Files.write(out, cut);
+        r = Cli.rast(concat(common, out.toString()));
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(new java.util.TreeSet<>(all), new java.util.TreeSet<>(Files.readAllLines(out)));
+    }
+
+    /** An --output that holds something other than rows of this command is refused and left as it was. */
+    @Test
+    void outputThatIsNotOursIsRefusedAndKept() throws IOException {
+        Path in = tmp.resolve("p.jsonl");
+        Files.writeString(in, "{\"prompt_tokens\": [959, 512, 210]}\n");
+        String[] cmd = {"generate", "--model", m(), "--input", in.toString(), "--max-tokens", "2", "--threads", "2", "--output"};
+        for (String content : new String[] {"{\"prompt_tokens\": [1]}", "{\"prompt_tokens\": [1]}\n", "not json at all",
+                "{\"index\": 0, \"sample\": 0}\nplain text, no newline"}) {
+            Path out = tmp.resolve("other.jsonl");
+            Files.writeString(out, content);
+            Cli.Result r = Cli.rast(concat(cmd, out.toString()));
+            assertEquals(Main.EXIT_BAD_INPUT, r.status(), content + ": " + r.stderr());
+            assertTrue(r.stderr().contains("other.jsonl"), r.stderr());
+            assertEquals(content, Files.readString(out), "the file must be left as it was");
+        }
     }
 
     static String[] concat(String[] a, String... b) {

@@ -71,9 +71,12 @@ public final class Sampler {
         if (params.isGreedy()) token = LogitMath.firstIndexOf(logits, vocab, max);
         else {
             // At temperature 1, s = l / 1 = l exactly: the weights and their sum just computed are those of s.
-            float sMax = params.temperature() == 1 ? useUnscaled(logits, max, mass) : scale(logits);
-            token = pick(truncate(sMax, vocab), vocab, rng.nextDouble());
-            scaled = null; // do not hold on to the caller's row
+            try {
+                float sMax = params.temperature() == 1 ? useUnscaled(logits, max, mass) : scale(logits);
+                token = pick(truncate(sMax, vocab), vocab, rng.nextDouble());
+            } finally {
+                scaled = null; // do not hold on to the caller's row
+            }
         }
         return new Choice(token, logits[token] - logNormalizer);
     }

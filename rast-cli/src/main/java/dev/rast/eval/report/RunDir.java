@@ -47,7 +47,8 @@ public final class RunDir {
         Path f = file(SETTINGS);
         String text;
         try {
-            text = Files.readString(f, StandardCharsets.UTF_8);
+            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
+            text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new BadInputException(f + ": not found (is " + dir + " a run folder of rast eval?)");
         } catch (IOException e) {
@@ -70,7 +71,8 @@ public final class RunDir {
         if (!Files.exists(f)) return new Samples(List.of(), false);
         String text;
         try {
-            text = Files.readString(f, StandardCharsets.UTF_8);
+            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
+            text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new BadInputException("cannot read " + f + ": " + reason(e));
         }

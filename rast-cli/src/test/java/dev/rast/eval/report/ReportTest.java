@@ -140,6 +140,23 @@ class ReportTest {
     }
 
     @Test
+    void aLineTornInsideAMultiByteCharacterIsATornLine() throws IOException {
+        Path dir = run(tmp.resolve("utf8"), "amc23", 1, new Object[][][] {{{"1", true, 3}}});
+        Path samples = dir.resolve(RunDir.SAMPLES);
+        byte[] torn = "{\"dataset\": \"amc23\", \"completion\": \"caf".getBytes(StandardCharsets.UTF_8);
+        Files.write(samples, torn, java.nio.file.StandardOpenOption.APPEND);
+        Files.write(samples, new byte[] {(byte) 0xC3}, java.nio.file.StandardOpenOption.APPEND); // half of "é"
+        RunDir.Samples s = new RunDir(dir).readSamples();
+        assertEquals(1, s.rows().size());
+        assertTrue(s.tornTail());
+        try (RunDir.SampleLog log = new RunDir(dir).openLog()) {
+            log.append(new SampleRow("amc23", 2, 0, "t", 3, "3", false));
+        }
+        assertEquals(2, new RunDir(dir).readSamples().rows().size());
+        assertFalse(new RunDir(dir).readSamples().tornTail());
+    }
+
+    @Test
     void aLineWhoseNewlineWasLostIsKept() throws IOException {
         Path dir = run(tmp.resolve("nl"), "amc23", 1, new Object[][][] {{{"1", true, 3}}});
         Path samples = dir.resolve(RunDir.SAMPLES);
