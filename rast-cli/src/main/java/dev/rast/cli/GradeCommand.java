@@ -78,7 +78,10 @@ final class GradeCommand implements Callable<Integer> {
             return ds.goldFromAnswer(PyNumbers.str(g));
         }
         Object idx = o.get("idx");
-        if (idx instanceof Long i) return ds.problem(Math.toIntExact(i)).gold();
+        if (idx instanceof Long i) {
+            if (i < 0 || i > Integer.MAX_VALUE) throw new BadInputException(where + ": \"idx\" " + i + " is out of range for " + ds.name());
+            return ds.problem((int) (long) i).gold();
+        }
         if (idx != null && idx != Json.NULL) throw new BadInputException(where + ": \"idx\" must be an integer");
         throw new BadInputException(where + ": missing gold: give \"gold\" (the answer) or \"idx\" (a row of " + ds.name() + ")");
     }

@@ -68,15 +68,18 @@ public final class Metrics {
      * (RAST's Counter.most_common). Returns whether the winning prediction is correct.
      */
     public static boolean majorityCorrect(List<Vote> votes) {
-        Map<String, Integer> counts = new HashMap<>();
+        // Counter.most_common(1) is max() over the counts in insertion order: among tied counts, the prediction met
+        // first wins, even when another one reached that count earlier ("1", "2", "2", "1" elects "1").
+        Map<String, Integer> counts = new java.util.LinkedHashMap<>();
         Map<String, Boolean> verdict = new HashMap<>();
+        for (Vote v : votes) {
+            counts.merge(v.key(), 1, Integer::sum);
+            verdict.putIfAbsent(v.key(), v.correct());
+        }
         String best = null;
         int bestCount = 0;
-        for (Vote v : votes) {
-            int c = counts.merge(v.key(), 1, Integer::sum);
-            verdict.putIfAbsent(v.key(), v.correct());
-            if (c > bestCount) { best = v.key(); bestCount = c; }
-        }
+        for (Map.Entry<String, Integer> e : counts.entrySet())
+            if (e.getValue() > bestCount) { best = e.getKey(); bestCount = e.getValue(); }
         return best != null && verdict.get(best);
     }
 

@@ -32,6 +32,15 @@ final class Fields {
         throw new BadInputException(where + ": field '" + k + "' must be an integer");
     }
 
+    /** An integer field that must fit an int (counts, indexes): a larger one names the field, not an overflow. */
+    Integer int32(String k) {
+        Long v = integer(k);
+        if (v == null) return null;
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE)
+            throw new BadInputException(where + ": field '" + k + "' is out of range (" + v + ")");
+        return (int) (long) v;
+    }
+
     Double number(String k) {
         Object v = get(k);
         if (v == null) return null;

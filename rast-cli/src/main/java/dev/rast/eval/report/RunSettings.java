@@ -65,14 +65,13 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
             if (!(o instanceof Number x)) throw new BadInputException(source + ": 'lambdas' must be a list of numbers");
             lambdas.add(x.doubleValue());
         }
-        Long n = f.integer("n");
+        Integer n = f.int32("n");
         if (n == null) throw new BadInputException(source + ": missing field 'n' (samples per problem)");
         String dataset = f.string("dataset"), format = f.string("format");
         if (dataset == null) throw new BadInputException(source + ": missing field 'dataset'");
         if (format == null) throw new BadInputException(source + ": missing field 'format'");
-        Long maxTokens = f.integer("max_tokens"), limit = f.integer("limit");
-        return new RunSettings(f.string("model"), experts, lambdas, dataset, Math.toIntExact(n), f.number("temperature"),
-                f.number("top_p"), maxTokens == null ? null : Math.toIntExact(maxTokens), format, f.integer("seed"),
-                limit == null ? null : Math.toIntExact(limit));
+        Integer maxTokens = f.int32("max_tokens"), limit = f.int32("limit");
+        return new RunSettings(f.string("model"), experts, lambdas, dataset, n, f.number("temperature"),
+                f.number("top_p"), maxTokens, format, f.integer("seed"), limit);
     }
 }

@@ -79,6 +79,10 @@ class MetricsTest {
         assertTrue(Metrics.majorityCorrect(List.of(new Vote("2", false), new Vote("3", true), new Vote("3", true))));
         assertFalse(Metrics.majorityCorrect(List.of(new Vote("2", false), new Vote("3", true))));
         assertTrue(Metrics.majorityCorrect(List.of(new Vote("3", true), new Vote("2", false))));
+        // a tie goes to the prediction met first, not to the one that reached the count first:
+        // collections.Counter(["1", "2", "2", "1"]).most_common(1) == [("1", 2)]
+        assertTrue(Metrics.majorityCorrect(List.of(new Vote("1", true), new Vote("2", false), new Vote("2", false), new Vote("1", true))));
+        assertFalse(Metrics.majorityCorrect(List.of(new Vote("2", false), new Vote("1", true), new Vote("1", true), new Vote("2", false))));
         // no prediction votes as "None", as str(None) does in RAST's script
         assertFalse(Metrics.majorityCorrect(List.of(new Vote(null, false), new Vote(null, false), new Vote("5", true))));
         // "0.5" and "\frac{1}{2}" are different votes even though both are correct

@@ -157,6 +157,16 @@ class ReportTest {
     }
 
     @Test
+    void anIntegerTooLargeForItsFieldNamesTheFieldAndLine() throws IOException {
+        Path dir = run(tmp.resolve("big"), "amc23", 1, new Object[][][] {{{"1", true, 3}}});
+        Path samples = dir.resolve(RunDir.SAMPLES);
+        Files.writeString(samples, "{\"dataset\": \"amc23\", \"idx\": 0, \"sample\": 0, \"completion\": \"\", \"tokens\": 3000000000, "
+                + "\"pred\": null, \"correct\": false}\n" + Files.readString(samples));
+        BadInputException e = assertThrows(BadInputException.class, () -> new RunDir(dir).readSamples());
+        assertTrue(e.getMessage().contains("samples.jsonl line 1: field 'tokens' is out of range (3000000000)"), e.getMessage());
+    }
+
+    @Test
     void aLineWhoseNewlineWasLostIsKept() throws IOException {
         Path dir = run(tmp.resolve("nl"), "amc23", 1, new Object[][][] {{{"1", true, 3}}});
         Path samples = dir.resolve(RunDir.SAMPLES);
