@@ -40,13 +40,13 @@ public final class Dataset {
     private final List<Problem> problems;
 
     Dataset(String name, GoldSource goldSource, String questionField, String answerField,
-            List<Map<String, Object>> rows, String source) {
+            List<JsonLines.Line> rows, String source) {
         this.name = name;
         this.goldSource = goldSource;
         this.questionField = questionField;
         this.answerField = answerField;
         Problem[] ps = new Problem[rows.size()];
-        for (int i = 0; i < ps.length; i++) ps[i] = problem(i, rows.get(i), source);
+        for (int i = 0; i < ps.length; i++) ps[i] = problem(i, rows.get(i).object(), source + " line " + rows.get(i).number());
         this.problems = List.of(ps);
     }
 
@@ -87,8 +87,7 @@ public final class Dataset {
         };
     }
 
-    private Problem problem(int idx, Map<String, Object> row, String source) {
-        String where = source + " line " + (idx + 1);
+    private Problem problem(int idx, Map<String, Object> row, String where) {
         String raw = rawAnswer(row, where);
         // parse_ground_truth: what the prompt's True/False check sees
         String parsed = switch (goldSource) {

@@ -18,10 +18,10 @@ public final class JsonLines {
     /** One parsed object with the 1-based line it came from. */
     public record Line(int number, Map<String, Object> object) {}
 
-    /** Every non-blank line as a JSON object. */
-    public static List<Map<String, Object>> readAll(BufferedReader in, String source) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        forEach(in, source, line -> out.add(line.object()));
+    /** Every non-blank line as a JSON object, with its line number (blank lines are skipped, so rows ≠ lines). */
+    public static List<Line> readAll(BufferedReader in, String source) {
+        List<Line> out = new ArrayList<>();
+        forEach(in, source, out::add);
         return out;
     }
 

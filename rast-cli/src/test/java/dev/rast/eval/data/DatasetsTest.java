@@ -171,6 +171,10 @@ class DatasetsTest {
         Files.writeString(f, "{\"question\": \"a\", \"answer\": \"1\"}\n{\"question\": \"b\"}\n");
         e = assertThrows(BadInputException.class, () -> Datasets.load(f.toString(), null, null));
         assertTrue(e.getMessage().contains("bad.jsonl line 2: missing gold answer field 'answer'"), e.getMessage());
+        // blank lines are skipped, but errors still name the line of the file, not the row's index
+        Files.writeString(f, "\n{\"question\": \"a\", \"answer\": \"1\"}\n\n{\"question\": \"b\"}\n");
+        e = assertThrows(BadInputException.class, () -> Datasets.load(f.toString(), null, null));
+        assertTrue(e.getMessage().contains("bad.jsonl line 4: missing gold answer field 'answer'"), e.getMessage());
         assertThrows(BadInputException.class, () -> Datasets.load("aime24", "q", null));
         assertThrows(BadInputException.class, () -> Datasets.load("aime24").problem(30));
     }
