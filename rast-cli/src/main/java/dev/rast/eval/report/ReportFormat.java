@@ -143,6 +143,21 @@ public final class ReportFormat {
                 }
                 sb.append(" |\n");
             }
+            // Each accuracy is over a run's complete problems: a base made with --limit, or a run not finished, covers
+            // other problems than the rest, and its rate then compares unlike things. Say so rather than hide it.
+            for (String d : names) {
+                java.util.Set<Integer> counts = new java.util.TreeSet<>();
+                StringBuilder who = new StringBuilder();
+                for (int i = 0; i < all.size(); i++) {
+                    DatasetStats st = all.get(i).dataset(d);
+                    if (st == null) continue;
+                    counts.add(st.problems());
+                    who.append(who.isEmpty() ? "" : ", ").append(labels.get(i)).append(' ').append(st.problems());
+                }
+                if (counts.size() > 1)
+                    sb.append("\nNote: on ").append(d).append(" the runs cover different numbers of complete problems (")
+                            .append(who).append("), so these rates compare accuracies over different problems.\n");
+            }
         }
         return sb.toString();
     }

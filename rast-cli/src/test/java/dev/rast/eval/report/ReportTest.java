@@ -96,6 +96,11 @@ class ReportTest {
         assertTrue(table.contains("| aime24 | 50.0 | 25.0 | 75.0 |"), table);
         assertTrue(table.contains("| aime24 | 0.500 |"), table);
         assertTrue(table.contains("base (base)"), table);
+        assertFalse(table.contains("Note:"), table);
+        // a base over fewer problems (a --limit run) is flagged, not silently compared
+        RunReport small = Report.write(run(tmp.resolve("small"), "aime24", 4, new Object[][][] {quarter[0], quarter[0]}));
+        String flagged = ReportFormat.comparison(List.of(rast), small, ceil);
+        assertTrue(flagged.contains("Note: on aime24 the runs cover different numbers of complete problems (rast 1, small 2, ceiling 1)"), flagged);
     }
 
     @Test
