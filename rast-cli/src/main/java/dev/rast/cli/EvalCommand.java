@@ -77,7 +77,9 @@ final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, is " + limit);
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
         List<Dataset> sets = new ArrayList<>();
-        for (String name : dataset.split(",")) sets.add(Datasets.load(name.strip(), questionField, answerField));
+        java.util.Set<String> named = new java.util.LinkedHashSet<>(); // "math500,math500" runs math500 once
+        for (String name : dataset.split(",")) named.add(name.strip());
+        for (String name : named) sets.add(Datasets.load(name, questionField, answerField));
 
         RunDir run = new RunDir(out);
         RunSettings settings = settings();
