@@ -36,6 +36,34 @@ class TokenizerReferenceTest {
         return out;
     }
 
+    /**
+     * Single words of 50,000–100,000 characters (runs of letters, CJK without spaces: the pre-tokenizer keeps each
+     * whole) give HF's ids (count and SHA-256 of the ids, scripts/oracle/make_long_word_reference.py). The time limit
+     * is not a speed test: it tells a merge loop that rescans the word after every merge (quadratic; minutes for
+     * these words) from HF's heap order (well under a second each), which is what keeps a long input from hanging.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen", "llama"})
+    @SuppressWarnings("unchecked")
+    void longWordsEqualHuggingFaceWithoutQuadraticTime(String name) throws Exception {
+        Tokenizer tok = Tokenizer.load(Fixtures.tokenizerDir(name));
+        Map<String, Object> ref;
+        try (var in = TokenizerReferenceTest.class.getResourceAsStream("/tokenizer/long-words.json")) {
+            ref = (Map<String, Object>) Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+        for (Map.Entry<String, Object> e : ref.entrySet()) {
+            Map<String, Object> row = (Map<String, Object>) e.getValue();
+            String text = ((String) row.get("unit")).repeat(((Number) row.get("repeats")).intValue());
+            Map<String, Object> want = (Map<String, Object>) row.get(name);
+            int[] ids = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> tok.encode(text));
+            assertEquals(((Number) want.get("count")).intValue(), ids.length, e.getKey());
+            StringBuilder joined = new StringBuilder();
+            for (int i = 0; i < ids.length; i++) joined.append(i == 0 ? "" : ",").append(ids[i]);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(joined.toString().getBytes(StandardCharsets.UTF_8));
+            assertEquals(want.get("sha256"), java.util.HexFormat.of().formatHex(digest), e.getKey());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"qwen", "llama"})
     @SuppressWarnings("unchecked")

@@ -29,11 +29,18 @@ final class MergeTable {
         return i;
     }
 
-    /** Adds a merge unless the pair is already present (the first, lowest-ranked one wins, as in HF). */
+    /**
+     * Adds a merge. A pair listed twice takes its last entry's rank, as in HF (which collects the merges into a
+     * hash map, so a later duplicate overwrites an earlier one).
+     */
     void put(int left, int right, int rank, int mergedId) {
         long k = key(left, right);
         int i = slot(k);
-        if (keys[i] == k) return;
+        if (keys[i] == k) {
+            ranks[i] = rank;
+            merged[i] = mergedId;
+            return;
+        }
         keys[i] = k;
         ranks[i] = rank;
         merged[i] = mergedId;
