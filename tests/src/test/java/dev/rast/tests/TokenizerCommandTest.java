@@ -3,6 +3,7 @@ package dev.rast.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rast.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -73,5 +74,21 @@ class TokenizerCommandTest {
         Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\\\\p{N}|", "\\\\d|").toString()),
                 "pre_tokenizer.pretokenizers[0].pattern.Regex", "is not one rast implements");
         Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", tmp.resolve("missing").toString()), "no tokenizer.json");
+        // 2^32 + 0 must not wrap around to id 0 ("!") and pass as the BOS id
+        String llama = Files.readString(Fixtures.tokenizerDir("llama").resolve("tokenizer.json"));
+        String from = "\"ids\": [\n              128000\n            ]";
+        assertTrue(llama.contains(from), "fixture contains the BOS ids");
+        Path big = Files.createDirectories(tmp.resolve("bigid"));
+        Files.writeString(big.resolve("tokenizer.json"), llama.replace(from, "\"ids\": [4294967296]"));
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", big.toString(), "--add-special-tokens"),
+                "special_tokens", "has an id outside the vocabulary: 4294967296");
+    }
+
+    /** HF's ByteLevel decoder keeps an added token with a character outside its table whole, as UTF-8. */
+    @Test
+    void addedTokenWithCharactersOutsideTheByteTableDecodesWhole() throws IOException {
+        Path dir = broken("\"content\": \"<|im_start|>\"", "\"content\": \"é☕\"");
+        Tokenizer tok = Tokenizer.load(dir);
+        assertEquals("é☕", tok.decode(new int[] {151644}));
     }
 }

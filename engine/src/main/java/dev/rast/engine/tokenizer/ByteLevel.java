@@ -36,21 +36,18 @@ final class ByteLevel {
     }
 
     /**
-     * Appends the bytes a token string stands for. A character outside the table (possible only in added tokens)
-     * is kept as its own UTF-8 bytes, as the Hugging Face ByteLevel decoder does.
+     * Appends the bytes a token string stands for. A token with any character outside the table (possible only in
+     * added tokens) is kept whole as its own UTF-8 bytes, as the Hugging Face ByteLevel decoder does: it checks the
+     * token, not each character, so an "é" next to a "☕" stays "é" rather than becoming byte 0xE9.
      */
     static void decodeInto(String token, java.io.ByteArrayOutputStream out) {
         for (int i = 0; i < token.length(); i++) {
-            char c = token.charAt(i);
-            int b = byteOf(c);
-            if (b >= 0) {
-                out.write(b);
-            } else {
-                int cp = token.codePointAt(i);
-                if (Character.charCount(cp) == 2) i++;
-                byte[] u = new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (byteOf(token.charAt(i)) < 0) {
+                byte[] u = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 out.write(u, 0, u.length);
+                return;
             }
         }
+        for (int i = 0; i < token.length(); i++) out.write(byteOf(token.charAt(i)));
     }
 }

@@ -59,9 +59,9 @@ final class PostProcessor {
                         Map<String, Object> spec = t.object(specials.get(name), where + ".special_tokens[" + Json.quote(name) + "]");
                         if (!(spec.get("ids") instanceof List<?> ids)) throw t.bad(where + ".special_tokens[" + Json.quote(name) + "].ids is not a list");
                         for (Object id : ids) {
-                            if (!(id instanceof Long v) || t.token(v.intValue()) == null)
+                            if (!(id instanceof Long v) || v < 0 || v > Integer.MAX_VALUE || t.token((int) (long) v) == null)
                                 throw t.bad(where + ".special_tokens[" + Json.quote(name) + "] has an id outside the vocabulary: " + id);
-                            (seenSequence ? after : before).add(v.intValue());
+                            (seenSequence ? after : before).add((int) (long) v);
                         }
                     } else {
                         throw t.bad(where + ".single[" + i + "] is neither a Sequence nor a SpecialToken");

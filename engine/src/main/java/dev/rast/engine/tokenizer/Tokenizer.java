@@ -174,7 +174,11 @@ public final class Tokenizer {
 
     // ---- decode ----
 
-    /** Text of {@code ids}, special tokens included (HF {@code decode(ids)} of the tokenizers library). */
+    /**
+     * Text of {@code ids}, special tokens included (as transformers' {@code tokenizer.decode(ids)} by default; the
+     * tokenizers library's own {@code decode} skips them by default). An id not in the tokenizer is refused, where HF
+     * drops it silently.
+     */
     public String decode(int[] ids) { return decode(ids, false); }
 
     /** Text of {@code ids}; invalid UTF-8 (an id sequence cut inside a character) becomes U+FFFD. */
