@@ -1,5 +1,6 @@
 package dev.rast.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -82,6 +83,19 @@ class TokenizerCommandTest {
         Files.writeString(big.resolve("tokenizer.json"), llama.replace(from, "\"ids\": [4294967296]"));
         Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", big.toString(), "--add-special-tokens"),
                 "special_tokens", "has an id outside the vocabulary: 4294967296");
+    }
+
+    /**
+     * With add_prefix_space, HF's ByteLevel step puts a space before every piece the Split made (ids from HF
+     * tokenizers 0.23 on the Qwen tokenizer.json with add_prefix_space set to true: "a!" → Ġa Ġ!).
+     */
+    @Test
+    void addPrefixSpaceAppliesToEverySplitPiece() throws IOException {
+        Path dir = broken("\"add_prefix_space\": false", "\"add_prefix_space\": true");
+        Tokenizer tok = Tokenizer.load(dir);
+        assertArrayEquals(new int[] {264, 753}, tok.encode("a!"));
+        assertArrayEquals(new int[] {21927, 1154, 1879, 753, 220, 220, 16, 220, 17, 220, 18}, tok.encode("Hello, world! 123"));
+        assertArrayEquals(new int[] {856}, tok.encode(" x"));
     }
 
     /** HF's ByteLevel decoder keeps an added token with a character outside its table whole, as UTF-8. */

@@ -156,12 +156,14 @@ public final class Tokenizer {
 
     private void encodeWords(String s, IntList out) {
         if (s.isEmpty()) return;
-        if (addPrefixSpace && s.charAt(0) != ' ') s = " " + s;
         List<int[]> bounds = new ArrayList<>();
         if (split != null) split.split(s, 0, s.length(), bounds);
         else bounds.add(new int[] {0, s.length()});
         for (int[] b : bounds) {
-            byte[] utf8 = s.substring(b[0], b[1]).getBytes(StandardCharsets.UTF_8);
+            String piece = s.substring(b[0], b[1]);
+            // HF's ByteLevel step adds the space to every piece the Split before it made, not once per text.
+            if (addPrefixSpace && piece.charAt(0) != ' ') piece = " " + piece;
+            byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
             out.addAll(bpe.encode(ByteLevel.encode(utf8, 0, utf8.length)));
         }
     }
