@@ -13,7 +13,7 @@ import java.util.function.Predicate;
  * files of {@code rast eval} and {@code rast generate --input}). Each line goes out in one write. On opening, a last
  * line without its newline (the run stopped mid-write) is repaired before anything is appended: cut off when it is
  * not a whole row, kept and given its newline when it is (a long row can go out in several writes, and the stop came
- * before the newline). A last line that cannot be a torn row (not starting with '{', or over 256 MB) is refused, not cut:
+ * before the newline). Lines are then appended through O_APPEND. A last line that cannot be a torn row (not starting with '{', or over 256 MB) is refused, not cut:
  * the file is then something else. Readers of such a file ignore an unparsable last line for the same reason.
  */
 public final class JsonLinesLog implements AutoCloseable {
@@ -26,30 +26,31 @@ public final class JsonLinesLog implements AutoCloseable {
 
     /** Opens (creating) {@code file} for appending; {@code isRow} tells a whole row from a torn one. */
     public static JsonLinesLog open(Path file, Predicate<String> isRow) throws IOException {
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
-        try {
-            long size = ch.size(), keep = lineStart(ch, size);
-            if (keep < size) {
-                // A torn row is part of one line we wrote; refuse to cut anything that cannot be one.
-                if (size - keep > MAX_TAIL)
-                    throw new IOException("its last line has no newline and is " + (size - keep) + " bytes long: not a JSON-lines file this run wrote");
-                ByteBuffer tail = ByteBuffer.allocate((int) (size - keep));
-                while (tail.hasRemaining() && ch.read(tail, keep + tail.position()) >= 0) { }
-                String line = new String(tail.array(), StandardCharsets.UTF_8);
-                if (!line.isBlank() && isRow.test(line)) {
-                    ch.position(size); // only the newline was lost: keep the row
-                    write(ch, "\n");
-                    return new JsonLinesLog(ch);
-                }
-                if (!line.isBlank() && !line.startsWith("{"))
-                    throw new IOException("its last line has no newline and is not a JSON object: not a JSON-lines file this run wrote");
-                ch.truncate(keep);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            repairTail(ch, isRow);
+        }
+        // Appends go through O_APPEND: each line lands at the end of the file whatever else writes to it.
+        return new JsonLinesLog(FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND));
+    }
+
+    /** Cuts a torn last line, or gives a whole one its lost newline; refuses a tail that cannot be a torn row. */
+    private static void repairTail(FileChannel ch, Predicate<String> isRow) throws IOException {
+        long size = ch.size(), keep = lineStart(ch, size);
+        if (keep < size) {
+            // A torn row is part of one line we wrote; refuse to cut anything that cannot be one.
+            if (size - keep > MAX_TAIL)
+                throw new IOException("its last line has no newline and is " + (size - keep) + " bytes long: not a JSON-lines file this run wrote");
+            ByteBuffer tail = ByteBuffer.allocate((int) (size - keep));
+            while (tail.hasRemaining() && ch.read(tail, keep + tail.position()) >= 0) { }
+            String line = new String(tail.array(), StandardCharsets.UTF_8);
+            if (!line.isBlank() && isRow.test(line)) {
+                ch.position(size); // only the newline was lost: keep the row
+                write(ch, "\n");
+                return;
             }
-            ch.position(keep);
-            return new JsonLinesLog(ch);
-        } catch (IOException | RuntimeException e) {
-            ch.close();
-            throw e;
+            if (!line.isBlank() && !line.startsWith("{"))
+                throw new IOException("its last line has no newline and is not a JSON object: not a JSON-lines file this run wrote");
+            ch.truncate(keep);
         }
     }
 
