@@ -38,6 +38,8 @@ final class MatMul {
     static final int GROUP_BLOCKS = 4;
     /** K pairs per chunk: 512 elements of xp for every token stay in L2 while a row group streams past. */
     static final int KC = 256;
+    /** Tokens per GEMM pass over the weights (see {@link #gemm}). */
+    static final int GEMM_SLICE = 256;
     /** Tokens per GEMM micro-tile: two vectors. */
     static final int TB = 2 * L;
     /**
@@ -278,6 +280,16 @@ final class MatMul {
      * feed 24 register accumulators.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, MemorySegment w, DType wt, MemorySegment out, int T, int N, int K) {
+        // A long prompt runs in slices of tokens: the packed x of one K chunk for all of a slice's tokens must stay
+        // in L2 (256 tokens × 512 elements × 4 B = 512 KiB) while the weight rows stream past it. Each slice reads
+        // the weights again, which is cheap next to its FMAs (256 per weight).
+        for (int t0 = 0; t0 < T; t0 += GEMM_SLICE) {
+            int n = Math.min(GEMM_SLICE, T - t0);
+            gemmSlice(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), w, wt, out.asSlice((long) t0 * N * 4, (long) n * N * 4), n, N, K);
+        }
+    }
+
+    private static void gemmSlice(WorkerPool pool, MemorySegment x, MemorySegment w, DType wt, MemorySegment out, int T, int N, int K) {
         int tiles = (T + TB - 1) / TB, tPad = tiles * TB;
         int kh = (K + 1) / 2, K2 = 2 * kh; // pairs; a zero element ends an odd K
         float[] xp = Scratch.get(Scratch.GEMM_XT, tiles * K2 * TB);
