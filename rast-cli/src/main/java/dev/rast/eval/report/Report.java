@@ -55,9 +55,10 @@ public final class Report {
         int n = settings.n();
         // dataset -> idx -> the n samples (null where missing); the first line for a (dataset, idx, sample) wins
         Map<String, Map<Integer, SampleRow[]>> byDataset = new TreeMap<>(DATASET_ORDER);
-        for (SampleRow s : samples.rows()) {
+        for (int i = 0; i < samples.rows().size(); i++) {
+            SampleRow s = samples.rows().get(i);
             if (s.sample() < 0 || s.sample() >= n)
-                throw new BadInputException(rd.file(RunDir.SAMPLES) + ": sample " + s.sample() + " of " + s.dataset()
+                throw new BadInputException(rd.file(RunDir.SAMPLES) + " line " + samples.lines().get(i) + ": sample " + s.sample() + " of " + s.dataset()
                         + " idx " + s.idx() + " is outside 0.." + (n - 1) + " (n = " + n + " in settings.json)");
             SampleRow[] slot = byDataset.computeIfAbsent(s.dataset(), k -> new TreeMap<>())
                     .computeIfAbsent(s.idx(), k -> new SampleRow[n]);

@@ -62,13 +62,16 @@ public final class RunDir {
         write(file(SETTINGS), JsonWriter.pretty(s.toJson()));
     }
 
-    /** The samples read back, and whether the last line was torn (a crash mid-write; that line is ignored). */
-    public record Samples(List<SampleRow> rows, boolean tornTail) {}
+    /**
+     * The samples read back, the line of samples.jsonl each came from (for errors found later), and whether the last
+     * line was torn (a crash mid-write; that line is ignored).
+     */
+    public record Samples(List<SampleRow> rows, List<Integer> lines, boolean tornTail) {}
 
     /** All complete sample lines; an absent samples.jsonl is an empty run. */
     public Samples readSamples() {
         Path f = file(SAMPLES);
-        if (!Files.exists(f)) return new Samples(List.of(), false);
+        if (!Files.exists(f)) return new Samples(List.of(), List.of(), false);
         String text;
         try {
             // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
@@ -77,6 +80,7 @@ public final class RunDir {
             throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
         List<SampleRow> rows = new ArrayList<>();
+        List<Integer> numbers = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         boolean torn = false;
         for (int i = 0; i < lines.length; i++) {
@@ -85,12 +89,13 @@ public final class RunDir {
             boolean last = i == lines.length - 1; // text after the final newline: the write may have been cut
             try {
                 rows.add(SampleRow.fromJson(JsonLines.parse(line, f.toString(), i + 1), f + " line " + (i + 1)));
+                numbers.add(i + 1);
             } catch (BadInputException e) {
                 if (!last) throw e;
                 torn = true;
             }
         }
-        return new Samples(rows, torn);
+        return new Samples(rows, numbers, torn);
     }
 
     /** Opens samples.jsonl for appending, creating the folder and file as needed. */

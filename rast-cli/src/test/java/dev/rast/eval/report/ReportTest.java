@@ -204,6 +204,6 @@ class ReportTest {
             throw new AssertionError(e);
         }
         BadInputException e = assertThrows(BadInputException.class, () -> Report.compute(dir));
-        assertTrue(e.getMessage().contains("sample 5 of amc23 idx 0 is outside 0..0"), e.getMessage());
+        assertTrue(e.getMessage().contains("samples.jsonl line 2: sample 5 of amc23 idx 0 is outside 0..0"), e.getMessage());
     }
 }
