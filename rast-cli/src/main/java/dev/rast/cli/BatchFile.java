@@ -150,14 +150,12 @@ final class BatchFile {
     private static Set<Long> existing(Path output) {
         Set<Long> done = new HashSet<>();
         if (!Files.exists(output)) return done;
-        String text;
+        String[] lines;
         try {
-            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
-            text = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
+            lines = JsonLinesLog.readLines(output);
         } catch (IOException e) {
             throw new BadInputException(output + ": cannot read: " + e.getMessage());
         }
-        String[] lines = text.split("\n", -1); // the last element is what follows the final newline
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
             if (line.isBlank()) continue;

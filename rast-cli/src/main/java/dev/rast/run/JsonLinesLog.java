@@ -24,6 +24,14 @@ public final class JsonLinesLog implements AutoCloseable {
 
     private JsonLinesLog(FileChannel ch) { this.ch = ch; }
 
+    /**
+     * The lines of such a file, decoded leniently: a write cut inside a multi-byte character reads as a torn last
+     * line, not as an error. The last element is what follows the final newline ("" when the file ends with one).
+     */
+    public static String[] readLines(Path file) throws IOException {
+        return new String(java.nio.file.Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n", -1);
+    }
+
     /** Opens (creating) {@code file} for appending; {@code isRow} tells a whole row from a torn one. */
     public static JsonLinesLog open(Path file, Predicate<String> isRow) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ)) {

@@ -47,8 +47,7 @@ public final class RunDir {
         Path f = file(SETTINGS);
         String text;
         try {
-            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
-            text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+            text = Files.readString(f, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new BadInputException(f + ": not found (is " + dir + " a run folder of rast eval?)");
         } catch (IOException e) {
@@ -72,16 +71,14 @@ public final class RunDir {
     public Samples readSamples() {
         Path f = file(SAMPLES);
         if (!Files.exists(f)) return new Samples(List.of(), List.of(), false);
-        String text;
+        String[] lines;
         try {
-            // Decoded leniently: a write cut inside a multi-byte character must read as a torn line, not fail.
-            text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
+            lines = JsonLinesLog.readLines(f);
         } catch (IOException e) {
             throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
         List<SampleRow> rows = new ArrayList<>();
         List<Integer> numbers = new ArrayList<>();
-        String[] lines = text.split("\n", -1);
         boolean torn = false;
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i];
