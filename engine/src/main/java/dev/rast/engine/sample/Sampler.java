@@ -113,7 +113,6 @@ public final class Sampler {
         return max;
     }
 
-
     /** The ids a draw can pick from (temperature > 0), ascending: what the truncation stages keep. For tests. */
     int[] survivors(float[] logits) {
         ensureScratch(logits.length);
@@ -177,7 +176,6 @@ public final class Sampler {
      * and in the end (a flat distribution, as random weights give) every id.
      */
     private int topPOfAll(float max, int vocab, double p) {
-        if (p >= 1) return all(vocab);
         double need = p * totalWeight;
         for (int buckets : NEAR_TOP_BUCKETS) {
             int n = LogitMath.indexesBelow(scaled, vocab, max, BUCKETS / BUCKET_RANGE, buckets, kept);

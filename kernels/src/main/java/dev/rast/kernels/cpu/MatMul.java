@@ -292,7 +292,7 @@ final class MatMul {
     private static void gemmSlice(WorkerPool pool, MemorySegment x, MemorySegment w, DType wt, MemorySegment out, int T, int N, int K) {
         int tiles = (T + TB - 1) / TB, tPad = tiles * TB;
         int kh = (K + 1) / 2, K2 = 2 * kh; // pairs; a zero element ends an odd K
-        float[] xp = Scratch.get(Scratch.GEMM_XT, tiles * K2 * TB);
+        float[] xp = Scratch.get(Scratch.GEMM_XP, tiles * K2 * TB);
         float[] xa = Scratch.get(Scratch.GEMM_X, T * K);
         MemorySegment.copy(x, FLOAT, 0, xa, 0, T * K);
         int[] tokenStride = new int[L];

@@ -5,7 +5,7 @@ package dev.rast.kernels.cpu;
  * zero) fresh buffers each time. Each caller names its slot; contents are whatever the last user left.
  */
 final class Scratch {
-    static final int GEMM_X = 0, GEMM_XT = 1, GEMM_W = 2, GEMM_ACC = 3;
+    static final int GEMM_X = 0, GEMM_XP = 1, GEMM_W = 2, GEMM_ACC = 3;
     private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[4][]);
 
     private Scratch() {}
