@@ -73,7 +73,7 @@ class CpuKernelsTest {
         // T < 18 takes the matrix-vector path, T >= 18 the blocked GEMM (with token and row tails, one and two K chunks,
         // several row groups); K odd and even.
         for (int T : new int[] {1, 2, 5, 8, 19, 33, 40, 300}) // 300: two slices of MatMul.GEMM_SLICE tokens
-            for (int N : new int[] {1, 7, 9, 70, 150})
+            for (int N : new int[] {1, 7, 9, 70, 150, 1001})
                 for (int K : new int[] {1, 2, 15, 33, 64, 97, 300, 515}) {
                     if (T == 300 && (N > 70 || K > 97)) continue; // the slicing needs no more; keeps the test quick
                     float[] xv = random(T * K), wv = random(N * K);
