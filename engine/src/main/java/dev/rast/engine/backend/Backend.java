@@ -16,8 +16,14 @@ import java.lang.foreign.MemorySegment;
 public interface Backend extends AutoCloseable {
     String name();
 
-    /** Makes a checkpoint tensor (host memory, possibly mmapped) usable by this backend. CPU: the same view. */
+    /**
+     * Makes a checkpoint tensor (host memory, possibly mmapped) usable by this backend as a matmul weight, a norm
+     * weight or a bias. The CPU backend repacks matrices into the layout its kernels read; CUDA uploads.
+     */
     Tensor weight(Tensor host);
+
+    /** Like {@link #weight} for a table that is only read by {@link #embed}, never multiplied with. */
+    default Tensor lookupTable(Tensor host) { return weight(host); }
 
     /** A new zero-filled tensor owned by this backend. */
     Tensor allocate(DType dtype, int... shape);

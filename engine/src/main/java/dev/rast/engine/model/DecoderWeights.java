@@ -32,7 +32,10 @@ public record DecoderWeights(Tensor embedding, Layer[] layers, Tensor finalNorm,
         int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize(), v = c.vocabSize();
         String hs = "hidden_size=" + h, qs = "num_attention_heads×head_dim=" + q, kvs = "num_key_value_heads×head_dim=" + kv;
         String ffs = "intermediate_size=" + ff;
-        Tensor embedding = w.load("model.embed_tokens.weight", "vocab_size=" + v + ", " + hs, v, h);
+        // Tied, the embedding is also the LM head's matrix; untied, it is only looked up by row.
+        String ew = "vocab_size=" + v + ", " + hs;
+        Tensor embedding = c.tieWordEmbeddings() ? w.load("model.embed_tokens.weight", ew, v, h)
+                : w.loadTable("model.embed_tokens.weight", ew, v, h);
         Layer[] layers = new Layer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";

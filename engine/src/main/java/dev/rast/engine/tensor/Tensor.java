@@ -15,11 +15,20 @@ public final class Tensor {
     private final DType dtype;
     private final int[] shape;
     private final MemorySegment data;
+    private final MemorySegment prepared;
 
-    public Tensor(DType dtype, int[] shape, MemorySegment data) {
+    public Tensor(DType dtype, int[] shape, MemorySegment data) { this(dtype, shape, data, null); }
+
+    /**
+     * A weight with a backend's own copy of it attached: the same values in the layout that backend's kernels
+     * read (the CPU backend's row blocks). {@link #data} stays the checkpoint's row-major view, so anything that
+     * reads rows (an embedding lookup, a download) works unchanged; views ({@link #rows}) drop the attachment.
+     */
+    public Tensor(DType dtype, int[] shape, MemorySegment data, MemorySegment prepared) {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.data = data;
+        this.prepared = prepared;
         long need = numel() * dtype.bytes();
         if (data.byteSize() != need)
             throw new IllegalArgumentException("tensor " + Arrays.toString(shape) + " " + dtype + " needs " + need
@@ -35,6 +44,9 @@ public final class Tensor {
     public int rank() { return shape.length; }
 
     public MemorySegment data() { return data; }
+
+    /** The backend's own layout of this weight (see the four-argument constructor), or null. */
+    public MemorySegment prepared() { return prepared; }
 
     public long numel() {
         long n = 1;

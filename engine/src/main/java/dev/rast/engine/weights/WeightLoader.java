@@ -12,6 +12,11 @@ public record WeightLoader(Checkpoint checkpoint, Backend backend) {
         return backend.weight(checkpoint.require(name, why, shape));
     }
 
+    /** Like {@link #load} for a table that is only looked up by row (an untied embedding). */
+    public Tensor loadTable(String name, String why, int... shape) {
+        return backend.lookupTable(checkpoint.require(name, why, shape));
+    }
+
     /** Like {@link #load} but null when the tensor is absent. */
     public Tensor optional(String name, String why, int... shape) {
         return checkpoint.has(name) ? load(name, why, shape) : null;

@@ -9,10 +9,17 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
- * The CPU backend: Vector API kernels, F32 math, work split over a {@link WorkerPool}. Weights are used in
- * place from the mmapped checkpoint (zero-copy, stored dtype); activations live in off-heap segments.
+ * The CPU backend: Vector API kernels, F32 math, work split over a {@link WorkerPool}. Activations live in off-heap
+ * segments.
+ *
+ * <p>Weights keep their stored dtype. BF16 and F32 matrices are repacked once, at load, into the row blocks that
+ * {@link PackedMatMul} reads (same bytes, another order; decode reads them ~30% faster than the row-major file).
+ * That costs memory as large as those matrices, outside the page cache; when the machine has not got it free
+ * (or with {@code RAST_CPU_PACK=off} in the environment) a matrix is used in place from the mmapped checkpoint
+ * instead, by {@link MatMul}. F16 matrices are always used in place.
  */
 public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -21,15 +28,48 @@ public final class CpuBackend implements Backend {
 
     private final WorkerPool pool;
     private final Map<Tensor, Arena> owned = new ConcurrentHashMap<>();
+    /** Holds every packed weight until {@link #close}. */
+    private final Arena packed = Arena.ofShared();
+    /** Bytes of memory free for packing now, or -1 when unknown; null: packing is off. */
+    private final LongSupplier freeMemory;
+    private boolean warnedShort;
 
-    public CpuBackend(int threads) { pool = new WorkerPool(threads); }
+    public CpuBackend(int threads) {
+        this(threads, "off".equalsIgnoreCase(System.getenv("RAST_CPU_PACK")) ? null : MemoryInfo::availableBytes);
+    }
+
+    /** With {@code freeMemory} null, weights are never packed. */
+    CpuBackend(int threads, LongSupplier freeMemory) {
+        pool = new WorkerPool(threads);
+        this.freeMemory = freeMemory;
+    }
 
     @Override public String name() { return "cpu (Vector API, " + MatMul.F.vectorBitSize() + "-bit, " + pool.threads() + " threads)"; }
 
     public int threads() { return pool.threads(); }
 
     @Override
-    public Tensor weight(Tensor host) { return host; }
+    public Tensor weight(Tensor host) {
+        if (freeMemory == null || host.rank() != 2 || !PackedMatMul.packable(host.dtype())) return host;
+        int N = host.dim(0), K = host.dim(1);
+        long need = PackedMatMul.packedBytes(host.dtype(), N, K);
+        long free = freeMemory.getAsLong();
+        if (free >= 0 && need > free - MemoryInfo.RESERVE_BYTES) {
+            synchronized (this) {
+                if (!warnedShort)
+                    System.err.printf("rast: not enough free memory to repack a %s weight (%.2f GB, %.2f GB free); "
+                            + "running it and any other that does not fit from the mapped checkpoint, which is slower%n",
+                            host, need / 1e9, free / 1e9);
+                warnedShort = true;
+            }
+            return host;
+        }
+        return new Tensor(host.dtype(), host.shape(), host.data(), PackedMatMul.pack(pool, host.data(), host.dtype(), N, K, packed));
+    }
+
+    /** An embedding table that is never multiplied with is read in place: packing it would only cost memory. */
+    @Override
+    public Tensor lookupTable(Tensor host) { return host; }
 
     @Override
     public Tensor allocate(DType dtype, int... shape) {
@@ -83,7 +123,8 @@ public final class CpuBackend implements Backend {
         requireF32(out);
         if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
         requireShape(out, T, N);
-        MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
+        if (w.prepared() != null) PackedMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
+        else MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
     }
 
     @Override
@@ -215,6 +256,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         pool.close();
+        packed.close();
         owned.values().forEach(Arena::close);
         owned.clear();
     }

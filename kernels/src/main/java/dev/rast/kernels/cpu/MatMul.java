@@ -10,8 +10,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code out[t, n] = Σ_k x[t, k] · w[n, k]} with F32 x and out, and w in F32, BF16 or F16. All accumulation is
- * F32; narrow weights are widened in registers.
+ * {@code out[t, n] = Σ_k x[t, k] · w[n, k]} with F32 x and out, and w in F32, BF16 or F16, read in place from the
+ * checkpoint's row-major layout. All accumulation is F32; narrow weights are widened in registers. BF16 and F32
+ * weights normally run on {@link PackedMatMul} (repacked at load); this path serves F16 weights, and any weight
+ * left in place because memory was short or packing was turned off.
  *
  * <p>Two shapes of work, because they are bound by different things:
  * <ul>

@@ -8,11 +8,14 @@ import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every CPU kernel against a plain scalar reference computed in double, on random data, with sizes that are not
@@ -67,32 +70,46 @@ class CpuKernelsTest {
         assertTrue(Math.abs(want - got) <= 1e-6 * scale + 1e-6, what + ": want " + want + ", got " + got);
     }
 
-    @ParameterizedTest
-    @EnumSource(DType.class)
-    void matmulMatchesScalarReference(DType dt) {
-        // T < 18 takes the matrix-vector path, T >= 18 the blocked GEMM (with token and row tails, one and two K chunks,
-        // several row groups); K odd and even.
+    /** Both layouts: the checkpoint's rows in place ({@link MatMul}) and rows repacked by {@code weight()} ({@link PackedMatMul}). */
+    static Stream<Arguments> dtypesAndLayouts() {
+        return Stream.of(DType.values()).flatMap(dt -> Stream.of(Arguments.of(dt, false), Arguments.of(dt, true)));
+    }
+
+    @ParameterizedTest(name = "{0} packed={1}")
+    @MethodSource("dtypesAndLayouts")
+    void matmulMatchesScalarReference(DType dt, boolean packed) {
+        // In place, T < 18 takes the matrix-vector path, T >= 18 the blocked GEMM (with token and row tails, one and
+        // two K chunks, several row groups). Packed, T = 1 is the matrix-vector path and more tokens go in groups of
+        // 12 (partial groups, partial row blocks, an odd number of blocks). K odd and even.
         for (int T : new int[] {1, 2, 5, 8, 19, 33, 40, 300}) // 300: two slices of MatMul.GEMM_SLICE tokens
             for (int N : new int[] {1, 7, 9, 70, 150, 1001})
                 for (int K : new int[] {1, 2, 15, 33, 64, 97, 300, 515}) {
                     if (T == 300 && (N > 70 || K > 97)) continue; // the slicing needs no more; keeps the test quick
-                    float[] xv = random(T * K), wv = random(N * K);
-                    Tensor x = tensor(DType.F32, xv, T, K), w = tensor(dt, wv, N, K), out = cpu.allocate(DType.F32, T, N);
-                    cpu.matmul(x, w, out);
-                    float[] got = read(out);
-                    for (int t = 0; t < T; t++)
-                        for (int n = 0; n < N; n++) {
-                            double s = 0, a = 0;
-                            for (int k = 0; k < K; k++) {
-                                s += (double) xv[t * K + k] * wv[n * K + k];
-                                a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
-                            }
-                            close(s, got[t * N + n], a, dt + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
-                        }
-                    cpu.free(x);
-                    cpu.free(w);
-                    cpu.free(out);
+                    checkMatmul(dt, packed, T, N, K);
                 }
+        // Packed: K = 5000 makes a slice of x 4 groups (48 tokens), so 300 tokens take 7 slices.
+        checkMatmul(dt, packed, 300, 70, 5000);
+    }
+
+    void checkMatmul(DType dt, boolean packed, int T, int N, int K) {
+        float[] xv = random(T * K), wv = random(N * K);
+        Tensor x = tensor(DType.F32, xv, T, K), stored = tensor(dt, wv, N, K), out = cpu.allocate(DType.F32, T, N);
+        Tensor w = packed ? cpu.weight(stored) : stored;
+        assertEquals(packed && dt != DType.F16, w.prepared() != null, "packed layout used");
+        cpu.matmul(x, w, out);
+        float[] got = read(out);
+        for (int t = 0; t < T; t++)
+            for (int n = 0; n < N; n++) {
+                double s = 0, a = 0;
+                for (int k = 0; k < K; k++) {
+                    s += (double) xv[t * K + k] * wv[n * K + k];
+                    a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
+                }
+                close(s, got[t * N + n], a, dt + (packed ? " packed" : "") + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
+            }
+        cpu.free(x);
+        cpu.free(stored);
+        cpu.free(out);
     }
 
     @ParameterizedTest
@@ -252,6 +269,39 @@ class CpuKernelsTest {
         cpu.embed(tt, ids, out);
         float[] got = read(out);
         for (int t = 0; t < 3; t++) for (int i = 0; i < D; i++) assertEquals(table[ids[t] * D + i], got[t * D + i], 0f);
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void embedReadsRowsOfAPackedTable(DType dt) { // a tied embedding is also the LM head, so it gets packed
+        int V = 37, D = 19;
+        float[] table = random(V * D);
+        Tensor tt = cpu.weight(tensor(dt, table, V, D)), out = cpu.allocate(DType.F32, 2, D);
+        cpu.embed(tt, new int[] {36, 17}, out);
+        float[] got = read(out);
+        for (int i = 0; i < D; i++) {
+            assertEquals(table[36 * D + i], got[i], 0f);
+            assertEquals(table[17 * D + i], got[D + i], 0f);
+        }
+    }
+
+    @Test
+    void weightsStayInPlaceWhenMemoryIsShortOrTheyAreOnlyLookedUp() {
+        Tensor w = tensor(DType.BF16, random(64 * 8), 64, 8);
+        assertTrue(cpu.weight(w).prepared() != null, "packed when memory is free");
+        assertTrue(cpu.lookupTable(w).prepared() == null, "a lookup-only table is not packed");
+        try (CpuBackend tight = new CpuBackend(1, () -> MemoryInfo.RESERVE_BYTES + 1000);
+             CpuBackend off = new CpuBackend(1, null)) {
+            // 64 rows × 4 pairs × 4 bytes = 1024 bytes of packed weights: 24 more than is free past the reserve
+            assertTrue(tight.weight(w).prepared() == null, "too little free memory: in place");
+            assertTrue(off.weight(w).prepared() == null, "packing off: in place");
+            float[] x = random(8);
+            Tensor xt = tensor(DType.F32, x, 1, 8), a = cpu.allocate(DType.F32, 1, 64), b = cpu.allocate(DType.F32, 1, 64);
+            cpu.matmul(xt, cpu.weight(w), a);
+            tight.matmul(xt, tight.weight(w), b);
+            float[] ra = read(a), rb = read(b);
+            for (int n = 0; n < 64; n++) close(ra[n], rb[n], 1, "row " + n);
+        }
     }
 
     @Test
