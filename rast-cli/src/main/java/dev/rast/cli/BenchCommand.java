@@ -96,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
             // A decode step computes the LM head for its token; a prefill only for the last of its prompt's tokens.
             double flopsPerToken = matmulFlops(m.config(), 1, 1);
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
-            Limits lim = limits(backend);
+            Limits lim = limits(m);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
                         "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
@@ -210,13 +210,14 @@ final class BenchCommand implements Callable<Integer> {
     /** The machine's limits, measured on the CPU backend's thread count; null on other backends. */
     private record Limits(double readGBs, double fmaGflops, int threads) {}
 
-    private Limits limits(Backend backend) {
-        if (!(backend instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
+    /** Reads the memory a decode step reads: each weight's packed copy where the CPU backend made one, else the mapped file. */
+    private Limits limits(CausalLM m) {
+        if (!(m.backend() instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
         if (!json) System.err.print("measuring the machine's limits (bare read, FMA peak)\n");
-        try (dev.rast.engine.weights.Checkpoint ckpt = dev.rast.engine.weights.Checkpoint.open(model)) {
-            return new Limits(dev.rast.kernels.cpu.CpuLimits.readGBs(ckpt.segments(), cpu.threads()),
-                    dev.rast.kernels.cpu.CpuLimits.fmaGflops(cpu.threads()), cpu.threads());
-        }
+        java.util.List<java.lang.foreign.MemorySegment> read = new java.util.ArrayList<>();
+        for (dev.rast.engine.tensor.Tensor t : m.decodeWeights()) read.add(t.prepared() != null ? t.prepared() : t.data());
+        return new Limits(dev.rast.kernels.cpu.CpuLimits.readGBs(read, cpu.threads()),
+                dev.rast.kernels.cpu.CpuLimits.fmaGflops(cpu.threads()), cpu.threads());
     }
 
     /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */

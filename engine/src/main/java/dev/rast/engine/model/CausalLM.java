@@ -35,6 +35,9 @@ public interface CausalLM extends AutoCloseable {
     /** Bytes of weights one decode step reads: every layer, the final norm and the LM head (for GB/s figures). */
     long weightBytes();
 
+    /** The weight tensors one decode step reads (so that a benchmark can time a bare read of the same memory). */
+    java.util.List<dev.rast.engine.tensor.Tensor> decodeWeights();
+
     @Override
     void close();
 }

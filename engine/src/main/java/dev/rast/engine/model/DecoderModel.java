@@ -36,6 +36,8 @@ public abstract class DecoderModel implements CausalLM {
 
     @Override public final long weightBytes() { return weightBytes; }
 
+    @Override public final java.util.List<dev.rast.engine.tensor.Tensor> decodeWeights() { return w.decodeTensors(); }
+
     @Override
     public final void close() {
         ws.close();

@@ -16,13 +16,22 @@ public record DecoderWeights(Tensor embedding, Layer[] layers, Tensor finalNorm,
     public record Layer(Tensor inputNorm, Tensor wq, Tensor bq, Tensor wk, Tensor bk, Tensor wv, Tensor bv, Tensor wo,
                         Tensor postNorm, Tensor gate, Tensor up, Tensor down) {}
 
-    /** Bytes one decode step reads: all layers, the final norm and the LM head (one embedding row is negligible). */
-    public long bytesPerToken() {
-        long n = bytes(finalNorm) + bytes(lmHead);
+    /** The tensors one decode step reads: all layers, the final norm and the LM head (one embedding row aside). */
+    public java.util.List<Tensor> decodeTensors() {
+        java.util.List<Tensor> out = new java.util.ArrayList<>();
         for (Layer l : layers)
             for (Tensor t : new Tensor[] {l.inputNorm(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(), l.wo(),
                     l.postNorm(), l.gate(), l.up(), l.down()})
-                n += bytes(t);
+                if (t != null) out.add(t);
+        out.add(finalNorm);
+        out.add(lmHead);
+        return out;
+    }
+
+    /** Bytes one decode step reads (as stored: dtype size × elements of {@link #decodeTensors}). */
+    public long bytesPerToken() {
+        long n = 0;
+        for (Tensor t : decodeTensors()) n += bytes(t);
         return n;
     }
 

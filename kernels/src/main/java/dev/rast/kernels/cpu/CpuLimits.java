@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code rast bench} can report a kernel's speed as a fraction of its limit (a published peak says little on a
  * shared VM):
  * <ul>
- *   <li>{@link #readGBs}: a bare loop that only loads the given segments (the model's mmapped weights), split over
+ *   <li>{@link #readGBs}: a bare loop that only loads the given segments (the weights as a decode step reads them), split over
  *       the threads. Decode at batch 1 does little more than read every weight once, so this bounds it.</li>
  *   <li>{@link #fmaGflops}: sixteen independent FMA chains per thread on registers. A large decode batch or a
  *       prefill is bound by FMAs, so this bounds them.</li>
@@ -55,17 +55,24 @@ public final class CpuLimits {
         return best;
     }
 
-    /** ORs every vector of s[from, to) (to − from a multiple of 64) into one value. */
+    /**
+     * ORs every vector of s[from, to) (to − from a multiple of 64) into one value, reading it as four interleaved
+     * streams (four equal spans, one cache line of each per pass), as the matrix-vector kernels do: one sequential
+     * stream per core leaves reads on the table that the hardware prefetcher takes with several.
+     */
     private static int read(MemorySegment s, long from, long to) {
         int vb = I.vectorByteSize();
-        IntVector a = IntVector.zero(I), b = a;
-        long o = from;
-        for (; o + 2L * vb <= to; o += 2L * vb) {
-            a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
-            b = b.or(IntVector.fromMemorySegment(I, s, o + vb, LE));
-        }
-        for (; o + vb <= to; o += vb) a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
-        return a.or(b).lane(0);
+        long lines = (to - from) / 64, span = lines / 4 * 64;
+        IntVector a = IntVector.zero(I), b = a, c = a, d = a;
+        for (long o = from; o < from + span; o += 64)
+            for (int v = 0; v < 64; v += vb) {
+                a = a.or(IntVector.fromMemorySegment(I, s, o + v, LE));
+                b = b.or(IntVector.fromMemorySegment(I, s, o + span + v, LE));
+                c = c.or(IntVector.fromMemorySegment(I, s, o + 2 * span + v, LE));
+                d = d.or(IntVector.fromMemorySegment(I, s, o + 3 * span + v, LE));
+            }
+        for (long o = from + 4 * span; o + vb <= to; o += vb) a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
+        return a.or(b).or(c.or(d)).lane(0);
     }
 
     /** GFLOP/s (an FMA counts two) of {@code threads} threads doing nothing but independent FMAs. */
