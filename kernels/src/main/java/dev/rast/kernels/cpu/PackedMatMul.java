@@ -58,32 +58,32 @@ final class PackedMatMul {
         int blocks = (N + B - 1) / B, kh = (K + 1) / 2;
         long blockBytes = kh * pairBytes(dt);
         MemorySegment p = arena.allocate(blocks * blockBytes, 64);
+        // Per block: its rows copied whole into a buffer, then one gather per column pair (stride: a buffered row)
+        // lines up the rows side by side. Missing rows (past N) and an odd K's padding stay zero.
         pool.run(blocks, (worker, b0, b1) -> {
+            int[] map = new int[B];
             if (dt == DType.BF16) {
-                int[] block = new int[kh * B];
-                short[] row = new short[2 * kh];
+                int[] rows = new int[B * kh], block = new int[kh * B];
+                for (int r = 0; r < B; r++) map[r] = r * kh;
                 for (int b = b0; b < b1; b++) {
-                    java.util.Arrays.fill(block, 0);
+                    java.util.Arrays.fill(rows, 0);
                     for (int r = 0; r < B && b * B + r < N; r++) {
-                        MemorySegment.copy(w, ValueLayout.JAVA_SHORT_UNALIGNED, (long) (b * B + r) * K * 2, row, 0, K);
-                        if (K % 2 == 1) row[K] = 0;
-                        for (int j = 0; j < kh; j++) block[j * B + r] = (row[2 * j] & 0xFFFF) | row[2 * j + 1] << 16;
+                        long row = (long) (b * B + r) * K * 2;
+                        MemorySegment.copy(w, ValueLayout.JAVA_INT_UNALIGNED, row, rows, r * kh, K / 2);
+                        if (K % 2 == 1) rows[r * kh + kh - 1] = w.get(ValueLayout.JAVA_SHORT_UNALIGNED, row + 2L * (K - 1)) & 0xFFFF;
                     }
+                    for (int j = 0; j < kh; j++) IntVector.fromArray(I, rows, j, map, 0).intoArray(block, j * B);
                     MemorySegment.copy(block, 0, p, ValueLayout.JAVA_INT_UNALIGNED, b * blockBytes, block.length);
                 }
             } else {
-                float[] block = new float[2 * kh * B];
-                float[] row = new float[2 * kh];
+                int K2 = 2 * kh;
+                float[] rows = new float[B * K2], block = new float[K2 * B];
+                for (int r = 0; r < B; r++) map[r] = r * K2;
                 for (int b = b0; b < b1; b++) {
-                    java.util.Arrays.fill(block, 0f);
-                    for (int r = 0; r < B && b * B + r < N; r++) {
-                        MemorySegment.copy(w, FLOAT, (long) (b * B + r) * K * 4, row, 0, K);
-                        if (K % 2 == 1) row[K] = 0f;
-                        for (int j = 0; j < kh; j++) {
-                            block[2 * j * B + r] = row[2 * j];
-                            block[(2 * j + 1) * B + r] = row[2 * j + 1];
-                        }
-                    }
+                    java.util.Arrays.fill(rows, 0f);
+                    for (int r = 0; r < B && b * B + r < N; r++)
+                        MemorySegment.copy(w, FLOAT, (long) (b * B + r) * K * 4, rows, r * K2, K);
+                    for (int k = 0; k < K2; k++) FloatVector.fromArray(F, rows, k, map, 0).intoArray(block, k * B);
                     MemorySegment.copy(block, 0, p, FLOAT, b * blockBytes, block.length);
                 }
             }
