@@ -30,7 +30,7 @@ public final class CpuBackend implements Backend {
     private final Map<Tensor, Arena> owned = new ConcurrentHashMap<>();
     /** Holds every packed weight until {@link #close}. */
     private final Arena packed = Arena.ofShared();
-    /** Bytes of memory free for packing now, or -1 when unknown; null: packing is off. */
+    /** Bytes of memory free for packing now, or -1 when unknown (then nothing is packed); null: packing is off. */
     private final LongSupplier freeMemory;
     private boolean warnedShort;
 
@@ -54,7 +54,8 @@ public final class CpuBackend implements Backend {
         int N = host.dim(0), K = host.dim(1);
         long need = PackedMatMul.packedBytes(host.dtype(), N, K);
         long free = freeMemory.getAsLong();
-        if (free >= 0 && need > free - MemoryInfo.RESERVE_BYTES) {
+        if (free < 0) return host; // unknown (not Linux): in place, where the page cache can always let go
+        if (need > free - MemoryInfo.RESERVE_BYTES) {
             synchronized (this) {
                 if (!warnedShort)
                     System.err.printf("rast: not enough free memory to repack a %s weight (%.2f GB, %.2f GB free); "

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** How much memory the machine can still give, for deciding whether weights may be repacked. */
+/** How much memory this process can still take, for deciding whether weights may be repacked. */
 final class MemoryInfo {
     /** Left free after packing: activations, KV caches, the JVM and the rest of the system. */
     static final long RESERVE_BYTES = 1L << 30;
@@ -12,10 +12,21 @@ final class MemoryInfo {
     private MemoryInfo() {}
 
     /**
-     * Linux's estimate of memory available without swapping ({@code MemAvailable} in /proc/meminfo: free memory
-     * plus page cache it can drop, such as clean pages of a mapped checkpoint), in bytes; -1 when unknown.
+     * Bytes this process can still take without swapping or hitting its container's limit, or -1 when unknown
+     * (not Linux): the smaller of Linux's estimate for the machine ({@code MemAvailable} in /proc/meminfo: free
+     * memory plus page cache it can drop, such as clean pages of a mapped checkpoint) and, inside a cgroup v2
+     * container with a limit, {@code memory.max} less {@code memory.current}.
      */
     static long availableBytes() {
+        long machine = meminfoAvailable();
+        if (machine < 0) return -1;
+        Path cg = Path.of("/sys/fs/cgroup");
+        long max = readLong(cg.resolve("memory.max")), current = readLong(cg.resolve("memory.current"));
+        if (max > 0 && current >= 0) machine = Math.min(machine, Math.max(0, max - current));
+        return machine;
+    }
+
+    private static long meminfoAvailable() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
                 if (!line.startsWith("MemAvailable:")) continue;
@@ -26,5 +37,14 @@ final class MemoryInfo {
             return -1;
         }
         return -1;
+    }
+
+    /** The number in a one-line file; -1 when it is missing, unreadable or "max" (no limit). */
+    private static long readLong(Path p) {
+        try {
+            return Long.parseLong(Files.readString(p).trim());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 }

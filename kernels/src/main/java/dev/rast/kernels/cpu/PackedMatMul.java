@@ -35,6 +35,8 @@ final class PackedMatMul {
     static final int B = F.length();
     /** Tokens per GEMM micro-tile: 2 blocks × 12 tokens are 24 register accumulators (AVX-512 has 32 registers). */
     static final int G = 12;
+    /** Tokens per GEMM call: 21 groups. */
+    static final int SLICE_TOKENS = 21 * G;
     /** A slice of tokens whose packed x stays in L2 (half of it) while all the weight blocks stream past. */
     private static final long X_SLICE_BYTES = 1 << 20;
 
@@ -92,8 +94,16 @@ final class PackedMatMul {
     }
 
     static void run(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
-        if (T == 1) matvec(pool, x, p, dt, out, N, K);
-        else gemm(pool, x, p, dt, out, T, N, K);
+        if (T == 1) {
+            matvec(pool, x, p, dt, out, N, K);
+            return;
+        }
+        // A long prompt goes through in slices of tokens: the packed copy of x stays small (it is per thread and
+        // kept), and its indexes stay far from int's range whatever the prompt length.
+        for (int t0 = 0; t0 < T; t0 += SLICE_TOKENS) {
+            int n = Math.min(SLICE_TOKENS, T - t0);
+            gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), p, dt, out.asSlice((long) t0 * N * 4, (long) n * N * 4), n, N, K);
+        }
     }
 
     // ---------------------------------------------------------------- one token: bound by reading the weights

@@ -29,7 +29,8 @@ class CpuKernelsTest {
     static CpuBackend cpu;
     final SplittableRandom rnd = new SplittableRandom(7);
 
-    @BeforeAll static void open() { cpu = new CpuBackend(2); }
+    /** Free memory taken as unlimited, whatever the environment says (RAST_CPU_PACK, MemAvailable): the tests decide what is packed. */
+    @BeforeAll static void open() { cpu = new CpuBackend(2, () -> Long.MAX_VALUE); }
 
     @AfterAll static void close() { cpu.close(); }
 
@@ -87,8 +88,12 @@ class CpuKernelsTest {
                     if (T == 300 && (N > 70 || K > 97)) continue; // the slicing needs no more; keeps the test quick
                     checkMatmul(dt, packed, T, N, K);
                 }
-        // Packed: K = 5000 makes a slice of x 4 groups (48 tokens), so 300 tokens take 7 slices.
+        // Packed: K = 5000 makes a slice of x 4 groups (48 tokens), so 300 tokens take 7 slices; and 600 tokens are
+        // three calls of PackedMatMul.SLICE_TOKENS (252).
         checkMatmul(dt, packed, 300, 70, 5000);
+        checkMatmul(dt, packed, 600, 40, 33);
+        // One token over 313 blocks: each work piece (1/16 of them) holds ~20 blocks, read as four streams of 5.
+        checkMatmul(dt, packed, 1, 5003, 64);
     }
 
     void checkMatmul(DType dt, boolean packed, int T, int N, int K) {
@@ -291,10 +296,11 @@ class CpuKernelsTest {
         assertTrue(cpu.weight(w).prepared() != null, "packed when memory is free");
         assertTrue(cpu.lookupTable(w).prepared() == null, "a lookup-only table is not packed");
         try (CpuBackend tight = new CpuBackend(1, () -> MemoryInfo.RESERVE_BYTES + 1000);
-             CpuBackend off = new CpuBackend(1, null)) {
+             CpuBackend off = new CpuBackend(1, null); CpuBackend unknown = new CpuBackend(1, () -> -1L)) {
             // 64 rows × 4 pairs × 4 bytes = 1024 bytes of packed weights: 24 more than is free past the reserve
             assertTrue(tight.weight(w).prepared() == null, "too little free memory: in place");
             assertTrue(off.weight(w).prepared() == null, "packing off: in place");
+            assertTrue(unknown.weight(w).prepared() == null, "free memory unknown: in place");
             float[] x = random(8);
             Tensor xt = tensor(DType.F32, x, 1, 8), a = cpu.allocate(DType.F32, 1, 64), b = cpu.allocate(DType.F32, 1, 64);
             cpu.matmul(xt, cpu.weight(w), a);
