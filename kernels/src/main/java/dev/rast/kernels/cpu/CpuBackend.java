@@ -33,6 +33,8 @@ public final class CpuBackend implements Backend {
     /** Bytes of memory free for packing now, or -1 when unknown (then nothing is packed); null: packing is off. */
     private final LongSupplier freeMemory;
     private boolean warnedShort;
+    /** Packing so far, for the progress line a long load prints: bytes, when it began, when it last printed. */
+    private long packedBytes, packStart, packReported;
 
     public CpuBackend(int threads) {
         this(threads, "off".equalsIgnoreCase(System.getenv("RAST_CPU_PACK")) ? null : MemoryInfo::availableBytes);
@@ -65,7 +67,22 @@ public final class CpuBackend implements Backend {
             }
             return host;
         }
-        return new Tensor(host.dtype(), host.shape(), host.data(), PackedMatMul.pack(pool, host.data(), host.dtype(), N, K, packed));
+        Tensor t = new Tensor(host.dtype(), host.shape(), host.data(), PackedMatMul.pack(pool, host.data(), host.dtype(), N, K, packed));
+        reportPacking(need);
+        return t;
+    }
+
+    /**
+     * A 7B model takes ~25 s to pack, in the middle of loading, with nothing else on screen: after the first 5 s,
+     * a line on stderr every 5 s says how far it is (the backend does not know the total).
+     */
+    private synchronized void reportPacking(long bytes) {
+        long now = System.nanoTime();
+        if (packedBytes == 0) packStart = packReported = now;
+        packedBytes += bytes;
+        if (now - packReported < 5_000_000_000L) return;
+        packReported = now;
+        System.err.printf("rast: repacking weights for the CPU kernels: %.1f GB done (%.0f s)%n", packedBytes / 1e9, (now - packStart) / 1e9);
     }
 
     /** An embedding table that is never multiplied with is read in place: packing it would only cost memory. */
