@@ -94,8 +94,8 @@ final class PackedMatMul {
     }
 
     static void run(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
-        if (T == 1) {
-            matvec(pool, x, p, dt, out, N, K);
+        if (T <= 2) { // bound by reading the weights: the GEMM kernel would fill 2 of its 12 token slots
+            matvec(pool, x, p, dt, out, T, N, K);
             return;
         }
         // A long prompt goes through in slices of tokens: the packed copy of x stays small (it is per thread and
@@ -106,30 +106,80 @@ final class PackedMatMul {
         }
     }
 
-    // ---------------------------------------------------------------- one token: bound by reading the weights
+    // ---------------------------------------------------------------- one or two tokens: bound by reading the weights
 
     /**
      * Each work piece is a range of blocks, read as four interleaved streams (the range cut into four spans, one
      * block of each per pass): the hardware prefetcher follows each stream, so more reads are in flight than one
      * stream gets. A piece of fewer than four blocks computes its last block more than once (same values).
      */
-    private static void matvec(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int N, int K) {
+    private static void matvec(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
         int kh = (K + 1) / 2, blocks = (N + B - 1) / B;
-        float[] xe = new float[kh], xo = new float[kh];
-        for (int j = 0; j < kh; j++) {
-            xe[j] = x.getAtIndex(FLOAT, 2 * j);
-            xo[j] = 2 * j + 1 < K ? x.getAtIndex(FLOAT, 2 * j + 1) : 0f;
-        }
+        float[][] xe = new float[T][kh], xo = new float[T][kh];
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < kh; j++) {
+                xe[t][j] = x.getAtIndex(FLOAT, (long) t * K + 2 * j);
+                xo[t][j] = 2 * j + 1 < K ? x.getAtIndex(FLOAT, (long) t * K + 2 * j + 1) : 0f;
+            }
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
         pool.run(blocks, (worker, b0, b1) -> {
             int span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
-                if (bf16) dotBf16(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kh, xe, xo, out, a, b, c, d, N);
-                else dotF32(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kh, xe, xo, out, a, b, c, d, N);
+                long pa = a * blockBytes, pb = b * blockBytes, pc = c * blockBytes, pd = d * blockBytes;
+                if (T == 2) {
+                    if (bf16) dotBf16Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
+                    else dotF32Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
+                } else if (bf16) dotBf16(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
+                else dotF32(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
             }
         });
+    }
+
+    /** {@link #dotBf16} for two tokens (x and y): each widened weight vector feeds both. */
+    private static void dotBf16Two(MemorySegment p, long pa, long pb, long pc, long pd, int kh, float[] xe, float[] xo,
+                                   float[] ye, float[] yo, MemorySegment out, int a, int b, int c, int d, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, ta = sa, tb = sa, tc = sa, td = sa;
+        for (int j = 0; j < kh; j++) {
+            FloatVector e = FloatVector.broadcast(F, xe[j]), o = FloatVector.broadcast(F, xo[j]);
+            FloatVector f = FloatVector.broadcast(F, ye[j]), q = FloatVector.broadcast(F, yo[j]);
+            long at = 4L * B * j;
+            IntVector va = IntVector.fromMemorySegment(I, p, pa + at, LE), vb = IntVector.fromMemorySegment(I, p, pb + at, LE);
+            IntVector vc = IntVector.fromMemorySegment(I, p, pc + at, LE), vd = IntVector.fromMemorySegment(I, p, pd + at, LE);
+            FloatVector ae = va.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), ao = va.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector be = vb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), bo = vb.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector ce = vc.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), co = vc.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector de = vd.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), dO = vd.and(0xFFFF0000).reinterpretAsFloats();
+            sa = ao.fma(o, ae.fma(e, sa)); ta = ao.fma(q, ae.fma(f, ta));
+            sb = bo.fma(o, be.fma(e, sb)); tb = bo.fma(q, be.fma(f, tb));
+            sc = co.fma(o, ce.fma(e, sc)); tc = co.fma(q, ce.fma(f, tc));
+            sd = dO.fma(o, de.fma(e, sd)); td = dO.fma(q, de.fma(f, td));
+        }
+        store(sa, out, 0, a, N); store(sb, out, 0, b, N); store(sc, out, 0, c, N); store(sd, out, 0, d, N);
+        store(ta, out, N, a, N); store(tb, out, N, b, N); store(tc, out, N, c, N); store(td, out, N, d, N);
+    }
+
+    /** {@link #dotBf16Two} for F32 blocks. */
+    private static void dotF32Two(MemorySegment p, long pa, long pb, long pc, long pd, int kh, float[] xe, float[] xo,
+                                  float[] ye, float[] yo, MemorySegment out, int a, int b, int c, int d, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, ta = sa, tb = sa, tc = sa, td = sa;
+        long h = 4L * B;
+        for (int j = 0; j < kh; j++) {
+            FloatVector e = FloatVector.broadcast(F, xe[j]), o = FloatVector.broadcast(F, xo[j]);
+            FloatVector f = FloatVector.broadcast(F, ye[j]), q = FloatVector.broadcast(F, yo[j]);
+            long at = 8L * B * j;
+            FloatVector ae = FloatVector.fromMemorySegment(F, p, pa + at, LE), ao = FloatVector.fromMemorySegment(F, p, pa + at + h, LE);
+            FloatVector be = FloatVector.fromMemorySegment(F, p, pb + at, LE), bo = FloatVector.fromMemorySegment(F, p, pb + at + h, LE);
+            FloatVector ce = FloatVector.fromMemorySegment(F, p, pc + at, LE), co = FloatVector.fromMemorySegment(F, p, pc + at + h, LE);
+            FloatVector de = FloatVector.fromMemorySegment(F, p, pd + at, LE), dO = FloatVector.fromMemorySegment(F, p, pd + at + h, LE);
+            sa = ao.fma(o, ae.fma(e, sa)); ta = ao.fma(q, ae.fma(f, ta));
+            sb = bo.fma(o, be.fma(e, sb)); tb = bo.fma(q, be.fma(f, tb));
+            sc = co.fma(o, ce.fma(e, sc)); tc = co.fma(q, ce.fma(f, tc));
+            sd = dO.fma(o, de.fma(e, sd)); td = dO.fma(q, de.fma(f, td));
+        }
+        store(sa, out, 0, a, N); store(sb, out, 0, b, N); store(sc, out, 0, c, N); store(sd, out, 0, d, N);
+        store(ta, out, N, a, N); store(tb, out, N, b, N); store(tc, out, N, c, N); store(td, out, N, d, N);
     }
 
     /** Blocks a, b, c, d (at byte offsets pa…pd) against one token; one accumulator per block. */
