@@ -76,13 +76,6 @@ public final class Checkpoint implements AutoCloseable {
 
     public boolean has(String name) { return byTensor.containsKey(name); }
 
-    /** Every tensor's bytes in the mapped files, file by file (what a bare read of the weights covers). */
-    public java.util.List<java.lang.foreign.MemorySegment> segments() {
-        java.util.List<java.lang.foreign.MemorySegment> out = new java.util.ArrayList<>();
-        byTensor.forEach((name, f) -> out.add(f.tensor(name).data()));
-        return out;
-    }
-
     public TensorInfo info(String name) {
         SafeTensorsFile f = byTensor.get(name);
         if (f == null) throw new BadInputException(dir + ": tensor '" + name + "' is missing from the checkpoint");

@@ -21,9 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * columns of B rows, and a block streams from memory front to back.
  *
  * <p><b>Why.</b> With rows in lanes, a row's sum builds up in its own lane: no horizontal sums, and the results are
- * stored as vectors. Compared on Qwen2.5-0.5B's matrices against the row-major kernels ({@link MatMul}), 2 threads,
- * alternating in one process: one token 24.5 vs 18.9 GB/s; 8 tokens 105 vs 33 GFLOP/s; 32 tokens 141 vs 112;
- * 128 tokens 178 vs 164 (docs/cpu-performance.md).
+ * stored as vectors. Compared on Qwen2.5-0.5B's matrices and LM head against the row-major kernels ({@link MatMul}),
+ * 2 threads, alternating in one process on a loaded host (packed vs row-major): one token 14.5 vs 12.0 GB/s
+ * (1.2–1.8× over several runs); 8 tokens 72.5 vs 28.1 GFLOP/s; 32 tokens 141.7 vs 99.9; 128 tokens 153.8 vs 104.2 (docs/cpu-performance.md).
  *
  * <p><b>Sums.</b> Every path adds a row's products in the same order, k = 0, 1, 2, … one FMA each, so a token's
  * outputs are the same bits whether it runs alone, in a batch or in a prefill, on any number of threads.
