@@ -3,6 +3,7 @@ package dev.rast.engine.backend;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The op set a decoder-only transformer needs, and nothing more. A backend owns the storage of the tensors it
@@ -39,6 +40,16 @@ public interface Backend extends AutoCloseable {
 
     /** {@code out[t, n] = Σ_k x[t, k] · w[n, k]}: x is F32 {@code [T, K]}, w any dtype {@code [N, K]}. */
     void matmul(Tensor x, Tensor w, Tensor out);
+
+    /**
+     * {@code outs[i] = x · ws[i]ᵀ} for matrices that share their input: q, k and v of the same normed rows, or
+     * gate and up. The default runs {@link #matmul(Tensor, Tensor, Tensor)} for each; the CPU backend runs them as
+     * one parallel op.
+     */
+    default void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
+        if (ws.size() != outs.size()) throw new IllegalArgumentException(ws.size() + " weights for " + outs.size() + " outputs");
+        for (int i = 0; i < ws.size(); i++) matmul(x, ws.get(i), outs.get(i));
+    }
 
     /** {@code x[t, n] += bias[n]}. */
     void addBias(Tensor x, Tensor bias);

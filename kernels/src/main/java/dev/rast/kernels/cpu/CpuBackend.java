@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -143,6 +144,28 @@ public final class CpuBackend implements Backend {
         requireShape(out, T, N);
         if (w.prepared() != null) PackedMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
         else MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
+    }
+
+    @Override
+    public void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
+        if (ws.size() != outs.size()) throw new IllegalArgumentException(ws.size() + " weights for " + outs.size() + " outputs");
+        int T = x.dim(0), K = x.dim(1);
+        requireF32(x);
+        boolean together = true;
+        for (Tensor w : ws) together &= w.prepared() != null && w.dtype() == ws.get(0).dtype();
+        if (!together) { // some stay in place (short of memory, or F16): one op each
+            for (int i = 0; i < ws.size(); i++) matmul(x, ws.get(i), outs.get(i));
+            return;
+        }
+        PackedMatMul.Part[] parts = new PackedMatMul.Part[ws.size()];
+        for (int i = 0; i < parts.length; i++) {
+            Tensor w = ws.get(i), out = outs.get(i);
+            requireF32(out);
+            if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
+            requireShape(out, T, w.dim(0));
+            parts[i] = new PackedMatMul.Part(w.prepared(), w.dim(0), out.data());
+        }
+        PackedMatMul.run(pool, x.data(), parts, ws.get(0).dtype(), T, K);
     }
 
     @Override

@@ -93,17 +93,61 @@ final class PackedMatMul {
         return p;
     }
 
+    /**
+     * One matmul of a group that shares its input x (q, k and v; gate and up): its packed weight {@code p} with
+     * {@code N} rows, and its output {@code out [T, N]}.
+     */
+    record Part(MemorySegment p, int N, MemorySegment out) {}
+
     static void run(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
+        run(pool, x, new Part[] {new Part(p, N, out)}, dt, T, K);
+    }
+
+    /**
+     * Every part's matmul of the same x, as one parallel op: the parts' row blocks are one range of work, shared
+     * out among the threads, and x is packed once. Fewer, larger ops keep the threads busier than one op per
+     * matrix (k and v have few blocks each), and wait at one barrier instead of three.
+     */
+    static void run(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         if (T <= 2) { // bound by reading the weights: the GEMM kernel would fill 2 of its 12 token slots
-            matvec(pool, x, p, dt, out, T, N, K);
+            matvec(pool, x, parts, dt, T, K);
             return;
         }
         // A long prompt goes through in slices of tokens: the packed copy of x stays small (it is per thread and
         // kept), and its indexes stay far from int's range whatever the prompt length.
         for (int t0 = 0; t0 < T; t0 += SLICE_TOKENS) {
             int n = Math.min(SLICE_TOKENS, T - t0);
-            gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), p, dt, out.asSlice((long) t0 * N * 4, (long) n * N * 4), n, N, K);
+            Part[] slice = new Part[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                Part q = parts[i];
+                slice[i] = new Part(q.p, q.N, q.out.asSlice((long) t0 * q.N * 4, (long) n * q.N * 4));
+            }
+            gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), slice, dt, n, K);
         }
+    }
+
+    /** Work over several parts as one range: part i owns units [first[i], first[i+1]). */
+    @FunctionalInterface
+    private interface PartBody {
+        void run(Part part, int start, int end);
+    }
+
+    /** Runs {@code body} over every part's units in [u0, u1), given each part's first unit. */
+    private static void forParts(Part[] parts, int[] first, int u0, int u1, PartBody body) {
+        for (int i = 0; i < parts.length; i++) {
+            int lo = Math.max(u0, first[i]), hi = Math.min(u1, first[i + 1]);
+            if (lo < hi) body.run(parts[i], lo - first[i], hi - first[i]);
+        }
+    }
+
+    /** Prefix sums of the parts' unit counts: blocks of B rows, or pairs of blocks when {@code pairs}. */
+    private static int[] firstUnits(Part[] parts, boolean pairs) {
+        int[] first = new int[parts.length + 1];
+        for (int i = 0; i < parts.length; i++) {
+            int blocks = (parts[i].N + B - 1) / B;
+            first[i + 1] = first[i] + (pairs ? (blocks + 1) / 2 : blocks);
+        }
+        return first;
     }
 
     // ---------------------------------------------------------------- one or two tokens: bound by reading the weights
@@ -113,8 +157,8 @@ final class PackedMatMul {
      * block of each per pass): the hardware prefetcher follows each stream, so more reads are in flight than one
      * stream gets. A piece of fewer than four blocks computes its last block more than once (same values).
      */
-    private static void matvec(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
-        int kh = (K + 1) / 2, blocks = (N + B - 1) / B;
+    private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
+        int kh = (K + 1) / 2;
         float[][] xe = new float[T][kh], xo = new float[T][kh];
         for (int t = 0; t < T; t++)
             for (int j = 0; j < kh; j++) {
@@ -123,8 +167,10 @@ final class PackedMatMul {
             }
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
-        pool.run(blocks, (worker, b0, b1) -> {
-            int span = (b1 - b0 + 3) / 4;
+        int[] first = firstUnits(parts, false);
+        pool.run(first[parts.length], (worker, u0, u1) -> forParts(parts, first, u0, u1, (part, b0, b1) -> {
+            MemorySegment p = part.p, out = part.out;
+            int N = part.N, span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
                 long pa = a * blockBytes, pb = b * blockBytes, pc = c * blockBytes, pd = d * blockBytes;
@@ -134,7 +180,7 @@ final class PackedMatMul {
                 } else if (bf16) dotBf16(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
                 else dotF32(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
             }
-        });
+        }));
     }
 
     /** {@link #dotBf16} for two tokens (x and y): each widened weight vector feeds both. */
@@ -228,8 +274,8 @@ final class PackedMatMul {
      * (zero for an odd K's padding column). Work pieces are ranges of block pairs; each piece
      * goes through the tokens a slice at a time, so that the slice's packed x stays in L2 while the blocks stream.
      */
-    private static void gemm(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
-        int kh = (K + 1) / 2, K2 = 2 * kh, blocks = (N + B - 1) / B, groups = (T + G - 1) / G;
+    private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
+        int kh = (K + 1) / 2, K2 = 2 * kh, groups = (T + G - 1) / G;
         float[] xa = Scratch.get(Scratch.GEMM_X, T * K);
         MemorySegment.copy(x, FLOAT, 0, xa, 0, T * K);
         float[] xq = Scratch.get(Scratch.GEMM_XP, groups * K2 * G);
@@ -262,17 +308,24 @@ final class PackedMatMul {
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
         int sliceGroups = (int) Math.max(1, X_SLICE_BYTES / ((long) K2 * G * 4));
-        pool.run((blocks + 1) / 2, (worker, q0, q1) -> {
+        int[] first = firstUnits(parts, true);
+        pool.run(first[parts.length], (worker, u0, u1) -> {
             float[] res = new float[2 * G * B];
-            for (int g0 = 0; g0 < groups; g0 += sliceGroups)
-                for (int q = q0; q < q1; q++) {
-                    int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
-                    for (int g = g0; g < Math.min(groups, g0 + sliceGroups); g++) {
-                        if (bf16) kernelBf16(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                        else kernelF32(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                        emit(res, out, b, c, g * G, Math.min(G, T - g * G), N);
+            for (int s0 = 0; s0 < groups; s0 += sliceGroups) {
+                int g0 = s0, g1 = Math.min(groups, s0 + sliceGroups);
+                forParts(parts, first, u0, u1, (part, q0, q1) -> {
+                    MemorySegment p = part.p, out = part.out;
+                    int N = part.N, blocks = (N + B - 1) / B;
+                    for (int q = q0; q < q1; q++) {
+                        int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
+                        for (int g = g0; g < g1; g++) {
+                            if (bf16) kernelBf16(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                            else kernelF32(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                            emit(res, out, b, c, g * G, Math.min(G, T - g * G), N);
+                        }
                     }
-                }
+                });
+            }
         });
     }
 

@@ -1,12 +1,16 @@
 package dev.rast.kernels.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -102,7 +106,14 @@ class CpuKernelsTest {
         Tensor w = packed ? cpu.weight(stored) : stored;
         assertEquals(packed && dt != DType.F16, w.prepared() != null, "packed layout used");
         cpu.matmul(x, w, out);
-        float[] got = read(out);
+        assertMatmul(xv, wv, read(out), T, N, K, dt + (packed ? " packed" : ""));
+        cpu.free(x);
+        cpu.free(stored);
+        cpu.free(out);
+    }
+
+    /** {@code got} against a double-precision scalar matmul, to 1e-6 of the sum of |products|. */
+    static void assertMatmul(float[] xv, float[] wv, float[] got, int T, int N, int K, String what) {
         for (int t = 0; t < T; t++)
             for (int n = 0; n < N; n++) {
                 double s = 0, a = 0;
@@ -110,11 +121,50 @@ class CpuKernelsTest {
                     s += (double) xv[t * K + k] * wv[n * K + k];
                     a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
                 }
-                close(s, got[t * N + n], a, dt + (packed ? " packed" : "") + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
+                close(s, got[t * N + n], a, what + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
             }
-        cpu.free(x);
-        cpu.free(stored);
-        cpu.free(out);
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void matmulOfSharedInputEqualsOneMatmulPerWeight(DType dt) {
+        // q, k, v (or gate, up) of the same x as one op: row counts that are whole blocks, partial blocks, an odd
+        // number of blocks and one row, so that work pieces straddle the parts. Same kernels, same order of sums:
+        // the outputs must be the same bits as one matmul per weight (checked against the scalar reference above).
+        int[] rows = {70, 16, 33, 1};
+        for (int T : new int[] {1, 2, 7, 40, 300})
+            for (int K : new int[] {33, 96}) {
+                float[] xv = random(T * K);
+                Tensor x = tensor(DType.F32, xv, T, K);
+                List<float[]> wvs = new ArrayList<>();
+                List<Tensor> stored = new ArrayList<>(), ws = new ArrayList<>(), one = new ArrayList<>(), together = new ArrayList<>();
+                for (int N : rows) {
+                    wvs.add(random(N * K));
+                    stored.add(tensor(dt, wvs.getLast(), N, K));
+                    ws.add(cpu.weight(stored.getLast()));
+                    one.add(cpu.allocate(DType.F32, T, N));
+                    together.add(cpu.allocate(DType.F32, T, N));
+                }
+                for (int i = 0; i < rows.length; i++) cpu.matmul(x, ws.get(i), one.get(i));
+                cpu.matmul(x, ws, together);
+                for (int i = 0; i < rows.length; i++) {
+                    assertMatmul(xv, wvs.get(i), read(together.get(i)), T, rows[i], K, dt + " part " + i);
+                    assertArrayEquals(read(one.get(i)), read(together.get(i)), dt + " T=" + T + " K=" + K + " part " + i);
+                }
+                // One weight left in place (as when memory is short): each goes its own path, as it would alone.
+                List<Tensor> mixed = new ArrayList<>(ws);
+                mixed.set(1, stored.get(1));
+                cpu.matmul(x, stored.get(1), one.get(1));
+                cpu.matmul(x, mixed, together);
+                for (int i = 0; i < rows.length; i++)
+                    assertArrayEquals(read(one.get(i)), read(together.get(i)), dt + " mixed T=" + T + " K=" + K + " part " + i);
+                for (List<Tensor> l : List.of(stored, one, together)) l.forEach(cpu::free);
+                cpu.free(x);
+            }
+        Tensor x = cpu.allocate(DType.F32, 2, 8), w = cpu.allocate(DType.F32, 4, 8), out = cpu.allocate(DType.F32, 2, 4);
+        assertThrows(IllegalArgumentException.class, () -> cpu.matmul(x, List.of(w, w), List.of(out)));
+        Tensor wrongK = cpu.weight(cpu.allocate(DType.F32, 4, 9));
+        assertThrows(IllegalArgumentException.class, () -> cpu.matmul(x, List.of(cpu.weight(w), wrongK), List.of(out, out)));
     }
 
     @ParameterizedTest

@@ -8,6 +8,7 @@ import dev.rast.engine.model.DecoderWeights;
 import dev.rast.engine.model.RotaryEmbedding;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.engine.weights.Checkpoint;
+import java.util.List;
 
 /**
  * Llama 3.x: a pre-norm decoder with RMSNorm, rotary attention (with Meta's "llama3" frequency scaling, applied
@@ -43,9 +44,7 @@ public final class LlamaModel extends DecoderModel {
             DecoderWeights.Layer L = w.layers()[l];
             // Attention: x += o_proj(attention(rope(q), rope(k), v))
             backend.rmsNorm(x, L.inputNorm(), eps, h);
-            backend.matmul(h, L.wq(), q);
-            backend.matmul(h, L.wk(), k);
-            backend.matmul(h, L.wv(), v);
+            backend.matmul(h, List.of(L.wq(), L.wk(), L.wv()), List.of(q, k, v));
             if (c.attentionBias()) {
                 backend.addBias(q, L.bq());
                 backend.addBias(k, L.bk());
@@ -59,8 +58,7 @@ public final class LlamaModel extends DecoderModel {
             backend.add(x, h);
             // MLP: x += down(silu(gate(x)) · up(x))
             backend.rmsNorm(x, L.postNorm(), eps, h);
-            backend.matmul(h, L.gate(), gate);
-            backend.matmul(h, L.up(), up);
+            backend.matmul(h, List.of(L.gate(), L.up()), List.of(gate, up));
             backend.siluMul(gate, up, gate);
             backend.matmul(gate, L.down(), h);
             backend.add(x, h);

@@ -7,6 +7,7 @@ import dev.rast.engine.model.DecoderModel;
 import dev.rast.engine.model.DecoderWeights;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.engine.weights.Checkpoint;
+import java.util.List;
 
 /**
  * Qwen2 / Qwen2.5: a pre-norm decoder with RMSNorm, rotary attention with biases on q, k and v, grouped-query
@@ -41,11 +42,9 @@ public final class Qwen2Model extends DecoderModel {
             DecoderWeights.Layer L = w.layers()[l];
             // Attention: x += o_proj(attention(rope(q), rope(k), v))
             backend.rmsNorm(x, L.inputNorm(), eps, h);
-            backend.matmul(h, L.wq(), q);
+            backend.matmul(h, List.of(L.wq(), L.wk(), L.wv()), List.of(q, k, v));
             backend.addBias(q, L.bq());
-            backend.matmul(h, L.wk(), k);
             backend.addBias(k, L.bk());
-            backend.matmul(h, L.wv(), v);
             backend.addBias(v, L.bv());
             backend.rope(q, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
             backend.rope(k, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
@@ -55,8 +54,7 @@ public final class Qwen2Model extends DecoderModel {
             backend.add(x, h);
             // MLP: x += down(silu(gate(x)) · up(x))
             backend.rmsNorm(x, L.postNorm(), eps, h);
-            backend.matmul(h, L.gate(), gate);
-            backend.matmul(h, L.up(), up);
+            backend.matmul(h, List.of(L.gate(), L.up()), List.of(gate, up));
             backend.siluMul(gate, up, gate);
             backend.matmul(gate, L.down(), h);
             backend.add(x, h);
