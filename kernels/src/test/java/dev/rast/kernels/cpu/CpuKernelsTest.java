@@ -237,6 +237,52 @@ class CpuKernelsTest {
     }
 
     /**
+     * A prompt's rows go through attention in blocks that pass over tiles of the cache together; one row of a decode
+     * step goes alone. Both must give the same bits: prompts of 5, 67 and 200 rows (several blocks, a last partial
+     * one, tiles of 64 positions crossed, odd lengths) against the same rows sent as one-row sequences over the same
+     * cache, and the longest row against the double-precision formula.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {64, 128})
+    void promptAttentionInBlocksEqualsRowByRow(int hd) {
+        int heads = 8, kvHeads = 2, group = heads / kvHeads;
+        for (int[] c : new int[][] {{5, 0}, {67, 3}, {200, 61}}) {
+            int T = c[0], start = c[1], maxSeq = start + T + 3;
+            float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
+            for (int i = (start + T) * kvHeads * hd; i < kv.length; i++) kv[i] = vv[i] = Float.NaN;
+            Tensor q = tensor(DType.F32, qv, T, heads * hd), k = tensor(DType.F32, kv, maxSeq, kvHeads * hd);
+            Tensor v = tensor(DType.F32, vv, maxSeq, kvHeads * hd);
+            Tensor blocked = cpu.allocate(DType.F32, T, heads * hd), alone = cpu.allocate(DType.F32, T, heads * hd);
+            cpu.attention(q, k, v, heads, kvHeads, hd, start, blocked);
+            Tensor[] ks = new Tensor[T], vs = new Tensor[T];
+            int[] rows = new int[T], starts = new int[T];
+            for (int t = 0; t < T; t++) { ks[t] = k; vs[t] = v; rows[t] = 1; starts[t] = start + t; }
+            cpu.attention(q, ks, vs, rows, starts, heads, kvHeads, hd, alone);
+            float[] got = read(blocked);
+            assertArrayEquals(read(alone), got, "hd=" + hd + " T=" + T + " start=" + start);
+            int t = T - 1, len = start + T;
+            for (int h = 0; h < heads; h++) {
+                int g = h / group;
+                double[] p = new double[len];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int j = 0; j < len; j++) {
+                    double sc = 0;
+                    for (int i = 0; i < hd; i++) sc += (double) qv[t * heads * hd + h * hd + i] * kv[j * kvHeads * hd + g * hd + i];
+                    p[j] = sc / Math.sqrt(hd);
+                    max = Math.max(max, p[j]);
+                }
+                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
+                for (int i = 0; i < hd; i++) {
+                    double o = 0;
+                    for (int j = 0; j < len; j++) o += p[j] / sum * vv[j * kvHeads * hd + g * hd + i];
+                    close(o, got[t * heads * hd + h * hd + i], 10, "attention hd=" + hd + " T=" + T + " h=" + h);
+                }
+            }
+            for (Tensor x : new Tensor[] {q, k, v, blocked, alone}) cpu.free(x);
+        }
+    }
+
+    /**
      * Batched rope and attention: three sequences of 2, 1 and 4 rows at their own start positions, each over its own
      * cache, in one call; the reference computes every row alone with the formulas above.
      */
