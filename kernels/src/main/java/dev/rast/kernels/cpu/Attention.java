@@ -32,7 +32,10 @@ final class Attention {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /** Positions per tile of keys and values (even, so the weighted sum's even/odd pairs line up across tiles). */
+    /**
+     * Positions per tile of keys and values: even, so that the weighted sum's pairs of positions (even, odd) are the
+     * same whether a row goes in one pass or tile by tile.
+     */
     private static final int TILE = 64;
     /** Most rows per block; fewer when the block's scores (queries × positions floats) would pass ~2 MiB. */
     private static final int BLOCK_MAX_ROWS = 16;
@@ -43,24 +46,26 @@ final class Attention {
     static void run(WorkerPool pool, MemorySegment q, MemorySegment[] k, MemorySegment[] v, MemorySegment out,
                     int[] rowCache, int[] rowPos, int heads, int kvHeads, int headDim) {
         int group = heads / kvHeads;
-        Items items = items(rowCache, rowPos, group, kvHeads);
+        Items items = items(rowCache, rowPos, group, kvHeads, pool.threads());
         float scale = (float) (1.0 / Math.sqrt(headDim));
         pool.run(items.size, (worker, i0, i1) -> {
             for (int item = i0; item < i1; item++) {
                 int t = items.row[item];
                 block(q, k[rowCache[t]], v[rowCache[t]], out, t, items.rows[item], rowPos, items.kvHead[item], group,
-                        heads * headDim, kvHeads * headDim, headDim, scale);
+                        items.headFrom[item], items.headTo[item], heads * headDim, kvHeads * headDim, headDim, scale);
             }
         });
     }
 
     /**
-     * The op's work items: {@code row} is a block's first row, {@code rows} its row count, {@code kvHead} its KV head.
-     * Blocks that attend over more positions go first, so that the last pieces the threads take are short.
+     * The op's work items: {@code row} is a block's first row, {@code rows} its row count, {@code kvHead} its KV head,
+     * and [{@code headFrom}, {@code headTo}) the query heads of that KV head it takes (all of them, unless the op has
+     * fewer blocks × KV heads than threads: one sequence's decode step on a many-core machine). Blocks that attend
+     * over more positions go first, so that the last pieces the threads take are short.
      */
-    private record Items(int size, int[] row, int[] rows, int[] kvHead) {}
+    private record Items(int size, int[] row, int[] rows, int[] kvHead, int[] headFrom, int[] headTo) {}
 
-    private static Items items(int[] rowCache, int[] rowPos, int group, int kvHeads) {
+    private static Items items(int[] rowCache, int[] rowPos, int group, int kvHeads, int threads) {
         int T = rowPos.length;
         List<int[]> blocks = new ArrayList<>();
         for (int t = 0; t < T; ) {
@@ -71,27 +76,33 @@ final class Attention {
             t = e + 1;
         }
         blocks.sort((a, b) -> Integer.compare(b[2], a[2]));
-        int size = blocks.size() * kvHeads;
-        int[] row = new int[size], rows = new int[size], kvHead = new int[size];
+        // Each query's arithmetic does not depend on which others share its item, so splitting changes no bits.
+        int split = blocks.isEmpty() ? 1 : Math.min(group, Math.ceilDiv(threads, blocks.size() * kvHeads));
+        int size = blocks.size() * kvHeads * split;
+        int[] row = new int[size], rows = new int[size], kvHead = new int[size], headFrom = new int[size], headTo = new int[size];
         int i = 0;
         for (int[] b : blocks)
-            for (int kvh = 0; kvh < kvHeads; kvh++, i++) {
-                row[i] = b[0];
-                rows[i] = b[1];
-                kvHead[i] = kvh;
-            }
-        return new Items(size, row, rows, kvHead);
+            for (int kvh = 0; kvh < kvHeads; kvh++)
+                for (int part = 0; part < split; part++, i++) {
+                    row[i] = b[0];
+                    rows[i] = b[1];
+                    kvHead[i] = kvh;
+                    headFrom[i] = group * part / split;
+                    headTo[i] = group * (part + 1) / split;
+                }
+        return new Items(size, row, rows, kvHead, headFrom, headTo);
     }
 
     /**
-     * Rows [t0, t0 + R) of one sequence against KV head kvh. Query i (row i / group, head kvh·group + i % group) sits
-     * in lane i % L of lane group i / L. Scratch layouts: {@code qt[(g·hd + d)·L + lane]}, scores
+     * Rows [t0, t0 + R) of one sequence against KV head kvh, for that KV head's query heads h0..h1−1 (gh of them).
+     * Query i (row i / gh, head kvh·group + h0 + i % gh) sits in lane i % L of lane group i / L. Scratch layouts:
+     * {@code qt[(g·hd + d)·L + lane]}, scores
      * {@code s[(g·maxLen + j)·L + lane]}, keys of a tile {@code kt[p·hd + d]}, and per query two sets of weighted-sum
      * accumulators {@code acc[i·2·hd + d]} (even positions) and {@code acc[i·2·hd + hd + d]} (odd positions).
      */
     private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, MemorySegment out, int t0, int R,
-                              int[] rowPos, int kvh, int group, int qWidth, int kvWidth, int hd, float scale) {
-        int Q = R * group, ng = (Q + L - 1) / L, maxLen = rowPos[t0 + R - 1] + 1;
+                              int[] rowPos, int kvh, int group, int h0, int h1, int qWidth, int kvWidth, int hd, float scale) {
+        int gh = h1 - h0, Q = R * gh, ng = (Q + L - 1) / L, maxLen = rowPos[t0 + R - 1] + 1;
         long kvOff = (long) kvh * hd * 4, rowBytes = (long) kvWidth * 4;
         float[] qt = Scratch.get(Scratch.ATT_Q, ng * hd * L);
         float[] s = Scratch.get(Scratch.ATT_S, ng * maxLen * L);
@@ -99,11 +110,11 @@ final class Attention {
         float[] acc = Scratch.get(Scratch.ATT_ACC, Q * 2 * hd);
 
         Arrays.fill(qt, 0, ng * hd * L, 0f); // lanes past Q stay zero: their scores are computed and never used
-        float[] qrow = Scratch.get(Scratch.ATT_QROW, group * hd);
+        float[] qrow = Scratch.get(Scratch.ATT_QROW, gh * hd);
         for (int r = 0; r < R; r++) { // a row's query heads of this KV head are adjacent: one copy, then transposed
-            MemorySegment.copy(qs, FLOAT, ((long) (t0 + r) * qWidth + (long) kvh * group * hd) * 4, qrow, 0, group * hd);
-            for (int h = 0; h < group; h++) {
-                int i = r * group + h, at = (i / L) * hd * L + i % L;
+            MemorySegment.copy(qs, FLOAT, ((long) (t0 + r) * qWidth + (long) (kvh * group + h0) * hd) * 4, qrow, 0, gh * hd);
+            for (int h = 0; h < gh; h++) {
+                int i = r * gh + h, at = (i / L) * hd * L + i % L;
                 for (int d = 0; d < hd; d++) qt[at + d * L] = qrow[h * hd + d];
             }
         }
@@ -118,7 +129,7 @@ final class Attention {
             for (int g = 0; g < ng; g++) scores(qt, g * hd * L, kt, n, hd, scale, s, (g * maxLen + j0) * L);
         }
         for (int i = 0; i < Q; i++) { // causal: a row of the block does not see the positions of the rows after it
-            int len = rowPos[t0 + i / group] + 1, at = (i / L) * maxLen * L + i % L;
+            int len = rowPos[t0 + i / gh] + 1, at = (i / L) * maxLen * L + i % L;
             for (int j = len; j < maxLen; j++) s[at + j * L] = Float.NEGATIVE_INFINITY;
         }
         float[] sums = new float[ng * L];
@@ -127,13 +138,13 @@ final class Attention {
         Arrays.fill(acc, 0, Q * 2 * hd, 0f);
         for (int j0 = 0; j0 < maxLen; j0 += TILE)
             for (int i = 0; i < Q; i++) {
-                int len = rowPos[t0 + i / group] + 1;
+                int len = rowPos[t0 + i / gh] + 1;
                 if (j0 < len)
                     weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), vc, kvOff, rowBytes, hd, acc, i * 2 * hd);
             }
         for (int i = 0; i < Q; i++) {
             float inv = 1f / sums[i];
-            long o = ((long) (t0 + i / group) * qWidth + (long) (kvh * group + i % group) * hd) * 4;
+            long o = ((long) (t0 + i / gh) * qWidth + (long) (kvh * group + h0 + i % gh) * hd) * 4;
             int even = i * 2 * hd, odd = even + hd, d = 0;
             for (; d <= hd - L; d += L)
                 FloatVector.fromArray(F, acc, even + d).add(FloatVector.fromArray(F, acc, odd + d)).mul(inv).intoMemorySegment(out, o + 4L * d, LE);

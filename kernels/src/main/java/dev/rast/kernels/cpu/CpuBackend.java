@@ -149,6 +149,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
         if (ws.size() != outs.size()) throw new IllegalArgumentException(ws.size() + " weights for " + outs.size() + " outputs");
+        if (ws.isEmpty()) return;
         int T = x.dim(0), K = x.dim(1);
         requireF32(x);
         boolean together = true;

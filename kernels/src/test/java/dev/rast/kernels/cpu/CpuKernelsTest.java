@@ -10,6 +10,7 @@ import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -129,9 +130,9 @@ class CpuKernelsTest {
     @EnumSource(DType.class)
     void matmulOfSharedInputEqualsOneMatmulPerWeight(DType dt) {
         // q, k, v (or gate, up) of the same x as one op: row counts that are whole blocks, partial blocks, an odd
-        // number of blocks and one row, so that work pieces straddle the parts. Same kernels, same order of sums:
+        // number of blocks and one row. Same kernels, same order of sums:
         // the outputs must be the same bits as one matmul per weight (checked against the scalar reference above).
-        int[] rows = {70, 16, 33, 1};
+        int[] rows = {900, 16, 33, 1}; // 62 blocks (33 pairs) in 16 pieces: pieces straddle the parts
         for (int T : new int[] {1, 2, 7, 40, 300})
             for (int K : new int[] {33, 96}) {
                 float[] xv = random(T * K);
@@ -202,8 +203,8 @@ class CpuKernelsTest {
     }
 
     /**
-     * Head sizes 64 and 128 take register-blocked score kernels, 32 the generic four-position one, 20 the plain dot
-     * product; 9 + 4 positions leave a tail after every block of four.
+     * Head sizes 64 and 128 fill the weighted sum's four-vector chunks, 32 and 20 leave one-vector and one-float
+     * leftovers; 9 + 4 positions leave a tail after the scores' blocks of eight.
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {20, 32, 64, 128})
@@ -243,9 +244,10 @@ class CpuKernelsTest {
      * cache, and the longest row against the double-precision formula.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {64, 128})
-    void promptAttentionInBlocksEqualsRowByRow(int hd) {
-        int heads = 8, kvHeads = 2, group = heads / kvHeads;
+    @org.junit.jupiter.params.provider.CsvSource({"64, 8, 2", "128, 8, 2", "20, 14, 2", "80, 7, 1"})
+    void promptAttentionInBlocksEqualsRowByRow(int hd, int heads, int kvHeads) {
+        // Head dims with leftovers (20, 80), a group of 7 (two rows' queries straddle lane groups), one KV head.
+        int group = heads / kvHeads;
         for (int[] c : new int[][] {{5, 0}, {67, 3}, {200, 61}}) {
             int T = c[0], start = c[1], maxSeq = start + T + 3;
             float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
@@ -260,6 +262,14 @@ class CpuKernelsTest {
             cpu.attention(q, ks, vs, rows, starts, heads, kvHeads, hd, alone);
             float[] got = read(blocked);
             assertArrayEquals(read(alone), got, "hd=" + hd + " T=" + T + " start=" + start);
+            // The last row as the only row of the op: with one KV head, fewer items than threads, so its query heads
+            // are split among the threads. Same bits again.
+            Tensor lastQ = tensor(DType.F32, Arrays.copyOfRange(qv, (T - 1) * heads * hd, T * heads * hd), 1, heads * hd);
+            Tensor lastOut = cpu.allocate(DType.F32, 1, heads * hd);
+            cpu.attention(lastQ, k, v, heads, kvHeads, hd, start + T - 1, lastOut);
+            assertArrayEquals(Arrays.copyOfRange(got, (T - 1) * heads * hd, T * heads * hd), read(lastOut), "hd=" + hd + " last row alone");
+            cpu.free(lastQ);
+            cpu.free(lastOut);
             int t = T - 1, len = start + T;
             for (int h = 0; h < heads; h++) {
                 int g = h / group;
