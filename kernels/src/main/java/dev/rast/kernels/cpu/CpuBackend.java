@@ -138,10 +138,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(Tensor x, Tensor w, Tensor out) {
         int T = x.dim(0), K = x.dim(1), N = w.dim(0);
-        requireF32(x);
-        requireF32(out);
-        if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
-        requireShape(out, T, N);
+        checkMatmul(x, w, out);
         if (w.prepared() != null) PackedMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
         else MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
     }
@@ -151,7 +148,6 @@ public final class CpuBackend implements Backend {
         if (ws.size() != outs.size()) throw new IllegalArgumentException(ws.size() + " weights for " + outs.size() + " outputs");
         if (ws.isEmpty()) return;
         int T = x.dim(0), K = x.dim(1);
-        requireF32(x);
         boolean together = true;
         for (Tensor w : ws) together &= w.prepared() != null && w.dtype() == ws.get(0).dtype();
         if (!together) { // some stay in place (short of memory, or F16): one op each
@@ -161,12 +157,18 @@ public final class CpuBackend implements Backend {
         PackedMatMul.Part[] parts = new PackedMatMul.Part[ws.size()];
         for (int i = 0; i < parts.length; i++) {
             Tensor w = ws.get(i), out = outs.get(i);
-            requireF32(out);
-            if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
-            requireShape(out, T, w.dim(0));
+            checkMatmul(x, w, out);
             parts[i] = new PackedMatMul.Part(w.prepared(), w.dim(0), out.data());
         }
         PackedMatMul.run(pool, x.data(), parts, ws.get(0).dtype(), T, K);
+    }
+
+    /** x F32 [T, K], w [N, K], out F32 [T, N]. */
+    private static void checkMatmul(Tensor x, Tensor w, Tensor out) {
+        requireF32(x);
+        requireF32(out);
+        if (w.dim(1) != x.dim(1)) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
+        requireShape(out, x.dim(0), w.dim(0));
     }
 
     @Override

@@ -208,49 +208,47 @@ final class MatMul {
                                     float[] xeB, float[] xoB, float[] xB, MemorySegment out, long outRowA, long outRowB) {
         int pairs = K / 2;
         long rowBytes = (long) K * 2;
-        {
-            long ra = rowA * rowBytes, rb = rowB * rowBytes;
-            // [row a|b][token A|B]: one accumulator each, even and odd elements summed into the same one
-            FloatVector aA = FloatVector.zero(F), aB = aA, bA = aA, bB = aA, aA2 = aA, aB2 = aA, bA2 = aA, bB2 = aA;
-            int j = 0;
-            for (; j <= pairs - 2 * L; j += 2 * L) {
-                for (int u = 0; u < 2; u++) { // two independent sets of accumulators hide the FMA latency
-                    int jj = j + u * L;
-                    IntVector p = IntVector.fromMemorySegment(I, w, ra + 4L * jj, LE), q = IntVector.fromMemorySegment(I, w, rb + 4L * jj, LE);
-                    FloatVector pe = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), po = p.and(0xFFFF0000).reinterpretAsFloats();
-                    FloatVector qe = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), qo = q.and(0xFFFF0000).reinterpretAsFloats();
-                    FloatVector eA = FloatVector.fromArray(F, xeA, jj), oA = FloatVector.fromArray(F, xoA, jj);
-                    FloatVector eB = FloatVector.fromArray(F, xeB, jj), oB = FloatVector.fromArray(F, xoB, jj);
-                    if (u == 0) {
-                        aA = po.fma(oA, pe.fma(eA, aA)); aB = po.fma(oB, pe.fma(eB, aB));
-                        bA = qo.fma(oA, qe.fma(eA, bA)); bB = qo.fma(oB, qe.fma(eB, bB));
-                    } else {
-                        aA2 = po.fma(oA, pe.fma(eA, aA2)); aB2 = po.fma(oB, pe.fma(eB, aB2));
-                        bA2 = qo.fma(oA, qe.fma(eA, bA2)); bB2 = qo.fma(oB, qe.fma(eB, bB2));
-                    }
-                }
-            }
-            for (; j <= pairs - L; j += L) {
-                IntVector p = IntVector.fromMemorySegment(I, w, ra + 4L * j, LE), q = IntVector.fromMemorySegment(I, w, rb + 4L * j, LE);
+        long ra = rowA * rowBytes, rb = rowB * rowBytes;
+        // [row a|b][token A|B]: one accumulator each, even and odd elements summed into the same one
+        FloatVector aA = FloatVector.zero(F), aB = aA, bA = aA, bB = aA, aA2 = aA, aB2 = aA, bA2 = aA, bB2 = aA;
+        int j = 0;
+        for (; j <= pairs - 2 * L; j += 2 * L) {
+            for (int u = 0; u < 2; u++) { // two independent sets of accumulators hide the FMA latency
+                int jj = j + u * L;
+                IntVector p = IntVector.fromMemorySegment(I, w, ra + 4L * jj, LE), q = IntVector.fromMemorySegment(I, w, rb + 4L * jj, LE);
                 FloatVector pe = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), po = p.and(0xFFFF0000).reinterpretAsFloats();
                 FloatVector qe = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), qo = q.and(0xFFFF0000).reinterpretAsFloats();
-                FloatVector eA = FloatVector.fromArray(F, xeA, j), oA = FloatVector.fromArray(F, xoA, j);
-                FloatVector eB = FloatVector.fromArray(F, xeB, j), oB = FloatVector.fromArray(F, xoB, j);
-                aA = po.fma(oA, pe.fma(eA, aA)); aB = po.fma(oB, pe.fma(eB, aB));
-                bA = qo.fma(oA, qe.fma(eA, bA)); bB = qo.fma(oB, qe.fma(eB, bB));
+                FloatVector eA = FloatVector.fromArray(F, xeA, jj), oA = FloatVector.fromArray(F, xoA, jj);
+                FloatVector eB = FloatVector.fromArray(F, xeB, jj), oB = FloatVector.fromArray(F, xoB, jj);
+                if (u == 0) {
+                    aA = po.fma(oA, pe.fma(eA, aA)); aB = po.fma(oB, pe.fma(eB, aB));
+                    bA = qo.fma(oA, qe.fma(eA, bA)); bB = qo.fma(oB, qe.fma(eB, bB));
+                } else {
+                    aA2 = po.fma(oA, pe.fma(eA, aA2)); aB2 = po.fma(oB, pe.fma(eB, aB2));
+                    bA2 = qo.fma(oA, qe.fma(eA, bA2)); bB2 = qo.fma(oB, qe.fma(eB, bB2));
+                }
             }
-            float saA = dev.rast.engine.math.Lanes.sum(aA.add(aA2)), saB = dev.rast.engine.math.Lanes.sum(aB.add(aB2));
-            float sbA = dev.rast.engine.math.Lanes.sum(bA.add(bA2)), sbB = dev.rast.engine.math.Lanes.sum(bB.add(bB2));
-            for (int k = 2 * j; k < K; k++) {
-                float wa = bf16(w, ra + 2L * k), wb = bf16(w, rb + 2L * k);
-                saA += wa * xA[k]; saB += wa * xB[k];
-                sbA += wb * xA[k]; sbB += wb * xB[k];
-            }
-            out.setAtIndex(FLOAT, outRowA + rowA, saA);
-            out.setAtIndex(FLOAT, outRowB + rowA, saB);
-            out.setAtIndex(FLOAT, outRowA + rowB, sbA);
-            out.setAtIndex(FLOAT, outRowB + rowB, sbB);
         }
+        for (; j <= pairs - L; j += L) {
+            IntVector p = IntVector.fromMemorySegment(I, w, ra + 4L * j, LE), q = IntVector.fromMemorySegment(I, w, rb + 4L * j, LE);
+            FloatVector pe = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), po = p.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector qe = q.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), qo = q.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector eA = FloatVector.fromArray(F, xeA, j), oA = FloatVector.fromArray(F, xoA, j);
+            FloatVector eB = FloatVector.fromArray(F, xeB, j), oB = FloatVector.fromArray(F, xoB, j);
+            aA = po.fma(oA, pe.fma(eA, aA)); aB = po.fma(oB, pe.fma(eB, aB));
+            bA = qo.fma(oA, qe.fma(eA, bA)); bB = qo.fma(oB, qe.fma(eB, bB));
+        }
+        float saA = dev.rast.engine.math.Lanes.sum(aA.add(aA2)), saB = dev.rast.engine.math.Lanes.sum(aB.add(aB2));
+        float sbA = dev.rast.engine.math.Lanes.sum(bA.add(bA2)), sbB = dev.rast.engine.math.Lanes.sum(bB.add(bB2));
+        for (int k = 2 * j; k < K; k++) {
+            float wa = bf16(w, ra + 2L * k), wb = bf16(w, rb + 2L * k);
+            saA += wa * xA[k]; saB += wa * xB[k];
+            sbA += wb * xA[k]; sbB += wb * xB[k];
+        }
+        out.setAtIndex(FLOAT, outRowA + rowA, saA);
+        out.setAtIndex(FLOAT, outRowB + rowA, saB);
+        out.setAtIndex(FLOAT, outRowA + rowB, sbA);
+        out.setAtIndex(FLOAT, outRowB + rowB, sbB);
     }
 
     private static float bf16(MemorySegment w, long byteOffset) {

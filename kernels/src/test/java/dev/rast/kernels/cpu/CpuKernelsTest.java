@@ -203,6 +203,32 @@ class CpuKernelsTest {
     }
 
     /**
+     * Row t of an attention output ({@code got}, [rows, heads·hd]) against the formula in double precision: query row t
+     * of {@code qv} over positions 0..len-1 of the caches {@code kv}, {@code vv} ([positions, kvHeads·hd]).
+     */
+    static void assertAttentionRow(float[] qv, float[] kv, float[] vv, float[] got, int t, int len, int heads, int kvHeads,
+                                   int hd, String what) {
+        int W = heads * hd, KW = kvHeads * hd;
+        for (int h = 0; h < heads; h++) {
+            int g = h / (heads / kvHeads);
+            double[] p = new double[len];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j < len; j++) {
+                double s = 0;
+                for (int i = 0; i < hd; i++) s += (double) qv[t * W + h * hd + i] * kv[j * KW + g * hd + i];
+                p[j] = s / Math.sqrt(hd);
+                max = Math.max(max, p[j]);
+            }
+            for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
+            for (int i = 0; i < hd; i++) {
+                double o = 0;
+                for (int j = 0; j < len; j++) o += p[j] / sum * vv[j * KW + g * hd + i];
+                close(o, got[t * W + h * hd + i], 10, what + " t=" + t + " h=" + h);
+            }
+        }
+    }
+
+    /**
      * Head sizes 64 and 128 fill the weighted sum's four-vector chunks, 32 and 20 leave one-vector and one-float
      * leftovers; 9 + 4 positions leave a tail after the scores' blocks of eight.
      */
@@ -217,24 +243,7 @@ class CpuKernelsTest {
         Tensor v = tensor(DType.F32, vv, maxSeq, kvHeads * hd), out = cpu.allocate(DType.F32, T, heads * hd);
         cpu.attention(q, k, v, heads, kvHeads, hd, start, out);
         float[] got = read(out);
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < heads; h++) {
-                int g = h / (heads / kvHeads), len = start + t + 1;
-                double[] p = new double[len];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int j = 0; j < len; j++) {
-                    double s = 0;
-                    for (int i = 0; i < hd; i++) s += (double) qv[t * heads * hd + h * hd + i] * kv[j * kvHeads * hd + g * hd + i];
-                    p[j] = s / Math.sqrt(hd);
-                    max = Math.max(max, p[j]);
-                }
-                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
-                for (int i = 0; i < hd; i++) {
-                    double o = 0;
-                    for (int j = 0; j < len; j++) o += p[j] / sum * vv[j * kvHeads * hd + g * hd + i];
-                    close(o, got[t * heads * hd + h * hd + i], 10, "attention t=" + t + " h=" + h);
-                }
-            }
+        for (int t = 0; t < T; t++) assertAttentionRow(qv, kv, vv, got, t, start + t + 1, heads, kvHeads, hd, "attention");
     }
 
     /**
@@ -247,7 +256,6 @@ class CpuKernelsTest {
     @org.junit.jupiter.params.provider.CsvSource({"64, 8, 2", "128, 8, 2", "20, 14, 2", "80, 7, 1"})
     void promptAttentionInBlocksEqualsRowByRow(int hd, int heads, int kvHeads) {
         // Head dims with leftovers (20, 80), a group of 7 (two rows' queries straddle lane groups), one KV head.
-        int group = heads / kvHeads;
         for (int[] c : new int[][] {{5, 0}, {67, 3}, {200, 61}}) {
             int T = c[0], start = c[1], maxSeq = start + T + 3;
             float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
@@ -270,24 +278,7 @@ class CpuKernelsTest {
             assertArrayEquals(Arrays.copyOfRange(got, (T - 1) * heads * hd, T * heads * hd), read(lastOut), "hd=" + hd + " last row alone");
             cpu.free(lastQ);
             cpu.free(lastOut);
-            int t = T - 1, len = start + T;
-            for (int h = 0; h < heads; h++) {
-                int g = h / group;
-                double[] p = new double[len];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int j = 0; j < len; j++) {
-                    double sc = 0;
-                    for (int i = 0; i < hd; i++) sc += (double) qv[t * heads * hd + h * hd + i] * kv[j * kvHeads * hd + g * hd + i];
-                    p[j] = sc / Math.sqrt(hd);
-                    max = Math.max(max, p[j]);
-                }
-                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
-                for (int i = 0; i < hd; i++) {
-                    double o = 0;
-                    for (int j = 0; j < len; j++) o += p[j] / sum * vv[j * kvHeads * hd + g * hd + i];
-                    close(o, got[t * heads * hd + h * hd + i], 10, "attention hd=" + hd + " T=" + T + " h=" + h);
-                }
-            }
+            assertAttentionRow(qv, kv, vv, got, T - 1, start + T, heads, kvHeads, hd, "attention hd=" + hd + " T=" + T);
             for (Tensor x : new Tensor[] {q, k, v, blocked, alone}) cpu.free(x);
         }
     }
@@ -329,24 +320,7 @@ class CpuKernelsTest {
         cpu.attention(q, kc, vc, chunkRows, startPos, heads, kvHeads, hd, out);
         got = read(out);
         for (int t = 0; t < T; t++)
-            for (int h = 0; h < heads; h++) {
-                float[] k = kvs[rowChunk[t]], v = vvs[rowChunk[t]];
-                int g = h / (heads / kvHeads), len = rowPos[t] + 1;
-                double[] p = new double[len];
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int j = 0; j < len; j++) {
-                    double sc = 0;
-                    for (int i = 0; i < hd; i++) sc += (double) qv[t * W + h * hd + i] * k[j * KW + g * hd + i];
-                    p[j] = sc / Math.sqrt(hd);
-                    max = Math.max(max, p[j]);
-                }
-                for (int j = 0; j < len; j++) sum += p[j] = Math.exp(p[j] - max);
-                for (int i = 0; i < hd; i++) {
-                    double o = 0;
-                    for (int j = 0; j < len; j++) o += p[j] / sum * v[j * KW + g * hd + i];
-                    close(o, got[t * W + h * hd + i], 10, "batched attention t=" + t + " h=" + h);
-                }
-            }
+            assertAttentionRow(qv, kvs[rowChunk[t]], vvs[rowChunk[t]], got, t, rowPos[t] + 1, heads, kvHeads, hd, "batched attention");
     }
 
     @Test
