@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
                 "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
                 "With --expert/--expert-base pairs, also a RAST step (every model steps, logits fused, token chosen)",
-                "against the sum of the models' single-model steps."},
+                "against the sum of the models' single-model steps; with --batch N as well, N samples decoding",
+                "together through the whole RAST step (every model batched), against one fused sequence."},
         footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
                 "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
@@ -154,31 +155,38 @@ final class BenchCommand implements Callable<Integer> {
             double sumSingles = 0;
             StringBuilder singles = new StringBuilder();
             for (CausalLM x : all) {
-                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, prompt);
+                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, 1, prompt);
                 sumSingles += ms;
                 singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
             }
             dev.rast.engine.sample.RastFusion rast = new dev.rast.engine.sample.RastFusion(lambdas);
             Generator.Fusion fusion = (seq, rows) -> rast.fuseInPlace(rows);
-            double fused = stepMs(all, fusion, prompt);
+            double fused = stepMs(all, fusion, 1, prompt);
+            // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
+            double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
             if (json) {
                 System.out.printf(java.util.Locale.ROOT, "{\"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
-                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f}%n", all.size(), singles.toString().strip().replace(" ", ", "),
-                        sumSingles, fused, fused / sumSingles);
+                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s}%n", all.size(), singles.toString().strip().replace(" ", ", "),
+                        sumSingles, fused, fused / sumSingles, batch == 1 ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"fused_batch\": %d, \"fused_batch_step_ms\": %.2f, \"fused_batch_tok_s\": %.2f, \"fused_batch_speedup\": %.2f",
+                                batch, fusedBatch, batch * 1e3 / fusedBatch, batch * fused / fusedBatch));
             } else {
                 System.out.printf(java.util.Locale.ROOT, "rast     %d models, single-model steps (ms):%s; sum %.1f ms%n", all.size(), singles, sumSingles);
                 System.out.printf(java.util.Locale.ROOT, "rast     fused step %.1f ms = %.3f× the sum of single-model steps%n", fused, fused / sumSingles);
+                if (batch > 1)
+                    System.out.printf(java.util.Locale.ROOT, "rast     %d sequences fused: %.1f tok/s (%.1f ms/step, %.2f× one fused sequence)%n",
+                            batch, batch * 1e3 / fusedBatch, fusedBatch, batch * fused / fusedBatch);
             }
         } finally {
             loaded.forEach(CausalLM::close);
         }
     }
 
-    /** Median ms per decode step of {@code models} in lockstep (one sequence), fused and chosen greedily. */
-    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int[] prompt) {
+    /** Median ms per decode step of {@code models} in lockstep ({@code n} sequences), fused and chosen greedily. */
+    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
         double[] ms = new double[runs];
         for (int r = -1; r < runs; r++) {
-            double[] t = lockstepDecode(models, fusion, 1, prompt);
+            double[] t = lockstepDecode(models, fusion, n, prompt);
             if (r >= 0) ms[r] = t[1];
         }
         return median(ms);

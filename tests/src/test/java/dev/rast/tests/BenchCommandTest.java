@@ -38,6 +38,28 @@ class BenchCommandTest {
         assertTrue(num(j, "fma_peak_gflop_s") > 1 && num(j, "fma_peak_gflop_s") < 100_000, j.toString());
     }
 
+    /** With an expert pair and --batch, the fused batch's figures are derived from its step time like the others. */
+    @Test
+    void reportsTheFusedBatch() {
+        Path dir = tmp.resolve("tiny");
+        assertEquals(0, Cli.rast("synth", "--arch", "tiny", "--dtype", "f32", "--out", dir.toString()).status());
+        Cli.Result r = Cli.rast("bench", "--model", dir.toString(), "--expert", dir.toString(), "--expert-base", dir.toString(),
+                "--device", "cpu", "--threads", "2", "--prompt-len", "4", "--gen", "2", "--runs", "1", "--batch", "3", "--json");
+        assertEquals(0, r.status(), r.stderr());
+        String[] lines = r.stdout().strip().split("\n");
+        assertEquals(2, lines.length, r.stdout()); // the single-model line, then the RAST line
+        @SuppressWarnings("unchecked")
+        Map<String, Object> j = (Map<String, Object>) Json.parse(lines[1]);
+        assertEquals(3, num(j, "rast_models"));
+        assertEquals(3, num(j, "fused_batch"));
+        double stepMs = num(j, "fused_batch_step_ms");
+        assertTrue(stepMs > 0, j.toString());
+        // 3 sequences per step: tok/s = 3 · 1000 / ms; the speedup is tok/s against one fused sequence's 1000 / ms.
+        // Printed with 2 decimals: 1% (plus 0.01 absolute) covers the rounding.
+        assertEquals(3e3 / stepMs, num(j, "fused_batch_tok_s"), 0.01 * num(j, "fused_batch_tok_s") + 0.01);
+        assertEquals(3 * num(j, "fused_step_ms") / stepMs, num(j, "fused_batch_speedup"), 0.01 * num(j, "fused_batch_speedup") + 0.01);
+    }
+
     private static double num(Map<String, Object> j, String key) {
         assertTrue(j.containsKey(key), "missing " + key + " in " + j);
         return ((Number) j.get(key)).doubleValue();
