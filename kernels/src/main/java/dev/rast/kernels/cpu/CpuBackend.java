@@ -35,7 +35,7 @@ public final class CpuBackend implements Backend {
     private final LongSupplier freeMemory;
     private boolean warnedShort;
     /** Packing so far, for the progress line a long load prints: bytes, when it began, when it last printed. */
-    private long packedBytes, packStart, packReported;
+    private long packedBytes, packStart, packReported, packLast;
 
     public CpuBackend(int threads) {
         this(threads, "off".equalsIgnoreCase(System.getenv("RAST_CPU_PACK")) ? null : MemoryInfo::availableBytes);
@@ -68,18 +68,25 @@ public final class CpuBackend implements Backend {
             }
             return host;
         }
+        long begin = System.nanoTime();
         Tensor t = new Tensor(host.dtype(), host.shape(), host.data(), PackedMatMul.pack(pool, host.data(), host.dtype(), N, K, packed));
-        reportPacking(need);
+        reportPacking(need, begin);
         return t;
     }
 
     /**
      * A 7B model takes ~25 s to pack, in the middle of loading, with nothing else on screen: after the first 5 s,
-     * a line on stderr every 5 s says how far it is (the backend does not know the total).
+     * a line on stderr every 5 s says how far it is (the backend does not know the total). A backend loads several
+     * models for RAST, one after the other: a weight packed more than a second after the previous one starts a new
+     * count, so that each model's line gives its own bytes and seconds.
      */
-    private synchronized void reportPacking(long bytes) {
+    private synchronized void reportPacking(long bytes, long begin) {
         long now = System.nanoTime();
-        if (packedBytes == 0) packStart = packReported = now;
+        if (packedBytes == 0 || begin - packLast > 1_000_000_000L) {
+            packedBytes = 0;
+            packStart = packReported = begin;
+        }
+        packLast = now;
         packedBytes += bytes;
         if (now - packReported < 5_000_000_000L) return;
         packReported = now;
