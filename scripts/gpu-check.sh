@@ -11,7 +11,12 @@
 #   4. Decode tokens/s and GB/s of `rast bench --device cuda` on `rast synth` models (bf16), against the DRAM
 #      bandwidth limit, and the same model in PyTorch (scripts/bench/torch_gpu_bench.py) in the same run.
 # Environment: GPU_CHECK_MODELS (default "qwen2.5-1.5b qwen2.5-7b"), GPU_CHECK_GEN (decode tokens, default 128),
-# GPU_CHECK_WORK (where synthetic models go, default /tmp/rast-gpu-check).
+# GPU_CHECK_WORK (where synthetic models go, default /tmp/rast-gpu-check), GPU_CHECK_BUDGET (seconds for the whole
+# check, default 480).
+# Time: a session gets 15 minutes of device time, machine start included, and one command at most 10, so the whole
+# check keeps to GPU_CHECK_BUDGET: every step has its own limit, cut to what the budget has left, and a step that
+# would start with too little left is skipped and says so in the report (run it with the device tool's timeout_s
+# about 60 s above the budget).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -21,9 +26,17 @@ report=$out/gpu-report.md
 work=${GPU_CHECK_WORK:-/tmp/rast-gpu-check}
 models=${GPU_CHECK_MODELS:-qwen2.5-1.5b qwen2.5-7b}
 gen=${GPU_CHECK_GEN:-128}
+budget=${GPU_CHECK_BUDGET:-480}
 mkdir -p "$work"
+start=$(date +%s)
+# Seconds for a step: its own limit, or what the budget has left less 15 s for the rest of the report if that is less.
+limit() {
+  local left=$(( budget - ($(date +%s) - start) - 15 ))
+  (( left < $1 )) && echo $(( left > 1 ? left : 1 )) || echo "$1"  # never 0: to timeout, 0 means no limit
+}
 
 java=.device/jdk/bin/java
+[ -d .device/jdk/bin ] && chmod +x .device/jdk/bin/* .device/jdk/lib/jspawnhelper 2>/dev/null  # a copy may drop the bits
 if [ ! -x "$java" ]; then
   java=$(command -v java || true)
   [ -n "${JAVA_HOME:-}" ] && java=$JAVA_HOME/bin/java
@@ -62,7 +75,9 @@ synth_log=$work/synth.log
 : > "$synth_log"
 (
   for m in $models; do
-    [ -f "$work/$m/model.safetensors" ] || jrun -cp "$cp_cli" dev.rast.cli.Main synth --arch "$m" --dtype bf16 --out "$work/$m" >> "$synth_log" 2>&1
+    if grep -qs '^done$' "$work/$m/.complete"; then echo "wrote $work/$m/model.safetensors (earlier)" >> "$synth_log"; continue; fi
+    jrun -cp "$cp_cli" dev.rast.cli.Main synth --arch "$m" --dtype bf16 --out "$work/$m" >> "$synth_log" 2>&1 \
+      && echo done > "$work/$m/.complete"
   done
 ) &
 synth_pid=$!
@@ -86,24 +101,26 @@ synth_pid=$!
 
 echo "## GPU tests" >> "$report"
 echo >> "$report"
-timeout 420 "$java" "${flags[@]}" -Drast.cuda.targets=cuda -Drast.report="$out/tests.md" -cp "$cp_tests" \
+t_tests=$(limit 200)
+timeout "$t_tests" "$java" "${flags[@]}" -Drast.cuda.targets=cuda -Drast.report="$out/tests.md" -cp "$cp_tests" \
   dev.rast.kernels.cuda.DeviceTestMain > "$out/tests.log" 2>&1
 status=$?
 if [ -f "$out/tests.md" ]; then cat "$out/tests.md" >> "$report"; else echo "(no result: exit $status; see tests.log)" >> "$report"; fi
-[ $status -eq 124 ] && echo "**The tests ran out of time (420 s).**" >> "$report"
+[ $status -eq 124 ] && echo "**The tests ran out of time ($t_tests s).**" >> "$report"
 tail -n 1 "$out/tests.log"
 echo >> "$report"
 
 echo "## GEMM" >> "$report"
 echo >> "$report"
-timeout 180 "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench >> "$report" 2> "$out/gemm.log" \
-  || echo "(GEMM benchmark failed: $(tail -n 3 "$out/gemm.log" | tr '\n' ' '))" >> "$report"
+timeout "$(limit 60)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench >> "$report" 2> "$out/gemm.log" \
+  || echo "(GEMM benchmark failed or ran out of time: $(tail -n 3 "$out/gemm.log" | tr '\n' ' '))" >> "$report"
 echo >> "$report"
-peak=$(jrun -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench --peak-bandwidth 2>/dev/null | tail -n 1)
+peak=$(timeout "$(limit 30)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench --peak-bandwidth 2>/dev/null | tail -n 1)
 
 echo "## Decode" >> "$report"
 echo >> "$report"
-wait $synth_pid
+# The models may still be written: wait while the budget allows, leaving each model a minute and a half to run.
+while kill -0 $synth_pid 2>/dev/null && (( $(limit 100000) > 90 )); do sleep 2; done
 echo "Prompt 128 random tokens, then $gen greedy tokens one at a time with the KV cache, bf16 weights; median of 3 runs" \
      "after a warm-up. GB/s = weight bytes read per token × tokens/s; peak DRAM bandwidth ${peak:-?} GB/s." >> "$report"
 echo >> "$report"
@@ -111,13 +128,18 @@ echo "| model | engine | prefill tok/s | decode tok/s | decode GB/s | % of peak 
 echo "|---|---|---|---|---|---|" >> "$report"
 for m in $models; do
   dir=$work/$m
-  if [ ! -f "$dir/model.safetensors" ]; then
-    echo "| $m | (synth failed: $(tail -n 1 "$synth_log")) | | | | |" >> "$report"
+  if [ ! -f "$dir/model.safetensors" ] || ! grep -q "^wrote $dir/" "$synth_log"; then
+    echo "| $m | (no model: $(tail -n 1 "$synth_log" | tr '|' '/')) | | | | |" >> "$report"
     continue
   fi
-  r=$(timeout 300 "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$dir" --device cuda --prompt-len 128 \
+  if (( $(limit 100000) < 60 )); then
+    echo "| $m | (skipped: the time budget of $budget s is spent) | | | | |" >> "$report"
+    continue
+  fi
+  # rast and PyTorch share what is left for this model.
+  r=$(timeout "$(limit 150)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$dir" --device cuda --prompt-len 128 \
         --gen "$gen" --runs 3 --json 2> "$out/bench-$m.log" | tail -n 1)
-  t=$(timeout 300 python3 scripts/bench/torch_gpu_bench.py "$dir" --prompt-len 128 --gen "$gen" --runs 3 2> "$out/torch-$m.log" | tail -n 1)
+  t=$(timeout "$(limit 150)" python3 scripts/bench/torch_gpu_bench.py "$dir" --prompt-len 128 --gen "$gen" --runs 3 2> "$out/torch-$m.log" | tail -n 1)
   python3 - "$m" "${peak:-0}" "$r" "$t" "$out" >> "$report" <<'PY'
 import json, os, sys
 m, peak, r, t, out = sys.argv[1], float(sys.argv[2] or 0), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -145,4 +167,6 @@ PY
 done
 echo >> "$report"
 echo "Logs: tests.log, gemm.log, bench-*.log, torch-*.log beside this report." >> "$report"
+kill $synth_pid 2>/dev/null
+echo "Total $(( $(date +%s) - start )) s of a $budget s budget." >> "$report"
 echo "gpu-check: wrote $report"

@@ -39,7 +39,7 @@ public final class CudaBackend implements Backend {
     static final int MAX_HEAD_DIM = 256;       // attention.cuh ATT_MAX_HEAD_DIM
     static final int DECODE_MIN_CHUNK = 64;    // keys per split of the decode attention
     static final int DECODE_MAX_SPLITS = 256;
-    static final int SAMPLE_BLOCK = 1024;
+    static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
     private final Device dev;
@@ -101,7 +101,12 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void free(Tensor t) {
         Long bytes = owned.remove(addr(t));
-        if (bytes != null) dev.free(addr(t));
+        if (bytes != null) {
+            // Kernels and copies queued on the stream may still use it (a KV cache that grew frees its old tensors
+            // right after queuing their copy), and cuMemFree is not documented to wait for them. Frees are rare.
+            dev.synchronize();
+            dev.free(addr(t));
+        }
     }
 
     /** A device buffer of at least {@code bytes} that lives until close; growing it frees the old one. */
@@ -356,6 +361,11 @@ public final class CudaBackend implements Backend {
         if (closed) return;
         closed = true;
         try {
+            try {
+                dev.synchronize(); // as in free()
+            } catch (RuntimeException e) {
+                // a failed kernel leaves the context unusable: still free what can be freed and destroy it
+            }
             for (long p : owned.keySet()) dev.free(p);
             for (long[] s : scratch.values()) dev.free(s[0]);
         } finally {

@@ -26,8 +26,12 @@ import java.util.Set;
 public final class CudaDevice implements Device {
     private static final long STAGING_BYTES = 16L << 20;
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
-    /** Statuses that mean "an earlier asynchronous operation failed"; the context is unusable afterwards. */
-    private static final Set<Integer> STICKY = Set.of(700, 701, 702, 715, 716, 718, 719);
+    /**
+     * Statuses that mean "an earlier asynchronous operation failed"; the context is unusable afterwards. Not 701
+     * (too many resources requested for a launch): that one is returned by the launch itself and leaves the
+     * context usable.
+     */
+    private static final Set<Integer> STICKY = Set.of(700, 702, 715, 716, 718, 719);
 
     private static String unavailable; // cached probe result; "" = available
     private static final String NONE = "";
