@@ -36,6 +36,13 @@ public final class CpuBackend implements Backend {
     private boolean warnedShort;
     /** Packing so far, for the progress line a long load prints: bytes, when it began, when it last printed. */
     private long packedBytes, packStart, packReported, packLast;
+    /** Bytes free for new tensors (-1: unknown, nothing is checked); the packing check's source when packing is on. */
+    private final LongSupplier available;
+    /** Left free by {@link #allocate}: the Java heap and the rest of the system live outside what it counts. */
+    static final long ALLOCATE_RESERVE_BYTES = 256L << 20;
+    /** The last reading of {@link #available}, less what was allocated since, and when it was read. */
+    private long availableNow, availableReadAt;
+    private boolean availableRead;
 
     public CpuBackend(int threads) {
         this(threads, "off".equalsIgnoreCase(System.getenv("RAST_CPU_PACK")) ? null : MemoryInfo::availableBytes);
@@ -45,6 +52,7 @@ public final class CpuBackend implements Backend {
     CpuBackend(int threads, LongSupplier freeMemory) {
         pool = new WorkerPool(threads);
         this.freeMemory = freeMemory;
+        this.available = freeMemory != null ? freeMemory : MemoryInfo::availableBytes;
     }
 
     @Override public String name() { return "cpu (Vector API, " + MatMul.F.vectorBitSize() + "-bit, " + pool.threads() + " threads)"; }
@@ -101,10 +109,38 @@ public final class CpuBackend implements Backend {
     public Tensor allocate(DType dtype, int... shape) {
         long n = 1;
         for (int d : shape) n *= d;
+        requireMemory(n * dtype.bytes(), dtype, shape);
         Arena arena = Arena.ofShared();
         Tensor t = new Tensor(dtype, shape, arena.allocate(n * dtype.bytes(), 64));
         owned.put(t, arena);
         return t;
+    }
+
+    /**
+     * Refuses, with one line saying what and how much, a tensor the machine has not the memory for. Without it, KV
+     * caches growing past the RAM (many samples, long answers, three models for RAST) would end in the kernel's OOM
+     * killer or in swapping, with nothing said. /proc/meminfo is read at most every 100 ms; in between, what was
+     * allocated since is subtracted from the last reading, so a burst of allocations (every cache of a batch
+     * growing in one step) is still counted.
+     */
+    private synchronized void requireMemory(long bytes, DType dtype, int[] shape) {
+        long now = System.nanoTime();
+        if (!availableRead || now - availableReadAt > 100_000_000L) {
+            availableNow = available.getAsLong();
+            availableReadAt = now;
+            availableRead = true;
+        }
+        if (availableNow < 0) return; // unknown (not Linux)
+        if (bytes > availableNow - ALLOCATE_RESERVE_BYTES)
+            throw new dev.rast.engine.BadInputException(String.format(java.util.Locale.ROOT,
+                    "out of memory: a %s%s tensor (KV cache or activations) needs %s, %s free with %s kept in reserve; "
+                            + "fewer samples or tokens at once (--n, --max-tokens, --batch) need less",
+                    dtype, Arrays.toString(shape), size(bytes), size(Math.max(0, availableNow)), size(ALLOCATE_RESERVE_BYTES)));
+        availableNow -= bytes;
+    }
+
+    private static String size(long bytes) {
+        return bytes >= 1e9 ? String.format(java.util.Locale.ROOT, "%.2f GB", bytes / 1e9) : String.format(java.util.Locale.ROOT, "%.0f MB", bytes / 1e6);
     }
 
     @Override

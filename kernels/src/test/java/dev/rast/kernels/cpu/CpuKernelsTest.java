@@ -390,6 +390,25 @@ class CpuKernelsTest {
         }
     }
 
+    /** A tensor the machine has not the memory for is refused with one line, before anything is allocated. */
+    @Test
+    void allocateRefusesWhatDoesNotFitInFreeMemory() {
+        long mb = 1L << 20, free = CpuBackend.ALLOCATE_RESERVE_BYTES + 10 * mb; // 10 MiB past the reserve
+        try (CpuBackend small = new CpuBackend(1, () -> free); CpuBackend unknown = new CpuBackend(1, () -> -1L)) {
+            // 4 MiB twice fit (8 of the 10), counted against one reading of the free memory; a third does not
+            Tensor a = small.allocate(DType.F32, 1024, 1024), b = small.allocate(DType.F32, 1024, 1024);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rast.engine.BadInputException.class,
+                    () -> small.allocate(DType.F32, 1024, 1024));
+            assertTrue(e.getMessage().startsWith("out of memory: a F32[1024, 1024] tensor"), e.getMessage());
+            // 4 MiB = 4,194,304 bytes; free: the reading (266 MiB) less 8 MiB allocated = 270,532,608; reserve 268,435,456
+            assertTrue(e.getMessage().contains("needs 4 MB, 271 MB free with 268 MB kept in reserve"), e.getMessage());
+            small.free(a);
+            small.free(b);
+            // free memory unknown: nothing is checked
+            unknown.free(unknown.allocate(DType.F32, 1024, 1024));
+        }
+    }
+
     @Test
     void workerPoolCoversEveryItemOnceAndPropagatesFailures() {
         try (WorkerPool pool = new WorkerPool(2)) {
