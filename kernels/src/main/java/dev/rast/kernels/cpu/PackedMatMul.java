@@ -35,6 +35,11 @@ final class PackedMatMul {
     static final int B = F.length();
     /** Tokens per GEMM micro-tile: 2 blocks × 12 tokens are 24 register accumulators (AVX-512 has 32 registers). */
     static final int G = 12;
+    /**
+     * Tokens of the smaller micro-tile a group of at most this many tokens runs (the last group of a batch: 32
+     * sequences are groups of 12, 12 and 8), so that it does not pay for 12.
+     */
+    static final int G8 = 8;
     /** Tokens per GEMM call: 21 groups. */
     static final int SLICE_TOKENS = 21 * G;
     /** A slice of tokens whose packed x stays in L2 (half of it) while all the weight blocks stream past. */
@@ -319,9 +324,13 @@ final class PackedMatMul {
                     for (int q = q0; q < q1; q++) {
                         int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
                         for (int g = g0; g < g1; g++) {
-                            if (bf16) kernelBf16(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                            else kernelF32(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                            emit(res, out, b, c, g * G, Math.min(G, T - g * G), N);
+                            int tn = Math.min(G, T - g * G);
+                            if (tn > G8) {
+                                if (bf16) kernelBf16(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                                else kernelF32(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                            } else if (bf16) kernelBf16x8(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                            else kernelF32x8(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                            emit(res, out, b, c, g * G, tn, N);
                         }
                     }
                 });
@@ -336,7 +345,8 @@ final class PackedMatMul {
      * <p>Written out, with no helper methods: an array of vectors would be boxed, and every extra call level
      * counts against C2's inlining budget. With small helpers for widening and broadcasting (or the F32 loads
      * in the same method behind a branch, or the masked stores to {@code out} here) C2 stopped inlining the
-     * vector operations, and the kernel ran 20× slower. Hence the F32 twin below and {@link #emit}.
+     * vector operations, and the kernel ran 20× slower. Hence the F32 twin below, the 8-token pair of twins
+     * ({@link #kernelBf16x8}, {@link #kernelF32x8}) and {@link #emit}.
      */
     private static void kernelBf16(MemorySegment p, long step, long pb, long pc, int kh, float[] xq, int xb, float[] res) {
         FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
@@ -398,6 +408,55 @@ final class PackedMatMul {
         b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
         b8.intoArray(res, 16 * B); c8.intoArray(res, 17 * B); b9.intoArray(res, 18 * B); c9.intoArray(res, 19 * B);
         b10.intoArray(res, 20 * B); c10.intoArray(res, 21 * B); b11.intoArray(res, 22 * B); c11.intoArray(res, 23 * B);
+    }
+
+    /** {@link #kernelBf16} for a group of at most {@link #G8} tokens (same sums, in the same order, per token). */
+    private static void kernelBf16x8(MemorySegment p, long step, long pb, long pc, int kh, float[] xq, int xb, float[] res) {
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0;
+        for (int j = 0; j < kh; j++) {
+            long at = j * step;
+            IntVector vb = IntVector.fromMemorySegment(I, p, pb + at, LE), vc = IntVector.fromMemorySegment(I, p, pc + at, LE);
+            FloatVector be = vb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), bo = vb.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector ce = vc.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), co = vc.and(0xFFFF0000).reinterpretAsFloats();
+            int e = xb + 2 * G * j, o = e + G;
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 0]), xo = FloatVector.broadcast(F, xq[o + 0]); b0 = bo.fma(xo, be.fma(xe, b0)); c0 = co.fma(xo, ce.fma(xe, c0)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 1]), xo = FloatVector.broadcast(F, xq[o + 1]); b1 = bo.fma(xo, be.fma(xe, b1)); c1 = co.fma(xo, ce.fma(xe, c1)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 2]), xo = FloatVector.broadcast(F, xq[o + 2]); b2 = bo.fma(xo, be.fma(xe, b2)); c2 = co.fma(xo, ce.fma(xe, c2)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 3]), xo = FloatVector.broadcast(F, xq[o + 3]); b3 = bo.fma(xo, be.fma(xe, b3)); c3 = co.fma(xo, ce.fma(xe, c3)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 4]), xo = FloatVector.broadcast(F, xq[o + 4]); b4 = bo.fma(xo, be.fma(xe, b4)); c4 = co.fma(xo, ce.fma(xe, c4)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 5]), xo = FloatVector.broadcast(F, xq[o + 5]); b5 = bo.fma(xo, be.fma(xe, b5)); c5 = co.fma(xo, ce.fma(xe, c5)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 6]), xo = FloatVector.broadcast(F, xq[o + 6]); b6 = bo.fma(xo, be.fma(xe, b6)); c6 = co.fma(xo, ce.fma(xe, c6)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 7]), xo = FloatVector.broadcast(F, xq[o + 7]); b7 = bo.fma(xo, be.fma(xe, b7)); c7 = co.fma(xo, ce.fma(xe, c7)); }
+        }
+        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
+        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
+        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
+        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
+    }
+
+    /** {@link #kernelF32} for a group of at most {@link #G8} tokens. */
+    private static void kernelF32x8(MemorySegment p, long step, long pb, long pc, int kh, float[] xq, int xb, float[] res) {
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0;
+        for (int j = 0; j < kh; j++) {
+            long at = j * step;
+            FloatVector be = FloatVector.fromMemorySegment(F, p, pb + at, LE), bo = FloatVector.fromMemorySegment(F, p, pb + at + 4L * B, LE);
+            FloatVector ce = FloatVector.fromMemorySegment(F, p, pc + at, LE), co = FloatVector.fromMemorySegment(F, p, pc + at + 4L * B, LE);
+            int e = xb + 2 * G * j, o = e + G;
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 0]), xo = FloatVector.broadcast(F, xq[o + 0]); b0 = bo.fma(xo, be.fma(xe, b0)); c0 = co.fma(xo, ce.fma(xe, c0)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 1]), xo = FloatVector.broadcast(F, xq[o + 1]); b1 = bo.fma(xo, be.fma(xe, b1)); c1 = co.fma(xo, ce.fma(xe, c1)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 2]), xo = FloatVector.broadcast(F, xq[o + 2]); b2 = bo.fma(xo, be.fma(xe, b2)); c2 = co.fma(xo, ce.fma(xe, c2)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 3]), xo = FloatVector.broadcast(F, xq[o + 3]); b3 = bo.fma(xo, be.fma(xe, b3)); c3 = co.fma(xo, ce.fma(xe, c3)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 4]), xo = FloatVector.broadcast(F, xq[o + 4]); b4 = bo.fma(xo, be.fma(xe, b4)); c4 = co.fma(xo, ce.fma(xe, c4)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 5]), xo = FloatVector.broadcast(F, xq[o + 5]); b5 = bo.fma(xo, be.fma(xe, b5)); c5 = co.fma(xo, ce.fma(xe, c5)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 6]), xo = FloatVector.broadcast(F, xq[o + 6]); b6 = bo.fma(xo, be.fma(xe, b6)); c6 = co.fma(xo, ce.fma(xe, c6)); }
+            { FloatVector xe = FloatVector.broadcast(F, xq[e + 7]), xo = FloatVector.broadcast(F, xq[o + 7]); b7 = bo.fma(xo, be.fma(xe, b7)); c7 = co.fma(xo, ce.fma(xe, c7)); }
+        }
+        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
+        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
+        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
+        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
     }
 
     /** Token t's outputs (row t0 + t of out) from {@link #kernelBf16}'s {@code res}; tokens past tn are padding. */
