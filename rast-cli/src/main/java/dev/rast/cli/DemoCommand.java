@@ -88,7 +88,8 @@ final class DemoCommand implements Callable<Integer> {
                         show(tok, baseTop), fusedLp.get(t), steps.get(t).baseLogprob());
             }
             out.printf(Locale.ROOT, "%nThe expert delta changed M's top token at %d of %d steps (λ = %.2f).%n", changed, gen.length, lambda);
-            out.printf(Locale.ROOT, "Generated %d tokens with three models in lockstep in %.2f s (%.1f tok/s).%n", gen.length, secs, gen.length / secs);
+            out.printf(Locale.ROOT, "Generated %d tokens with three models in lockstep in %.2f s (%.1f tok/s; the prompt and the JIT's"
+                    + " first compilations included, see `rast bench` for speed).%n", gen.length, secs, gen.length / secs);
             var decoder = tok.streamingDecoder(true); // the decoder of generated ids: padding ids add nothing, as in HF
             StringBuilder text = new StringBuilder();
             for (int id : gen) text.append(decoder.push(id));
