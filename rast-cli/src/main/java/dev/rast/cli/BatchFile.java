@@ -125,7 +125,11 @@ final class BatchFile {
             if (!(v instanceof Map<?, ?> m)) throw new BadInputException(where + ": expected a JSON object");
             int[] ids;
             if (m.get("prompt") instanceof String text) {
-                ids = Prompts.encode(set, format, text);
+                try {
+                    ids = Prompts.encode(set, format, text);
+                } catch (BadInputException e) {
+                    throw new BadInputException(where + ": " + e.getMessage());
+                }
             } else if (m.get("prompt_tokens") instanceof List<?> l && !l.isEmpty()) {
                 ids = new int[l.size()];
                 for (int k = 0; k < ids.length; k++) {

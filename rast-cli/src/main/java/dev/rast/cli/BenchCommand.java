@@ -97,18 +97,20 @@ final class BenchCommand implements Callable<Integer> {
             // A decode step computes the LM head for its token; a prefill only for the last of its prompt's tokens.
             double flopsPerToken = matmulFlops(m.config(), 1, 1);
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
+            // With --json everything goes on one line: the RAST figures are measured first.
+            String rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : "";
             Limits lim = limits(m);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
                         "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
-                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s}%n",
+                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
                         promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
                         batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
                                 batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
                         lim == null ? "" : String.format(java.util.Locale.ROOT, ", \"read_limit_gb_s\": %.2f, \"fma_peak_gflop_s\": %.1f",
-                                lim.readGBs(), lim.fmaGflops()));
+                                lim.readGBs(), lim.fmaGflops()), rastJson);
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
@@ -127,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                             ofLimit(bd * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
                 }
             }
-            if (!pairs.isEmpty()) fusedBench(backend, m, prompt);
+            if (!json && !pairs.isEmpty()) fusedBench(backend, m, prompt);
         }
         return 0;
     }
@@ -135,9 +137,10 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the
      * same models' single-model steps, all measured here the same way (Lockstep with one sequence, prefill then
-     * --gen steps), median of --runs after a warm-up.
+     * --gen steps), median of --runs after a warm-up. Prints the figures, or with --json returns them as JSON fields
+     * (", \"rast_models\": ..."), for the one line the command prints.
      */
-    private void fusedBench(Backend backend, CausalLM base, int[] prompt) {
+    private String fusedBench(Backend backend, CausalLM base, int[] prompt) {
         List<CausalLM> all = new ArrayList<>(List.of(base));
         List<CausalLM> loaded = new ArrayList<>();
         float[] lambdas = new float[pairs.size()];
@@ -165,8 +168,8 @@ final class BenchCommand implements Callable<Integer> {
             // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
             double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
             if (json) {
-                System.out.printf(java.util.Locale.ROOT, "{\"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
-                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s}%n", all.size(), singles.toString().strip().replace(" ", ", "),
+                return String.format(java.util.Locale.ROOT, ", \"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
+                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s", all.size(), singles.toString().strip().replace(" ", ", "),
                         sumSingles, fused, fused / sumSingles, batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"fused_batch\": %d, \"fused_batch_step_ms\": %.2f, \"fused_batch_tok_s\": %.2f, \"fused_batch_speedup\": %.2f",
                                 batch, fusedBatch, batch * 1e3 / fusedBatch, batch * fused / fusedBatch));
@@ -176,6 +179,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (batch > 1)
                     System.out.printf(java.util.Locale.ROOT, "rast     %d sequences fused: %.1f tok/s (%.1f ms/step, %.2f× one fused sequence)%n",
                             batch, batch * 1e3 / fusedBatch, fusedBatch, batch * fused / fusedBatch);
+                return "";
             }
         } finally {
             loaded.forEach(CausalLM::close);

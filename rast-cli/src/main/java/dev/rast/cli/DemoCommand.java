@@ -46,7 +46,18 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (maxTokens < 1) throw new dev.rast.engine.BadInputException("--max-tokens must be at least 1, is " + maxTokens);
+        if (!Float.isFinite(lambda)) throw new dev.rast.engine.BadInputException("--lambda must be a finite number, is " + lambda);
+        if (runtime.threads != null && runtime.threads < 1)
+            throw new dev.rast.engine.BadInputException("--threads must be at least 1, is " + runtime.threads);
         Path dir = cache != null ? cache : defaultCache();
+        try {
+            Files.createDirectories(dir);
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            throw new dev.rast.engine.BadInputException("--cache " + dir + ": cannot use it as a folder for the demo models ("
+                    + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file is in the way" : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")");
+        }
+
         Path m = ensure(dir.resolve("M-qwen2.5-0.5b-bf16"), "qwen2.5-0.5b", DType.BF16, 1);
         Path e = ensure(dir.resolve("E-tiny-f32"), "tiny", DType.F32, 2);
         Path b = ensure(dir.resolve("B-tiny-f32"), "tiny", DType.F32, 3);
@@ -125,11 +136,16 @@ final class DemoCommand implements Callable<Integer> {
         SynthArch a = SynthArch.byName(arch);
         long total = Synthesizer.plan(a, dtype, seed).totalBytes();
         Path tmp = dir.resolveSibling(dir.getFileName() + ".partial");
-        try (ProgressBar bar = new ProgressBar("demo: synth " + arch, total, "MB", 1e6)) {
-            Synthesizer.write(a, dtype, seed, tmp, bar::update);
+        try {
+            try (ProgressBar bar = new ProgressBar("demo: synth " + arch, total, "MB", 1e6)) {
+                Synthesizer.write(a, dtype, seed, tmp, bar::update);
+            }
+            // Renamed only when complete, so an interrupted build is redone rather than used half-written.
+            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new dev.rast.engine.BadInputException("cannot build the demo model " + dir + " (choose another folder with --cache): "
+                    + e.getClass().getSimpleName() + ": " + e.getMessage());
         }
-        // Renamed only when complete, so an interrupted build is redone rather than used half-written.
-        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return dir;
     }
 }

@@ -46,10 +46,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "math500, gsm8k, aime24, amc23, minerva_math, olympiadbench (comma-separated for several), or a JSONL file.")
     String dataset;
 
-    @Option(names = "--question-field", paramLabel = "F", description = "For a JSONL file: the question field.")
+    @Option(names = "--question-field", paramLabel = "F", description = "For a JSONL file: the question field (default: the first of question, problem, Question, input that a row has).")
     String questionField;
 
-    @Option(names = "--answer-field", paramLabel = "F", description = "For a JSONL file: the gold answer field.")
+    @Option(names = "--answer-field", paramLabel = "F", description = "For a JSONL file: the gold answer field (default: answer).")
     String answerField;
 
     @Option(names = "--limit", paramLabel = "N", description = "Only the first N problems of each data set.")

@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
                 "Reads JSONL on stdin, one object per line:",
                 "  {\"completion\": ..., \"gold\": ...}  gold as the data set states it (\"025\")",
                 "  {\"completion\": ..., \"idx\": N}     gold of row N (0-based) of the data set",
-                "Prints {\"pred\": ..., \"correct\": true|false} per line; pred is null when",
-                "there is no answer. Each comparison gets 3 s; past that it is wrong."},
+                "Prints {\"pred\": ..., \"correct\": true|false} per line; pred is \"\" when no answer",
+                "could be extracted and null for an empty completion (as SimpleRL's grader; both are wrong).",
+                "Each comparison gets 3 s; past that it is wrong."},
         footer = {"", "Examples:",
                 "  echo '{\"completion\": \"... so the answer is \\\\boxed{25}.\", \"gold\": \"025\"}' | rast grade --dataset aime24",
                 "  rast grade --dataset math500 --format qwen-boxed < completions.jsonl",
@@ -41,7 +42,7 @@ final class GradeCommand implements Callable<Integer> {
                     + "chat or none (the last two: only </s>, <|im_end|>, <|endoftext|>) (default: ${DEFAULT-VALUE}).")
     String format;
 
-    @Option(names = "--question-field", paramLabel = "FIELD", description = "For a JSONL file: the question field.")
+    @Option(names = "--question-field", paramLabel = "FIELD", description = "For a JSONL file: the question field (default: the first of question, problem, Question, input that a row has).")
     String questionField;
 
     @Option(names = "--answer-field", paramLabel = "FIELD", description = "For a JSONL file: the gold answer field (default: answer).")

@@ -34,9 +34,16 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         CommandLine cl = new CommandLine(new Main());
+        // Every command has -V/--version (mixinStandardHelpOptions); only the top one names a provider.
+        for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().versionProvider(new Version());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> report(ex, verbose));
         cl.setParameterExceptionHandler((ex, a) -> {
-            System.err.println("error: " + ex.getMessage());
+            String msg = ex.getMessage().startsWith("Error: ") ? ex.getMessage().substring(7) : ex.getMessage();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && ex.getCommandLine() == cl && !u.getUnmatched().isEmpty()
+                    && !u.getUnmatched().get(0).startsWith("-"))
+                msg = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
+                        + String.join(", ", cl.getSubcommands().keySet()) + ")";
+            System.err.println("error: " + msg);
             System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return EXIT_BAD_INPUT;
         });

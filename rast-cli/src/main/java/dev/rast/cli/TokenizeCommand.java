@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
                 "tokenizer.encode(text, add_special_tokens=False) does."},
         footer = {"", "Examples:",
                 "  echo -n 'Hello, world' | rast tokenize --tokenizer models/Qwen2.5-7B",
-                "  printf '%s\\n' '\"first\"' '\"second\"' | rast tokenize --tokenizer DIR --jsonl",
+                "  printf '%%s\\n' '\"first\"' '\"second\"' | rast tokenize --tokenizer DIR --jsonl",
                 "  rast tokenize --tokenizer DIR --bench < corpus.txt      # encode speed in MB/s"})
 final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Folder with tokenizer.json (a model folder works).")
@@ -38,6 +38,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (bench && !(seconds > 0)) throw new BadInputException("--seconds must be more than 0, is " + seconds);
         long t0 = System.nanoTime();
         Tokenizer tok = Tokenizer.load(dir);
         long loadNanos = System.nanoTime() - t0;
@@ -68,6 +69,7 @@ final class TokenizeCommand implements Callable<Integer> {
 
     /** Encodes line by line (as a benchmark corpus is a list of texts), warm-up first, then timed rounds. */
     private void bench(Tokenizer tok, String input, PrintStream out) {
+        if (input.isEmpty()) throw new BadInputException("--bench: standard input is empty (give it a corpus to encode)");
         String[] texts = input.split("\n");
         long bytes = input.getBytes(StandardCharsets.UTF_8).length;
         long tokens = 0;

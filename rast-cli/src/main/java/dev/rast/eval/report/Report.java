@@ -89,7 +89,7 @@ public final class Report {
                 v[i] = rows[i].correct();
                 vs.add(new Vote(rows[i].pred(), rows[i].correct()));
                 lengths.add(rows[i].tokens());
-                if (rows[i].pred() == null) noPred++;
+                if (rows[i].pred() == null || rows[i].pred().isEmpty()) noPred++; // null: empty completion; "": nothing extracted
             }
             verdicts.add(v);
             votes.add(vs);

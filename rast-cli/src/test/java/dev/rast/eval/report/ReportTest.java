@@ -81,6 +81,9 @@ class ReportTest {
         assertEquals(0.0, d.majAtK().get(3), 1e-9); // two "None" votes beat one right answer
         assertEquals(100 * (1 - 1.0 / 3), d.passAtK().get(2), 1e-9); // 1 - C(2,2)/C(3,2)
         assertEquals(100.0, d.passAtK().get(3), 1e-9);
+        // "" is what the grader gives when it extracts nothing from a non-empty completion: also no answer
+        Path empty = run(tmp.resolve("run-c"), "gsm8k", 3, new Object[][][] {{{"", false, 5}, {null, false, 5}, {"4", true, 5}}});
+        assertEquals(2, Report.compute(empty).dataset("gsm8k").noPrediction());
     }
 
     @Test
