@@ -203,6 +203,28 @@ class BadInputTest {
         assertTrue(r.stderr().contains("(--prompt=TEXT | --prompt-tokens=IDS | --input=FILE)"), r.stderr());
     }
 
+    /** Mistakes caught by the command line itself: one line each, exit 2, nothing done first. */
+    @Test
+    void commandLineMistakes() throws IOException {
+        Cli.Result r = rast("bogus");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertTrue(r.stderr().startsWith("error: unknown command 'bogus' (commands: demo, generate,"), r.stderr());
+        r = rast("generate", "--model", "x", "--prompt", "hi", "--expert", "e");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertTrue(r.stderr().startsWith("error: Missing required argument(s): --expert-base=DIR"), r.stderr());
+        r = rast("generate", "--version");
+        assertEquals(0, r.status());
+        assertTrue(r.stdout().startsWith("rast "), r.stdout());
+        r = rast("demo", "--cache", tmp.toString(), "--max-tokens", "0");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertEquals("error: --max-tokens must be at least 1, is 0", r.stderr().strip());
+        assertEquals("", r.stdout());
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        r = rast("demo", "--cache", file.toString());
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertTrue(r.stderr().contains("--cache " + file + ": cannot use it as a folder for the demo models (a file is in the way)"), r.stderr());
+    }
+
     @Test
     void verboseShowsTheStackTrace() {
         Cli.Result r = rast("forward", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--verbose");
