@@ -58,6 +58,10 @@ final class BatchFile {
             wantedList.add(w);
         }
         int todo = todoRows.size();
+        if (todo == 0) {
+            System.err.printf("%s: all %d prompts already done, nothing to generate%n", output, rows.size());
+            return;
+        }
         if (todo < rows.size())
             System.err.printf("%s: %d of %d prompts already done, resuming%n", output, rows.size() - todo, rows.size());
         List<int[]> prompts = new ArrayList<>();

@@ -72,6 +72,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         var params = sampling.withDefaults(SamplingOptions.GENERATE).params();
+        if (chat && !format.equals("none") && !format.equals("chat"))
+            throw new BadInputException("--chat and --format " + format + " ask for two prompt formats: give one");
         PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");

@@ -80,7 +80,8 @@ final class GradeCommand implements Callable<Integer> {
         }
         Object idx = o.get("idx");
         if (idx instanceof Long i) {
-            if (i < 0 || i > Integer.MAX_VALUE) throw new BadInputException(where + ": \"idx\" " + i + " is out of range for " + ds.name());
+            if (i < 0 || i >= ds.size())
+                throw new BadInputException(where + ": \"idx\" " + i + " is out of range for " + ds.name() + " (rows 0.." + (ds.size() - 1) + ")");
             return ds.problem((int) (long) i).gold();
         }
         if (idx != null && idx != Json.NULL) throw new BadInputException(where + ": \"idx\" must be an integer");

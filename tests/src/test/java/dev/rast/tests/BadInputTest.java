@@ -212,6 +212,9 @@ class BadInputTest {
         r = rast("generate", "--model", "x", "--prompt", "hi", "--expert", "e");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertTrue(r.stderr().startsWith("error: Missing required argument(s): --expert-base=DIR"), r.stderr());
+        r = rast("generate", "--model", "x", "--prompt", "hi", "--chat", "--format", "abel");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertEquals("error: --chat and --format abel ask for two prompt formats: give one", r.stderr().strip());
         r = rast("generate", "--version");
         assertEquals(0, r.status());
         assertTrue(r.stdout().startsWith("rast "), r.stdout());

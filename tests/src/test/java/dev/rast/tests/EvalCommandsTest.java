@@ -75,7 +75,7 @@ class EvalCommandsTest {
         Path f = tmp.resolve("nogold.jsonl");
         Files.writeString(f, "{\"question\": \"1+1?\", \"answer\": \"2\"}\n{\"question\": \"2+2?\"}\n");
         Cli.refused(Cli.withStdin("", "grade", "--dataset", f.toString()), "nogold.jsonl line 2: missing gold answer field 'answer'");
-        Cli.refused(Cli.withStdin("{\"completion\": \"x\", \"idx\": 40}\n", "grade", "--dataset", "amc23"), "idx 40 is out of range", "0..39");
+        Cli.refused(Cli.withStdin("{\"completion\": \"x\", \"idx\": 40}\n", "grade", "--dataset", "amc23"), "stdin line 1: \"idx\" 40 is out of range for amc23 (rows 0..39)");
     }
 
     /** A run folder of rast eval, written by hand: settings.json and samples.jsonl. */

@@ -63,8 +63,10 @@ class GenerateCommandTest {
         // Same rows as the uninterrupted run (seeds are per prompt and sample), none twice, the torn line gone.
         assertEquals(new java.util.TreeSet<>(all), new java.util.TreeSet<>(Files.readAllLines(out)));
         assertEquals(6, Files.readAllLines(out).size());
-        // A third run has nothing to do.
-        Cli.rast(concat(common, out.toString()));
+        // A third run has nothing to do, and says so.
+        r = Cli.rast(concat(common, out.toString()));
+        assertEquals(0, r.status(), r.stderr());
+        assertTrue(r.stderr().contains("all 3 prompts already done, nothing to generate"), r.stderr());
         assertEquals(6, Files.readAllLines(out).size());
         // Interrupted after a whole row but before its newline (a long row spans several writes): the row is kept,
         // and the rows appended after it start on a line of their own.
