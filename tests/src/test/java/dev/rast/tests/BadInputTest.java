@@ -215,6 +215,9 @@ class BadInputTest {
         r = rast("generate", "--model", "x", "--prompt", "hi", "--chat", "--format", "abel");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertEquals("error: --chat and --format abel ask for two prompt formats: give one", r.stderr().strip());
+        r = rast("generate", "--model", "x", "--prompt-tokens", "1,2", "--format", "qwen-boxed");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertTrue(r.stderr().startsWith("error: --prompt-tokens are used as given: --format qwen-boxed applies to text prompts"), r.stderr());
         r = rast("generate", "--version");
         assertEquals(0, r.status());
         assertTrue(r.stdout().startsWith("rast "), r.stdout());

@@ -45,7 +45,14 @@ public final class CpuBackend implements Backend {
     private boolean availableRead;
 
     public CpuBackend(int threads) {
-        this(threads, "off".equalsIgnoreCase(System.getenv("RAST_CPU_PACK")) ? null : MemoryInfo::availableBytes);
+        this(threads, packingFromEnvironment(System.getenv("RAST_CPU_PACK")) ? MemoryInfo::availableBytes : null);
+    }
+
+    /** RAST_CPU_PACK: unset, empty or "on" packs (memory allowing), "off" does not; anything else is refused. */
+    static boolean packingFromEnvironment(String value) {
+        if (value == null || value.isBlank() || value.equalsIgnoreCase("on")) return true;
+        if (value.equalsIgnoreCase("off")) return false;
+        throw new dev.rast.engine.BadInputException("RAST_CPU_PACK=" + value + ": expected off or on (default: on)");
     }
 
     /** With {@code freeMemory} null, weights are never packed. */

@@ -390,6 +390,17 @@ class CpuKernelsTest {
         }
     }
 
+    @Test
+    void packingSwitchFromTheEnvironment() {
+        assertTrue(CpuBackend.packingFromEnvironment(null));
+        assertTrue(CpuBackend.packingFromEnvironment(""));
+        assertTrue(CpuBackend.packingFromEnvironment("ON"));
+        assertTrue(!CpuBackend.packingFromEnvironment("off"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rast.engine.BadInputException.class,
+                () -> CpuBackend.packingFromEnvironment("bogus"));
+        assertEquals("RAST_CPU_PACK=bogus: expected off or on (default: on)", e.getMessage());
+    }
+
     /** A tensor the machine has not the memory for is refused with one line, before anything is allocated. */
     @Test
     void allocateRefusesWhatDoesNotFitInFreeMemory() {
