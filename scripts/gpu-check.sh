@@ -102,25 +102,28 @@ synth_pid=$!
 echo "## GPU tests" >> "$report"
 echo >> "$report"
 t_tests=$(limit 200)
-timeout "$t_tests" "$java" "${flags[@]}" -Drast.cuda.targets=cuda -Drast.report="$out/tests.md" -cp "$cp_tests" \
+timeout -k 10 "$t_tests" "$java" "${flags[@]}" -Drast.cuda.targets=cuda -Drast.report="$out/tests.md" -cp "$cp_tests" \
   dev.rast.kernels.cuda.DeviceTestMain > "$out/tests.log" 2>&1
 status=$?
 if [ -f "$out/tests.md" ]; then cat "$out/tests.md" >> "$report"; else echo "(no result: exit $status; see tests.log)" >> "$report"; fi
-[ $status -eq 124 ] && echo "**The tests ran out of time ($t_tests s).**" >> "$report"
+( [ $status -eq 124 ] || [ $status -eq 137 ] ) && echo "**The tests ran out of time ($t_tests s).**" >> "$report"
 tail -n 1 "$out/tests.log"
 echo >> "$report"
 
 echo "## GEMM" >> "$report"
 echo >> "$report"
-timeout "$(limit 60)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench >> "$report" 2> "$out/gemm.log" \
+timeout -k 10 "$(limit 60)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench >> "$report" 2> "$out/gemm.log" \
   || echo "(GEMM benchmark failed or ran out of time: $(tail -n 3 "$out/gemm.log" | tr '\n' ' '))" >> "$report"
 echo >> "$report"
-peak=$(timeout "$(limit 30)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench --peak-bandwidth 2>/dev/null | tail -n 1)
+peak=$(timeout -k 10 "$(limit 30)" "$java" "${flags[@]}" -cp "$cp_tests" dev.rast.kernels.cuda.GpuBench --peak-bandwidth 2>/dev/null | tail -n 1)
 
 echo "## Decode" >> "$report"
 echo >> "$report"
 # The models may still be written: wait while the budget allows, leaving each model a minute and a half to run.
 while kill -0 $synth_pid 2>/dev/null && (( $(limit 100000) > 90 )); do sleep 2; done
+synth_cut=0
+stop_synth() { pkill -P $synth_pid 2>/dev/null; kill $synth_pid 2>/dev/null; }  # the subshell and its java
+if kill -0 $synth_pid 2>/dev/null; then synth_cut=1; stop_synth; fi
 echo "Prompt 128 random tokens, then $gen greedy tokens one at a time with the KV cache, bf16 weights; median of 3 runs" \
      "after a warm-up. GB/s = weight bytes read per token × tokens/s; peak DRAM bandwidth ${peak:-?} GB/s." >> "$report"
 echo >> "$report"
@@ -129,7 +132,8 @@ echo "|---|---|---|---|---|---|" >> "$report"
 for m in $models; do
   dir=$work/$m
   if [ ! -f "$dir/model.safetensors" ] || ! grep -q "^wrote $dir/" "$synth_log"; then
-    echo "| $m | (no model: $(tail -n 1 "$synth_log" | tr '|' '/')) | | | | |" >> "$report"
+    if [ $synth_cut -eq 1 ]; then why="not synthesized within the time budget"; else why=$(tail -n 1 "$synth_log" | tr '|' '/'); fi
+    echo "| $m | (no model: $why) | | | | |" >> "$report"
     continue
   fi
   if (( $(limit 100000) < 60 )); then
@@ -137,9 +141,9 @@ for m in $models; do
     continue
   fi
   # rast and PyTorch share what is left for this model.
-  r=$(timeout "$(limit 150)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$dir" --device cuda --prompt-len 128 \
+  r=$(timeout -k 10 "$(limit 150)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$dir" --device cuda --prompt-len 128 \
         --gen "$gen" --runs 3 --json 2> "$out/bench-$m.log" | tail -n 1)
-  t=$(timeout "$(limit 150)" python3 scripts/bench/torch_gpu_bench.py "$dir" --prompt-len 128 --gen "$gen" --runs 3 2> "$out/torch-$m.log" | tail -n 1)
+  t=$(timeout -k 10 "$(limit 150)" python3 scripts/bench/torch_gpu_bench.py "$dir" --prompt-len 128 --gen "$gen" --runs 3 2> "$out/torch-$m.log" | tail -n 1)
   python3 - "$m" "${peak:-0}" "$r" "$t" "$out" >> "$report" <<'PY'
 import json, os, sys
 m, peak, r, t, out = sys.argv[1], float(sys.argv[2] or 0), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -167,6 +171,6 @@ PY
 done
 echo >> "$report"
 echo "Logs: tests.log, gemm.log, bench-*.log, torch-*.log beside this report." >> "$report"
-kill $synth_pid 2>/dev/null
+stop_synth
 echo "Total $(( $(date +%s) - start )) s of a $budget s budget." >> "$report"
 echo "gpu-check: wrote $report"

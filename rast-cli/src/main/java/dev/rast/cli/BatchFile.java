@@ -58,8 +58,14 @@ final class BatchFile {
             wantedList.add(w);
         }
         int todo = todoRows.size();
+        if (rows.isEmpty()) throw new BadInputException(input + ": no prompts (every line is blank)");
         if (todo == 0) {
-            System.err.printf("%s: all %d prompts already done, nothing to generate%n", output, rows.size());
+            // Opening the log still repairs a last row written without its newline.
+            try (JsonLinesLog w = JsonLinesLog.open(output, BatchFile::isOutputRow)) {
+                System.err.printf("%s: all %d prompts already done, nothing to generate%n", output, rows.size());
+            } catch (IOException e) {
+                throw new BadInputException(output + ": cannot write: " + e.getMessage());
+            }
             return;
         }
         if (todo < rows.size())

@@ -76,7 +76,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new BadInputException("--chat and --format " + format + " ask for two prompt formats: give one");
         PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
         if (source.tokens != null && fmt != PromptFormat.NONE)
-            throw new BadInputException("--prompt-tokens are used as given: --format " + fmt.id()
+            throw new BadInputException("--prompt-tokens are used as given: " + (chat ? "--chat" : "--format " + fmt.id())
                     + " applies to text prompts (--prompt, or \"prompt\" rows of --input)");
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");

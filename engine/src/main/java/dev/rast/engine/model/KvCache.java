@@ -39,9 +39,14 @@ public final class KvCache implements AutoCloseable {
         this.rows = rows;
         keys = new Tensor[layers];
         values = new Tensor[layers];
-        for (int l = 0; l < layers; l++) {
-            keys[l] = backend.allocate(DType.F32, rows, kvDim);
-            values[l] = backend.allocate(DType.F32, rows, kvDim);
+        try {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = backend.allocate(DType.F32, rows, kvDim);
+                values[l] = backend.allocate(DType.F32, rows, kvDim);
+            }
+        } catch (RuntimeException e) { // out of memory part way: give back what was taken
+            close();
+            throw e;
         }
     }
 
@@ -102,11 +107,14 @@ public final class KvCache implements AutoCloseable {
         if (capacity < length)
             throw new IllegalArgumentException("fork capacity " + capacity + " < " + length + " filled positions");
         KvCache f = new KvCache(backend, keys.length, capacity, kvDim, Math.min(capacity, length + INITIAL_ROWS));
-        if (length > 0) {
-            for (int l = 0; l < keys.length; l++) {
+        try {
+            for (int l = 0; l < keys.length && length > 0; l++) {
                 backend.copyRows(keys[l].rows(0, length), f.keys[l], 0);
                 backend.copyRows(values[l].rows(0, length), f.values[l], 0);
             }
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
         }
         f.length = length;
         return f;
@@ -114,7 +122,7 @@ public final class KvCache implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor t : keys) backend.free(t);
-        for (Tensor t : values) backend.free(t);
+        for (Tensor t : keys) if (t != null) backend.free(t);
+        for (Tensor t : values) if (t != null) backend.free(t);
     }
 }

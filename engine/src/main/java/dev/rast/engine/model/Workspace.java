@@ -20,7 +20,10 @@ public final class Workspace implements AutoCloseable {
     public Tensor get(String name, int rows, int cols) {
         Tensor t = buffers.get(name);
         if (t == null || t.dim(0) < rows || t.dim(1) != cols) {
-            if (t != null) backend.free(t);
+            if (t != null) {
+                buffers.remove(name); // a refused allocation below must not leave the freed tensor listed
+                backend.free(t);
+            }
             t = backend.allocate(DType.F32, Math.max(rows, t == null ? 0 : t.dim(0)), cols);
             buffers.put(name, t);
         }

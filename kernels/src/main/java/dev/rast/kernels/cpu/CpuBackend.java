@@ -43,6 +43,7 @@ public final class CpuBackend implements Backend {
     /** The last reading of {@link #available}, less what was allocated since, and when it was read. */
     private long availableNow, availableReadAt;
     private boolean availableRead;
+    private final long readEveryNanos;
 
     public CpuBackend(int threads) {
         this(threads, packingFromEnvironment(System.getenv("RAST_CPU_PACK")) ? MemoryInfo::availableBytes : null);
@@ -56,10 +57,14 @@ public final class CpuBackend implements Backend {
     }
 
     /** With {@code freeMemory} null, weights are never packed. */
-    CpuBackend(int threads, LongSupplier freeMemory) {
+    CpuBackend(int threads, LongSupplier freeMemory) { this(threads, freeMemory, 100_000_000L); }
+
+    /** {@code readEveryNanos}: how long a reading of the free memory serves {@link #allocate} (tests: forever). */
+    CpuBackend(int threads, LongSupplier freeMemory, long readEveryNanos) {
         pool = new WorkerPool(threads);
         this.freeMemory = freeMemory;
         this.available = freeMemory != null ? freeMemory : MemoryInfo::availableBytes;
+        this.readEveryNanos = readEveryNanos;
     }
 
     @Override public String name() { return "cpu (Vector API, " + MatMul.F.vectorBitSize() + "-bit, " + pool.threads() + " threads)"; }
@@ -127,12 +132,12 @@ public final class CpuBackend implements Backend {
      * Refuses, with one line saying what and how much, a tensor the machine has not the memory for. Without it, KV
      * caches growing past the RAM (many samples, long answers, three models for RAST) would end in the kernel's OOM
      * killer or in swapping, with nothing said. /proc/meminfo is read at most every 100 ms; in between, what was
-     * allocated since is subtracted from the last reading, so a burst of allocations (every cache of a batch
-     * growing in one step) is still counted.
+     * allocated since is subtracted from the last reading and what was freed added back, so a burst of allocations
+     * (every cache of a batch growing in one step, each freeing its old tensors) is counted as what it takes.
      */
     private synchronized void requireMemory(long bytes, DType dtype, int[] shape) {
         long now = System.nanoTime();
-        if (!availableRead || now - availableReadAt > 100_000_000L) {
+        if (!availableRead || now - availableReadAt > readEveryNanos) {
             availableNow = available.getAsLong();
             availableReadAt = now;
             availableRead = true;
@@ -140,7 +145,7 @@ public final class CpuBackend implements Backend {
         if (availableNow < 0) return; // unknown (not Linux)
         if (bytes > availableNow - ALLOCATE_RESERVE_BYTES)
             throw new dev.rast.engine.BadInputException(String.format(java.util.Locale.ROOT,
-                    "out of memory: a %s%s tensor (KV cache or activations) needs %s, %s free with %s kept in reserve; "
+                    "out of memory: a %s%s tensor (KV cache, activations or tables) needs %s, %s free with %s kept in reserve; "
                             + "fewer samples or tokens at once (--n, --max-tokens, --batch) need less",
                     dtype, Arrays.toString(shape), size(bytes), size(Math.max(0, availableNow)), size(ALLOCATE_RESERVE_BYTES)));
         availableNow -= bytes;
@@ -153,7 +158,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void free(Tensor t) {
         Arena a = owned.remove(t);
-        if (a != null) a.close();
+        if (a == null) return;
+        a.close();
+        synchronized (this) {
+            if (availableRead && availableNow >= 0) availableNow += t.data().byteSize();
+        }
     }
 
     @Override

@@ -352,6 +352,16 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("expected [" + rows + ", " + cols + "], got " + Arrays.toString(t.shape()));
     }
 
+    /** Frees one buffer in {@link #close}, carrying on past a failure so the rest are freed too; returns the first. */
+    private RuntimeException freeQuietly(long p, RuntimeException first) {
+        try {
+            dev.free(p);
+        } catch (RuntimeException e) {
+            return first != null ? first : e;
+        }
+        return first;
+    }
+
     private static void requireGridY(int n, String op) {
         if (n > 65535) throw new IllegalArgumentException(op + ": " + n + " rows in one call (at most 65535)");
     }
@@ -366,8 +376,10 @@ public final class CudaBackend implements Backend {
             } catch (RuntimeException e) {
                 // a failed kernel leaves the context unusable: still free what can be freed and destroy it
             }
-            for (long p : owned.keySet()) dev.free(p);
-            for (long[] s : scratch.values()) dev.free(s[0]);
+            RuntimeException first = null;
+            for (long p : owned.keySet()) first = freeQuietly(p, first);
+            for (long[] s : scratch.values()) first = freeQuietly(s[0], first);
+            if (first != null) throw first;
         } finally {
             owned.clear();
             scratch.clear();
