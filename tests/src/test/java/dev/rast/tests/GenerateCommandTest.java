@@ -68,6 +68,12 @@ class GenerateCommandTest {
         assertEquals(0, r.status(), r.stderr());
         assertTrue(r.stderr().contains("all 3 prompts already done, nothing to generate"), r.stderr());
         assertEquals(6, Files.readAllLines(out).size());
+        // Every row there but the last one's newline: nothing to generate, and the newline is put back.
+        Files.writeString(out, String.join("\n", all), StandardCharsets.UTF_8);
+        r = Cli.rast(concat(common, out.toString()));
+        assertEquals(0, r.status(), r.stderr());
+        assertTrue(r.stderr().contains("nothing to generate"), r.stderr());
+        assertEquals(String.join("\n", all) + "\n", Files.readString(out));
         // Interrupted after a whole row but before its newline (a long row spans several writes): the row is kept,
         // and the rows appended after it start on a line of their own.
         Files.writeString(out, all.get(0) + "\n" + all.get(1), StandardCharsets.UTF_8);
