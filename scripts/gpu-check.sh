@@ -14,9 +14,9 @@
 # GPU_CHECK_WORK (where synthetic models go, default /tmp/rast-gpu-check), GPU_CHECK_BUDGET (seconds for the whole
 # check, default 480).
 # Time: a session gets 15 minutes of device time, machine start included, and one command at most 10, so the whole
-# check keeps to GPU_CHECK_BUDGET: every step has its own limit, cut to what the budget has left, and a step that
-# would start with too little left is skipped and says so in the report (run it with the device tool's timeout_s
-# about 60 s above the budget).
+# check keeps to GPU_CHECK_BUDGET: every step has its own limit, cut to what the budget has left (a step cut short
+# says so in the report), and a model's decode benchmarks are skipped, and named, when less than a minute is left
+# (run it with the device tool's timeout_s about 60 s above the budget).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

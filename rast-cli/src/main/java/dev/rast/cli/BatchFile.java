@@ -47,6 +47,7 @@ final class BatchFile {
 
     void run(Path input, Path output) {
         List<Row> rows = read(input);
+        if (rows.isEmpty()) throw new BadInputException(input + ": no prompts (every line is blank)");
         Set<Long> done = existing(output);
         // What each prompt still lacks: all n samples unless a run is resumed.
         List<Row> todoRows = new ArrayList<>();
@@ -58,7 +59,6 @@ final class BatchFile {
             wantedList.add(w);
         }
         int todo = todoRows.size();
-        if (rows.isEmpty()) throw new BadInputException(input + ": no prompts (every line is blank)");
         if (todo == 0) {
             // Opening the log still repairs a last row written without its newline.
             try (JsonLinesLog w = JsonLinesLog.open(output, BatchFile::isOutputRow)) {

@@ -48,8 +48,7 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new dev.rast.engine.BadInputException("--max-tokens must be at least 1, is " + maxTokens);
         if (!Float.isFinite(lambda)) throw new dev.rast.engine.BadInputException("--lambda must be a finite number, is " + lambda);
-        if (runtime.threads != null && runtime.threads < 1)
-            throw new dev.rast.engine.BadInputException("--threads must be at least 1, is " + runtime.threads);
+        runtime.threadCount(); // checked before the models are built, not after
         Path dir = cache != null ? cache : defaultCache();
         try {
             Files.createDirectories(dir);

@@ -18,9 +18,14 @@ final class RuntimeOptions {
     boolean verbose;
 
     Backend open() {
+        return BackendProvider.open(resolve(device), threadCount());
+    }
+
+    /** --threads, or all cores; refused below 1 (a command may ask before it starts its work, as demo does). */
+    int threadCount() {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (n < 1) throw new BadInputException("--threads must be at least 1, is " + n);
-        return BackendProvider.open(resolve(device), n);
+        return n;
     }
 
     /**

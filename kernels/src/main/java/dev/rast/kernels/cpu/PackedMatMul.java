@@ -323,13 +323,14 @@ final class PackedMatMul {
                     int N = part.N, blocks = (N + B - 1) / B;
                     for (int q = q0; q < q1; q++) {
                         int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
+                        long step = pairBytes(dt), pb = b * blockBytes, pc = c * blockBytes;
                         for (int g = g0; g < g1; g++) {
-                            int tn = Math.min(G, T - g * G);
+                            int tn = Math.min(G, T - g * G), xb = g * K2 * G;
                             if (tn > G8) {
-                                if (bf16) kernelBf16(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                                else kernelF32(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                            } else if (bf16) kernelBf16x8(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
-                            else kernelF32x8(p, pairBytes(dt), b * blockBytes, c * blockBytes, kh, xq, g * K2 * G, res);
+                                if (bf16) kernelBf16(p, step, pb, pc, kh, xq, xb, res);
+                                else kernelF32(p, step, pb, pc, kh, xq, xb, res);
+                            } else if (bf16) kernelBf16x8(p, step, pb, pc, kh, xq, xb, res);
+                            else kernelF32x8(p, step, pb, pc, kh, xq, xb, res);
                             emit(res, out, b, c, g * G, tn, N);
                         }
                     }
