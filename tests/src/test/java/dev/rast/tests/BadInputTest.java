@@ -218,6 +218,11 @@ class BadInputTest {
         r = rast("generate", "--model", "x", "--prompt-tokens", "1,2", "--format", "qwen-boxed");
         assertEquals(Main.EXIT_BAD_INPUT, r.status());
         assertTrue(r.stderr().startsWith("error: --prompt-tokens are used as given: --format qwen-boxed applies to text prompts"), r.stderr());
+        Path blank = Files.writeString(tmp.resolve("blank.jsonl"), "\n  \n");
+        r = rast("generate", "--model", Fixtures.reference("qwen2-f32").toString(), "--input", blank.toString(),
+                "--output", tmp.resolve("blank-out.jsonl").toString(), "--device", "cpu");
+        assertEquals(Main.EXIT_BAD_INPUT, r.status());
+        assertEquals("error: " + blank + ": no prompts (every line is blank)", r.stderr().strip());
         r = rast("generate", "--version");
         assertEquals(0, r.status());
         assertTrue(r.stdout().startsWith("rast "), r.stdout());
