@@ -8,9 +8,8 @@
 #   ./mvnw -Pptx generate-resources      # the same from Maven (profile "ptx")
 #
 # The target is the virtual architecture compute_80: the driver JIT-compiles it for the GPU it finds (Ampere,
-# Ada, Hopper, Blackwell). The PTX ISA version follows the nvcc release, and the driver must know that ISA: the
-# committed file comes from CUDA 11.8 (ISA 7.8, any driver since R520); CUDA 13's nvcc writes ISA 9.0, which needs
-# an R580 (CUDA 13) driver.
+# Ada, Hopper, Blackwell). The driver must know the module's PTX ISA version, so the file declares ISA 7.8 (any
+# driver since R520, CUDA 11.8) whichever nvcc made it, and ptxas checks that the code needs nothing newer.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=$root/kernels/src/main/cuda
@@ -42,7 +41,12 @@ trap 'rm -f "$tmp"' EXIT
 # -std=c++14: the kernels need nothing newer, and every supported nvcc accepts it.
 "$nvcc" -std=c++14 -arch="$arch" --ptx -o "$tmp" "$src/rast_kernels.cu"
 # nvcc writes its build id and the input file name into the header comment; keep only what is reproducible.
-grep -v -e '^// Compiler Build ID' -e '^// Based on NVVM' "$tmp" > "$out"
+# The module declares PTX ISA $isa (default 7.8, CUDA 11.8's) whatever nvcc wrote: a newer nvcc stamps its own
+# ISA (CUDA 13: 9.0, which R5xx drivers before R580 refuse) on code that needs nothing newer. The claim is checked:
+# ptxas refuses any instruction or directive the declared ISA does not have ("Feature ... requires PTX ISA .version
+# X or later"), and the assembly below runs on the file as written.
+isa=${PTX_ISA:-7.8}
+grep -v -e '^// Compiler Build ID' -e '^// Based on NVVM' "$tmp" | sed "s/^\.version [0-9.]*\$/.version $isa/" > "$out"
 echo "wrote $out ($(wc -c < "$out") bytes, $(grep -c '^\.visible \.entry' "$out") kernels, $(grep -m1 '^\.version' "$out"))"
 
 if [ -n "$ptxas" ]; then

@@ -1,5 +1,6 @@
 // Causal grouped-query attention over a KV cache. q and out are [T, heads·headDim]; the caches are
-// [capacity, kvHeads·headDim] with keys/values of positions 0..startPos+T-1 filled. Query row t sits at position
+// [capacity, kvHeads·headDim], stored as kvType (DT_F32 or DT_BF16, widened exactly as they are read), with
+// keys/values of positions 0..startPos+T-1 filled. Query row t sits at position
 // startPos + t and attends to keys 0..startPos+t; query head h reads KV head h / (heads / kvHeads). Softmax is
 // computed online (running max and sum) in F32, so no score array of the sequence length is ever stored.
 #pragma once
@@ -13,7 +14,7 @@
 // keeps the whole GPU busy (flash-decoding). Block (h, t, split) folds its chunk into an unnormalised partial
 // (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
 // Block: ATT_DECODE_WARPS warps, each taking every ATT_DECODE_WARPS-th key of the chunk.
-extern "C" __global__ void attn_decode_partial(const float* q, const float* kc, const float* vc, float* part,
+extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
                                                int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
     __shared__ float wm[ATT_DECODE_WARPS], wl[ATT_DECODE_WARPS];
     __shared__ float wacc[ATT_DECODE_WARPS][ATT_MAX_HEAD_DIM];
@@ -34,13 +35,12 @@ extern "C" __global__ void attn_decode_partial(const float* q, const float* kc, 
     }
     float m = -INFINITY, l = 0.0f;
     for (int j = begin + warp; j < end; j += ATT_DECODE_WARPS) {
-        const float* kr = kc + j * kvWidth + (long long) kvh * headDim;
-        const float* vr = vc + j * kvWidth + (long long) kvh * headDim;
+        long long row = j * kvWidth + (long long) kvh * headDim;
         float s = 0.0f;
 #pragma unroll
         for (int i = 0; i < ATT_PER_LANE; i++) {
             int d = lane + 32 * i;
-            if (d < headDim) s += qv[i] * kr[d];
+            if (d < headDim) s += qv[i] * load_f32(kc, kvType, row + d);
         }
         s = warp_sum(s) * scale;
         float mNew = fmaxf(m, s);
@@ -51,7 +51,7 @@ extern "C" __global__ void attn_decode_partial(const float* q, const float* kc, 
 #pragma unroll
         for (int i = 0; i < ATT_PER_LANE; i++) {
             int d = lane + 32 * i;
-            if (d < headDim) acc[i] = acc[i] * corr + p * vr[d];
+            if (d < headDim) acc[i] = acc[i] * corr + p * load_f32(vc, kvType, row + d);
         }
     }
     if (lane == 0) { wm[warp] = m; wl[warp] = l; }
@@ -108,7 +108,7 @@ extern "C" __global__ void attn_decode_combine(const float* part, float* out, in
 // reuses them for its 16 queries; in a warp, lane j scores key j of the tile, then the warp folds the tile into
 // each query's running softmax. Dynamic shared memory: (32·(headDim+1) + 32·headDim + 16·headDim) floats
 // (keys padded by one float so the 32 lanes reading 32 different rows hit 32 different banks).
-extern "C" __global__ void attn_prefill(const float* q, const float* kc, const float* vc, float* out, int T,
+extern "C" __global__ void attn_prefill(const float* q, const void* kc, const void* vc, int kvType, float* out, int T,
                                         int heads, int kvHeads, int headDim, int startPos, float scale) {
     DYNAMIC_SHARED(float, smem);
     int hd = headDim, ks = headDim + 1;
@@ -141,8 +141,8 @@ extern "C" __global__ void attn_prefill(const float* q, const float* kc, const f
             int j = e / hd, d = e - j * hd, key = kb + j;
             float kv = 0.0f, vv = 0.0f;
             if (key <= maxKey) {
-                kv = kc[key * kvWidth + (long long) kvh * hd + d];
-                vv = vc[key * kvWidth + (long long) kvh * hd + d];
+                kv = load_f32(kc, kvType, key * kvWidth + (long long) kvh * hd + d);
+                vv = load_f32(vc, kvType, key * kvWidth + (long long) kvh * hd + d);
             }
             Ks[j * ks + d] = kv;
             Vs[j * hd + d] = vv;

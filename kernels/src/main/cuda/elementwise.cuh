@@ -78,6 +78,12 @@ extern "C" __global__ void split_bf16(const float* x, u16* hi, u16* lo, long lon
     }
 }
 
+// dst = x rounded to BF16, nearest even (F32 keys and values stored into a BF16 KV cache).
+extern "C" __global__ void to_bf16(const float* x, u16* dst, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)
+        dst[i] = f32_to_bf16(x[i]);
+}
+
 // dst = src widened to F32 (F16 weights for the F32 GEMM path).
 extern "C" __global__ void widen_f32(const void* src, int stype, float* dst, long long n) {
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)

@@ -63,6 +63,7 @@ final class BenchCommand implements Callable<Integer> {
         if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
             throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
         try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+            runtime.configure(List.of(m));
             int V = m.config().vocabSize();
             SplittableRandom rnd = new SplittableRandom(42);
             int[] prompt = new int[promptLen];
@@ -102,10 +103,10 @@ final class BenchCommand implements Callable<Integer> {
             Limits lim = limits(m);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"model\": %s, \"backend\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
+                        "{\"model\": %s, \"backend\": %s, \"kv_cache\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
                                 + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
+                        dev.rast.engine.json.Json.quote(kvName(m)), promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
                         batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
                                 batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
@@ -114,7 +115,8 @@ final class BenchCommand implements Callable<Integer> {
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
-                System.out.printf(java.util.Locale.ROOT, "backend  %s%n", backend.name());
+                System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
+                        kvBytesPerToken(m) / 1e3);
                 if (lim != null)
                     System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
                             lim.readGBs(), lim.fmaGflops(), lim.threads());
@@ -136,6 +138,13 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private static String kvName(CausalLM m) { return m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT); }
+
+    /** Keys and values of every layer for one token, as the model's caches store them. */
+    private static long kvBytesPerToken(CausalLM m) {
+        return 2L * m.config().numLayers() * m.config().kvDim() * m.kvCacheDtype().bytes();
+    }
+
     /**
      * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the
      * same models' single-model steps, all measured here the same way (Lockstep with one sequence, prefill then
@@ -152,6 +161,7 @@ final class BenchCommand implements Callable<Integer> {
                 CausalLM e = Models.load(p.expert, backend), b = Models.load(p.expertBase, backend);
                 loaded.add(e);
                 loaded.add(b);
+                runtime.configure(List.of(e, b));
                 all.add(e);
                 all.add(b);
                 lambdas[i] = p.lambda == null ? 1f : p.lambda;

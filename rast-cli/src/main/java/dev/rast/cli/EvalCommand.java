@@ -114,6 +114,7 @@ final class EvalCommand implements Callable<Integer> {
 
         try (Backend backend = runtime.open(); ModelSet set = models.load(backend);
              RunDir.SampleLog log = run.openLog()) {
+            runtime.configure(set.models());
             set.requireTokenizer("rast eval");
             List<String> stops = new ArrayList<>(fmt.stopStrings());
             stops.addAll(sampling.stop);

@@ -32,6 +32,7 @@ final class ForwardCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] ids = TokenIds.parse("--tokens", tokens);
         try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+            runtime.configure(java.util.List.of(m));
             int V = m.config().vocabSize();
             TokenIds.check("--tokens", ids, V);
             float[] logits = new float[ids.length * V];

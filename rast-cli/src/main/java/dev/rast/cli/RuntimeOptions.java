@@ -3,6 +3,8 @@ package dev.rast.cli;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.backend.BackendProvider;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCacheDtype;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares. */
@@ -14,11 +16,25 @@ final class RuntimeOptions {
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--kv-cache-dtype", paramLabel = "auto|f32|bf16", defaultValue = "auto",
+            description = "What KV caches store: bf16 halves their memory and the bytes attention reads; auto = bf16 for a model with BF16 weights, else f32 (default: ${DEFAULT-VALUE}).")
+    String kvCacheDtype;
+
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
 
+    /** Checks every option here (before anything is loaded), then opens the backend. */
     Backend open() {
+        kvCache();
         return BackendProvider.open(resolve(device), threadCount());
+    }
+
+    KvCacheDtype kvCache() { return KvCacheDtype.parse("--kv-cache-dtype", kvCacheDtype); }
+
+    /** Applies the options that belong to loaded models (--kv-cache-dtype) to each of {@code models}. */
+    void configure(Iterable<? extends CausalLM> models) {
+        KvCacheDtype kv = kvCache();
+        for (CausalLM m : models) m.kvCacheDtype(kv);
     }
 
     /** --threads, or all cores; refused below 1 (a command may ask before it starts its work, as demo does). */

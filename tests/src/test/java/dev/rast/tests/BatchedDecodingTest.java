@@ -72,7 +72,7 @@ class BatchedDecodingTest {
         Map<String, Object> exp = Fixtures.expected(name);
         int[] ids = Fixtures.ints(exp.get("input_ids"));
         double tol = ReferenceModelTest.tolerance(exp);
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend);
+        try (CausalLM m = Fixtures.load(name, backend);
              SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"))) {
             int V = m.config().vocabSize(), B = 10;
             float[] want = ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
@@ -129,7 +129,7 @@ class BatchedDecodingTest {
     void forkedSamplesMatchHuggingFaceRunsOfEachSequence(String name) throws Exception {
         Forks f = Forks.load(name);
         double tol = ReferenceModelTest.tolerance(Fixtures.expected(name));
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend)) {
+        try (CausalLM m = Fixtures.load(name, backend)) {
             Checker check = new Checker(List.of(f));
             int[][] out = new Generator(m).generate(f.prompt, f.n(), 100, Set.of(), check::choose, check::done);
             for (int s = 0; s < f.n(); s++) assertArrayEquals(f.continuations[s], out[s], "sequence " + s);
@@ -149,7 +149,7 @@ class BatchedDecodingTest {
         List<Forks> forks = new ArrayList<>();
         try {
             for (String name : MODELS) {
-                models.add(Models.load(Fixtures.reference(name), backend));
+                models.add(Fixtures.load(name, backend));
                 forks.add(Forks.load(name));
             }
             Forks f = forks.get(0);
@@ -177,7 +177,7 @@ class BatchedDecodingTest {
     @FieldSource("MODELS")
     void greedySamplesAreAllTheGreedyContinuation(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend)) {
+        try (CausalLM m = Fixtures.load(name, backend)) {
             int[][] got = new Generator(m).generate(Fixtures.ints(exp.get("greedy_prompt")), 3, 12, Set.of(), Generator.GREEDY, null);
             for (int[] g : got) assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), g, name);
         }

@@ -81,7 +81,7 @@ class CudaReferenceModelTest {
         Map<String, Object> exp = Fixtures.expected(name);
         int[] ids = Fixtures.ints(exp.get("input_ids"));
         double tol = exp.get("dtype").equals("float32") ? 1e-4 : 2e-2;
-        try (CausalLM mg = Models.load(Fixtures.reference(name), g); CausalLM mc = Models.load(Fixtures.reference(name), cpu);
+        try (CausalLM mg = Fixtures.load(name, g); CausalLM mc = Fixtures.load(name, cpu);
              SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"))) {
             float[] hf = ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
             float[] got = logits(mg, ids), onCpu = logits(mc, ids);
@@ -115,7 +115,7 @@ class CudaReferenceModelTest {
     void growingCachesAndContinuousBatchingMatchTheCpuBackend(String target) throws Exception {
         CudaBackend g = gpu(target);
         String name = "qwen2-f32";
-        try (CausalLM mg = Models.load(Fixtures.reference(name), g); CausalLM mc = Models.load(Fixtures.reference(name), cpu);
+        try (CausalLM mg = Fixtures.load(name, g); CausalLM mc = Fixtures.load(name, cpu);
              KvCache cg = mg.newCache(300); KvCache cc = mc.newCache(300)) {
             int V = mg.config().vocabSize();
             int[] ids = new int[270];
@@ -157,8 +157,8 @@ class CudaReferenceModelTest {
         float lambda = 0.7f;
         int[] onCpu = new int[steps], onGpu = new int[steps];
         List<String> names = List.of("llama3-f32", "llama3-bf16-tied", "llama3-f32");
-        try (CausalLM m = Models.load(Fixtures.reference(names.get(0)), cpu); CausalLM e = Models.load(Fixtures.reference(names.get(1)), cpu);
-             CausalLM b = Models.load(Fixtures.reference(names.get(2)), cpu);
+        try (CausalLM m = Fixtures.load((names.get(0)), cpu); CausalLM e = Fixtures.load((names.get(1)), cpu);
+             CausalLM b = Fixtures.load((names.get(2)), cpu);
              KvCache cm = m.newCache(32); KvCache ce = e.newCache(32); KvCache cb = b.newCache(32)) {
             int V = m.config().vocabSize();
             float[] lm = new float[V], le = new float[V], lb = new float[V], fused = new float[V];
@@ -172,8 +172,8 @@ class CudaReferenceModelTest {
                 next = new int[] {onCpu[s]};
             }
         }
-        try (CausalLM m = Models.load(Fixtures.reference(names.get(0)), g); CausalLM e = Models.load(Fixtures.reference(names.get(1)), g);
-             CausalLM b = Models.load(Fixtures.reference(names.get(2)), g);
+        try (CausalLM m = Fixtures.load((names.get(0)), g); CausalLM e = Fixtures.load((names.get(1)), g);
+             CausalLM b = Fixtures.load((names.get(2)), g);
              KvCache cm = m.newCache(32); KvCache ce = e.newCache(32); KvCache cb = b.newCache(32)) {
             int V = m.config().vocabSize();
             Tensor out = g.allocate(dev.rast.engine.tensor.DType.F32, 1, V);

@@ -22,6 +22,17 @@ final class Fixtures {
         }
     }
 
+    /**
+     * A reference model with F32 KV caches: the reference logits are Hugging Face's with F32 caches (its bf16 weights
+     * upcast), so the cache must not round keys and values the reference keeps. BF16 caches, which a BF16 model gets
+     * by default, have their own reference (KvCacheBf16Test).
+     */
+    static dev.rast.engine.model.CausalLM load(String name, dev.rast.engine.backend.Backend backend) {
+        var m = dev.rast.engine.model.Models.load(reference(name), backend);
+        m.kvCacheDtype(dev.rast.engine.model.KvCacheDtype.F32);
+        return m;
+    }
+
     @SuppressWarnings("unchecked")
     static Map<String, Object> expected(String name) throws IOException {
         return (Map<String, Object>) Json.parse(Files.readString(reference(name).resolve("expected.json")));

@@ -47,7 +47,7 @@ class ReferenceModelTest {
     void logitsOfEveryPositionMatchHuggingFace(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
         int[] ids = Fixtures.ints(exp.get("input_ids"));
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend);
+        try (CausalLM m = Fixtures.load(name, backend);
              SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"));
              KvCache cache = m.newCache(ids.length)) {
             Tensor want = ref.tensor("logits");
@@ -69,7 +69,7 @@ class ReferenceModelTest {
     void incrementalDecodingMatchesFullPrefill(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
         int[] ids = Fixtures.ints(exp.get("input_ids"));
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend);
+        try (CausalLM m = Fixtures.load(name, backend);
              SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"));
              KvCache cache = m.newCache(ids.length)) {
             int V = m.config().vocabSize();
@@ -90,7 +90,7 @@ class ReferenceModelTest {
     @FieldSource("MODELS")
     void greedyContinuationMatchesHuggingFace(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
-        try (CausalLM m = Models.load(Fixtures.reference(name), backend)) {
+        try (CausalLM m = Fixtures.load(name, backend)) {
             int[] got = new Generator(m).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
             assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), got, name);
             assertEquals(12, got.length);

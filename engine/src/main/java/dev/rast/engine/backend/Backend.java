@@ -76,12 +76,18 @@ public interface Backend extends AutoCloseable {
         }
     }
 
-    /** Copies the rows of {@code src} into {@code dst} starting at row {@code dstRow} (e.g. into a KV cache). */
+    /**
+     * Copies the rows of {@code src} into {@code dst} starting at row {@code dstRow} (e.g. into a KV cache). Both have
+     * the same dtype, or {@code src} is F32 and {@code dst} BF16: then each value is rounded to nearest even, as
+     * {@link DType#floatToBf16} does.
+     */
     void copyRows(Tensor src, Tensor dst, int dstRow);
 
     /**
      * Causal attention of queries {@code q [T, heads·headDim]} at positions startPos.. over the cached keys and
      * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1; grouped-query when kvHeads < heads.
+     * The caches are F32 or BF16 (keys and values alike); BF16 values are widened exactly, so the result equals that
+     * of F32 caches holding the same (rounded) values, up to summation order.
      */
     void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out);
 

@@ -10,8 +10,14 @@ public interface CausalLM extends AutoCloseable {
 
     Backend backend();
 
-    /** A cache for one sequence of up to {@code capacity} tokens. */
+    /** A cache for one sequence of up to {@code capacity} tokens, storing {@link #kvCacheDtype()}. */
     KvCache newCache(int capacity);
+
+    /** What caches made by {@link #newCache} store: F32 or BF16 ({@link KvCacheDtype#AUTO} until told otherwise). */
+    dev.rast.engine.tensor.DType kvCacheDtype();
+
+    /** Sets what caches made from now on store; caches already made keep theirs. */
+    void kvCacheDtype(KvCacheDtype choice);
 
     /**
      * Runs every chunk of the batch at its sequence's next positions (a prompt: one chunk of many tokens; a batched

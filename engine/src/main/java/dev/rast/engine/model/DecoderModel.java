@@ -2,6 +2,7 @@ package dev.rast.engine.model;
 
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
+import dev.rast.engine.tensor.DType;
 import dev.rast.engine.weights.Checkpoint;
 
 /**
@@ -17,6 +18,8 @@ public abstract class DecoderModel implements CausalLM {
     protected final Workspace ws;
     private final Checkpoint checkpoint;
     private final long weightBytes;
+    private final DType keyWeights;
+    private DType kvDtype;
 
     protected DecoderModel(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights) {
         this.c = config;
@@ -26,13 +29,20 @@ public abstract class DecoderModel implements CausalLM {
         this.rope = new RotaryEmbedding(backend, config);
         this.ws = new Workspace(backend);
         this.weightBytes = weights.bytesPerToken();
+        // The checkpoint's dtype, not the backend's copy (a backend may widen F16 weights for its kernels).
+        this.keyWeights = checkpoint.info("model.layers.0.self_attn.k_proj.weight").dtype();
+        this.kvDtype = KvCacheDtype.AUTO.resolve(keyWeights);
     }
 
     @Override public final ModelConfig config() { return c; }
 
     @Override public final Backend backend() { return backend; }
 
-    @Override public final KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim()); }
+    @Override public final KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim(), kvDtype); }
+
+    @Override public final DType kvCacheDtype() { return kvDtype; }
+
+    @Override public final void kvCacheDtype(KvCacheDtype choice) { kvDtype = choice.resolve(keyWeights); }
 
     @Override public final long weightBytes() { return weightBytes; }
 

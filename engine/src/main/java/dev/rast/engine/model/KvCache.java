@@ -5,8 +5,12 @@ import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 
 /**
- * Keys and values of one sequence for every layer, {@code [rows, kvHeads·headDim]} F32 each, owned by the backend (on
+ * Keys and values of one sequence for every layer, {@code [rows, kvHeads·headDim]} each, owned by the backend (on
  * the device for a GPU backend). {@link #length()} tokens are filled; at most {@link #capacity()} ever will be.
+ *
+ * <p>Stored as F32, or as BF16 (half the memory and half the bytes attention reads per position; the forward pass
+ * computes keys and values in F32 and the backend rounds them to nearest even as it stores them). BF16 is what
+ * Hugging Face and vLLM keep for a BF16 checkpoint; see {@link KvCacheDtype}.
  *
  * <p>Memory follows the tokens actually held, not the capacity: the tensors start with room for a few hundred tokens
  * and double (up to the capacity) when a reserve needs more, the filled rows copied over. Sampling at the paper's
@@ -23,17 +27,25 @@ public final class KvCache implements AutoCloseable {
     private final Tensor[] values;
     private final int capacity;
     private final int kvDim;
+    private final DType dtype;
     private int rows;
     private int length;
 
-    /** A cache that will hold at most {@code capacity} tokens, with room for min(capacity, 256) allocated now. */
+    /** An F32 cache that will hold at most {@code capacity} tokens, with room for min(capacity, 256) allocated now. */
     public KvCache(Backend backend, int layers, int capacity, int kvDim) {
-        this(backend, layers, capacity, kvDim, Math.min(capacity, INITIAL_ROWS));
+        this(backend, layers, capacity, kvDim, DType.F32);
     }
 
-    private KvCache(Backend backend, int layers, int capacity, int kvDim, int rows) {
+    /** A cache storing {@code dtype} (F32 or BF16) that will hold at most {@code capacity} tokens. */
+    public KvCache(Backend backend, int layers, int capacity, int kvDim, DType dtype) {
+        this(backend, layers, capacity, kvDim, dtype, Math.min(capacity, INITIAL_ROWS));
+    }
+
+    private KvCache(Backend backend, int layers, int capacity, int kvDim, DType dtype, int rows) {
         if (capacity < 1) throw new IllegalArgumentException("KV cache capacity must be at least 1, is " + capacity);
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("KV cache dtype must be F32 or BF16, is " + dtype);
         this.backend = backend;
+        this.dtype = dtype;
         this.capacity = capacity;
         this.kvDim = kvDim;
         this.rows = rows;
@@ -41,8 +53,8 @@ public final class KvCache implements AutoCloseable {
         values = new Tensor[layers];
         try {
             for (int l = 0; l < layers; l++) {
-                keys[l] = backend.allocate(DType.F32, rows, kvDim);
-                values[l] = backend.allocate(DType.F32, rows, kvDim);
+                keys[l] = backend.allocate(dtype, rows, kvDim);
+                values[l] = backend.allocate(dtype, rows, kvDim);
             }
         } catch (RuntimeException e) { // out of memory part way: give back what was taken
             close();
@@ -57,6 +69,12 @@ public final class KvCache implements AutoCloseable {
     public Tensor values(int layer) { return values[layer]; }
 
     public int capacity() { return capacity; }
+
+    /** What the cache stores: F32 or BF16. */
+    public DType dtype() { return dtype; }
+
+    /** Bytes one token takes in this cache, keys and values of every layer. */
+    public long bytesPerToken() { return 2L * keys.length * kvDim * dtype.bytes(); }
 
     /** Rows allocated now (between {@link #length()} and {@link #capacity()}). */
     public int allocatedRows() { return rows; }
@@ -80,7 +98,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private Tensor moved(Tensor old, int newRows) {
-        Tensor t = backend.allocate(DType.F32, newRows, kvDim);
+        Tensor t = backend.allocate(dtype, newRows, kvDim);
         if (length > 0) backend.copyRows(old.rows(0, length), t, 0);
         backend.free(old);
         return t;
@@ -99,14 +117,14 @@ public final class KvCache implements AutoCloseable {
      *
      * <p>Why copy rather than share a read-only prefix: every cache stays one contiguous {@code [rows, kvDim]}
      * tensor per layer, so attention stays one simple kernel on every backend, and forks are independent (any one
-     * can be closed on its own). The copy is cheap next to decoding: Qwen2.5-0.5B keeps 24.6 KB per token, so a
+     * can be closed on its own). The copy is cheap next to decoding: Qwen2.5-0.5B keeps 24.6 KB per token (F32), so a
      * 128-token prompt forked 31 times is ~100 MB (measured: ~35 ms, against ~260 ms for one decode step of the
      * 32 sequences). Sharing pays off only when prompt × n outgrows memory; then a paged cache is the next step.
      */
     public KvCache fork(int capacity) {
         if (capacity < length)
             throw new IllegalArgumentException("fork capacity " + capacity + " < " + length + " filled positions");
-        KvCache f = new KvCache(backend, keys.length, capacity, kvDim, Math.min(capacity, length + INITIAL_ROWS));
+        KvCache f = new KvCache(backend, keys.length, capacity, kvDim, dtype, Math.min(capacity, length + INITIAL_ROWS));
         try {
             for (int l = 0; l < keys.length && length > 0; l++) {
                 backend.copyRows(keys[l].rows(0, length), f.keys[l], 0);

@@ -25,6 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * weighted sum of values keeps head dimensions in lanes, per query. Every query's arithmetic is the same, in the same
  * order, whichever block and lane it lands in, so a prompt's rows get the same bits as the same rows decoded one at a
  * time (positions past a row's own end are masked to −∞ in the scores, and exp(−∞) adds an exact 0).
+ *
+ * <p>Caches hold F32 or BF16. BF16 keys and values are widened exactly as they are loaded (keys into the tile, values
+ * in the weighted sum), so the arithmetic is the F32 path's on the rounded values, bit for bit.
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -43,7 +46,7 @@ final class Attention {
 
     private Attention() {}
 
-    static void run(WorkerPool pool, MemorySegment q, MemorySegment[] k, MemorySegment[] v, MemorySegment out,
+    static void run(WorkerPool pool, MemorySegment q, MemorySegment[] k, MemorySegment[] v, boolean bf16, MemorySegment out,
                     int[] rowCache, int[] rowPos, int heads, int kvHeads, int headDim) {
         int group = heads / kvHeads;
         Items items = items(rowCache, rowPos, group, kvHeads, pool.threads());
@@ -51,7 +54,7 @@ final class Attention {
         pool.run(items.size, (worker, i0, i1) -> {
             for (int item = i0; item < i1; item++) {
                 int t = items.row[item];
-                block(q, k[rowCache[t]], v[rowCache[t]], out, t, items.rows[item], rowPos, items.kvHead[item], group,
+                block(q, k[rowCache[t]], v[rowCache[t]], bf16, out, t, items.rows[item], rowPos, items.kvHead[item], group,
                         items.headFrom[item], items.headTo[item], heads * headDim, kvHeads * headDim, headDim, scale);
             }
         });
@@ -100,10 +103,11 @@ final class Attention {
      * {@code s[(g·maxLen + j)·L + lane]}, keys of a tile {@code kt[p·hd + d]}, and per query two sets of weighted-sum
      * accumulators {@code acc[i·2·hd + d]} (even positions) and {@code acc[i·2·hd + hd + d]} (odd positions).
      */
-    private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, MemorySegment out, int t0, int R,
-                              int[] rowPos, int kvh, int group, int h0, int h1, int qWidth, int kvWidth, int hd, float scale) {
+    private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, boolean bf16, MemorySegment out, int t0,
+                              int R, int[] rowPos, int kvh, int group, int h0, int h1, int qWidth, int kvWidth, int hd, float scale) {
         int gh = h1 - h0, Q = R * gh, ng = (Q + L - 1) / L, maxLen = rowPos[t0 + R - 1] + 1;
-        long kvOff = (long) kvh * hd * 4, rowBytes = (long) kvWidth * 4;
+        int es = bf16 ? 2 : 4; // bytes per cached element
+        long kvOff = (long) kvh * hd * es, rowBytes = (long) kvWidth * es;
         float[] qt = Scratch.get(Scratch.ATT_Q, ng * hd * L);
         float[] s = Scratch.get(Scratch.ATT_S, ng * maxLen * L);
         float[] kt = Scratch.get(Scratch.ATT_K, TILE * hd);
@@ -123,8 +127,8 @@ final class Attention {
             for (int p = 0; p < n; p++) { // vector loads: a bulk copy per 256-byte row costs more than the row
                 long row = kvOff + (j0 + p) * rowBytes;
                 int d = 0;
-                for (; d <= hd - L; d += L) FloatVector.fromMemorySegment(F, kc, row + 4L * d, LE).intoArray(kt, p * hd + d);
-                for (; d < hd; d++) kt[p * hd + d] = kc.get(FLOAT, row + 4L * d);
+                for (; d <= hd - L; d += L) load(kc, row + (long) es * d, bf16).intoArray(kt, p * hd + d);
+                for (; d < hd; d++) kt[p * hd + d] = element(kc, row + (long) es * d, bf16);
             }
             for (int g = 0; g < ng; g++) scores(qt, g * hd * L, kt, n, hd, scale, s, (g * maxLen + j0) * L);
         }
@@ -140,7 +144,7 @@ final class Attention {
             for (int i = 0; i < Q; i++) {
                 int len = rowPos[t0 + i / gh] + 1;
                 if (j0 < len)
-                    weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), vc, kvOff, rowBytes, hd, acc, i * 2 * hd);
+                    weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), vc, bf16, kvOff, rowBytes, hd, acc, i * 2 * hd);
             }
         for (int i = 0; i < Q; i++) {
             float inv = 1f / sums[i];
@@ -211,8 +215,10 @@ final class Attention {
      * (even and odd positions) so that consecutive FMAs do not wait on each other; leftover dims one vector, then
      * one float, at a time (even set only).
      */
-    private static void weightedSum(float[] p, int po, int ps, int j0, int j1, MemorySegment v, long kvOff, long rowBytes,
-                                    int hd, float[] acc, int ao) {
+    private static void weightedSum(float[] p, int po, int ps, int j0, int j1, MemorySegment v, boolean bf16, long kvOff,
+                                    long rowBytes, int hd, float[] acc, int ao) {
+        int es = bf16 ? 2 : 4;
+        long vs = (long) es * L; // bytes of one vector of elements
         int d = 0;
         for (; d <= hd - 4 * L; d += 4 * L) {
             int ea = ao + d, oa = ao + hd + d;
@@ -220,41 +226,50 @@ final class Attention {
             FloatVector a2 = FloatVector.fromArray(F, acc, ea + 2 * L), a3 = FloatVector.fromArray(F, acc, ea + 3 * L);
             FloatVector b0 = FloatVector.fromArray(F, acc, oa), b1 = FloatVector.fromArray(F, acc, oa + L);
             FloatVector b2 = FloatVector.fromArray(F, acc, oa + 2 * L), b3 = FloatVector.fromArray(F, acc, oa + 3 * L);
-            long base = kvOff + 4L * d + j0 * rowBytes;
+            long base = kvOff + (long) es * d + j0 * rowBytes;
             int j = j0;
             for (; j + 1 < j1; j += 2, base += 2 * rowBytes) {
                 FloatVector w = FloatVector.broadcast(F, p[po + j * ps]), u = FloatVector.broadcast(F, p[po + (j + 1) * ps]);
                 long nb = base + rowBytes;
-                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
-                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
-                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
-                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
-                b0 = FloatVector.fromMemorySegment(F, v, nb, LE).fma(u, b0);
-                b1 = FloatVector.fromMemorySegment(F, v, nb + 4L * L, LE).fma(u, b1);
-                b2 = FloatVector.fromMemorySegment(F, v, nb + 8L * L, LE).fma(u, b2);
-                b3 = FloatVector.fromMemorySegment(F, v, nb + 12L * L, LE).fma(u, b3);
+                a0 = load(v, base, bf16).fma(w, a0);
+                a1 = load(v, base + vs, bf16).fma(w, a1);
+                a2 = load(v, base + 2 * vs, bf16).fma(w, a2);
+                a3 = load(v, base + 3 * vs, bf16).fma(w, a3);
+                b0 = load(v, nb, bf16).fma(u, b0);
+                b1 = load(v, nb + vs, bf16).fma(u, b1);
+                b2 = load(v, nb + 2 * vs, bf16).fma(u, b2);
+                b3 = load(v, nb + 3 * vs, bf16).fma(u, b3);
             }
             if (j < j1) { // an odd end: only at the row's last position
                 FloatVector w = FloatVector.broadcast(F, p[po + j * ps]);
-                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
-                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
-                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
-                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
+                a0 = load(v, base, bf16).fma(w, a0);
+                a1 = load(v, base + vs, bf16).fma(w, a1);
+                a2 = load(v, base + 2 * vs, bf16).fma(w, a2);
+                a3 = load(v, base + 3 * vs, bf16).fma(w, a3);
             }
             a0.intoArray(acc, ea); a1.intoArray(acc, ea + L); a2.intoArray(acc, ea + 2 * L); a3.intoArray(acc, ea + 3 * L);
             b0.intoArray(acc, oa); b1.intoArray(acc, oa + L); b2.intoArray(acc, oa + 2 * L); b3.intoArray(acc, oa + 3 * L);
         }
         for (; d <= hd - L; d += L) {
             FloatVector a = FloatVector.fromArray(F, acc, ao + d);
-            long base = kvOff + 4L * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a = FloatVector.fromMemorySegment(F, v, base, LE).fma(FloatVector.broadcast(F, p[po + j * ps]), a);
+            long base = kvOff + (long) es * d + j0 * rowBytes;
+            for (int j = j0; j < j1; j++, base += rowBytes) a = load(v, base, bf16).fma(FloatVector.broadcast(F, p[po + j * ps]), a);
             a.intoArray(acc, ao + d);
         }
         for (; d < hd; d++) {
             float a = acc[ao + d];
-            long base = kvOff + 4L * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a += p[po + j * ps] * v.get(FLOAT, base);
+            long base = kvOff + (long) es * d + j0 * rowBytes;
+            for (int j = j0; j < j1; j++, base += rowBytes) a += p[po + j * ps] * element(v, base, bf16);
             acc[ao + d] = a;
         }
+    }
+
+    /** L cached elements from byte offset {@code off}, widened to F32 when the cache is BF16. */
+    private static FloatVector load(MemorySegment m, long off, boolean bf16) {
+        return bf16 ? VectorOps.bf16Vector(m, off) : FloatVector.fromMemorySegment(F, m, off, LE);
+    }
+
+    private static float element(MemorySegment m, long off, boolean bf16) {
+        return bf16 ? Float.intBitsToFloat((m.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xFFFF) << 16) : m.get(FLOAT, off);
     }
 }

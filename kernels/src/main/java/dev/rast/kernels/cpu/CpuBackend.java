@@ -283,10 +283,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copyRows(Tensor src, Tensor dst, int dstRow) {
-        if (src.dim(1) != dst.dim(1) || dstRow + src.dim(0) > dst.dim(0))
+        boolean round = src.dtype() == DType.F32 && dst.dtype() == DType.BF16;
+        if (src.dim(1) != dst.dim(1) || dstRow < 0 || dstRow + src.dim(0) > dst.dim(0) || (src.dtype() != dst.dtype() && !round))
             throw new IllegalArgumentException("copyRows " + src + " into " + dst + " at row " + dstRow);
-        long rowBytes = (long) src.dim(1) * src.dtype().bytes();
-        MemorySegment.copy(src.data(), 0, dst.data(), dstRow * rowBytes, src.data().byteSize());
+        long dstRowBytes = (long) dst.dim(1) * dst.dtype().bytes();
+        if (round) VectorOps.toBf16(src.data(), 0, dst.data(), dstRow * dstRowBytes, src.numel());
+        else MemorySegment.copy(src.data(), 0, dst.data(), dstRow * dstRowBytes, src.data().byteSize());
     }
 
     @Override
@@ -305,14 +307,17 @@ public final class CpuBackend implements Backend {
         int[] rowChunk = new int[T];
         int[] pos = rowPositions(T, chunkRows, startPos, rowChunk);
         MemorySegment[] k = new MemorySegment[kCaches.length], v = new MemorySegment[vCaches.length];
+        DType cacheType = k.length == 0 ? DType.F32 : kCaches[0].dtype();
+        if (cacheType != DType.F32 && cacheType != DType.BF16)
+            throw new IllegalArgumentException("attention: caches must be F32 or BF16, are " + cacheType);
         for (int i = 0; i < k.length; i++) {
             for (Tensor c : new Tensor[] {kCaches[i], vCaches[i]})
-                if (c.dim(1) != kvHeads * headDim || startPos[i] + chunkRows[i] > c.dim(0))
+                if (c.dim(1) != kvHeads * headDim || startPos[i] + chunkRows[i] > c.dim(0) || c.dtype() != cacheType)
                     throw new IllegalArgumentException("attention: cache " + c + " for " + (startPos[i] + chunkRows[i]) + " positions");
             k[i] = kCaches[i].data();
             v[i] = vCaches[i].data();
         }
-        Attention.run(pool, q.data(), k, v, out.data(), rowChunk, pos, heads, kvHeads, headDim);
+        Attention.run(pool, q.data(), k, v, cacheType == DType.BF16, out.data(), rowChunk, pos, heads, kvHeads, headDim);
     }
 
     @Override

@@ -5,7 +5,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Row-wise Vector API kernels on F32 activations. Each handles a range of rows so the caller can split work. */
@@ -14,8 +18,34 @@ final class VectorOps {
     private static final int L = F.length();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts as many as F has floats: one BF16 vector widens to one F32 vector. */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
 
     private VectorOps() {}
+
+    /**
+     * {@code n} floats from byte offset {@code srcOff} rounded to BF16 at byte offset {@code dstOff}: round to nearest
+     * even, NaN kept quiet, as {@link DType#floatToBf16} (which the tail uses, so both paths give the same bits).
+     */
+    static void toBf16(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
+        long i = 0;
+        for (; i <= n - L; i += L) {
+            IntVector b = IntVector.fromMemorySegment(I, src, srcOff + 4 * i, LE);
+            IntVector rounded = b.add(b.lanewise(VectorOperators.LSHR, 16).and(1).add(0x7FFF)).lanewise(VectorOperators.LSHR, 16);
+            VectorMask<Integer> nan = b.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000);
+            IntVector r = rounded.blend(b.lanewise(VectorOperators.LSHR, 16).or(0x40), nan);
+            r.convertShape(VectorOperators.I2S, S, 0).intoMemorySegment(dst, dstOff + 2 * i, LE);
+        }
+        for (; i < n; i++)
+            dst.set(ValueLayout.JAVA_SHORT_UNALIGNED, dstOff + 2 * i, DType.floatToBf16(src.get(FLOAT, srcOff + 4 * i)));
+    }
+
+    /** One vector of F's length widened from BF16 at byte offset {@code off}: exact (the bits move up 16 places). */
+    static FloatVector bf16Vector(MemorySegment m, long off) {
+        return ((IntVector) ShortVector.fromMemorySegment(S, m, off, LE).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
 
     /** Weight vectors (norm scales, biases) widened to F32 once per call. */
     static float[] widen(MemorySegment w, DType dt, int n) {

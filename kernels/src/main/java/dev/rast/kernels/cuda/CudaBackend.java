@@ -238,10 +238,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void copyRows(Tensor src, Tensor dst, int dstRow) {
-        if (src.dim(1) != dst.dim(1) || src.dtype() != dst.dtype() || dstRow < 0 || dstRow + src.dim(0) > dst.dim(0))
+        boolean round = src.dtype() == DType.F32 && dst.dtype() == DType.BF16;
+        if (src.dim(1) != dst.dim(1) || (src.dtype() != dst.dtype() && !round) || dstRow < 0 || dstRow + src.dim(0) > dst.dim(0))
             throw new IllegalArgumentException("copyRows " + src + " into " + dst + " at row " + dstRow);
-        long rowBytes = (long) src.dim(1) * src.dtype().bytes();
-        dev.copy(addr(src), addr(dst) + dstRow * rowBytes, src.data().byteSize());
+        long dstAt = addr(dst) + dstRow * (long) dst.dim(1) * dst.dtype().bytes();
+        long n = src.numel();
+        if (!round) dev.copy(addr(src), dstAt, src.data().byteSize());
+        else if (n > 0) launch(Kernel.TO_BF16.args().ptr(src).ptr(dstAt).i64(n), elementBlocks(n), 1, 1, 256, 0);
     }
 
     @Override
@@ -249,14 +252,16 @@ public final class CudaBackend implements Backend {
         int T = q.dim(0);
         requireShape(q, T, heads * headDim);
         requireShape(out, T, heads * headDim);
-        if (kCache.dim(1) != kvHeads * headDim || vCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0))
+        if (kCache.dim(1) != kvHeads * headDim || vCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0)
+                || vCache.dtype() != kCache.dtype() || (kCache.dtype() != DType.F32 && kCache.dtype() != DType.BF16))
             throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
+        int kvType = Kernel.dtypeCode(kCache.dtype());
         if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
         if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
         if (T == 0) return;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         if (T >= ATTENTION_PREFILL_MIN_T) {
-            launch(Kernel.ATTN_PREFILL.args().ptr(q).ptr(kCache).ptr(vCache).ptr(out).i32(T).i32(heads).i32(kvHeads)
+            launch(Kernel.ATTN_PREFILL.args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType).ptr(out).i32(T).i32(heads).i32(kvHeads)
                     .i32(headDim).i32(startPos).f32(scale), (T + 15) / 16, heads, 1, 128, prefillSharedBytes(headDim));
             return;
         }
@@ -265,7 +270,7 @@ public final class CudaBackend implements Backend {
         int chunk = decodeChunk(len);
         int splits = (len + chunk - 1) / chunk;
         long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
-        launch(Kernel.ATTN_DECODE_PARTIAL.args().ptr(q).ptr(kCache).ptr(vCache).ptr(part).i32(heads).i32(kvHeads)
+        launch(Kernel.ATTN_DECODE_PARTIAL.args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType).ptr(part).i32(heads).i32(kvHeads)
                 .i32(headDim).i32(startPos).i32(chunk).f32(scale), heads, T, splits, 128, 0);
         launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(out).i32(heads).i32(headDim).i32(splits), heads, T, 1, 128, 0);
     }

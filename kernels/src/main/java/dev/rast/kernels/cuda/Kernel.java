@@ -23,16 +23,18 @@ public enum Kernel {
     EMBED("embed", "pippi"),
     /** (x, hi, lo, n). */
     SPLIT_BF16("split_bf16", "pppl"),
+    /** (x, dst, n): dst = x rounded to BF16. */
+    TO_BF16("to_bf16", "ppl"),
     /** (src, stype, dst, n). */
     WIDEN_F32("widen_f32", "pipl"),
     /** (x, w, wtype, out, T, N, K, vec); grid ceil(N / warps). */
     MATVEC("matvec", "ppipiiii"),
-    /** (q, kCache, vCache, part, heads, kvHeads, headDim, startPos, chunk, scale); grid (heads, T, splits). */
-    ATTN_DECODE_PARTIAL("attn_decode_partial", "ppppiiiiif"),
+    /** (q, kCache, vCache, kvType, part, heads, kvHeads, headDim, startPos, chunk, scale); grid (heads, T, splits). */
+    ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiif"),
     /** (part, out, heads, headDim, splits); grid (heads, T). */
     ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
-    /** (q, kCache, vCache, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */
-    ATTN_PREFILL("attn_prefill", "ppppiiiiif"),
+    /** (q, kCache, vCache, kvType, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */
+    ATTN_PREFILL("attn_prefill", "pppipiiiiif"),
     /** (out, ldOut, M, ldM, E, ldE, B, ldB, lambda, shared, vocabOut, first); grid (·, rows). */
     RAST_FUSE("rast_fuse", "plplplplfiii"),
     /** (logits, ld, V, temperature, topK, topP, minP, seeds, step, outIds); grid rows. */

@@ -284,6 +284,61 @@ class CpuKernelsTest {
     }
 
     /**
+     * A BF16 KV cache (a BF16 model's): keys and values are widened exactly as attention reads them, so the output
+     * must be the F32 path's on the same rounded values, bit for bit, for prompt blocks and decode rows alike; head
+     * sizes with leftovers (20, 80) take the widening's scalar tails.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {20, 64, 80, 128})
+    void bf16CachesGiveTheF32PathsBitsOnTheRoundedValues(int hd) {
+        int heads = 8, kvHeads = 2;
+        for (int[] c : new int[][] {{1, 130}, {67, 3}}) {
+            int T = c[0], start = c[1], maxSeq = start + T + 3;
+            float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
+            for (int i = (start + T) * kvHeads * hd; i < kv.length; i++) kv[i] = vv[i] = Float.NaN;
+            Tensor q = tensor(DType.F32, qv, T, heads * hd);
+            Tensor kb = tensor(DType.BF16, kv, maxSeq, kvHeads * hd), vb = tensor(DType.BF16, vv, maxSeq, kvHeads * hd);
+            // tensor() rounded kv and vv in place to what BF16 holds: the F32 caches get exactly those values.
+            Tensor kf = tensor(DType.F32, kv, maxSeq, kvHeads * hd), vf = tensor(DType.F32, vv, maxSeq, kvHeads * hd);
+            Tensor fromBf16 = cpu.allocate(DType.F32, T, heads * hd), fromF32 = cpu.allocate(DType.F32, T, heads * hd);
+            cpu.attention(q, kb, vb, heads, kvHeads, hd, start, fromBf16);
+            cpu.attention(q, kf, vf, heads, kvHeads, hd, start, fromF32);
+            assertArrayEquals(read(fromF32), read(fromBf16), "hd=" + hd + " T=" + T);
+            for (Tensor x : new Tensor[] {q, kb, vb, kf, vf, fromBf16, fromF32}) cpu.free(x);
+        }
+        Tensor q = cpu.allocate(DType.F32, 1, heads * hd), k = cpu.allocate(DType.BF16, 4, kvHeads * hd);
+        Tensor mixed = cpu.allocate(DType.F32, 4, kvHeads * hd), out = cpu.allocate(DType.F32, 1, heads * hd);
+        assertThrows(IllegalArgumentException.class, () -> cpu.attention(q, k, mixed, heads, kvHeads, hd, 0, out));
+    }
+
+    /** F32 rows stored into a BF16 cache round to nearest even (ties included), NaN stays NaN, as DType.floatToBf16. */
+    @Test
+    void copyRowsIntoBf16RoundsToNearestEven() {
+        int W = 37; // not a multiple of any vector length: the scalar tail runs too
+        float[] special = {0f, -0f, 1f, Float.intBitsToFloat(0x3F808000), Float.intBitsToFloat(0x3F818000),
+                Float.intBitsToFloat(0x3F80FFFF), Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.intBitsToFloat(0x7F800001), -3.14159f};
+        // Hand-derived: 0x3F808000 is a tie between 0x3F80 and 0x3F81 → even 0x3F80; 0x3F818000 → even 0x3F82;
+        // 0x3F80FFFF rounds up to 0x3F81; MAX_VALUE (0x7F7FFFFF) rounds up to infinity; a signalling NaN goes quiet.
+        short[] want = {0, (short) 0x8000, 0x3F80, 0x3F80, 0x3F82, 0x3F81, 0x7F80, (short) 0xFF80, 0, 0x7F80,
+                (short) 0xFF80, 0x7FC0, 0x7FC0, (short) 0xC049};
+        float[] v = random(3 * W);
+        System.arraycopy(special, 0, v, W, special.length);
+        Tensor src = tensor(DType.F32, v, 3, W), dst = cpu.allocate(DType.BF16, 5, W);
+        cpu.copyRows(src, dst, 1);
+        short[] got = new short[5 * W];
+        MemorySegment.copy(dst.data(), ValueLayout.JAVA_SHORT_UNALIGNED, 0, got, 0, got.length);
+        for (int i = 0; i < special.length; i++) assertEquals(want[i], got[2 * W + i], "special value " + special[i]);
+        for (int i = 0; i < got.length; i++) {
+            int r = i - W;
+            assertEquals(r >= 0 && r < v.length ? DType.floatToBf16(v[r]) : 0, got[i], "element " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> cpu.copyRows(dst.rows(0, 1), src, 0)); // BF16 into F32
+        cpu.free(src);
+        cpu.free(dst);
+    }
+
+    /**
      * Batched rope and attention: three sequences of 2, 1 and 4 rows at their own start positions, each over its own
      * cache, in one call; the reference computes every row alone with the formulas above.
      */

@@ -195,6 +195,24 @@ class CudaKernelsTest {
         cpu.copyRows(xc, cacheC, 3);
         g.copyRows(xg, cacheG, 3);
         assertArrayEquals(read(cpu, cacheC), read(g, cacheG), 1e-6f, target + " copyRows");
+
+        // Into a BF16 cache (a KV cache of a BF16 model): each value rounded to nearest even, as DType.floatToBf16.
+        Tensor bcC = cpu.allocate(DType.BF16, 9, heads * hd), bcG = g.allocate(DType.BF16, 9, heads * hd);
+        cpu.copyRows(xc, bcC, 3);
+        g.copyRows(xg, bcG, 3);
+        short[] sc16 = readShorts(cpu, bcC), sg16 = readShorts(g, bcG);
+        float[] rows = read(cpu, xc);
+        for (int i = 0; i < sc16.length; i++) {
+            int r = i - 3 * heads * hd;
+            assertEquals(r >= 0 && r < rows.length ? DType.floatToBf16(rows[r]) : 0, sc16[i], "cpu copyRows to bf16 [" + i + "]");
+        }
+        assertArrayEquals(sc16, sg16, target + " copyRows to bf16");
+    }
+
+    static short[] readShorts(Backend b, Tensor t) {
+        short[] out = new short[(int) t.numel()];
+        b.download(t, MemorySegment.ofArray(out));
+        return out;
     }
 
     static Stream<Arguments> attentionCases() {
@@ -202,27 +220,29 @@ class CudaKernelsTest {
         // (T ≥ 16) from position 0 and from a filled cache; head_dim 256 needs more than 48 KiB of shared memory.
         int[][] cases = {{6, 2, 20, 9, 4}, {4, 1, 128, 300, 1}, {4, 4, 32, 0, 1}, {6, 2, 20, 0, 40}, {4, 2, 64, 50, 17},
                 {2, 2, 256, 3, 20}, {8, 2, 128, 130, 15}};
-        return GpuTargets.targets().stream().flatMap(t -> Stream.of(cases).map(c -> Arguments.of(t, c)));
+        return GpuTargets.targets().stream().flatMap(t -> Stream.of(DType.F32, DType.BF16)
+                .flatMap(cache -> Stream.of(cases).map(c -> Arguments.of(t, cache, c))));
     }
 
+    /** Caches of F32 or BF16 (a BF16 model's KV cache): both sides widen the same stored values exactly. */
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void attentionMatchesCpu(String target, int[] c) {
+    void attentionMatchesCpu(String target, DType cache, int[] c) {
         CudaBackend g = gpu(target);
         int heads = c[0], kvHeads = c[1], hd = c[2], start = c[3], T = c[4], maxSeq = start + T + 5;
         float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
         // Rows past the last position are poison: a causal kernel never reads them.
         for (int i = (start + T) * kvHeads * hd; i < kv.length; i++) kv[i] = vv[i] = Float.NaN;
-        MemorySegment qs = bytes(DType.F32, qv), ks = bytes(DType.F32, kv), vs = bytes(DType.F32, vv);
-        Tensor qc = tensor(cpu, DType.F32, qs, T, heads * hd), kc = tensor(cpu, DType.F32, ks, maxSeq, kvHeads * hd);
-        Tensor vc = tensor(cpu, DType.F32, vs, maxSeq, kvHeads * hd), oc = cpu.allocate(DType.F32, T, heads * hd);
-        Tensor qg = tensor(g, DType.F32, qs, T, heads * hd), kg = tensor(g, DType.F32, ks, maxSeq, kvHeads * hd);
-        Tensor vg = tensor(g, DType.F32, vs, maxSeq, kvHeads * hd), og = g.allocate(DType.F32, T, heads * hd);
+        MemorySegment qs = bytes(DType.F32, qv), ks = bytes(cache, kv), vs = bytes(cache, vv);
+        Tensor qc = tensor(cpu, DType.F32, qs, T, heads * hd), kc = tensor(cpu, cache, ks, maxSeq, kvHeads * hd);
+        Tensor vc = tensor(cpu, cache, vs, maxSeq, kvHeads * hd), oc = cpu.allocate(DType.F32, T, heads * hd);
+        Tensor qg = tensor(g, DType.F32, qs, T, heads * hd), kg = tensor(g, cache, ks, maxSeq, kvHeads * hd);
+        Tensor vg = tensor(g, cache, vs, maxSeq, kvHeads * hd), og = g.allocate(DType.F32, T, heads * hd);
         cpu.attention(qc, kc, vc, heads, kvHeads, hd, start, oc);
         g.attention(qg, kg, vg, heads, kvHeads, hd, start, og);
         float[] want = read(cpu, oc), got = read(g, og);
         for (int i = 0; i < want.length; i++)
-            assertEquals(want[i], got[i], 1e-5, target + " attention " + java.util.Arrays.toString(c) + " [" + i + "]");
+            assertEquals(want[i], got[i], 1e-5, target + " " + cache + " attention " + java.util.Arrays.toString(c) + " [" + i + "]");
         for (Tensor t : List.of(qc, kc, vc, oc)) cpu.free(t);
         for (Tensor t : List.of(qg, kg, vg, og)) g.free(t);
     }

@@ -1,0 +1,146 @@
+package dev.rast.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.KvCacheDtype;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.weights.SafeTensorsFile;
+import dev.rast.kernels.cpu.CpuBackend;
+import dev.rast.kernels.cuda.CudaBackend;
+import dev.rast.kernels.cuda.GpuTargets;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * BF16 KV caches against Hugging Face with a cache that rounds keys and values to BF16 as it stores them
+ * (scripts/oracle/make_kv_bf16_reference.py: the model in float64, the cache's roundings those of the engine), on the
+ * CPU backend and on the CUDA backend (real GPU or the CPU emulation of its kernels).
+ *
+ * <p>Tolerances. Both sides round the same keys and values, but the engine computes them in F32 where the reference
+ * uses float64, so a value close enough to a rounding boundary lands one BF16 step (2⁻⁸ relative) away on one side,
+ * and these random models (large weights) carry such a flip into later logits at up to ~1e-3. Hence max |Δlogit| ≤
+ * 2e-3 with F32 weights (measured: ≤ 1.1e-3, CPU and emulator). With BF16 weights the CUDA GEMM splits activations
+ * into two BF16 halves (4e-6 relative error, CudaKernelsTest), which makes flips more frequent: 2e-2, the bar the
+ * GPU has for BF16 weights anyway (measured: ≤ 3.6e-4 on the CPU, 9.1e-3 on the emulator). And the test must tell
+ * the caches apart: 99% of the logits lie within 5e-3 of the reference (measured p99 ≤ 3.9e-3), where the same
+ * model with F32 caches puts 1% beyond 1e-2 (measured p99 0.018–0.027, max 0.038–0.056).
+ */
+class KvCacheBf16Test {
+    static CpuBackend cpu;
+    static final Map<String, CudaBackend> gpus = new HashMap<>();
+
+    @BeforeAll static void open() { cpu = new CpuBackend(2); }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+        gpus.values().forEach(CudaBackend::close);
+        gpus.clear();
+    }
+
+    static Backend backend(String target) {
+        if (target.equals("cpu")) return cpu;
+        GpuTargets.assumeAvailable(target);
+        return gpus.computeIfAbsent(target, GpuTargets::backend);
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.concat(Stream.of("cpu"), GpuTargets.targets().stream())
+                .flatMap(t -> Fixtures.MODELS.stream().map(m -> Arguments.of(t, m)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void logitsMatchHuggingFaceWithABf16Cache(String target, String name) throws Exception {
+        Backend b = backend(target);
+        int[] ids = Fixtures.ints(Fixtures.expected(name).get("input_ids"));
+        try (CausalLM m = Models.load(Fixtures.reference(name), b);
+             SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("kv_bf16_logits.safetensors"))) {
+            m.kvCacheDtype(KvCacheDtype.BF16);
+            int V = m.config().vocabSize();
+            float[] want = ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
+            assertEquals(ids.length * V, want.length);
+
+            float[] whole = new float[ids.length * V];
+            try (KvCache cache = m.newCache(ids.length)) {
+                assertEquals(DType.BF16, cache.dtype());
+                b.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(whole));
+            }
+            double tol = Fixtures.expected(name).get("dtype").equals("float32") ? 2e-3 : 2e-2;
+            double d = maxDiff(whole, want), p99 = percentile99(whole, want);
+            assertTrue(d <= tol, target + " " + name + ": prefill max |Δlogit| = " + d);
+            assertTrue(p99 <= 5e-3, target + " " + name + ": 99th percentile |Δlogit| = " + p99);
+
+            // Prefill 11 tokens, then one at a time: the decode path reads the BF16 rows the prefill stored.
+            try (KvCache cache = m.newCache(ids.length)) {
+                int split = 11;
+                m.forward(Arrays.copyOf(ids, split), cache, 1);
+                float[] row = new float[V];
+                double dd = 0;
+                for (int t = split; t < ids.length; t++) {
+                    b.download(m.forward(new int[] {ids[t]}, cache, 1), MemorySegment.ofArray(row));
+                    for (int i = 0; i < V; i++) dd = Math.max(dd, Math.abs(row[i] - want[t * V + i]));
+                }
+                assertTrue(dd <= tol, target + " " + name + ": incremental max |Δlogit| = " + dd);
+            }
+
+            // The same model with F32 caches is far from this reference: the test sees which cache ran.
+            m.kvCacheDtype(KvCacheDtype.F32);
+            try (KvCache cache = m.newCache(ids.length)) {
+                assertEquals(DType.F32, cache.dtype());
+                b.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(whole));
+            }
+            assertTrue(percentile99(whole, want) > 1e-2, target + " " + name + ": an F32 cache is as close, 99th percentile "
+                    + percentile99(whole, want));
+        }
+    }
+
+    /** auto follows the checkpoint's key projection: BF16 weights get BF16 caches (half the bytes), F32 get F32. */
+    @Test
+    void autoFollowsTheCheckpoint() {
+        for (String name : Fixtures.MODELS) {
+            try (CausalLM m = Models.load(Fixtures.reference(name), cpu); KvCache c = m.newCache(8)) {
+                DType want = name.contains("bf16") ? DType.BF16 : DType.F32;
+                assertEquals(want, m.kvCacheDtype(), name);
+                assertEquals(want, c.dtype(), name);
+                // 3 layers × (keys + values) × kvDim (2 KV heads × head_dim) × bytes per value
+                assertEquals(3L * 2 * m.config().kvDim() * want.bytes(), c.bytesPerToken(), name);
+                m.kvCacheDtype(KvCacheDtype.AUTO);
+                assertEquals(want, m.kvCacheDtype(), name);
+            }
+        }
+        assertEquals(KvCacheDtype.BF16, KvCacheDtype.parse("--kv-cache-dtype", "BF16"));
+        var e = assertThrows(BadInputException.class, () -> KvCacheDtype.parse("--kv-cache-dtype", "fp8"));
+        assertEquals("--kv-cache-dtype must be auto, f32 or bf16, is 'fp8'", e.getMessage());
+    }
+
+    static double percentile99(float[] a, float[] b) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = Math.abs(a[i] - b[i]);
+        Arrays.sort(d);
+        return d[(int) (0.99 * (d.length - 1))];
+    }
+
+    static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+}
