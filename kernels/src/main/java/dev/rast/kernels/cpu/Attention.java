@@ -1,5 +1,6 @@
 package dev.rast.kernels.cpu;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -26,8 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  * order, whichever block and lane it lands in, so a prompt's rows get the same bits as the same rows decoded one at a
  * time (positions past a row's own end are masked to −∞ in the scores, and exp(−∞) adds an exact 0).
  *
- * <p>Caches hold F32 or BF16. BF16 keys and values are widened exactly as they are loaded (keys into the tile, values
- * in the weighted sum), so the arithmetic is the F32 path's on the rounded values, bit for bit.
+ * <p>Caches hold F32 or BF16. BF16 keys and values are widened exactly, a tile at a time, into F32 tiles (the keys'
+ * tile exists anyway; the values get one only for BF16: F32 values are read in place), so the arithmetic is the F32
+ * path's on the rounded values, bit for bit. Widening a whole tile in a small loop of its own, rather than each
+ * vector where it is used, is what keeps it fast: inside the big loops C2 left the short-to-int conversion to its
+ * Java fallback, and BF16 attention ran 0.8× the F32 speed instead of faster.
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -124,11 +128,12 @@ final class Attention {
         }
         for (int j0 = 0; j0 < maxLen; j0 += TILE) {
             int n = Math.min(TILE, maxLen - j0);
-            for (int p = 0; p < n; p++) { // vector loads: a bulk copy per 256-byte row costs more than the row
+            if (bf16) widenTile(kc, kvOff + j0 * rowBytes, rowBytes, n, hd, kt);
+            else for (int p = 0; p < n; p++) { // vector loads: a bulk copy per 256-byte row costs more than the row
                 long row = kvOff + (j0 + p) * rowBytes;
                 int d = 0;
-                for (; d <= hd - L; d += L) load(kc, row + (long) es * d, bf16).intoArray(kt, p * hd + d);
-                for (; d < hd; d++) kt[p * hd + d] = element(kc, row + (long) es * d, bf16);
+                for (; d <= hd - L; d += L) FloatVector.fromMemorySegment(F, kc, row + 4L * d, LE).intoArray(kt, p * hd + d);
+                for (; d < hd; d++) kt[p * hd + d] = kc.get(FLOAT, row + 4L * d);
             }
             for (int g = 0; g < ng; g++) scores(qt, g * hd * L, kt, n, hd, scale, s, (g * maxLen + j0) * L);
         }
@@ -140,12 +145,22 @@ final class Attention {
         for (int g = 0; g < ng; g++) softmaxNumerators(s, g * maxLen * L, maxLen).intoArray(sums, g * L);
 
         Arrays.fill(acc, 0, Q * 2 * hd, 0f);
-        for (int j0 = 0; j0 < maxLen; j0 += TILE)
+        MemorySegment vt = bf16 ? valueTile(TILE * hd) : null;
+        for (int j0 = 0; j0 < maxLen; j0 += TILE) {
+            MemorySegment v = vc;
+            long vOff = kvOff, vRow = rowBytes;
+            if (bf16) { // the tile's values widened to F32 rows of hd, addressed as if they sat at positions j0..
+                widenTile(vc, kvOff + j0 * rowBytes, rowBytes, Math.min(TILE, maxLen - j0), hd, vt);
+                v = vt;
+                vRow = 4L * hd;
+                vOff = -j0 * vRow;
+            }
             for (int i = 0; i < Q; i++) {
                 int len = rowPos[t0 + i / gh] + 1;
                 if (j0 < len)
-                    weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), vc, bf16, kvOff, rowBytes, hd, acc, i * 2 * hd);
+                    weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), v, vOff, vRow, hd, acc, i * 2 * hd);
             }
+        }
         for (int i = 0; i < Q; i++) {
             float inv = 1f / sums[i];
             long o = ((long) (t0 + i / gh) * qWidth + (long) (kvh * group + h0 + i % gh) * hd) * 4;
@@ -215,10 +230,8 @@ final class Attention {
      * (even and odd positions) so that consecutive FMAs do not wait on each other; leftover dims one vector, then
      * one float, at a time (even set only).
      */
-    private static void weightedSum(float[] p, int po, int ps, int j0, int j1, MemorySegment v, boolean bf16, long kvOff,
-                                    long rowBytes, int hd, float[] acc, int ao) {
-        int es = bf16 ? 2 : 4;
-        long vs = (long) es * L; // bytes of one vector of elements
+    private static void weightedSum(float[] p, int po, int ps, int j0, int j1, MemorySegment v, long kvOff, long rowBytes,
+                                    int hd, float[] acc, int ao) {
         int d = 0;
         for (; d <= hd - 4 * L; d += 4 * L) {
             int ea = ao + d, oa = ao + hd + d;
@@ -226,50 +239,74 @@ final class Attention {
             FloatVector a2 = FloatVector.fromArray(F, acc, ea + 2 * L), a3 = FloatVector.fromArray(F, acc, ea + 3 * L);
             FloatVector b0 = FloatVector.fromArray(F, acc, oa), b1 = FloatVector.fromArray(F, acc, oa + L);
             FloatVector b2 = FloatVector.fromArray(F, acc, oa + 2 * L), b3 = FloatVector.fromArray(F, acc, oa + 3 * L);
-            long base = kvOff + (long) es * d + j0 * rowBytes;
+            long base = kvOff + 4L * d + j0 * rowBytes;
             int j = j0;
             for (; j + 1 < j1; j += 2, base += 2 * rowBytes) {
                 FloatVector w = FloatVector.broadcast(F, p[po + j * ps]), u = FloatVector.broadcast(F, p[po + (j + 1) * ps]);
                 long nb = base + rowBytes;
-                a0 = load(v, base, bf16).fma(w, a0);
-                a1 = load(v, base + vs, bf16).fma(w, a1);
-                a2 = load(v, base + 2 * vs, bf16).fma(w, a2);
-                a3 = load(v, base + 3 * vs, bf16).fma(w, a3);
-                b0 = load(v, nb, bf16).fma(u, b0);
-                b1 = load(v, nb + vs, bf16).fma(u, b1);
-                b2 = load(v, nb + 2 * vs, bf16).fma(u, b2);
-                b3 = load(v, nb + 3 * vs, bf16).fma(u, b3);
+                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
+                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
+                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
+                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
+                b0 = FloatVector.fromMemorySegment(F, v, nb, LE).fma(u, b0);
+                b1 = FloatVector.fromMemorySegment(F, v, nb + 4L * L, LE).fma(u, b1);
+                b2 = FloatVector.fromMemorySegment(F, v, nb + 8L * L, LE).fma(u, b2);
+                b3 = FloatVector.fromMemorySegment(F, v, nb + 12L * L, LE).fma(u, b3);
             }
             if (j < j1) { // an odd end: only at the row's last position
                 FloatVector w = FloatVector.broadcast(F, p[po + j * ps]);
-                a0 = load(v, base, bf16).fma(w, a0);
-                a1 = load(v, base + vs, bf16).fma(w, a1);
-                a2 = load(v, base + 2 * vs, bf16).fma(w, a2);
-                a3 = load(v, base + 3 * vs, bf16).fma(w, a3);
+                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
+                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
+                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
+                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
             }
             a0.intoArray(acc, ea); a1.intoArray(acc, ea + L); a2.intoArray(acc, ea + 2 * L); a3.intoArray(acc, ea + 3 * L);
             b0.intoArray(acc, oa); b1.intoArray(acc, oa + L); b2.intoArray(acc, oa + 2 * L); b3.intoArray(acc, oa + 3 * L);
         }
         for (; d <= hd - L; d += L) {
             FloatVector a = FloatVector.fromArray(F, acc, ao + d);
-            long base = kvOff + (long) es * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a = load(v, base, bf16).fma(FloatVector.broadcast(F, p[po + j * ps]), a);
+            long base = kvOff + 4L * d + j0 * rowBytes;
+            for (int j = j0; j < j1; j++, base += rowBytes) a = FloatVector.fromMemorySegment(F, v, base, LE).fma(FloatVector.broadcast(F, p[po + j * ps]), a);
             a.intoArray(acc, ao + d);
         }
         for (; d < hd; d++) {
             float a = acc[ao + d];
-            long base = kvOff + (long) es * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a += p[po + j * ps] * element(v, base, bf16);
+            long base = kvOff + 4L * d + j0 * rowBytes;
+            for (int j = j0; j < j1; j++, base += rowBytes) a += p[po + j * ps] * v.get(FLOAT, base);
             acc[ao + d] = a;
         }
     }
 
-    /** L cached elements from byte offset {@code off}, widened to F32 when the cache is BF16. */
-    private static FloatVector load(MemorySegment m, long off, boolean bf16) {
-        return bf16 ? VectorOps.bf16Vector(m, off) : FloatVector.fromMemorySegment(F, m, off, LE);
+    /** n BF16 rows of hd elements (row p at byte {@code off + p·rowBytes}) widened into {@code dst[p·hd + d]}. */
+    private static void widenTile(MemorySegment c, long off, long rowBytes, int n, int hd, float[] dst) {
+        for (int p = 0; p < n; p++) {
+            long row = off + p * rowBytes;
+            int d = 0;
+            for (; d <= hd - L; d += L) VectorOps.bf16Vector(c, row + 2L * d).intoArray(dst, p * hd + d);
+            for (; d < hd; d++) dst[p * hd + d] = bf16(c, row + 2L * d);
+        }
     }
 
-    private static float element(MemorySegment m, long off, boolean bf16) {
-        return bf16 ? Float.intBitsToFloat((m.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xFFFF) << 16) : m.get(FLOAT, off);
+    /** The same into F32 rows of hd elements in a native segment (which the weighted sum reads as it reads a cache). */
+    private static void widenTile(MemorySegment c, long off, long rowBytes, int n, int hd, MemorySegment dst) {
+        for (int p = 0; p < n; p++) {
+            long row = off + p * rowBytes, to = 4L * p * hd;
+            int d = 0;
+            for (; d <= hd - L; d += L) VectorOps.bf16Vector(c, row + 2L * d).intoMemorySegment(dst, to + 4L * d, LE);
+            for (; d < hd; d++) dst.set(FLOAT, to + 4L * d, bf16(c, row + 2L * d));
+        }
     }
+
+    private static float bf16(MemorySegment m, long off) {
+        return Float.intBitsToFloat((m.get(ValueLayout.JAVA_SHORT_UNALIGNED, off) & 0xFFFF) << 16);
+    }
+
+    /** This thread's native scratch for one tile of widened values, at least {@code floats} long. */
+    private static MemorySegment valueTile(int floats) {
+        MemorySegment t = VALUE_TILE.get();
+        if (t.byteSize() < 4L * floats) VALUE_TILE.set(t = Arena.ofAuto().allocate(4L * floats, 64));
+        return t;
+    }
+
+    private static final ThreadLocal<MemorySegment> VALUE_TILE = ThreadLocal.withInitial(() -> MemorySegment.NULL);
 }
