@@ -131,6 +131,50 @@ class KvCacheBf16Test {
         assertEquals("--kv-cache-dtype must be auto, f32 or bf16, is 'fp8'", e.getMessage());
     }
 
+    /**
+     * {@code --kv-cache-dtype} reaches the model: {@code rast forward} on the BF16 fixture gives, by default and with
+     * bf16, the logits of BF16 caches (within the tolerances above of that reference), and with f32 those of F32
+     * caches (Hugging Face's F32-cache logits, 2e-2 as in ReferenceModelTest); a bad value is one line, exit 2.
+     */
+    @Test
+    void theCommandLineOptionSetsTheCache() throws Exception {
+        String name = "qwen2-bf16-tied-sharded", dir = Fixtures.reference(name).toString();
+        int[] ids = Fixtures.ints(Fixtures.expected(name).get("input_ids"));
+        String tokens = Arrays.stream(ids).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","));
+        float[] bf16Ref, f32Ref;
+        try (SafeTensorsFile a = SafeTensorsFile.open(Fixtures.reference(name).resolve("kv_bf16_logits.safetensors"));
+             SafeTensorsFile b = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"))) {
+            bf16Ref = a.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
+            f32Ref = b.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
+        }
+        for (String kv : new String[] {null, "bf16", "f32"}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("forward", "--model", dir, "--tokens", tokens, "--device", "cpu"));
+            if (kv != null) args.addAll(java.util.List.of("--kv-cache-dtype", kv));
+            Cli.Result r = Cli.rast(args.toArray(String[]::new));
+            assertEquals(0, r.status(), r.stderr());
+            float[] got = forwardLogits(r.stdout());
+            float[] want = "f32".equals(kv) ? f32Ref : bf16Ref;
+            assertTrue(maxDiff(got, want) <= 2e-2 && percentile99(got, want) <= 5e-3,
+                    kv + ": max |Δlogit| " + maxDiff(got, want) + ", 99th percentile " + percentile99(got, want));
+            float[] other = "f32".equals(kv) ? bf16Ref : f32Ref;
+            assertTrue(percentile99(got, other) > 1e-2, kv + ": as close to the other cache's logits");
+        }
+        Cli.Result bad = Cli.rast("forward", "--model", dir, "--tokens", "1", "--kv-cache-dtype", "fp8");
+        assertEquals(dev.rast.cli.Main.EXIT_BAD_INPUT, bad.status());
+        assertEquals("error: --kv-cache-dtype must be auto, f32 or bf16, is 'fp8'", bad.stderr().strip());
+    }
+
+    static float[] forwardLogits(String json) {
+        var rows = (java.util.List<?>) ((Map<?, ?>) dev.rast.engine.json.Json.parse(json)).get("logits");
+        int V = ((java.util.List<?>) rows.get(0)).size();
+        float[] out = new float[rows.size() * V];
+        for (int t = 0; t < rows.size(); t++) {
+            var row = (java.util.List<?>) rows.get(t);
+            for (int i = 0; i < V; i++) out[t * V + i] = ((Number) row.get(i)).floatValue();
+        }
+        return out;
+    }
+
     static double percentile99(float[] a, float[] b) {
         double[] d = new double[a.length];
         for (int i = 0; i < a.length; i++) d[i] = Math.abs(a[i] - b[i]);
