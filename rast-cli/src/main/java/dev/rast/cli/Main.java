@@ -47,7 +47,11 @@ public final class Main implements Runnable {
             System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return EXIT_BAD_INPUT;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) { // picocli's handler sees Exceptions only; an Error passes it by
+            return report(e, verbose);
+        }
     }
 
     /** One line for the user; the stack trace only with --verbose. */
@@ -58,7 +62,8 @@ public final class Main implements Runnable {
             return EXIT_BAD_INPUT;
         }
         if (ex instanceof OutOfMemoryError) {
-            System.err.println("error: out of Java heap memory (" + ex.getMessage() + "); raise it with RAST_JAVA_OPTS=-Xmx...");
+            System.err.println("error: out of Java heap memory (" + ex.getMessage() + ", at most "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB); raise it with RAST_JAVA_OPTS=-Xmx...");
             return 1;
         }
         System.err.println("error: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));

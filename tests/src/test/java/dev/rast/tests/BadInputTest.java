@@ -236,6 +236,26 @@ class BadInputTest {
         assertTrue(r.stderr().contains("--cache " + file + ": cannot use it as a folder for the demo models (a file is in the way)"), r.stderr());
     }
 
+    /**
+     * A Java heap too small for the job (here the 7 MB Qwen tokenizer under -Xmx24m) is one line naming the limit and
+     * the fix, exit 1, not an OutOfMemoryError stack trace: picocli's handler sees only Exceptions, so Main catches the
+     * Error itself. Runs in a JVM of its own, the only way to give it a small heap.
+     */
+    @Test
+    void tooSmallAHeapIsOneLine() throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(java, "-Xmx24m", "--add-modules", "jdk.incubator.vector", "-cp",
+                System.getProperty("java.class.path"), "dev.rast.cli.Main", "tokenize", "--tokenizer",
+                Fixtures.tokenizerDir("qwen").toString())
+                .redirectInput(Files.writeString(tmp.resolve("in.txt"), "Hello").toFile()).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), err);
+        String last = err.strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("error: out of Java heap memory (Java heap space, at most "), err);
+        assertTrue(last.endsWith("MB); raise it with RAST_JAVA_OPTS=-Xmx..."), err);
+        assertTrue(!err.contains("\tat "), err);
+    }
+
     @Test
     void verboseShowsTheStackTrace() {
         Cli.Result r = rast("forward", "--model", tmp.resolve("nope").toString(), "--tokens", "1", "--verbose");
