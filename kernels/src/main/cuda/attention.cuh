@@ -14,15 +14,15 @@
 // keeps the whole GPU busy (flash-decoding). Block (h, t, split) folds its chunk into an unnormalised partial
 // (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
 // Block: ATT_DECODE_WARPS warps, each taking every ATT_DECODE_WARPS-th key of the chunk.
-extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
-                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
+// Query row t (blockIdx.y) attends over len keys of the caches kc, vc.
+__device__ void decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
+                               int heads, int kvHeads, int headDim, int len, int chunk, float scale) {
     __shared__ float wm[ATT_DECODE_WARPS], wl[ATT_DECODE_WARPS];
     __shared__ float wacc[ATT_DECODE_WARPS][ATT_MAX_HEAD_DIM];
     int h = blockIdx.x, t = blockIdx.y, split = blockIdx.z, splits = gridDim.z;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int kvh = h / (heads / kvHeads);
     long long qWidth = (long long) heads * headDim, kvWidth = (long long) kvHeads * headDim;
-    int len = startPos + t + 1;
     int begin = split * chunk, end = min(len, begin + chunk);
 
     const float* qr = q + t * qWidth + (long long) h * headDim;
@@ -80,7 +80,21 @@ extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, c
     if (threadIdx.x == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
 }
 
-// Merges the split partials of attn_decode_partial: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).
+extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
+                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
+    decode_partial(q, kc, vc, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
+}
+
+// A decode step of many sequences in one launch: query row t is sequence t's token at position rows.pos[t], over
+// its own caches rows.k[t], rows.v[t]. Splits past a row's length leave empty partials, which the combine skips.
+extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int kvType, float* part,
+                                            int heads, int kvHeads, int headDim, int chunk, float scale) {
+    int t = blockIdx.y;
+    decode_partial(q, (const void*) rows.k[t], (const void*) rows.v[t], kvType, part, heads, kvHeads, headDim,
+                   rows.pos[t] + 1, chunk, scale);
+}
+
+// Merges the split partials of attn_decode_partial / attn_decode_rows: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).
 // Grid (heads, T). Split 0 always holds key 0, so M is finite.
 extern "C" __global__ void attn_decode_combine(const float* part, float* out, int heads, int headDim, int splits) {
     int h = blockIdx.x, t = blockIdx.y;

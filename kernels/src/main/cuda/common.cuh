@@ -21,6 +21,16 @@ typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
 
+// One decode step of up to BATCH_ROWS_MAX sequences, passed by value as a kernel parameter (1,280 bytes, within
+// the 4 KiB parameter space), so that a batched launch needs no table uploaded to the device first: row r's key and
+// value caches (device addresses) and its position. Mirrored by dev.rast.kernels.cuda.BatchRows.
+#define BATCH_ROWS_MAX 64
+struct BatchRows {
+    u64 k[BATCH_ROWS_MAX];
+    u64 v[BATCH_ROWS_MAX];
+    int pos[BATCH_ROWS_MAX];
+};
+
 __device__ __forceinline__ float bf16_to_f32(u16 h) { return __uint_as_float(((u32) h) << 16); }
 
 // IEEE binary16 → binary32, exact (every half is a float). Written out so host and device agree bit for bit.

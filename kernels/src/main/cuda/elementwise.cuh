@@ -21,11 +21,8 @@ extern "C" __global__ void rms_norm(const float* x, const void* w, int wtype, fl
 // Rotary embedding in place on x [rows, width] (width = heads·headDim), rotating the half-split pairs
 // (i, i + headDim/2) of every head. cos/sin are [maxPos, headDim/2]. Row r is at position positions[r] when
 // positions is given (rows of different sequences in one batch), else startPos + r. One block per row.
-extern "C" __global__ void rope(float* x, int width, int headDim, const float* cosTable, const float* sinTable,
-                                int startPos, const int* positions) {
-    int row = blockIdx.x;
+__device__ void rope_row(float* x, int width, int headDim, const float* cosTable, const float* sinTable, int row, int pos) {
     int half = headDim >> 1;
-    int pos = positions ? positions[row] : startPos + row;
     const float* c = cosTable + (long long) pos * half;
     const float* s = sinTable + (long long) pos * half;
     float* xr = x + (long long) row * width;
@@ -37,6 +34,32 @@ extern "C" __global__ void rope(float* x, int width, int headDim, const float* c
         float cv = c[i], sv = s[i];
         head[i] = a * cv - b * sv;
         head[i + half] = b * cv + a * sv;
+    }
+}
+
+extern "C" __global__ void rope(float* x, int width, int headDim, const float* cosTable, const float* sinTable,
+                                int startPos, const int* positions) {
+    int row = blockIdx.x;
+    rope_row(x, width, headDim, cosTable, sinTable, row, positions ? positions[row] : startPos + row);
+}
+
+// rope for a decode step: row r (one token of sequence r) at position rows.pos[r]. One block per row.
+extern "C" __global__ void rope_rows(float* x, int width, int headDim, const float* cosTable, const float* sinTable,
+                                     BatchRows rows) {
+    rope_row(x, width, headDim, cosTable, sinTable, blockIdx.x, rows.pos[blockIdx.x]);
+}
+
+// A decode step's new keys and values into each sequence's cache: row r of k and v (F32, [n, width]) into row
+// rows.pos[r] of caches rows.k[r] / rows.v[r], stored as kvType (F32 copied, BF16 rounded to nearest even).
+// Grid (n, 2): y = 0 keys, 1 values.
+extern "C" __global__ void store_kv(const float* k, const float* v, int width, int kvType, BatchRows rows) {
+    int r = blockIdx.x;
+    const float* src = (blockIdx.y == 0 ? k : v) + (long long) r * width;
+    u64 cache = blockIdx.y == 0 ? rows.k[r] : rows.v[r];
+    long long at = (long long) rows.pos[r] * width;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) {
+        if (kvType == DT_BF16) ((u16*) cache)[at + i] = f32_to_bf16(src[i]);
+        else ((float*) cache)[at + i] = src[i];
     }
 }
 

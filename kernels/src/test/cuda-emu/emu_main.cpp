@@ -85,10 +85,11 @@ template <class... A>
 constexpr int paramCount(void (*)(A...)) { return (int) sizeof...(A); }
 
 // One letter per parameter, as Kernel.signature on the Java side: p pointer, l 64-bit integer, i 32-bit integer,
-// f float.
+// f float, b a struct by value.
 template <class T>
 constexpr char kindOf() {
     if constexpr (std::is_pointer_v<T>) return 'p';
+    else if constexpr (std::is_class_v<T>) return 'b';
     else if constexpr (std::is_floating_point_v<T>) return 'f';
     else if constexpr (sizeof(T) == 8) return 'l';
     else return 'i';

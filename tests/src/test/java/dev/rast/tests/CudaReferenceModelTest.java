@@ -106,6 +106,39 @@ class CudaReferenceModelTest {
     }
 
     /**
+     * A decode step of B sequences launches a number of kernels that does not grow with B (rope, the KV store and
+     * attention go in one launch each for up to 64 sequences, not one per sequence): 8 sequences take as many
+     * launches as 4. Counted on the emulator, which numbers its launches; F32 and BF16 caches.
+     */
+    @org.junit.jupiter.api.Test
+    void aDecodeStepLaunchesAsManyKernelsForEightSequencesAsForFour() throws Exception {
+        CudaBackend g = gpu("emulator");
+        var emu = (dev.rast.kernels.cuda.EmulatedDevice) g.device();
+        for (var kv : dev.rast.engine.model.KvCacheDtype.values()) {
+            if (kv == dev.rast.engine.model.KvCacheDtype.AUTO) continue;
+            try (CausalLM m = Fixtures.load("qwen2-f32", g)) {
+                m.kvCacheDtype(kv);
+                int[] launches = new int[2];
+                for (int run = 0; run < 2; run++) {
+                    int B = run == 0 ? 4 : 8;
+                    KvCache[] caches = new KvCache[B];
+                    int[] next = new int[B];
+                    for (int i = 0; i < B; i++) {
+                        caches[i] = m.newCache(16);
+                        m.forward(new int[] {3 + i, 7, 11 + i}, caches[i], 1); // different prompts, same length
+                        next[i] = 20 + i;
+                    }
+                    int before = emu.launches();
+                    m.decode(next, caches);
+                    launches[run] = emu.launches() - before;
+                    for (KvCache c : caches) c.close();
+                }
+                assertEquals(launches[0], launches[1], kv + ": launches of a decode step of 4 and of 8 sequences");
+            }
+        }
+    }
+
+    /**
      * What the CPU tests check of KV caches and batching, on the device: a cache growing past its first 256 rows
      * (its rows copied on the device) gives the CPU backend's logits at every step (1e-4, F32 weights), and greedy
      * samples of two prompts through one continuous batch of 3 equal the CPU backend's.

@@ -84,6 +84,21 @@ public interface Backend extends AutoCloseable {
     void copyRows(Tensor src, Tensor dst, int dstRow);
 
     /**
+     * A batch's new keys and values into their caches: {@code k} and {@code v}'s rows are consecutive chunks, chunk i
+     * has {@code chunkRows[i]} rows, which go to rows {@code startPos[i]}.. of {@code kCaches[i]} / {@code vCaches[i]}
+     * (as {@link #copyRows}: F32, or rounded into BF16 caches). The default runs two {@link #copyRows} per chunk; the
+     * CUDA backend stores a decode step's rows in one launch.
+     */
+    default void storeKeysValues(Tensor k, Tensor v, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos) {
+        int row = 0;
+        for (int i = 0; i < chunkRows.length; i++) {
+            copyRows(k.rows(row, chunkRows[i]), kCaches[i], startPos[i]);
+            copyRows(v.rows(row, chunkRows[i]), vCaches[i], startPos[i]);
+            row += chunkRows[i];
+        }
+    }
+
+    /**
      * Causal attention of queries {@code q [T, heads·headDim]} at positions startPos.. over the cached keys and
      * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1; grouped-query when kvHeads < heads.
      * The caches are F32 or BF16 (keys and values alike); BF16 values are widened exactly, so the result equals that

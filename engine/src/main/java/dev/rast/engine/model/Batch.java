@@ -122,11 +122,7 @@ public final class Batch {
 
     /** Appends each chunk's rows of {@code k} and {@code v} to its own cache of {@code layer}, at its positions. */
     public void storeKeysValues(Backend backend, int layer, Tensor k, Tensor v) {
-        for (int i = 0; i < chunks.length; i++) {
-            KvCache c = chunks[i].cache();
-            backend.copyRows(k.rows(rowStart[i], chunkRows[i]), c.keys(layer), startPos[i]);
-            backend.copyRows(v.rows(rowStart[i], chunkRows[i]), c.values(layer), startPos[i]);
-        }
+        backend.storeKeysValues(k, v, keys(layer), values(layer), chunkRows, startPos);
     }
 
     /** Marks the new tokens as filled in every cache (after all layers wrote them). */

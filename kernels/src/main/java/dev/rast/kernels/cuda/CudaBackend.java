@@ -275,6 +275,103 @@ public final class CudaBackend implements Backend {
         launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(out).i32(heads).i32(headDim).i32(splits), heads, T, 1, 128, 0);
     }
 
+    // A decode step of B sequences (every chunk one row) goes in launches of up to BatchRows.MAX rows each for rope,
+    // the KV store and attention, where the defaults launch per sequence: 32 sequences × 28 layers would be ~5,000
+    // launches a step, more time than a 7B model's step takes on an H100. Anything else (a prompt) takes the default.
+
+    private static boolean decodeStep(int[] chunkRows) {
+        for (int r : chunkRows) if (r != 1) return false;
+        return chunkRows.length > 1;
+    }
+
+    @Override
+    public synchronized void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
+        if (!decodeStep(chunkRows)) {
+            Backend.super.rope(x, headDim, cos, sin, chunkRows, startPos);
+            return;
+        }
+        int W = x.dim(1), B = chunkRows.length;
+        requireF32(x);
+        if (x.dim(0) != B || headDim % 2 != 0 || W % headDim != 0 || cos.dim(1) * 2 != headDim)
+            throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim + " for " + B + " sequences");
+        for (int p : startPos)
+            if (p < 0 || p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        for (int from = 0; from < B; from += BatchRows.MAX) {
+            int n = Math.min(BatchRows.MAX, B - from);
+            launch(Kernel.ROPE_ROWS.args().ptr(addr(x) + (long) from * W * 4).i32(W).i32(headDim).ptr(cos).ptr(sin)
+                    .struct(BatchRows.of(null, null, startPos, from, n)), n, 1, 1, 128, 0);
+        }
+    }
+
+    @Override
+    public synchronized void storeKeysValues(Tensor k, Tensor v, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos) {
+        if (!decodeStep(chunkRows)) {
+            Backend.super.storeKeysValues(k, v, kCaches, vCaches, chunkRows, startPos);
+            return;
+        }
+        int B = chunkRows.length, W = k.dim(1);
+        requireF32(k);
+        requireF32(v);
+        DType cacheType = requireCaches(kCaches, vCaches, W, startPos, "storeKeysValues");
+        if (k.dim(0) != B || v.dim(0) != B || v.dim(1) != W)
+            throw new IllegalArgumentException("storeKeysValues " + k + " " + v + " for " + B + " sequences");
+        long[] kp = addresses(kCaches), vp = addresses(vCaches);
+        for (int from = 0; from < B; from += BatchRows.MAX) {
+            int n = Math.min(BatchRows.MAX, B - from);
+            launch(Kernel.STORE_KV.args().ptr(addr(k) + (long) from * W * 4).ptr(addr(v) + (long) from * W * 4).i32(W)
+                    .i32(Kernel.dtypeCode(cacheType)).struct(BatchRows.of(kp, vp, startPos, from, n)), n, 2, 1, 256, 0);
+        }
+    }
+
+    @Override
+    public synchronized void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
+                                       int heads, int kvHeads, int headDim, Tensor out) {
+        if (!decodeStep(chunkRows)) {
+            Backend.super.attention(q, kCaches, vCaches, chunkRows, startPos, heads, kvHeads, headDim, out);
+            return;
+        }
+        int B = chunkRows.length;
+        requireShape(q, B, heads * headDim);
+        requireShape(out, B, heads * headDim);
+        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
+        // Each row reads positions 0..startPos[i] of its caches, its own token included (stored before).
+        DType cacheType = requireCaches(kCaches, vCaches, kvHeads * headDim, startPos, "attention");
+        long[] kp = addresses(kCaches), vp = addresses(vCaches);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int width = heads * headDim;
+        for (int from = 0; from < B; from += BatchRows.MAX) {
+            int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
+            for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
+            int chunk = decodeChunk(maxLen), splits = (maxLen + chunk - 1) / chunk;
+            long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
+            long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
+            launch(Kernel.ATTN_DECODE_ROWS.args().ptr(qAt).struct(BatchRows.of(kp, vp, startPos, from, n))
+                    .i32(Kernel.dtypeCode(cacheType)).ptr(part).i32(heads).i32(kvHeads).i32(headDim).i32(chunk).f32(scale),
+                    heads, n, splits, 128, 0);
+            launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(outAt).i32(heads).i32(headDim).i32(splits), heads, n, 1, 128, 0);
+        }
+    }
+
+    /** Checks a decode step's caches (width {@code width}, one dtype, F32 or BF16, a row for position startPos[i]); returns their dtype. */
+    private static DType requireCaches(Tensor[] kCaches, Tensor[] vCaches, int width, int[] startPos, String op) {
+        if (kCaches.length != startPos.length || vCaches.length != startPos.length)
+            throw new IllegalArgumentException(op + ": " + startPos.length + " sequences, " + kCaches.length + " key and " + vCaches.length + " value caches");
+        DType t = kCaches[0].dtype();
+        if (t != DType.F32 && t != DType.BF16) throw new IllegalArgumentException(op + ": caches must be F32 or BF16, are " + t);
+        for (int i = 0; i < startPos.length; i++)
+            for (Tensor c : new Tensor[] {kCaches[i], vCaches[i]})
+                if (c.dtype() != t || c.dim(1) != width || startPos[i] < 0 || startPos[i] >= c.dim(0))
+                    throw new IllegalArgumentException(op + ": cache " + c + " for position " + startPos[i]);
+        return t;
+    }
+
+    private static long[] addresses(Tensor[] ts) {
+        long[] a = new long[ts.length];
+        for (int i = 0; i < ts.length; i++) a[i] = addr(ts[i]);
+        return a;
+    }
+
     /** Keys per split: at least 64 (enough work per block), at most 256 splits (bounded scratch). */
     static int decodeChunk(int len) { return Math.max(DECODE_MIN_CHUNK, (len + DECODE_MAX_SPLITS - 1) / DECODE_MAX_SPLITS); }
 

@@ -5,7 +5,7 @@ import dev.rast.engine.tensor.DType;
 /**
  * The entry points of rast_kernels.ptx (sources in kernels/src/main/cuda) and their parameter lists, one letter
  * per parameter: {@code p} a device pointer, {@code l} a 64-bit integer, {@code i} a 32-bit integer, {@code f} a
- * float. {@link KernelArgs} refuses a launch whose arguments do not spell the signature, and the tests check every
+ * float, {@code b} a struct by value ({@link BatchRows}). {@link KernelArgs} refuses a launch whose arguments do not spell the signature, and the tests check every
  * signature against the PTX's {@code .param} declarations, so a mismatch is caught without a GPU.
  */
 public enum Kernel {
@@ -13,6 +13,10 @@ public enum Kernel {
     RMS_NORM("rms_norm", "ppifpi"),
     /** (x, width, headDim, cos, sin, startPos, positions|null); grid rows. */
     ROPE("rope", "piippip"),
+    /** (x, width, headDim, cos, sin, rows); grid rows: decode row r at position rows.pos[r]. */
+    ROPE_ROWS("rope_rows", "piippb"),
+    /** (k, v, width, kvType, rows); grid (rows, 2): row r of k and v into row rows.pos[r] of caches rows.k[r], rows.v[r]. */
+    STORE_KV("store_kv", "ppiib"),
     /** (gate, up, out, n). */
     SILU_MUL("silu_mul", "pppl"),
     /** (x, y, n): x += y. */
@@ -31,6 +35,8 @@ public enum Kernel {
     MATVEC("matvec", "ppipiiii"),
     /** (q, kCache, vCache, kvType, part, heads, kvHeads, headDim, startPos, chunk, scale); grid (heads, T, splits). */
     ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiif"),
+    /** (q, rows, kvType, part, heads, kvHeads, headDim, chunk, scale); grid (heads, rows, splits). */
+    ATTN_DECODE_ROWS("attn_decode_rows", "pbipiiiif"),
     /** (part, out, heads, headDim, splits); grid (heads, T). */
     ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
     /** (q, kCache, vCache, kvType, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The parameter block of one kernel launch, as cuLaunchKernel takes it: an array of pointers, each to one argument
- * value. Values live in a confined arena that {@link #close} frees (the driver copies them at launch). The letters
+ * value (for a struct, its bytes). Values live in a confined arena that {@link #close} frees (the driver copies them at launch). The letters
  * pushed so far must spell the kernel's {@link Kernel#signature}.
  */
 public final class KernelArgs implements AutoCloseable {
@@ -52,6 +52,13 @@ public final class KernelArgs implements AutoCloseable {
         MemorySegment v = arena.allocate(JAVA_FLOAT);
         v.set(JAVA_FLOAT, 0, value);
         return push(v, 'f');
+    }
+
+    /** A struct passed by value ({@link BatchRows}): its bytes are copied into the parameter block. */
+    public KernelArgs struct(MemorySegment bytes) {
+        MemorySegment v = arena.allocate(bytes.byteSize(), 8);
+        v.copyFrom(bytes);
+        return push(v, 'b');
     }
 
     private KernelArgs push(MemorySegment v, char kind) {

@@ -36,17 +36,21 @@ class CudaHostTest {
         }
     }
 
-    /** entry name → signature letters from the PTX's .param list (u64 → p or l, u32/s32 → i, f32 → f). */
+    /**
+     * entry name → signature letters from the PTX's .param list (u64 → p or l, u32/s32 → i, f32 → f, a byte array
+     * of BatchRows' size → b).
+     */
     static Map<String, String> ptxEntries(String ptx) {
         Map<String, String> out = new LinkedHashMap<>();
         Matcher m = Pattern.compile("\\.visible \\.entry (\\w+)\\(([^)]*)\\)").matcher(ptx);
         while (m.find()) {
             StringBuilder sig = new StringBuilder();
-            Matcher p = Pattern.compile("\\.param \\.(\\w+)").matcher(m.group(2));
+            Matcher p = Pattern.compile("\\.param \\.(\\w+)(?: \\d+ \\.b8 \\w+\\[(\\d+)\\])?").matcher(m.group(2));
             while (p.find()) sig.append(switch (p.group(1)) {
                 case "u64", "s64", "b64" -> 'l';
                 case "u32", "s32", "b32" -> 'i';
                 case "f32" -> 'f';
+                case "align" -> Integer.parseInt(p.group(2) == null ? "-1" : p.group(2)) == BatchRows.BYTES ? 'b' : '?';
                 default -> '?';
             });
             out.put(m.group(1), sig.toString());

@@ -247,6 +247,87 @@ class CudaKernelsTest {
         for (Tensor t : List.of(qg, kg, vg, og)) g.free(t);
     }
 
+    static Stream<Arguments> decodeStepCases() {
+        return GpuTargets.targets().stream().flatMap(t -> Stream.of(DType.F32, DType.BF16)
+                .flatMap(cache -> Stream.of(5, 70).map(b -> Arguments.of(t, cache, b))));
+    }
+
+    /**
+     * A decode step of B sequences, each one token at its own position over its own caches: rope, the KV store and
+     * attention in launches of up to 64 rows (70 takes two), against the CPU backend. Rope 1e-6 as above; stored
+     * keys and values likewise, plus one BF16 step (2⁻⁸ relative) where the two ropes' last-bit difference rounds
+     * the other way; attention (given the same caches and queries on both sides) 1e-5 as above.
+     */
+    @ParameterizedTest
+    @MethodSource("decodeStepCases")
+    void aDecodeStepOfManySequencesMatchesCpu(String target, DType cache, int B) {
+        CudaBackend g = gpu(target);
+        int heads = 4, kvHeads = 2, hd = 32, W = heads * hd, KW = kvHeads * hd, half = hd / 2, maxPos = 200;
+        int[] rows = new int[B], pos = new int[B];
+        for (int i = 0; i < B; i++) { rows[i] = 1; pos[i] = (i * 37) % 150; } // 0 included: a first token
+        MemorySegment cs = bytes(DType.F32, random(maxPos * half)), ss = bytes(DType.F32, random(maxPos * half));
+        Tensor cosC = tensor(cpu, DType.F32, cs, maxPos, half), sinC = tensor(cpu, DType.F32, ss, maxPos, half);
+        Tensor cosG = tensor(g, DType.F32, cs, maxPos, half), sinG = tensor(g, DType.F32, ss, maxPos, half);
+        MemorySegment qs = bytes(DType.F32, random(B * W)), ks = bytes(DType.F32, random(B * KW)), vs = bytes(DType.F32, random(B * KW));
+        Tensor qC = tensor(cpu, DType.F32, qs, B, W), kC = tensor(cpu, DType.F32, ks, B, KW), vC = tensor(cpu, DType.F32, vs, B, KW);
+        Tensor qG = tensor(g, DType.F32, qs, B, W), kG = tensor(g, DType.F32, ks, B, KW), vG = tensor(g, DType.F32, vs, B, KW);
+        Tensor[] kcC = new Tensor[B], vcC = new Tensor[B], kcG = new Tensor[B], vcG = new Tensor[B];
+        for (int i = 0; i < B; i++) { // earlier positions filled; the rest poison that a causal kernel never reads
+            int cap = pos[i] + 3;
+            float[] kv = random(cap * KW), vv = random(cap * KW);
+            for (int e = pos[i] * KW; e < kv.length; e++) kv[e] = vv[e] = Float.NaN;
+            MemorySegment kb = bytes(cache, kv), vb = bytes(cache, vv);
+            kcC[i] = tensor(cpu, cache, kb, cap, KW); vcC[i] = tensor(cpu, cache, vb, cap, KW);
+            kcG[i] = tensor(g, cache, kb, cap, KW); vcG[i] = tensor(g, cache, vb, cap, KW);
+        }
+        cpu.rope(qC, hd, cosC, sinC, rows, pos);
+        cpu.rope(kC, hd, cosC, sinC, rows, pos);
+        g.rope(qG, hd, cosG, sinG, rows, pos);
+        g.rope(kG, hd, cosG, sinG, rows, pos);
+        assertArrayEquals(read(cpu, qC), read(g, qG), 1e-6f, target + " rope of queries");
+        assertArrayEquals(read(cpu, kC), read(g, kG), 1e-6f, target + " rope of keys");
+
+        cpu.storeKeysValues(kC, vC, kcC, vcC, rows, pos);
+        g.storeKeysValues(kG, vG, kcG, vcG, rows, pos);
+        for (int i = 0; i < B; i++) {
+            float[][] want = {widened(cpu, kcC[i]), widened(cpu, vcC[i])}, got = {widened(g, kcG[i]), widened(g, vcG[i])};
+            for (int w = 0; w < 2; w++)
+                for (int e = 0; e < want[w].length; e++) {
+                    float a = want[w][e], b = got[w][e];
+                    boolean same = Float.isNaN(a) ? Float.isNaN(b) : Math.abs(a - b) <= 1e-6 + (cache == DType.BF16 ? 8e-3 * Math.abs(a) : 0);
+                    assertTrue(same, target + " " + cache + " stored " + (w == 0 ? "key" : "value") + " of sequence " + i + " [" + e + "]: cpu " + a + ", gpu " + b);
+                }
+            // From here both sides attend over the CPU's caches and queries: attention alone is compared.
+            g.upload(bytesOf(cpu, kcC[i]), kcG[i]);
+            g.upload(bytesOf(cpu, vcC[i]), vcG[i]);
+        }
+        g.upload(bytesOf(cpu, qC), qG);
+        Tensor oC = cpu.allocate(DType.F32, B, W), oG = g.allocate(DType.F32, B, W);
+        cpu.attention(qC, kcC, vcC, rows, pos, heads, kvHeads, hd, oC);
+        g.attention(qG, kcG, vcG, rows, pos, heads, kvHeads, hd, oG);
+        float[] want = read(cpu, oC), got = read(g, oG);
+        for (int i = 0; i < want.length; i++)
+            assertEquals(want[i], got[i], 1e-5, target + " " + cache + " B=" + B + " attention [" + i + "]");
+        for (Tensor t : List.of(cosC, sinC, qC, kC, vC, oC)) cpu.free(t);
+        for (Tensor t : List.of(cosG, sinG, qG, kG, vG, oG)) g.free(t);
+        for (int i = 0; i < B; i++) { cpu.free(kcC[i]); cpu.free(vcC[i]); g.free(kcG[i]); g.free(vcG[i]); }
+    }
+
+    /** A tensor's elements as floats (BF16 widened exactly). */
+    static float[] widened(Backend b, Tensor t) {
+        if (t.dtype() == DType.F32) return read(b, t);
+        short[] s = readShorts(b, t);
+        float[] out = new float[s.length];
+        for (int i = 0; i < s.length; i++) out[i] = DType.bf16ToFloat(s[i]);
+        return out;
+    }
+
+    static MemorySegment bytesOf(Backend b, Tensor t) {
+        MemorySegment s = Arena.ofAuto().allocate(t.numel() * t.dtype().bytes(), 16);
+        b.download(t, s);
+        return s;
+    }
+
     @ParameterizedTest
     @MethodSource("targets")
     void rastFusionEqualsTheJavaExpressionBitForBit(String target) {
