@@ -279,14 +279,16 @@ public final class CudaBackend implements Backend {
     // the KV store and attention, where the defaults launch per sequence: 32 sequences × 28 layers would be ~5,000
     // launches a step, more time than a 7B model's step takes on an H100. Anything else (a prompt) takes the default.
 
-    private static boolean decodeStep(int[] chunkRows) {
+    private static boolean decodeStep(int[] chunkRows, int[] startPos) {
+        if (startPos.length != chunkRows.length)
+            throw new IllegalArgumentException(chunkRows.length + " chunks, " + startPos.length + " start positions");
         for (int r : chunkRows) if (r != 1) return false;
         return chunkRows.length > 1;
     }
 
     @Override
     public synchronized void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
-        if (!decodeStep(chunkRows)) {
+        if (!decodeStep(chunkRows, startPos)) {
             Backend.super.rope(x, headDim, cos, sin, chunkRows, startPos);
             return;
         }
@@ -305,7 +307,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void storeKeysValues(Tensor k, Tensor v, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos) {
-        if (!decodeStep(chunkRows)) {
+        if (!decodeStep(chunkRows, startPos)) {
             Backend.super.storeKeysValues(k, v, kCaches, vCaches, chunkRows, startPos);
             return;
         }
@@ -326,7 +328,7 @@ public final class CudaBackend implements Backend {
     @Override
     public synchronized void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
                                        int heads, int kvHeads, int headDim, Tensor out) {
-        if (!decodeStep(chunkRows)) {
+        if (!decodeStep(chunkRows, startPos)) {
             Backend.super.attention(q, kCaches, vCaches, chunkRows, startPos, heads, kvHeads, headDim, out);
             return;
         }

@@ -287,9 +287,17 @@ class CudaKernelsTest {
         assertArrayEquals(read(cpu, qC), read(g, qG), 1e-6f, target + " rope of queries");
         assertArrayEquals(read(cpu, kC), read(g, kG), 1e-6f, target + " rope of keys");
 
+        float[] kGot = read(g, kG), vGot = read(g, vG); // what the GPU stores, exactly (rounded for BF16)
         cpu.storeKeysValues(kC, vC, kcC, vcC, rows, pos);
         g.storeKeysValues(kG, vG, kcG, vcG, rows, pos);
         for (int i = 0; i < B; i++) {
+            float[][] stored = {widened(g, kcG[i]), widened(g, vcG[i])}, given = {kGot, vGot};
+            for (int w = 0; w < 2; w++)
+                for (int e = 0; e < KW; e++) {
+                    float x = given[w][i * KW + e];
+                    float want = cache == DType.BF16 ? DType.bf16ToFloat(DType.floatToBf16(x)) : x;
+                    assertEquals(want, stored[w][pos[i] * KW + e], 0f, target + " " + cache + " row of sequence " + i + " stored as is / rounded to nearest even");
+                }
             float[][] want = {widened(cpu, kcC[i]), widened(cpu, vcC[i])}, got = {widened(g, kcG[i]), widened(g, vcG[i])};
             for (int w = 0; w < 2; w++)
                 for (int e = 0; e < want[w].length; e++) {
