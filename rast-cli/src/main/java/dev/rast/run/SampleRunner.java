@@ -70,6 +70,42 @@ public final class SampleRunner {
         return List.of(done);
     }
 
+    /**
+     * A warning when the KV caches of {@code sequences} sequences of up to {@code tokens} tokens each (every model of
+     * the set, each with its cache dtype) would not fit in the memory the backend has free now, else null. Caches
+     * grow with the tokens, so a run only fails if its samples run long: the warning says when that would happen and
+     * which --batch fits, before the run rather than at its out-of-memory stop.
+     */
+    static String kvMemoryWarning(ModelSet models, int sequences, long tokens) {
+        long perToken = 0;
+        List<String> kinds = new ArrayList<>();
+        for (var m : models.models()) {
+            long b = 2L * m.config().numLayers() * m.config().kvDim() * m.kvCacheDtype().bytes();
+            perToken += b;
+            kinds.add(m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return kvMemoryWarning(perToken, String.join(", ", kinds), sequences, tokens, models.base().backend().freeMemoryBytes());
+    }
+
+    /** The figures behind {@link #kvMemoryWarning(ModelSet, int, long)}; {@code free} &lt; 0: unknown, no warning. */
+    static String kvMemoryWarning(long bytesPerToken, String dtypes, int sequences, long tokens, long free) {
+        long need = bytesPerToken * tokens * sequences;
+        long usable = free - KV_RESERVE_BYTES;
+        if (free < 0 || need <= usable) return null;
+        long perSequence = bytesPerToken * tokens;
+        long fits = Math.max(0, usable / perSequence);
+        return String.format(java.util.Locale.ROOT,
+                "warning: KV caches (%s) take %.1f KB per token: %d sequence%s of up to %,d tokens would need %.1f GB, "
+                        + "%.1f GB is free; %s",
+                dtypes, bytesPerToken / 1e3, sequences, sequences == 1 ? "" : "s", tokens, need / 1e9, free / 1e9,
+                fits >= 1 ? "if samples run that long the run stops out of memory (" + fits + " sequences at once would fit: --batch "
+                        + fits + ", or a lower --n for one prompt" + (dtypes.contains("f32") ? "; or --kv-cache-dtype bf16" : "") + ")"
+                        : "even one sequence may not fit (lower --max-tokens" + (dtypes.contains("f32") ? " or use --kv-cache-dtype bf16" : "") + ")");
+    }
+
+    /** Left aside from the free memory for activations and everything else. */
+    static final long KV_RESERVE_BYTES = 512L << 20;
+
     /** Told each sample of a prompt the moment it ends. */
     @FunctionalInterface
     public interface PromptFinishListener {
@@ -94,6 +130,10 @@ public final class SampleRunner {
             requests.add(new Generator.Request(prompts.get(p), samples[p].length));
             total += samples[p].length;
         }
+        int longest = 0;
+        for (int[] p : prompts) longest = Math.max(longest, p.length);
+        String warning = kvMemoryWarning(models, Math.min(maxBatch, total), (long) longest + maxTokens);
+        if (warning != null) System.err.println(warning);
         int[] promptOf = new int[total], sampleOf = new int[total];
         for (int p = 0, g = 0; p < prompts.size(); p++) {
             for (int s : samples[p]) {

@@ -128,6 +128,9 @@ public interface Backend extends AutoCloseable {
     /** {@code x += y}. */
     void add(Tensor x, Tensor y);
 
+    /** Bytes free for new tensors now (host memory for the CPU, device memory for a GPU), or -1 where unknown. */
+    default long freeMemoryBytes() { return -1; }
+
     /** Frees a tensor from {@link #allocate}. */
     void free(Tensor t);
 

@@ -71,6 +71,8 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return pool.threads(); }
 
+    @Override public long freeMemoryBytes() { return available.getAsLong(); }
+
     @Override
     public Tensor weight(Tensor host) {
         if (freeMemory == null || host.rank() != 2 || !PackedMatMul.packable(host.dtype())) return host;

@@ -55,6 +55,8 @@ public final class CudaBackend implements Backend {
 
     public Device device() { return dev; }
 
+    @Override public synchronized long freeMemoryBytes() { return dev.memoryInfo()[0]; }
+
     @Override
     public String name() { return "cuda (" + dev.description() + ")"; }
 
