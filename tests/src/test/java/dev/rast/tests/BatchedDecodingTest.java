@@ -255,7 +255,9 @@ class BatchedDecodingTest {
             maxDiff = new double[refs.size()];
         }
 
-        void compare(int model, int s, float[] row) {
+        // synchronized: the generator fuses the live sequences' rows in parallel (from 4 sequences on), and an
+        // unguarded rowsChecked++ lost a count under load (91 of 92 in one CI run).
+        synchronized void compare(int model, int s, float[] row) {
             Forks f = refs.get(model);
             assertEquals(f.vocab, row.length, "vocabulary of model " + model);
             maxDiff[model] = Math.max(maxDiff[model], rowDiff(row, 0, f.logits[s], step[s], f.vocab));
