@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorSpecies;
  * tile exists anyway; the values get one only for BF16: F32 values are read in place), so the arithmetic is the F32
  * path's on the rounded values, bit for bit. Widening a whole tile in a small loop of its own, rather than each
  * vector where it is used, is what keeps it fast: inside the big loops C2 left the short-to-int conversion to its
- * Java fallback, and BF16 attention ran 0.8× the F32 speed instead of faster.
+ * Java fallback, and BF16 attention ran at 0.8× the F32 speed (now 0.98–1.11×; docs/cpu-performance.md).
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
