@@ -116,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
                 System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
-                        kvBytesPerToken(m) / 1e3);
+                        m.kvCacheBytesPerToken() / 1e3);
                 if (lim != null)
                     System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
                             lim.readGBs(), lim.fmaGflops(), lim.threads());
@@ -139,11 +139,6 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static String kvName(CausalLM m) { return m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT); }
-
-    /** Keys and values of every layer for one token, as the model's caches store them. */
-    private static long kvBytesPerToken(CausalLM m) {
-        return 2L * m.config().numLayers() * m.config().kvDim() * m.kvCacheDtype().bytes();
-    }
 
     /**
      * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the

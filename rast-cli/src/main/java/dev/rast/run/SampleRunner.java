@@ -80,8 +80,7 @@ public final class SampleRunner {
         long perToken = 0;
         List<String> kinds = new ArrayList<>();
         for (var m : models.models()) {
-            long b = 2L * m.config().numLayers() * m.config().kvDim() * m.kvCacheDtype().bytes();
-            perToken += b;
+            perToken += m.kvCacheBytesPerToken();
             kinds.add(m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT));
         }
         return kvMemoryWarning(perToken, String.join(", ", kinds), sequences, tokens, models.base().backend().freeMemoryBytes());

@@ -19,6 +19,9 @@ public interface CausalLM extends AutoCloseable {
     /** Sets what caches made from now on store; caches already made keep theirs. */
     void kvCacheDtype(KvCacheDtype choice);
 
+    /** Bytes one token takes in a cache from {@link #newCache}: keys and values of every layer. */
+    default long kvCacheBytesPerToken() { return 2L * config().numLayers() * config().kvDim() * kvCacheDtype().bytes(); }
+
     /**
      * Runs every chunk of the batch at its sequence's next positions (a prompt: one chunk of many tokens; a batched
      * decode step: many chunks of one token), appends their keys and values to each chunk's cache, and returns F32

@@ -31,12 +31,10 @@ public final class KvCache implements AutoCloseable {
     private int rows;
     private int length;
 
-    /** An F32 cache that will hold at most {@code capacity} tokens, with room for min(capacity, 256) allocated now. */
-    public KvCache(Backend backend, int layers, int capacity, int kvDim) {
-        this(backend, layers, capacity, kvDim, DType.F32);
-    }
-
-    /** A cache storing {@code dtype} (F32 or BF16) that will hold at most {@code capacity} tokens. */
+    /**
+     * A cache storing {@code dtype} (F32 or BF16) that will hold at most {@code capacity} tokens, with room for
+     * min(capacity, 256) allocated now.
+     */
     public KvCache(Backend backend, int layers, int capacity, int kvDim, DType dtype) {
         this(backend, layers, capacity, kvDim, dtype, Math.min(capacity, INITIAL_ROWS));
     }
@@ -72,9 +70,6 @@ public final class KvCache implements AutoCloseable {
 
     /** What the cache stores: F32 or BF16. */
     public DType dtype() { return dtype; }
-
-    /** Bytes one token takes in this cache, keys and values of every layer. */
-    public long bytesPerToken() { return 2L * keys.length * kvDim * dtype.bytes(); }
 
     /** Rows allocated now (between {@link #length()} and {@link #capacity()}). */
     public int allocatedRows() { return rows; }

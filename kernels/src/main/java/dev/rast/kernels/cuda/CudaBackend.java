@@ -258,8 +258,7 @@ public final class CudaBackend implements Backend {
                 || vCache.dtype() != kCache.dtype() || (kCache.dtype() != DType.F32 && kCache.dtype() != DType.BF16))
             throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
         int kvType = Kernel.dtypeCode(kCache.dtype());
-        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
-        if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
+        requireHeads(heads, kvHeads, headDim);
         if (T == 0) return;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         if (T >= ATTENTION_PREFILL_MIN_T) {
@@ -337,8 +336,7 @@ public final class CudaBackend implements Backend {
         int B = chunkRows.length;
         requireShape(q, B, heads * headDim);
         requireShape(out, B, heads * headDim);
-        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
-        if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
+        requireHeads(heads, kvHeads, headDim);
         // Each row reads positions 0..startPos[i] of its caches, its own token included (stored before).
         DType cacheType = requireCaches(kCaches, vCaches, kvHeads * headDim, startPos, "attention");
         long[] kp = addresses(kCaches), vp = addresses(vCaches);
@@ -368,6 +366,12 @@ public final class CudaBackend implements Backend {
                 if (c.dtype() != t || c.dim(1) != width || startPos[i] < 0 || startPos[i] >= c.dim(0))
                     throw new IllegalArgumentException(op + ": cache " + c + " for position " + startPos[i]);
         return t;
+    }
+
+    /** What the attention kernels support: whole groups of query heads per KV head, head_dim ≤ MAX_HEAD_DIM. */
+    private static void requireHeads(int heads, int kvHeads, int headDim) {
+        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
     }
 
     private static long[] addresses(Tensor[] ts) {
