@@ -14,16 +14,15 @@ import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cuda.CudaBackend;
 import dev.rast.kernels.cuda.DeviceSampling;
 import dev.rast.kernels.cuda.GpuTargets;
+import dev.rast.kernels.cuda.TestBackends;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,22 +35,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reason where it cannot run.
  */
 class CudaReferenceModelTest {
-    static CpuBackend cpu;
-    static final Map<String, CudaBackend> gpus = new HashMap<>();
+    @RegisterExtension static final TestBackends backends = new TestBackends();
+    static final CpuBackend cpu = backends.cpu;
 
-    @BeforeAll static void open() { cpu = new CpuBackend(2); }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-        gpus.values().forEach(CudaBackend::close);
-        gpus.clear();
-    }
-
-    static CudaBackend gpu(String target) {
-        GpuTargets.assumeAvailable(target);
-        return gpus.computeIfAbsent(target, GpuTargets::backend);
-    }
+    static CudaBackend gpu(String target) { return backends.gpu(target); }
 
     static Stream<Arguments> cases() {
         return GpuTargets.targets().stream().flatMap(t -> Fixtures.MODELS.stream().map(m -> Arguments.of(t, m)));

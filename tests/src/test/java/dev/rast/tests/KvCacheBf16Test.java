@@ -15,15 +15,14 @@ import dev.rast.engine.weights.SafeTensorsFile;
 import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cuda.CudaBackend;
 import dev.rast.kernels.cuda.GpuTargets;
+import dev.rast.kernels.cuda.TestBackends;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -43,23 +42,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * model with F32 caches puts 1% beyond 1e-2 (measured p99 0.018–0.027, max 0.038–0.056).
  */
 class KvCacheBf16Test {
-    static CpuBackend cpu;
-    static final Map<String, CudaBackend> gpus = new HashMap<>();
+    @RegisterExtension static final TestBackends backends = new TestBackends();
+    static final CpuBackend cpu = backends.cpu;
 
-    @BeforeAll static void open() { cpu = new CpuBackend(2); }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-        gpus.values().forEach(CudaBackend::close);
-        gpus.clear();
-    }
-
-    static Backend backend(String target) {
-        if (target.equals("cpu")) return cpu;
-        GpuTargets.assumeAvailable(target);
-        return gpus.computeIfAbsent(target, GpuTargets::backend);
-    }
+    static Backend backend(String target) { return target.equals("cpu") ? cpu : backends.gpu(target); }
 
     static Stream<Arguments> cases() {
         return Stream.concat(Stream.of("cpu"), GpuTargets.targets().stream())
@@ -121,7 +107,7 @@ class KvCacheBf16Test {
                 assertEquals(want, m.kvCacheDtype(), name);
                 assertEquals(want, c.dtype(), name);
                 // 3 layers × (keys + values) × kvDim (2 KV heads × head_dim) × bytes per value
-                assertEquals(3L * 2 * m.config().kvDim() * want.bytes(), c.bytesPerToken(), name);
+                assertEquals(3L * 2 * m.config().kvDim() * want.bytes(), m.kvCacheBytesPerToken(), name);
                 m.kvCacheDtype(KvCacheDtype.AUTO);
                 assertEquals(want, m.kvCacheDtype(), name);
             }

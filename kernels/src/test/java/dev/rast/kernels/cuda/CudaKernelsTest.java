@@ -13,13 +13,10 @@ import dev.rast.kernels.cpu.CpuBackend;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,8 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * 3e-5. RAST fusion is compared bit for bit (rounded operations on both sides); sampling id for id.
  */
 class CudaKernelsTest {
-    static CpuBackend cpu;
-    static final Map<String, CudaBackend> backends = new HashMap<>();
+    @RegisterExtension static final TestBackends backends = new TestBackends();
+    static final CpuBackend cpu = backends.cpu;
     final SplittableRandom rnd = new SplittableRandom(11);
 
     static Stream<String> targets() { return GpuTargets.targets().stream(); }
@@ -45,19 +42,7 @@ class CudaKernelsTest {
         return GpuTargets.targets().stream().flatMap(t -> Stream.of(DType.values()).map(d -> Arguments.of(t, d)));
     }
 
-    @BeforeAll static void open() { cpu = new CpuBackend(2); }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-        backends.values().forEach(CudaBackend::close);
-        backends.clear();
-    }
-
-    static CudaBackend gpu(String target) {
-        GpuTargets.assumeAvailable(target);
-        return backends.computeIfAbsent(target, GpuTargets::backend);
-    }
+    static CudaBackend gpu(String target) { return backends.gpu(target); }
 
     float[] random(int n) {
         float[] v = new float[n];

@@ -1,0 +1,34 @@
+package dev.rast.kernels.cuda;
+
+import dev.rast.kernels.cpu.CpuBackend;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The backends a GPU test class compares: one CPU backend (2 threads) and a CudaBackend per target ("cuda",
+ * "emulator"), opened when first asked for and kept for the class. Registered as a JUnit extension
+ * ({@code @RegisterExtension static final TestBackends backends = new TestBackends();}), it closes them all after the
+ * class's last test.
+ */
+public final class TestBackends implements AutoCloseable, AfterAllCallback {
+    public final CpuBackend cpu = new CpuBackend(2);
+    private final Map<String, CudaBackend> gpus = new HashMap<>();
+
+    /** The CUDA backend of {@code target}; skips the calling test, with the reason, where it cannot run. */
+    public synchronized CudaBackend gpu(String target) {
+        GpuTargets.assumeAvailable(target);
+        return gpus.computeIfAbsent(target, GpuTargets::backend);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) { close(); }
+
+    @Override
+    public synchronized void close() {
+        cpu.close();
+        gpus.values().forEach(CudaBackend::close);
+        gpus.clear();
+    }
+}
