@@ -36,6 +36,7 @@ limit() {
 }
 
 java=.device/jdk/bin/java
+[ -f .device/jdk.tgz ] && [ ! -d .device/jdk ] && tar -C .device -xzf .device/jdk.tgz
 [ -d .device/jdk/bin ] && chmod +x .device/jdk/bin/* .device/jdk/lib/jspawnhelper 2>/dev/null  # a copy may drop the bits
 if [ ! -x "$java" ]; then
   java=$(command -v java || true)
@@ -46,7 +47,7 @@ if [ -z "$java" ] || ! "$java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][
   exit 2
 fi
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
-cp_tests=".device/lib/*:.device/classes/kernels-test:.device/classes/tests-test"
+cp_tests=".device/lib/*:.device/classes/kernels-test:.device/classes/tests-test:tests/src/test/resources"
 cp_cli=".device/lib/*"
 jrun() { "$java" "${flags[@]}" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2); }
 
