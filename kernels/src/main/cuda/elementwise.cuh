@@ -77,6 +77,12 @@ extern "C" __global__ void add_inplace(float* x, const float* y, long long n) {
         x[i] += y[i];
 }
 
+// out = y[0, n) + y[n, 2n): the two halves of a stacked split-bf16 GEMM (W·hi over W·lo) summed.
+extern "C" __global__ void sum_halves(const float* y, float* out, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x)
+        out[i] = y[i] + y[n + i];
+}
+
 // x[r, c] += bias[c] for x [rows, N]; grid.y = rows.
 extern "C" __global__ void add_bias(float* x, const void* bias, int btype, int N) {
     float* xr = x + (long long) blockIdx.y * N;

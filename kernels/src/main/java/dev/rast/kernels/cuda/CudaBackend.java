@@ -21,9 +21,10 @@ import java.util.Map;
  *       reading the weights once, like the CPU backend's matrix-vector path.</li>
  *   <li>T &gt; 8 (prefill), F32 weights: cublasGemmEx in F32 (no TF32).</li>
  *   <li>BF16 weights: cuBLAS multiplies bf16 by bf16 only, so x is split into hi = bf16(x) and lo = bf16(x − hi) and
- *       two tensor-core GEMMs accumulate W·hi + W·lo in F32: x keeps ~16 mantissa bits instead of 8, which keeps
- *       logits within the CPU backend's tolerances. {@code -Drast.cuda.gemm=bf16} does one GEMM on hi only
- *       (PyTorch's bf16 precision, half the work).</li>
+ *       tensor-core GEMMs compute W·hi + W·lo in F32: x keeps ~16 mantissa bits instead of 8, which keeps logits
+ *       within the CPU backend's tolerances. Up to {@link #STACKED_MAX_T} rows (a batched decode step) one GEMM
+ *       takes [hi; lo] stacked and reads W once; beyond, two GEMMs. {@code -Drast.cuda.gemm=bf16} does one GEMM
+ *       on hi only (PyTorch's bf16 precision, half the work).</li>
  *   <li>F16 weights: widened to F32 a slab of rows at a time into a scratch buffer, then F32 GEMM.</li>
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
@@ -35,6 +36,7 @@ import java.util.Map;
 public final class CudaBackend implements Backend {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
     static final int MATVEC_BLOCK = 256;       // 8 warps, one weight row each
+    static final int STACKED_MAX_T = 256;      // split-bf16 GEMMs up to this many rows go as one stacked GEMM
     static final int ATTENTION_PREFILL_MIN_T = 16;
     static final int MAX_HEAD_DIM = 256;       // attention.cuh ATT_MAX_HEAD_DIM
     static final int DECODE_MIN_CHUNK = 64;    // keys per split of the decode attention
@@ -184,12 +186,24 @@ public final class CudaBackend implements Backend {
         switch (w.dtype()) {
             case F32 -> dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F, addr(out), N, 0f));
             case BF16 -> {
+                // hi and lo are stacked, [hi; lo] = one [2T, K] operand, so that one GEMM can take both.
                 long n = (long) T * K;
-                long hi = scratch("x_bf16_hi", n * 2), lo = scratch("x_bf16_lo", n * 2);
+                long hi = scratch("x_bf16_split", n * 4), lo = hi + n * 2;
                 launch(Kernel.SPLIT_BF16.args().ptr(x).ptr(hi).ptr(lo).i64(n), elementBlocks(n), 1, 1, 256, 0);
-                dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
-                if (splitPrecision)
+                if (!splitPrecision) {
+                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
+                } else if (T <= STACKED_MAX_T) {
+                    // Few rows (a batched decode step): the GEMM is bound by reading W, so one GEMM over [hi; lo]
+                    // reads it once where two GEMMs read it twice; its two halves are then summed.
+                    long y = scratch("y_stacked", 2L * T * N * 4), m = (long) T * N;
+                    dev.gemm(GemmCall.linear(2 * T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, y, N, 0f));
+                    launch(Kernel.SUM_HALVES.args().ptr(y).ptr(out).i64(m), elementBlocks(m), 1, 1, 256, 0);
+                } else {
+                    // Many rows (prefill): compute-bound either way; two GEMMs, the second accumulating (beta 1),
+                    // need no [2T, N] scratch.
+                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
                     dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, lo, Cublas.CUDA_R_16BF, addr(out), N, 1f));
+                }
             }
             case F16 -> {
                 int slabRows = (int) Math.max(1, Math.min(N, F16_SLAB_BYTES / (4L * K)));

@@ -21,6 +21,8 @@ public enum Kernel {
     SILU_MUL("silu_mul", "pppl"),
     /** (x, y, n): x += y. */
     ADD("add_inplace", "ppl"),
+    /** (y, out, n): out = y[0, n) + y[n, 2n). */
+    SUM_HALVES("sum_halves", "ppl"),
     /** (x, bias, btype, N); grid (·, rows). */
     ADD_BIAS("add_bias", "ppii"),
     /** (table, ttype, ids, out, D); grid tokens. */

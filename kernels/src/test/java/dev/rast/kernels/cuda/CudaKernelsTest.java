@@ -91,8 +91,9 @@ class CudaKernelsTest {
     @MethodSource("targetsAndDtypes")
     void matmulMatchesCpu(String target, DType dt) {
         CudaBackend g = gpu(target);
-        // T ≤ 8: the matvec kernel (vector path when K % 8 == 0); T > 8: cuBLAS (F32 / split bf16 / widened f16).
-        for (int T : new int[] {1, 2, 5, 8, 9, 20, 33})
+        // T ≤ 8: the matvec kernel (vector path when K % 8 == 0); T > 8: cuBLAS (F32 / split bf16, stacked up to
+        // STACKED_MAX_T rows, two GEMMs beyond / widened f16).
+        for (int T : new int[] {1, 2, 5, 8, 9, 20, 33, 257})
             for (int N : new int[] {1, 7, 70})
                 for (int K : new int[] {1, 15, 64, 97, 256, 300}) {
                     float[] xv = random(T * K), wv = random(N * K);

@@ -68,7 +68,57 @@ public final class GpuBench {
                 b.free(out);
             }
         }
+        md.append("\n").append(decodeShapes(dev, info.peakBandwidth() / 1e9));
         System.out.print(md);
+    }
+
+    /**
+     * Few-row matmuls (a decode step of T sequences) on Qwen2.5-7B's bf16 layer shapes, where reading W bounds the
+     * time: GB/s of weights read against the peak DRAM bandwidth. Each figure is one CUDA-event pair around 10
+     * back-to-back calls (divided by 10), median of 20, so that a call's launch latency overlaps the one before.
+     */
+    static String decodeShapes(CudaDevice dev, double peakGBs) {
+        StringBuilder md = new StringBuilder();
+        md.append("Decode-sized matmuls (T rows), bf16 W: µs per call and GB/s of W read (W's bytes / time) against peak DRAM")
+          .append(String.format(Locale.ROOT, " bandwidth %.0f GB/s; 10 calls back to back per timing, median of 20.%n%n", peakGBs));
+        md.append("| T | N | K | path | µs | W GB/s | % of peak bandwidth |\n|---|---|---|---|---|---|---|\n");
+        int[][] shapes = {{3584, 3584}, {18944, 3584}, {3584, 18944}, {152064, 3584}};
+        try (CudaBackend b = new CudaBackend(dev)) {
+            for (int[] s : shapes) {
+                int N = s[0], K = s[1];
+                Tensor w = b.allocate(DType.BF16, N, K);
+                double wBytes = 2.0 * N * K;
+                for (int T : new int[] {1, 8, 32, 128, 256}) {
+                    Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
+                    Tensor hi = b.allocate(DType.BF16, T, K), lo = b.allocate(DType.BF16, T, K);
+                    String rast = T <= CudaBackend.MATVEC_MAX_T ? "rast: matvec kernel (x f32)"
+                            : T <= CudaBackend.STACKED_MAX_T ? "rast: split bf16, one GEMM on [hi; lo] + sum" : "rast: split bf16, two GEMMs";
+                    decodeRow(md, T, N, K, rast, timeLoop(dev, () -> b.matmul(x, w, out)), wBytes, peakGBs);
+                    GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, hi.data().address(),
+                            Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
+                    GemmCall second = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, lo.data().address(),
+                            Cublas.CUDA_R_16BF, out.data().address(), N, 1f);
+                    if (T > CudaBackend.MATVEC_MAX_T)
+                        decodeRow(md, T, N, K, "two GEMMs on hi, lo (the split kernel not counted)",
+                                timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), wBytes, peakGBs);
+                    decodeRow(md, T, N, K, "one bf16 GEMM (x in bf16)", timeLoop(dev, () -> dev.gemm(one)), wBytes, peakGBs);
+                    for (Tensor t : new Tensor[] {x, out, hi, lo}) b.free(t);
+                }
+                b.free(w);
+            }
+        }
+        return md.toString();
+    }
+
+    private static double timeLoop(CudaDevice dev, Runnable op) {
+        int reps = 10;
+        return time(dev, () -> { for (int i = 0; i < reps; i++) op.run(); }) / reps;
+    }
+
+    private static void decodeRow(StringBuilder md, int T, int N, int K, String path, double ms, double wBytes, double peakGBs) {
+        double gbs = wBytes / (ms * 1e-3) / 1e9;
+        md.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %.1f | %.0f | %.0f%% |%n", T, N, K, path, ms * 1e3, gbs,
+                100 * gbs / peakGBs));
     }
 
     private static double time(CudaDevice dev, Runnable op) {
