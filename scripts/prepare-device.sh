@@ -19,7 +19,11 @@ mkdir -p "$out/lib" "$out/classes"
 echo "prepare-device: building jars (tests skipped)"
 ./mvnw -o -q package dependency:copy-dependencies -DskipTests -pl tests -am -DincludeScope=test -DexcludeTypes=test-jar \
   -DoutputDirectory="$root/$out/lib"
-cp rast-cli/target/lib/*.jar "$out/lib/"   # the command line's runtime jars (picocli), for `rast synth` and `rast bench`
+# The command line's runtime jars (picocli), for `rast synth` and `rast bench`; -n: what copy-dependencies just
+# wrote wins over an older copy left in rast-cli/target/lib.
+cp -n rast-cli/target/lib/*.jar "$out/lib/"
+# Test classes travel as folders (below); a tests jar would come first on the class path, and may be stale.
+rm -f "$out"/lib/*-tests.jar
 # Chat templates (Jinjava and its ~8 MB of dependencies) are not used by the GPU check; leaving them out keeps the
 # carried folder under the device tool's 64 MiB.
 (cd "$out/lib" && rm -f jinjava-*.jar guava-*.jar failureaccess-*.jar listenablefuture-*.jar jackson-*.jar \
@@ -30,8 +34,9 @@ cp -r tests/target/test-classes/dev "$out/classes/tests-test/"
 # The emulator sources are not needed on the GPU machine (targets = cuda there).
 
 echo "prepare-device: jlink runtime"
-# What rast and JUnit use (jdeps also lists java.sql, which only picocli's optional type converters need).
-mods=java.base,java.logging,java.management,jdk.incubator.vector,jdk.unsupported
+# What rast and JUnit use (jdeps also lists java.sql, which only picocli's optional type converters need), and
+# jdk.jfr for a flight recording of a GPU run's host side.
+mods=java.base,java.logging,java.management,jdk.incubator.vector,jdk.unsupported,jdk.jfr
 "$JAVA_HOME/bin/jlink" --add-modules "$mods" --strip-debug --no-header-files --no-man-pages --compress zip-9 \
   --strip-native-debug-symbols exclude-debuginfo-files --output "$out/jdk"
 "$out/jdk/bin/java" --list-modules | tr '\n' ' '; echo

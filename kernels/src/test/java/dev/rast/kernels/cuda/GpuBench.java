@@ -68,6 +68,7 @@ public final class GpuBench {
                 b.free(out);
             }
         }
+        md.append("\n").append(launchOverhead(dev));
         md.append("\n").append(decodeShapes(dev, info.peakBandwidth() / 1e9));
         System.out.print(md);
     }
@@ -108,6 +109,31 @@ public final class GpuBench {
             }
         }
         return md.toString();
+    }
+
+    /**
+     * What one kernel launch costs the host: 20,000 launches of a one-element add, back to back, wall-clock time
+     * until the last has run (median of 5). Through CudaBackend.add (argument block, checks, cuLaunchKernel) — a
+     * decode step makes ~19 launches a layer, so this bounds single-sequence decode where kernels are short.
+     */
+    static String launchOverhead(CudaDevice dev) {
+        int n = 20_000;
+        double[] us = new double[5];
+        try (CudaBackend b = new CudaBackend(dev)) {
+            Tensor x = b.allocate(DType.F32, 1, 1), y = b.allocate(DType.F32, 1, 1);
+            for (int r = -2; r < us.length; r++) {
+                dev.synchronize();
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) b.add(x, y);
+                dev.synchronize();
+                if (r >= 0) us[r] = (System.nanoTime() - t0) / 1e3 / n;
+            }
+            b.free(x);
+            b.free(y);
+        }
+        java.util.Arrays.sort(us);
+        return String.format(Locale.ROOT, "Kernel launch, host side: %.2f µs per launch (CudaBackend.add on one element,"
+                + " %d back to back, wall clock to the last one's end, median of 5).%n", us[2], n);
     }
 
     private static double timeLoop(CudaDevice dev, Runnable op) {
