@@ -67,9 +67,10 @@ public final class GpuBench {
                 b.free(x);
                 b.free(out);
             }
+            // The same backend throughout: closing a CudaBackend closes its device.
+            md.append("\n").append(launchOverhead(dev, b, 20_000));
+            md.append("\n").append(decodeShapes(dev, b, info.peakBandwidth() / 1e9, DECODE_SHAPES, DECODE_ROWS));
         }
-        md.append("\n").append(launchOverhead(dev));
-        md.append("\n").append(decodeShapes(dev, info.peakBandwidth() / 1e9));
         System.out.print(md);
     }
 
@@ -78,65 +79,63 @@ public final class GpuBench {
      * time: GB/s of weights read against the peak DRAM bandwidth. Each figure is one CUDA-event pair around 10
      * back-to-back calls (divided by 10), median of 20, so that a call's launch latency overlaps the one before.
      */
-    static String decodeShapes(CudaDevice dev, double peakGBs) {
+    static final int[][] DECODE_SHAPES = {{3584, 3584}, {18944, 3584}, {3584, 18944}, {152064, 3584}};
+    static final int[] DECODE_ROWS = {1, 8, 32, 128, 256};
+
+    static String decodeShapes(Device dev, CudaBackend b, double peakGBs, int[][] shapes, int[] rows) {
         StringBuilder md = new StringBuilder();
         md.append("Decode-sized matmuls (T rows), bf16 W: µs per call and GB/s of W read (W's bytes / time) against peak DRAM")
           .append(String.format(Locale.ROOT, " bandwidth %.0f GB/s; 10 calls back to back per timing, median of 20.%n%n", peakGBs));
         md.append("| T | N | K | path | µs | W GB/s | % of peak bandwidth |\n|---|---|---|---|---|---|---|\n");
-        int[][] shapes = {{3584, 3584}, {18944, 3584}, {3584, 18944}, {152064, 3584}};
-        try (CudaBackend b = new CudaBackend(dev)) {
-            for (int[] s : shapes) {
-                int N = s[0], K = s[1];
-                Tensor w = b.allocate(DType.BF16, N, K);
-                double wBytes = 2.0 * N * K;
-                for (int T : new int[] {1, 8, 32, 128, 256}) {
-                    Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
-                    Tensor hi = b.allocate(DType.BF16, T, K), lo = b.allocate(DType.BF16, T, K);
-                    String rast = T <= CudaBackend.MATVEC_MAX_T ? "rast: matvec kernel (x f32)"
-                            : T <= CudaBackend.STACKED_MAX_T ? "rast: split bf16, one GEMM on [hi; lo] + sum" : "rast: split bf16, two GEMMs";
-                    decodeRow(md, T, N, K, rast, timeLoop(dev, () -> b.matmul(x, w, out)), wBytes, peakGBs);
-                    GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, hi.data().address(),
-                            Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
-                    GemmCall second = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, lo.data().address(),
-                            Cublas.CUDA_R_16BF, out.data().address(), N, 1f);
-                    if (T > CudaBackend.MATVEC_MAX_T)
-                        decodeRow(md, T, N, K, "two GEMMs on hi, lo (the split kernel not counted)",
-                                timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), wBytes, peakGBs);
-                    decodeRow(md, T, N, K, "one bf16 GEMM (x in bf16)", timeLoop(dev, () -> dev.gemm(one)), wBytes, peakGBs);
-                    for (Tensor t : new Tensor[] {x, out, hi, lo}) b.free(t);
-                }
-                b.free(w);
+        for (int[] s : shapes) {
+            int N = s[0], K = s[1];
+            Tensor w = b.allocate(DType.BF16, N, K);
+            double wBytes = 2.0 * N * K;
+            for (int T : rows) {
+                Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
+                Tensor hi = b.allocate(DType.BF16, T, K), lo = b.allocate(DType.BF16, T, K);
+                String rast = T <= CudaBackend.MATVEC_MAX_T ? "rast: matvec kernel (x f32)"
+                        : T <= CudaBackend.STACKED_MAX_T ? "rast: split bf16, one GEMM on [hi; lo] + sum" : "rast: split bf16, two GEMMs";
+                decodeRow(md, T, N, K, rast, timeLoop(dev, () -> b.matmul(x, w, out)), wBytes, peakGBs);
+                GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, hi.data().address(),
+                        Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
+                GemmCall second = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, lo.data().address(),
+                        Cublas.CUDA_R_16BF, out.data().address(), N, 1f);
+                if (T > CudaBackend.MATVEC_MAX_T)
+                    decodeRow(md, T, N, K, "two GEMMs on hi, lo (the split kernel not counted)",
+                            timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), wBytes, peakGBs);
+                decodeRow(md, T, N, K, "one bf16 GEMM (x in bf16)", timeLoop(dev, () -> dev.gemm(one)), wBytes, peakGBs);
+                for (Tensor t : new Tensor[] {x, out, hi, lo}) b.free(t);
             }
+            b.free(w);
         }
         return md.toString();
     }
 
     /**
-     * What one kernel launch costs the host: 20,000 launches of a one-element add, back to back, wall-clock time
-     * until the last has run (median of 5). Through CudaBackend.add (argument block, checks, cuLaunchKernel) — a
-     * decode step makes ~19 launches a layer, so this bounds single-sequence decode where kernels are short.
+     * What one kernel launch costs the host: n launches of a one-element add, back to back, wall-clock time until
+     * the last has run (median of 5 after 2 warm-ups). Through CudaBackend.add (argument block, checks,
+     * cuLaunchKernel): a decode step makes ~19 launches a layer, so this bounds single-sequence decode where
+     * kernels are short.
      */
-    static String launchOverhead(CudaDevice dev) {
-        int n = 20_000;
+    static String launchOverhead(Device dev, CudaBackend b, int n) {
         double[] us = new double[5];
-        try (CudaBackend b = new CudaBackend(dev)) {
-            Tensor x = b.allocate(DType.F32, 1, 1), y = b.allocate(DType.F32, 1, 1);
-            for (int r = -2; r < us.length; r++) {
-                dev.synchronize();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < n; i++) b.add(x, y);
-                dev.synchronize();
-                if (r >= 0) us[r] = (System.nanoTime() - t0) / 1e3 / n;
-            }
-            b.free(x);
-            b.free(y);
+        Tensor x = b.allocate(DType.F32, 1, 1), y = b.allocate(DType.F32, 1, 1);
+        for (int r = -2; r < us.length; r++) {
+            dev.synchronize();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) b.add(x, y);
+            dev.synchronize();
+            if (r >= 0) us[r] = (System.nanoTime() - t0) / 1e3 / n;
         }
+        b.free(x);
+        b.free(y);
         java.util.Arrays.sort(us);
         return String.format(Locale.ROOT, "Kernel launch, host side: %.2f µs per launch (CudaBackend.add on one element,"
                 + " %d back to back, wall clock to the last one's end, median of 5).%n", us[2], n);
     }
 
-    private static double timeLoop(CudaDevice dev, Runnable op) {
+    private static double timeLoop(Device dev, Runnable op) {
         int reps = 10;
         return time(dev, () -> { for (int i = 0; i < reps; i++) op.run(); }) / reps;
     }
@@ -147,7 +146,7 @@ public final class GpuBench {
                 100 * gbs / peakGBs));
     }
 
-    private static double time(CudaDevice dev, Runnable op) {
+    private static double time(Device dev, Runnable op) {
         for (int i = 0; i < 3; i++) op.run();
         double[] ms = new double[20];
         for (int i = 0; i < ms.length; i++) ms[i] = dev.timeMillis(op);
