@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Where a GPU decode step's time goes: Nsight Compute's per-kernel summary (GPU time of every kernel, ours and
+# cuBLAS's) over about two steady-state decode steps of `rast bench --device cuda`, plus GpuBench (GEMM, launch cost,
+# decode-sized matmuls). Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
+#     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, *.log
+# Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
+# (kernels to skip before profiling, e.g. the prefill and first steps of the warm-up pass, and to profile; defaults
+# 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels). Clocks are left as they are (--clock-control none)
+# so that durations match an unprofiled run.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/out}
+mkdir -p "$out"
+arch=${PROFILE_ARCH:-qwen2.5-1.5b}
+[ -d .device/jdk ] || tar -C .device -xzf .device/jdk.tgz
+chmod +x .device/jdk/bin/* .device/jdk/lib/jspawnhelper 2>/dev/null
+java=(.device/jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+model=/tmp/rast-profile/$arch
+
+timeout -k 5 120 "${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main synth --arch "$arch" --dtype bf16 --out "$model" \
+  > "$out/synth.log" 2>&1 &
+synth=$!
+timeout -k 5 "${PROFILE_GEMM_S:-90}" "${java[@]}" -cp ".device/lib/*:.device/classes/kernels-test" dev.rast.kernels.cuda.GpuBench \
+  > "$out/gemm.md" 2> "$out/gemm.log"
+echo "GpuBench: exit $?"
+wait $synth
+echo "synth: $(tail -n 1 "$out/synth.log")"
+timeout -k 5 "${PROFILE_NCU_S:-90}" ncu --clock-control none --metrics gpu__time_duration.sum \
+  --launch-skip "${PROFILE_SKIP:-3000}" --launch-count "${PROFILE_COUNT:-1100}" --csv --print-summary per-kernel \
+  "${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" --device cuda --prompt-len 128 --gen 32 --runs 1 \
+  > "$out/ncu.csv" 2> "$out/ncu.log"
+echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
