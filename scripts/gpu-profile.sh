@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Where a GPU decode step's time goes: Nsight Compute's per-kernel summary (GPU time of every kernel, ours and
 # cuBLAS's) over about two steady-state decode steps of `rast bench --device cuda`, plus GpuBench (GEMM, launch cost,
-# decode-sized matmuls). Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
-#     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, *.log
+# decode-sized matmuls), and an A/B of `rast bench` with the current decode switches against the earlier ones
+# (-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64; the kernels are today's in both), alternating.
+# Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
+#     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, ab.txt, *.log
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
 # (kernels to skip before profiling, e.g. the prefill and first steps of the warm-up pass, and to profile; defaults
 # 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels). Clocks are left as they are (--clock-control none)
@@ -31,3 +33,15 @@ timeout -k 5 "${PROFILE_NCU_S:-90}" ncu --clock-control none --metrics gpu__time
   "${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" --device cuda --prompt-len 128 --gen 32 --runs 1 \
   > "$out/ncu.csv" 2> "$out/ncu.log"
 echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
+
+# A/B: prompt 512 (attention over more keys), one sequence and 32 together; twice each, alternating.
+: > "$out/ab.txt"
+for round in 1 2; do
+  for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64"; do
+    name=${cfg%%:*}; props=${cfg#*:}
+    r=$(timeout -k 5 "${PROFILE_AB_S:-60}" "${java[@]}" $props -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" \
+          --device cuda --prompt-len 512 --gen 128 --runs 3 --batch 32 --json 2>> "$out/ab.log" | tail -n 1)
+    echo "$name $r" >> "$out/ab.txt"
+  done
+done
+echo "A/B:"; cat "$out/ab.txt"

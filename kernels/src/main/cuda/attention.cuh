@@ -9,11 +9,12 @@
 #define ATT_MAX_HEAD_DIM 256
 #define ATT_PER_LANE (ATT_MAX_HEAD_DIM / 32)
 #define ATT_DECODE_WARPS 4
+#define ATT_DECODE_KEYS 4
 
 // Decode (few queries, long context): split the keys of each (query, head) into chunks so that even one query
 // keeps the whole GPU busy (flash-decoding). Block (h, t, split) folds its chunk into an unnormalised partial
 // (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
-// Block: ATT_DECODE_WARPS warps, each taking every ATT_DECODE_WARPS-th key of the chunk.
+// Block: ATT_DECODE_WARPS warps, each taking ATT_DECODE_KEYS consecutive keys of the chunk in turn.
 // Query row t (blockIdx.y) attends over len keys of the caches kc, vc.
 __device__ void decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
                                int heads, int kvHeads, int headDim, int len, int chunk, float scale) {
@@ -34,24 +35,47 @@ __device__ void decode_partial(const float* q, const void* kc, const void* vc, i
         acc[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
-    for (int j = begin + warp; j < end; j += ATT_DECODE_WARPS) {
-        long long row = j * kvWidth + (long long) kvh * headDim;
-        float s = 0.0f;
+    // A warp takes ATT_DECODE_KEYS consecutive keys at a time and scores them together, so that their loads and
+    // warp reductions are in flight at once: one key at a time, each step waited on its own loads (~1 µs).
+    for (int j0 = begin + warp * ATT_DECODE_KEYS; j0 < end; j0 += ATT_DECODE_WARPS * ATT_DECODE_KEYS) {
+        float s[ATT_DECODE_KEYS];
 #pragma unroll
-        for (int i = 0; i < ATT_PER_LANE; i++) {
-            int d = lane + 32 * i;
-            if (d < headDim) s += qv[i] * load_f32(kc, kvType, row + d);
+        for (int u = 0; u < ATT_DECODE_KEYS; u++) {
+            long long row = (j0 + u) * kvWidth + (long long) kvh * headDim;
+            float dot = 0.0f;
+            if (j0 + u < end) {  // uniform across the warp
+#pragma unroll
+                for (int i = 0; i < ATT_PER_LANE; i++) {
+                    int d = lane + 32 * i;
+                    if (d < headDim) dot += qv[i] * load_f32(kc, kvType, row + d);
+                }
+            }
+            s[u] = dot;
         }
-        s = warp_sum(s) * scale;
-        float mNew = fmaxf(m, s);
-        float corr = expf(m - mNew);  // 0 on the first key (m = −inf)
-        float p = expf(s - mNew);
-        l = l * corr + p;
+        float mNew = m;
+#pragma unroll
+        for (int u = 0; u < ATT_DECODE_KEYS; u++) {
+            s[u] = warp_sum(s[u]) * scale;  // every lane takes part, also for keys past the end
+            if (j0 + u < end) mNew = fmaxf(mNew, s[u]);
+        }
+        float corr = expf(m - mNew);  // 0 on the first keys (m = −inf); key j0 < end, so mNew is finite
+        float p[ATT_DECODE_KEYS];
+#pragma unroll
+        for (int u = 0; u < ATT_DECODE_KEYS; u++) {
+            p[u] = j0 + u < end ? expf(s[u] - mNew) : 0.0f;
+            l = (u == 0 ? l * corr : l) + p[u];
+        }
         m = mNew;
 #pragma unroll
         for (int i = 0; i < ATT_PER_LANE; i++) {
             int d = lane + 32 * i;
-            if (d < headDim) acc[i] = acc[i] * corr + p * load_f32(vc, kvType, row + d);
+            if (d < headDim) {
+                float a = acc[i] * corr;
+#pragma unroll
+                for (int u = 0; u < ATT_DECODE_KEYS; u++)
+                    if (j0 + u < end) a += p[u] * load_f32(vc, kvType, (j0 + u) * kvWidth + (long long) kvh * headDim + d);
+                acc[i] = a;
+            }
         }
     }
     if (lane == 0) { wm[warp] = m; wl[warp] = l; }

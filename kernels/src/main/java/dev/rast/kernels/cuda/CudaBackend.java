@@ -18,7 +18,9 @@ import java.util.Map;
  * <p>Matmul, by number of tokens T:
  * <ul>
  *   <li>T ≤ 8 (decode): the {@code matvec} kernel, weights in their dtype, x in F32, F32 accumulation: bound by
- *       reading the weights once, like the CPU backend's matrix-vector path.</li>
+ *       reading the weights once, like the CPU backend's matrix-vector path; BF16 matrices of at least
+ *       {@link #DECODE_GEMM_MIN_WEIGHTS} elements take the stacked split-bf16 GEMM below, which cuBLAS runs closer
+ *       to the bandwidth limit.</li>
  *   <li>T &gt; 8 (prefill), F32 weights: cublasGemmEx in F32 (no TF32).</li>
  *   <li>BF16 weights: cuBLAS multiplies bf16 by bf16 only, so x is split into hi = bf16(x) and lo = bf16(x − hi) and
  *       tensor-core GEMMs compute W·hi + W·lo in F32: x keeps ~16 mantissa bits instead of 8, which keeps logits
@@ -37,15 +39,20 @@ public final class CudaBackend implements Backend {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
     static final int MATVEC_BLOCK = 256;       // 8 warps, one weight row each
     static final int STACKED_MAX_T = 256;      // split-bf16 GEMMs up to this many rows go as one stacked GEMM
+    static final long DECODE_GEMM_MIN_WEIGHTS = 8L << 20;  // BF16 matrices this large take cuBLAS even for T ≤ 8
     static final int ATTENTION_PREFILL_MIN_T = 16;
     static final int MAX_HEAD_DIM = 256;       // attention.cuh ATT_MAX_HEAD_DIM
-    static final int DECODE_MIN_CHUNK = 64;    // keys per split of the decode attention
+    // Keys per split of the decode attention, at least: a warp walks its keys one after another (~1 µs each), so
+    // short contexts want many small splits: on an H100, 3 splits of 64 keys took 29 µs for ~150 keys (12 heads,
+    // 36 blocks on 132 SMs; docs/gpu-report.md). -Drast.cuda.decode-min-chunk=N to compare.
+    static final int DECODE_MIN_CHUNK = Integer.getInteger("rast.cuda.decode-min-chunk", 16);
     static final int DECODE_MAX_SPLITS = 256;
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
     private final Device dev;
     private final boolean splitPrecision;
+    private final boolean matvecForAll;
     private final Map<Long, Long> owned = new HashMap<>();        // device address → bytes: weights and allocate()
     private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
     private boolean closed;
@@ -53,6 +60,7 @@ public final class CudaBackend implements Backend {
     public CudaBackend(Device dev) {
         this.dev = dev;
         this.splitPrecision = !"bf16".equals(System.getProperty("rast.cuda.gemm", "split"));
+        this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
     }
 
     public Device device() { return dev; }
@@ -176,7 +184,7 @@ public final class CudaBackend implements Backend {
         if (w.rank() != 2 || w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
         requireShape(out, T, N);
         if (T == 0) return;
-        if (T <= MATVEC_MAX_T) {
+        if (T <= MATVEC_MAX_T && !decodeByGemm(w)) {
             boolean vec = K % 8 == 0 && addr(x) % 16 == 0 && addr(w) % 16 == 0;
             int warps = MATVEC_BLOCK / 32;
             launch(Kernel.MATVEC.args().ptr(x).ptr(w).i32(Kernel.dtypeCode(w.dtype())).ptr(out).i32(T).i32(N).i32(K)
@@ -218,6 +226,17 @@ public final class CudaBackend implements Backend {
                 }
             }
         }
+    }
+
+    /**
+     * A few rows against large BF16 weights go through the stacked split-bf16 GEMM instead of the matvec kernel:
+     * on an H100, cuBLAS read Qwen2.5-7B's MLP and vocabulary matrices at 71–85% of peak bandwidth for 1–8 rows
+     * where the matvec kernel reached 39–49% for one row and 14–27% for eight (docs/gpu-report.md, decode-sized
+     * matmuls). Small matrices (k/v projections) keep the matvec kernel: one launch instead of split, GEMM and sum
+     * (~3 µs each). {@code -Drast.cuda.matvec=all} keeps the matvec kernel for every decode matmul.
+     */
+    private boolean decodeByGemm(Tensor w) {
+        return !matvecForAll && w.dtype() == DType.BF16 && w.numel() >= DECODE_GEMM_MIN_WEIGHTS;
     }
 
     @Override
@@ -394,7 +413,7 @@ public final class CudaBackend implements Backend {
         return a;
     }
 
-    /** Keys per split: at least 64 (enough work per block), at most 256 splits (bounded scratch). */
+    /** Keys per split: at least DECODE_MIN_CHUNK, at most 256 splits (bounded scratch and combine work). */
     static int decodeChunk(int len) { return Math.max(DECODE_MIN_CHUNK, (len + DECODE_MAX_SPLITS - 1) / DECODE_MAX_SPLITS); }
 
     /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */

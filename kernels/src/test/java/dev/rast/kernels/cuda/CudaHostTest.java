@@ -217,7 +217,9 @@ class CudaHostTest {
 
     @Test
     void decodeAttentionSplitsAndPrefillSharedMemory() {
-        assertEquals(64, CudaBackend.decodeChunk(1));
+        assertEquals(16, CudaBackend.decodeChunk(1));
+        assertEquals(16, CudaBackend.decodeChunk(4_096));
+        assertEquals(17, CudaBackend.decodeChunk(4_097));
         assertEquals(64, CudaBackend.decodeChunk(16_384));
         assertEquals(128, CudaBackend.decodeChunk(32_768));
         assertEquals(41_088, CudaBackend.prefillSharedBytes(128)); // under the 48 KiB every GPU gives without opting in

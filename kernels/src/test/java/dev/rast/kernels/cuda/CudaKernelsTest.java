@@ -115,6 +115,49 @@ class CudaKernelsTest {
                 }
     }
 
+    /**
+     * Decode matmuls (T ≤ 8) against a BF16 matrix of at least DECODE_GEMM_MIN_WEIGHTS elements take the stacked
+     * split-bf16 GEMM, smaller ones the matvec kernel; both match the CPU backend (3e-5 of Σ|x·w| for the split,
+     * whose x keeps ~16 mantissa bits; 1e-5 for the matvec kernel's F32 x). On the emulator the route is checked too.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void decodeMatmulsOfLargeBf16MatricesGoThroughTheStackedGemm(String target) {
+        CudaBackend g = gpu(target);
+        int K = 4096;
+        for (int N : new int[] {(int) (CudaBackend.DECODE_GEMM_MIN_WEIGHTS / K) + 3, 96})
+            for (int T : new int[] {1, 3, 8}) {
+                boolean large = (long) N * K >= CudaBackend.DECODE_GEMM_MIN_WEIGHTS;
+                float[] xv = random(T * K), wv = random(N * K);
+                MemorySegment xs = bytes(DType.F32, xv), ws = bytes(DType.BF16, wv);
+                Tensor xc = tensor(cpu, DType.F32, xs, T, K), wc = tensor(cpu, DType.BF16, ws, N, K), oc = cpu.allocate(DType.F32, T, N);
+                Tensor xg = tensor(g, DType.F32, xs, T, K), wg = g.weight(new Tensor(DType.BF16, new int[] {N, K}, ws)), og = g.allocate(DType.F32, T, N);
+                cpu.matmul(xc, wc, oc);
+                int matvecs = 0, sums = 0, gemms = 0;
+                if (g.device() instanceof EmulatedDevice emu) {
+                    matvecs = emu.launches(Kernel.MATVEC);
+                    sums = emu.launches(Kernel.SUM_HALVES);
+                    gemms = emu.gemms();
+                }
+                g.matmul(xg, wg, og);
+                if (g.device() instanceof EmulatedDevice emu) {
+                    String what = "T=" + T + " N=" + N + ": ";
+                    assertEquals(large ? 0 : 1, emu.launches(Kernel.MATVEC) - matvecs, what + "matvec launches");
+                    assertEquals(large ? 1 : 0, emu.launches(Kernel.SUM_HALVES) - sums, what + "sum_halves launches");
+                    assertEquals(large ? 1 : 0, emu.gemms() - gemms, what + "GEMMs");
+                }
+                float[] want = read(cpu, oc), got = read(g, og);
+                for (int t = 0; t < T; t++)
+                    for (int n = 0; n < N; n++) {
+                        double a = 0;
+                        for (int k = 0; k < K; k++) a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
+                        close(want[t * N + n], got[t * N + n], large ? 3e-5 : 1e-5, a, target + " T=" + T + " N=" + N + " [" + t + "," + n + "]");
+                    }
+                for (Tensor x : List.of(xc, wc, oc)) cpu.free(x);
+                for (Tensor x : List.of(xg, wg, og)) g.free(x);
+            }
+    }
+
     @ParameterizedTest
     @MethodSource("targetsAndDtypes")
     void rmsNormAddBiasAndEmbedMatchCpu(String target, DType dt) {

@@ -138,7 +138,8 @@ public final class EmulatedDevice implements Device {
     private final long capacity;
     private final Map<Long, Allocation> allocations = new HashMap<>();
     private long used;
-    private int launches;
+    private int launches, gemms;
+    private final Map<Kernel, Integer> launchesOf = new java.util.EnumMap<>(Kernel.class);
 
     /** An emulated GPU with {@code capacity} bytes of memory. */
     public EmulatedDevice(long capacity) {
@@ -148,6 +149,12 @@ public final class EmulatedDevice implements Device {
     }
 
     public int launches() { return launches; }
+
+    /** Launches of kernel k so far. */
+    public int launches(Kernel k) { return launchesOf.getOrDefault(k, 0); }
+
+    /** cuBLAS GEMMs so far. */
+    public int gemms() { return gemms; }
 
     @Override public String description() { return "CPU emulation of rast's CUDA kernels"; }
 
@@ -216,11 +223,13 @@ public final class EmulatedDevice implements Device {
             throw CudaDriver.rethrow(t);
         }
         launches++;
+        launchesOf.merge(k, 1, Integer::sum);
         for (Allocation a : allocations.values()) checkRedZone(a, "after " + k.entry);
     }
 
     @Override
     public void gemm(GemmCall g) {
+        gemms++;
         // cuBLAS's rules, as cublasGemmEx checks them (CUBLAS_STATUS_INVALID_VALUE / NOT_SUPPORTED).
         boolean ta = g.transA() == Cublas.CUBLAS_OP_T, tb = g.transB() == Cublas.CUBLAS_OP_T;
         int aRows = ta ? g.k() : g.m(), aCols = ta ? g.m() : g.k(), bRows = tb ? g.n() : g.k(), bCols = tb ? g.k() : g.n();
