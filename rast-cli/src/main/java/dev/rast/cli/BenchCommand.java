@@ -62,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
             throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
-        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend, runtime.weights())) {
             runtime.configure(List.of(m));
             int V = m.config().vocabSize();
             SplittableRandom rnd = new SplittableRandom(42);
@@ -103,10 +103,10 @@ final class BenchCommand implements Callable<Integer> {
             Limits lim = limits(m);
             if (json) {
                 System.out.printf(java.util.Locale.ROOT,
-                        "{\"model\": %s, \"backend\": %s, \"kv_cache\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
+                        "{\"model\": %s, \"backend\": %s, \"weights\": %s, \"kv_cache\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
                                 + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s%s}%n",
                         dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        dev.rast.engine.json.Json.quote(kvName(m)), promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
+                        dev.rast.engine.json.Json.quote(m.weightDtype().name().toLowerCase(java.util.Locale.ROOT)), dev.rast.engine.json.Json.quote(kvName(m)), promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
                         batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
                                 batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
@@ -114,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
                                 lim.readGBs(), lim.fmaGflops()), rastJson);
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
-                        m.config().architecture(), m.config().torchDtype().torchName(), m.weightBytes() / 1e9);
+                        m.config().architecture(), m.weightDtype().torchName(), m.weightBytes() / 1e9);
                 System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
                         m.kvCacheBytesPerToken() / 1e3);
                 if (lim != null)
@@ -153,7 +153,7 @@ final class BenchCommand implements Callable<Integer> {
         try {
             for (int i = 0; i < pairs.size(); i++) {
                 ModelOptions.PairOptions p = pairs.get(i);
-                CausalLM e = Models.load(p.expert, backend), b = Models.load(p.expertBase, backend);
+                CausalLM e = Models.load(p.expert, backend, runtime.weights()), b = Models.load(p.expertBase, backend, runtime.weights());
                 loaded.add(e);
                 loaded.add(b);
                 runtime.configure(List.of(e, b));

@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("RAST demo: RANDOM weights (rast synth): the text below is noise; the mechanics are real.");
         out.printf("  M = %s%n  E = %s%n  B = %s%n  fused logits = M + %.2f·(E − B), greedy, %d tokens%n%n", m, e, b, lambda, maxTokens);
         try (Backend backend = runtime.open();
-             ModelSet set = ModelSet.load(m, List.of(new ModelSet.Pair(e, b, lambda)), null, false, backend)) {
+             ModelSet set = ModelSet.load(m, List.of(new ModelSet.Pair(e, b, lambda)), null, false, backend, runtime.weights())) {
             runtime.configure(set.models());
             Tokenizer tok = set.tokenizer();
             int[] ids = Prompts.encode(set, PromptFormat.QWEN_BOXED, prompt);

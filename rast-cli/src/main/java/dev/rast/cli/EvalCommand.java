@@ -112,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
         if (todo.size() < total)
             System.err.printf("%s: %d of %d problems already done, resuming%n", out, total - todo.size(), total);
 
-        try (Backend backend = runtime.open(); ModelSet set = models.load(backend);
+        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights());
              RunDir.SampleLog log = run.openLog()) {
             runtime.configure(set.models());
             set.requireTokenizer("rast eval");

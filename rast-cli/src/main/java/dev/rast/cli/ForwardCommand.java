@@ -31,7 +31,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int[] ids = TokenIds.parse("--tokens", tokens);
-        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend)) {
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend, runtime.weights())) {
             runtime.configure(java.util.List.of(m));
             int V = m.config().vocabSize();
             TokenIds.check("--tokens", ids, V);

@@ -81,7 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
-        try (Backend backend = runtime.open(); ModelSet set = models.load(backend)) {
+        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
             runtime.configure(set.models());
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
             if (source.input != null) {

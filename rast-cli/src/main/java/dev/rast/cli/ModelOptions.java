@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.weights.WeightDtype;
 import dev.rast.run.ModelSet;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +46,7 @@ final class ModelOptions {
         return out;
     }
 
-    ModelSet load(Backend backend) {
-        return ModelSet.load(model, pairs(), tokenizer, allowTokenizerMismatch, backend);
+    ModelSet load(Backend backend, WeightDtype weights) {
+        return ModelSet.load(model, pairs(), tokenizer, allowTokenizerMismatch, backend, weights);
     }
 }

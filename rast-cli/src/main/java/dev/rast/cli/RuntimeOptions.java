@@ -5,6 +5,7 @@ import dev.rast.engine.backend.Backend;
 import dev.rast.engine.backend.BackendProvider;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCacheDtype;
+import dev.rast.engine.weights.WeightDtype;
 import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares. */
@@ -20,16 +21,23 @@ final class RuntimeOptions {
             description = "What KV caches store: bf16 halves their memory and the bytes attention reads; auto = bf16 for a model with BF16 weights, else f32 (default: ${DEFAULT-VALUE}).")
     String kvCacheDtype;
 
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", defaultValue = "auto",
+            description = "What the weights are computed in: bf16 rounds F32 checkpoints (SimpleRL-Zoo's) to BF16 as they load, like vLLM's --dtype bfloat16: half the memory and the bytes a decode step reads; f32 widens BF16 ones; auto keeps each checkpoint's own (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
 
     /** Checks every option here (before anything is loaded), then opens the backend. */
     Backend open() {
         kvCache();
+        weights();
         return BackendProvider.open(resolve(device), threadCount());
     }
 
     KvCacheDtype kvCache() { return KvCacheDtype.parse("--kv-cache-dtype", kvCacheDtype); }
+
+    WeightDtype weights() { return WeightDtype.parse("--dtype", dtype); }
 
     /** Applies the options that belong to loaded models (--kv-cache-dtype) to each of {@code models}. */
     void configure(Iterable<? extends CausalLM> models) {

@@ -11,6 +11,7 @@ import dev.rast.engine.model.Models;
 import dev.rast.engine.sample.RastFusion;
 import dev.rast.engine.sample.VocabularyCheck;
 import dev.rast.engine.tokenizer.Tokenizer;
+import dev.rast.engine.weights.WeightDtype;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,14 +41,14 @@ public final class ModelSet implements AutoCloseable {
     private final int sharedVocab;
     private ChatTemplate chatTemplate;
 
-    private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
+    private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend, WeightDtype weights) {
         this.baseDir = baseDir;
         this.pairs = List.copyOf(pairs);
         try {
-            models.add(Models.load(baseDir, backend));
+            models.add(Models.load(baseDir, backend, weights));
             for (Pair p : pairs) {
-                models.add(Models.load(p.expert(), backend));
-                models.add(Models.load(p.base(), backend));
+                models.add(Models.load(p.expert(), backend, weights));
+                models.add(Models.load(p.base(), backend, weights));
             }
         } catch (RuntimeException e) {
             close();
@@ -67,7 +68,13 @@ public final class ModelSet implements AutoCloseable {
 
     /** Loads M and the pairs; the tokenizer comes from {@code tokenizerDir}, else M's folder (null: none there). */
     public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
-        return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend);
+        return load(base, pairs, tokenizerDir, allowMismatch, backend, WeightDtype.AUTO);
+    }
+
+    /** Like the above, with every model's weights computed in {@code weights} (--dtype). */
+    public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend,
+                                WeightDtype weights) {
+        return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend, weights);
     }
 
     private static float[] lambdas(List<Pair> pairs) {

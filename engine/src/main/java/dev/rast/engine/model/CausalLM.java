@@ -13,6 +13,9 @@ public interface CausalLM extends AutoCloseable {
     /** A cache for one sequence of up to {@code capacity} tokens, storing {@link #kvCacheDtype()}. */
     KvCache newCache(int capacity);
 
+    /** The dtype the weights are computed in (the key projection's, as loaded: the checkpoint's unless --dtype converted). */
+    dev.rast.engine.tensor.DType weightDtype();
+
     /** What caches made by {@link #newCache} store: F32 or BF16 ({@link KvCacheDtype#AUTO} until told otherwise). */
     dev.rast.engine.tensor.DType kvCacheDtype();
 

@@ -29,8 +29,9 @@ public abstract class DecoderModel implements CausalLM {
         this.rope = new RotaryEmbedding(backend, config);
         this.ws = new Workspace(backend);
         this.weightBytes = weights.bytesPerToken();
-        // The checkpoint's dtype, not the backend's copy (a backend may widen F16 weights for its kernels).
-        this.keyWeights = checkpoint.info("model.layers.0.self_attn.k_proj.weight").dtype();
+        // The dtype loaded (the stored one unless --dtype converted it), not the backend's copy (a backend may
+        // widen F16 weights for its kernels).
+        this.keyWeights = checkpoint.loadedDtype("model.layers.0.self_attn.k_proj.weight");
         this.kvDtype = KvCacheDtype.AUTO.resolve(keyWeights);
     }
 
@@ -39,6 +40,8 @@ public abstract class DecoderModel implements CausalLM {
     @Override public final Backend backend() { return backend; }
 
     @Override public final KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim(), kvDtype); }
+
+    @Override public final DType weightDtype() { return keyWeights; }
 
     @Override public final DType kvCacheDtype() { return kvDtype; }
 

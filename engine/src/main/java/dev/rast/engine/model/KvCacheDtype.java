@@ -1,6 +1,6 @@
 package dev.rast.engine.model;
 
-import dev.rast.engine.BadInputException;
+import dev.rast.engine.EnumOption;
 import dev.rast.engine.tensor.DType;
 
 /**
@@ -27,8 +27,5 @@ public enum KvCacheDtype {
     }
 
     /** auto, f32 or bf16 (any case); anything else is refused naming {@code option}. */
-    public static KvCacheDtype parse(String option, String value) {
-        for (KvCacheDtype d : values()) if (d.name().equalsIgnoreCase(value)) return d;
-        throw new BadInputException(option + " must be auto, f32 or bf16, is '" + value + "'");
-    }
+    public static KvCacheDtype parse(String option, String value) { return EnumOption.parse(values(), option, value); }
 }

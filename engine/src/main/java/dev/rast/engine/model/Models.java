@@ -4,6 +4,7 @@ import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.weights.Checkpoint;
+import dev.rast.engine.weights.WeightDtype;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,10 +30,13 @@ public final class Models {
                 + "', which is not supported (supported: " + String.join(", ", known) + ")");
     }
 
-    public static CausalLM load(Path dir, Backend backend) {
+    public static CausalLM load(Path dir, Backend backend) { return load(dir, backend, WeightDtype.AUTO); }
+
+    /** Loads with the weights in {@code dtype} ({@link WeightDtype#AUTO}: as stored). */
+    public static CausalLM load(Path dir, Backend backend, WeightDtype dtype) {
         ModelConfig config = ModelConfig.load(dir);
         ModelArchitecture arch = find(config);
-        Checkpoint ckpt = Checkpoint.open(dir);
+        Checkpoint ckpt = Checkpoint.open(dir, dtype);
         try {
             return arch.load(config, ckpt, backend);
         } catch (RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.rast.engine.weights;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.json.JsonException;
+import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,21 +14,30 @@ import java.util.Map;
 
 /**
  * The tensors of a model folder: {@code model.safetensors}, or the shards listed by
- * {@code model.safetensors.index.json}. Every file is validated when opened; the tensors are zero-copy views.
+ * {@code model.safetensors.index.json}. Every file is validated when opened; the tensors are zero-copy views, except
+ * where a {@link WeightDtype} asks for another dtype than the one stored.
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";
 
     private final Path dir;
+    private final WeightDtype as;
     private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
 
-    private Checkpoint(Path dir) { this.dir = dir; }
+    private Checkpoint(Path dir, WeightDtype as) {
+        this.dir = dir;
+        this.as = as;
+    }
 
-    public static Checkpoint open(Path dir) {
+    /** The tensors as stored. */
+    public static Checkpoint open(Path dir) { return open(dir, WeightDtype.AUTO); }
+
+    /** The tensors as {@code as} says: {@link #require} hands out copies converted where their dtype differs. */
+    public static Checkpoint open(Path dir, WeightDtype as) {
         if (!Files.isDirectory(dir)) throw new BadInputException(dir + ": model directory does not exist");
-        Checkpoint c = new Checkpoint(dir);
+        Checkpoint c = new Checkpoint(dir, as);
         try {
             Path index = dir.resolve(INDEX);
             if (Files.exists(index)) c.openSharded(index);
@@ -91,8 +101,11 @@ public final class Checkpoint implements AutoCloseable {
         if (!Arrays.equals(t.shape(), shape))
             throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
                     + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
-        return byTensor.get(name).tensor(name);
+        return WeightCast.to(as.resolve(t.dtype()), byTensor.get(name).tensor(name));
     }
+
+    /** The dtype {@link #require} hands tensor {@code name} out in: as stored, unless a {@link WeightDtype} says otherwise. */
+    public DType loadedDtype(String name) { return as.resolve(info(name).dtype()); }
 
     @Override
     public void close() {

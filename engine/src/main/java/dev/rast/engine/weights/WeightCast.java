@@ -1,0 +1,44 @@
+package dev.rast.engine.weights;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.stream.LongStream;
+
+/**
+ * A checkpoint tensor converted to another dtype ({@link WeightDtype}), into memory of its own: F32 or F16 → BF16
+ * rounds to nearest even (NaN stays NaN, as torch's {@code .to(torch.bfloat16)}); BF16 or F16 → F32 is exact.
+ * The copy belongs to an automatic arena, so it lives as long as something uses it: a CPU backend keeps it; a GPU
+ * backend uploads it and lets it go.
+ */
+final class WeightCast {
+    private WeightCast() {}
+
+    private static final long BLOCK = 1 << 20;  // elements per parallel task
+
+    static Tensor to(DType target, Tensor src) {
+        DType from = src.dtype();
+        if (from == target) return src;
+        long n = src.numel();
+        MemorySegment in = src.data();
+        MemorySegment out = Arena.ofAuto().allocate(Math.max(1, n * target.bytes()), 64);
+        LongStream.range(0, (n + BLOCK - 1) / BLOCK).parallel().forEach(b -> {
+            long end = Math.min(n, (b + 1) * BLOCK);
+            for (long i = b * BLOCK; i < end; i++) {
+                float v = switch (from) {
+                    case F32 -> in.getAtIndex(JAVA_FLOAT_UNALIGNED, i);
+                    case BF16 -> DType.bf16ToFloat(in.getAtIndex(JAVA_SHORT_UNALIGNED, i));
+                    case F16 -> Float.float16ToFloat(in.getAtIndex(JAVA_SHORT_UNALIGNED, i));
+                };
+                if (target == DType.BF16) out.setAtIndex(JAVA_SHORT_UNALIGNED, i, DType.floatToBf16(v));
+                else if (target == DType.F32) out.setAtIndex(JAVA_FLOAT_UNALIGNED, i, v);
+                else throw new IllegalArgumentException("weights are cast to F32 or BF16, not " + target);
+            }
+        });
+        return new Tensor(target, src.shape(), out.asSlice(0, n * target.bytes()));
+    }
+}

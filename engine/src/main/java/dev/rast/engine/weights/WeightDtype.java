@@ -1,0 +1,27 @@
+package dev.rast.engine.weights;
+
+import dev.rast.engine.EnumOption;
+import dev.rast.engine.tensor.DType;
+
+/**
+ * The dtype a model's weights are computed in, whatever the checkpoint stores ({@code --dtype}). {@code AUTO} keeps
+ * each tensor as stored (mapped in place, no copy). {@code BF16} rounds F32 and F16 tensors to BF16 as they load, as
+ * Hugging Face's {@code torch_dtype=torch.bfloat16} and vLLM's {@code --dtype bfloat16} do: SimpleRL-Zoo's checkpoints
+ * are F32, so an expert pair costs half the memory and half the bytes a decode step reads. {@code F32} widens BF16
+ * and F16 tensors (exact; twice the bytes), for checking how much the rounding moves a result.
+ */
+public enum WeightDtype {
+    AUTO, F32, BF16;
+
+    /** What a tensor stored as {@code stored} is computed in. */
+    public DType resolve(DType stored) {
+        return switch (this) {
+            case AUTO -> stored;
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+        };
+    }
+
+    /** auto, f32 or bf16 (any case); anything else is refused naming {@code option}. */
+    public static WeightDtype parse(String option, String value) { return EnumOption.parse(values(), option, value); }
+}
