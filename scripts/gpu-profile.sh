@@ -2,7 +2,8 @@
 # Where a GPU decode step's time goes: Nsight Compute's per-kernel summary (GPU time of every kernel, ours and
 # cuBLAS's) over about two steady-state decode steps of `rast bench --device cuda`, plus GpuBench (GEMM, launch cost,
 # decode-sized matmuls), and an A/B of `rast bench` with the current decode switches against the earlier ones
-# (-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64; the kernels are today's in both), alternating.
+# (-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0; the kernels are
+# today's in both), alternating.
 # Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
 #     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, ab.txt, *.log
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
@@ -37,7 +38,7 @@ echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
 # A/B: prompt 512 (attention over more keys), one sequence and 32 together; twice each, alternating.
 : > "$out/ab.txt"
 for round in 1 2; do
-  for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64"; do
+  for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0"; do
     name=${cfg%%:*}; props=${cfg#*:}
     r=$(timeout -k 5 "${PROFILE_AB_S:-60}" "${java[@]}" $props -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" \
           --device cuda --prompt-len 512 --gen 128 --runs 3 --batch 32 --json 2>> "$out/ab.log" | tail -n 1)

@@ -178,7 +178,8 @@ final class EvalCommand implements Callable<Integer> {
             lambdas.add((double) p.lambda());
         }
         return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, sampling.temperature,
-                sampling.topP, sampling.maxTokens, format, sampling.seed, limit);
+                sampling.topP, sampling.maxTokens, format, sampling.seed, limit,
+                runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** A re-run must use the settings the folder was started with, or the samples would mix two experiments. */

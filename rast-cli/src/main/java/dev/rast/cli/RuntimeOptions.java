@@ -22,7 +22,7 @@ final class RuntimeOptions {
     String kvCacheDtype;
 
     @Option(names = "--dtype", paramLabel = "auto|bf16|f32", defaultValue = "auto",
-            description = "What the weights are computed in: bf16 rounds F32 checkpoints (SimpleRL-Zoo's) to BF16 as they load, like vLLM's --dtype bfloat16: half the memory and the bytes a decode step reads; f32 widens BF16 ones; auto keeps each checkpoint's own (default: ${DEFAULT-VALUE}).")
+            description = "What the weights are computed in: bf16 rounds F32 checkpoints (SimpleRL-Zoo's) to BF16 as they load, like vLLM's --dtype bfloat16: half the bytes a decode step reads (and half the GPU memory); f32 widens BF16 ones; auto keeps each checkpoint's own (default: ${DEFAULT-VALUE}).")
     String dtype;
 
     @Option(names = "--verbose", description = "Show stack traces on errors.")

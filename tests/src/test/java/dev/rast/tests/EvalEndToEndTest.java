@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +60,16 @@ class EvalEndToEndTest {
         // Other settings in the same folder would mix two experiments.
         Cli.refused(Cli.rast(eval(model, run, "--temperature", "0.5")),
                 "was started with temperature = 1.0, not 0.5");
+        Cli.refused(Cli.rast(eval(model, run, "--dtype", "f32")), "was started with dtype = auto, not f32");
+        Cli.refused(Cli.rast(eval(model, run, "--kv-cache-dtype", "F32")), "was started with kv_cache_dtype = auto, not f32");
+        // A folder from before the dtypes were recorded: they were auto then, so it resumes.
+        Path settings = run.resolve("settings.json");
+        Map<String, Object> old = new java.util.LinkedHashMap<>(dev.rast.engine.json.Json.parseObject(Files.readString(settings), settings));
+        assertEquals("auto", old.remove("dtype"));
+        assertEquals("auto", old.remove("kv_cache_dtype"));
+        Files.writeString(settings, dev.rast.eval.report.JsonWriter.pretty(old));
+        r = Cli.rast(eval(model, run));
+        assertEquals(0, r.status(), r.stderr());
     }
 
     @Test

@@ -64,7 +64,9 @@ class WeightDtypeTest {
         Backend b = backend(target);
         int[] ids = Fixtures.ints(Fixtures.expected(name).get("input_ids"));
         float[] want = reference(name, "bf16_weights_logits.safetensors");
+        long[] bytes = new long[2];  // what a decode step reads, summed over the tensors as loaded: BF16, then as stored
         try (CausalLM m = Models.load(Fixtures.reference(name), b, WeightDtype.BF16)) {
+            bytes[0] = m.weightBytes();
             assertEquals(DType.BF16, m.weightDtype());
             assertEquals(DType.BF16, m.kvCacheDtype(), "auto caches follow the weights as loaded");
             m.kvCacheDtype(KvCacheDtype.F32);  // the reference's cache is not rounded
@@ -78,6 +80,7 @@ class WeightDtypeTest {
         }
         try (CausalLM m = Models.load(Fixtures.reference(name), b, WeightDtype.AUTO)) {
             assertEquals(DType.F32, m.weightDtype());
+            bytes[1] = m.weightBytes();
             float[] got = new float[want.length];
             try (KvCache cache = m.newCache(ids.length)) {
                 b.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(got));
@@ -85,6 +88,7 @@ class WeightDtypeTest {
             assertTrue(percentile99(got, want) > 1e-2, target + " " + name + ": the F32 weights are as close, 99th percentile "
                     + percentile99(got, want));
         }
+        assertEquals(bytes[1], 2 * bytes[0], "every tensor loaded as BF16: half the bytes");
     }
 
     /** f32 widens the BF16 fixture exactly: the logits are those of the BF16 weights, now read as F32 (1e-4: summation order). */
@@ -93,9 +97,11 @@ class WeightDtypeTest {
         String name = "qwen2-bf16-tied-sharded";
         int[] ids = Fixtures.ints(Fixtures.expected(name).get("input_ids"));
         float[][] out = new float[2][];
+        long[] bytes = new long[2];
         for (WeightDtype d : new WeightDtype[] {WeightDtype.AUTO, WeightDtype.F32}) {
             try (CausalLM m = Models.load(Fixtures.reference(name), cpu, d)) {
                 assertEquals(d == WeightDtype.F32 ? DType.F32 : DType.BF16, m.weightDtype());
+                bytes[d == WeightDtype.AUTO ? 0 : 1] = m.weightBytes();
                 m.kvCacheDtype(KvCacheDtype.F32);  // before the cache is made: auto would differ between the two
                 float[] got = new float[ids.length * m.config().vocabSize()];
                 try (KvCache cache = m.newCache(ids.length)) {
@@ -105,10 +111,12 @@ class WeightDtypeTest {
             }
         }
         assertTrue(maxDiff(out[0], out[1]) <= 1e-4, "max |Δlogit| " + maxDiff(out[0], out[1]));
+        assertEquals(2 * bytes[0], bytes[1], "every tensor loaded as F32: twice the bytes");
     }
 
     /**
-     * {@code --dtype} reaches every model-loading command: {@code rast forward --dtype bf16} gives the rounded-weight
+     * {@code --dtype} reaches the model through the command line ({@code rast forward}; every command passes it to
+     * Models.load / ModelSet.load the same way): {@code rast forward --dtype bf16} gives the rounded-weight
      * reference (and by default the F32 one, 2e-2 as in ReferenceModelTest); a bad value is one line, exit 2.
      */
     @Test

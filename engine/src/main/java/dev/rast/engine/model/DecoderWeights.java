@@ -28,7 +28,7 @@ public record DecoderWeights(Tensor embedding, Layer[] layers, Tensor finalNorm,
         return out;
     }
 
-    /** Bytes one decode step reads (as stored: dtype size × elements of {@link #decodeTensors}). */
+    /** Bytes one decode step reads (as loaded, --dtype included: dtype size × elements of {@link #decodeTensors}). */
     public long bytesPerToken() {
         long n = 0;
         for (Tensor t : decodeTensors()) n += bytes(t);

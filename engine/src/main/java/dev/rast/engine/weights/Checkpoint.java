@@ -6,6 +6,7 @@ import dev.rast.engine.json.JsonException;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,6 +24,7 @@ public final class Checkpoint implements AutoCloseable {
 
     private final Path dir;
     private final WeightDtype as;
+    private Arena converted;  // the tensors converted to another dtype; made on the first, closed with the checkpoint
     private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
 
@@ -101,7 +103,11 @@ public final class Checkpoint implements AutoCloseable {
         if (!Arrays.equals(t.shape(), shape))
             throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
                     + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
-        return WeightCast.to(as.resolve(t.dtype()), byTensor.get(name).tensor(name));
+        Tensor stored = byTensor.get(name).tensor(name);
+        DType want = as.resolve(t.dtype());
+        if (want == t.dtype()) return stored;
+        if (converted == null) converted = Arena.ofShared();
+        return WeightCast.to(want, converted, stored);
     }
 
     /** The dtype {@link #require} hands tensor {@code name} out in: as stored, unless a {@link WeightDtype} says otherwise. */
@@ -111,5 +117,7 @@ public final class Checkpoint implements AutoCloseable {
     public void close() {
         for (SafeTensorsFile f : files.values()) f.close();
         files.clear();
+        if (converted != null) converted.close();
+        converted = null;
     }
 }

@@ -10,22 +10,22 @@ import java.lang.foreign.MemorySegment;
 import java.util.stream.LongStream;
 
 /**
- * A checkpoint tensor converted to another dtype ({@link WeightDtype}), into memory of its own: F32 or F16 → BF16
- * rounds to nearest even (NaN stays NaN, as torch's {@code .to(torch.bfloat16)}); BF16 or F16 → F32 is exact.
- * The copy belongs to an automatic arena, so it lives as long as something uses it: a CPU backend keeps it; a GPU
- * backend uploads it and lets it go.
+ * A checkpoint tensor converted to another dtype ({@link WeightDtype}), into memory of {@code arena}: F32 or F16 →
+ * BF16 rounds to nearest even (NaN stays NaN, as torch's {@code .to(torch.bfloat16)}); BF16 or F16 → F32 is exact.
+ * The checkpoint's arena, closed with the model: not an automatic one, whose memory the JVM counts against its
+ * direct-memory limit (by default the heap's size), which a 7B model's converted weights would exceed.
  */
 final class WeightCast {
     private WeightCast() {}
 
     private static final long BLOCK = 1 << 20;  // elements per parallel task
 
-    static Tensor to(DType target, Tensor src) {
+    static Tensor to(DType target, Arena arena, Tensor src) {
         DType from = src.dtype();
         if (from == target) return src;
         long n = src.numel();
         MemorySegment in = src.data();
-        MemorySegment out = Arena.ofAuto().allocate(Math.max(1, n * target.bytes()), 64);
+        MemorySegment out = arena.allocate(Math.max(1, n * target.bytes()), 64);
         LongStream.range(0, (n + BLOCK - 1) / BLOCK).parallel().forEach(b -> {
             long end = Math.min(n, (b + 1) * BLOCK);
             for (long i = b * BLOCK; i < end; i++) {

@@ -7,7 +7,9 @@ import dev.rast.engine.tensor.DType;
  * The dtype a model's weights are computed in, whatever the checkpoint stores ({@code --dtype}). {@code AUTO} keeps
  * each tensor as stored (mapped in place, no copy). {@code BF16} rounds F32 and F16 tensors to BF16 as they load, as
  * Hugging Face's {@code torch_dtype=torch.bfloat16} and vLLM's {@code --dtype bfloat16} do: SimpleRL-Zoo's checkpoints
- * are F32, so an expert pair costs half the memory and half the bytes a decode step reads. {@code F32} widens BF16
+ * are F32, so an expert pair reads half the bytes a decode step reads and, on a GPU, takes half the device memory. (On
+ * the CPU the converted copy stays beside the backend's packed one: the same process memory as an F32 model's packed
+ * copy, without its mapped file in the page cache.) {@code F32} widens BF16
  * and F16 tensors (exact; twice the bytes), for checking how much the rounding moves a result.
  */
 public enum WeightDtype {

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /** --dtype's conversions, on bit patterns worked out by hand. */
 class WeightCastTest {
+    static final java.lang.foreign.Arena ARENA = java.lang.foreign.Arena.ofShared();  // for the test's life
+
     static Tensor f32Bits(int... bits) { return new Tensor(DType.F32, new int[] {bits.length}, MemorySegment.ofArray(bits)); }
 
     static Tensor halves(DType t, int... bits) {
@@ -33,7 +35,7 @@ class WeightCastTest {
 
     @Test
     void f32ToBf16RoundsToNearestEven() {
-        Tensor t = WeightCast.to(DType.BF16, f32Bits(
+        Tensor t = WeightCast.to(DType.BF16, ARENA, f32Bits(
                 0x3F800000,   // 1.0: exact
                 0x3F808000,   // halfway between 0x3F80 and 0x3F81: to the even 0x3F80
                 0x3F818000,   // halfway between 0x3F81 and 0x3F82: to the even 0x3F82
@@ -47,19 +49,19 @@ class WeightCastTest {
     @Test
     void f16ConvertsThroughItsValue() {
         // 0x3C00 = 1.0, 0x7BFF = 65504 (largest F16), 0x0001 = 2^-24 (smallest subnormal), 0xC200 = −3.0
-        Tensor f = WeightCast.to(DType.F32, halves(DType.F16, 0x3C00, 0x7BFF, 0x0001, 0xC200));
+        Tensor f = WeightCast.to(DType.F32, ARENA, halves(DType.F16, 0x3C00, 0x7BFF, 0x0001, 0xC200));
         assertArrayEquals(new float[] {1f, 65504f, 0x1p-24f, -3f}, f.data().toArray(JAVA_FLOAT));
         // 65504 = 0x477FE000: the dropped half 0xE000 is above halfway, so 0x4780 (65536); 2^-24 = 0x33800000 exact
-        Tensor b = WeightCast.to(DType.BF16, halves(DType.F16, 0x3C00, 0x7BFF, 0x0001, 0xC200));
+        Tensor b = WeightCast.to(DType.BF16, ARENA, halves(DType.F16, 0x3C00, 0x7BFF, 0x0001, 0xC200));
         assertArrayEquals(new int[] {0x3F80, 0x4780, 0x3380, 0xC040}, bf16Bits(b));
     }
 
     @Test
     void bf16WidensExactlyAndSameDtypeIsNoCopy() {
-        Tensor w = WeightCast.to(DType.F32, halves(DType.BF16, 0xC040, 0x3F81, 0x7F80));
+        Tensor w = WeightCast.to(DType.F32, ARENA, halves(DType.BF16, 0xC040, 0x3F81, 0x7F80));
         assertArrayEquals(new int[] {0xC0400000, 0x3F810000, 0x7F800000}, w.data().toArray(JAVA_INT));
         Tensor same = halves(DType.BF16, 1, 2);
-        assertSame(same, WeightCast.to(DType.BF16, same));
+        assertSame(same, WeightCast.to(DType.BF16, ARENA, same));
     }
 
     /** More than one parallel block (2^20 elements), shape kept; element i holds i, whose BF16 is known by hand. */
@@ -68,7 +70,7 @@ class WeightCastTest {
         int n = (1 << 20) + 4;  // 5 × 209,716
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = i;
-        Tensor t = WeightCast.to(DType.BF16, new Tensor(DType.F32, new int[] {5, n / 5}, MemorySegment.ofArray(v)));
+        Tensor t = WeightCast.to(DType.BF16, ARENA, new Tensor(DType.F32, new int[] {5, n / 5}, MemorySegment.ofArray(v)));
         assertArrayEquals(new int[] {5, n / 5}, t.shape());
         int[] b = bf16Bits(t);
         assertEquals(n, b.length);

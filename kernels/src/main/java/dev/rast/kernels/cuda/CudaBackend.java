@@ -42,10 +42,14 @@ public final class CudaBackend implements Backend {
     static final long DECODE_GEMM_MIN_WEIGHTS = 8L << 20;  // BF16 matrices this large take cuBLAS even for T ≤ 8
     static final int ATTENTION_PREFILL_MIN_T = 16;
     static final int MAX_HEAD_DIM = 256;       // attention.cuh ATT_MAX_HEAD_DIM
-    // Keys per split of the decode attention, at least: a warp walks its keys one after another (~1 µs each), so
-    // short contexts want many small splits: on an H100, 3 splits of 64 keys took 29 µs for ~150 keys (12 heads,
-    // 36 blocks on 132 SMs; docs/gpu-report.md). -Drast.cuda.decode-min-chunk=N to compare.
+    // How decode attention splits each (query, head)'s keys: a warp walks its keys in steps (~1 µs each), so a
+    // short context on few heads wants many small splits (on an H100, 3 splits of 64 keys took 29 µs for ~150 keys:
+    // 12 heads, 36 blocks on 132 SMs; docs/gpu-report.md), while many sequences already fill the GPU and want few
+    // long ones (fewer partials to write and combine). So splits aim at DECODE_TARGET_BLOCKS blocks in all, with
+    // at least DECODE_MIN_CHUNK keys each and at most DECODE_MAX_SPLITS. -Drast.cuda.decode-min-chunk=64
+    // -Drast.cuda.decode-target-blocks=0 (no target: as many splits as allowed) is the split used before.
     static final int DECODE_MIN_CHUNK = Integer.getInteger("rast.cuda.decode-min-chunk", 16);
+    static final int DECODE_TARGET_BLOCKS = Integer.getInteger("rast.cuda.decode-target-blocks", 1024);
     static final int DECODE_MAX_SPLITS = 256;
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
@@ -301,7 +305,7 @@ public final class CudaBackend implements Backend {
         }
         requireGridY(T, "attention");
         int len = startPos + T;
-        int chunk = decodeChunk(len);
+        int chunk = decodeChunk(len, T * heads);
         int splits = (len + chunk - 1) / chunk;
         long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
         launch(Kernel.ATTN_DECODE_PARTIAL.args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType).ptr(part).i32(heads).i32(kvHeads)
@@ -378,7 +382,7 @@ public final class CudaBackend implements Backend {
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
             for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
-            int chunk = decodeChunk(maxLen), splits = (maxLen + chunk - 1) / chunk;
+            int chunk = decodeChunk(maxLen, n * heads), splits = (maxLen + chunk - 1) / chunk;
             long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
             launch(Kernel.ATTN_DECODE_ROWS.args().ptr(qAt).struct(BatchRows.of(kp, vp, startPos, from, n))
@@ -413,8 +417,16 @@ public final class CudaBackend implements Backend {
         return a;
     }
 
-    /** Keys per split: at least DECODE_MIN_CHUNK, at most 256 splits (bounded scratch and combine work). */
-    static int decodeChunk(int len) { return Math.max(DECODE_MIN_CHUNK, (len + DECODE_MAX_SPLITS - 1) / DECODE_MAX_SPLITS); }
+    /**
+     * Keys per split for {@code len} keys and {@code parallel} (query, head) pairs: enough splits for about
+     * DECODE_TARGET_BLOCKS blocks (0: no target), at most DECODE_MAX_SPLITS (bounded scratch and combine work), and
+     * at least DECODE_MIN_CHUNK keys each.
+     */
+    static int decodeChunk(int len, int parallel) {
+        int splits = DECODE_TARGET_BLOCKS <= 0 ? DECODE_MAX_SPLITS
+                : Math.clamp((DECODE_TARGET_BLOCKS + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
+        return Math.max(DECODE_MIN_CHUNK, (len + splits - 1) / splits);
+    }
 
     /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */
     static int prefillSharedBytes(int headDim) { return (32 * (headDim + 1) + 32 * headDim + 16 * headDim) * 4; }

@@ -247,8 +247,10 @@ class CudaKernelsTest {
     static Stream<Arguments> attentionCases() {
         // heads, kvHeads, headDim, startPos, T: decode (T < 16) with one and with several key splits; prefill
         // (T ≥ 16) from position 0 and from a filled cache; head_dim 256 needs more than 48 KiB of shared memory.
+        // Decode splits whose warps take several steps of 4 keys (the running max and sum carried between steps):
+        // 64 heads × 2 queries ask for 8 splits of 38 keys; 4,301 keys on 2 heads need 253 splits of 17.
         int[][] cases = {{6, 2, 20, 9, 4}, {4, 1, 128, 300, 1}, {4, 4, 32, 0, 1}, {6, 2, 20, 0, 40}, {4, 2, 64, 50, 17},
-                {2, 2, 256, 3, 20}, {8, 2, 128, 130, 15}};
+                {2, 2, 256, 3, 20}, {8, 2, 128, 130, 15}, {64, 8, 32, 299, 2}, {2, 1, 32, 4300, 1}};
         return GpuTargets.targets().stream().flatMap(t -> Stream.of(DType.F32, DType.BF16)
                 .flatMap(cache -> Stream.of(cases).map(c -> Arguments.of(t, cache, c))));
     }

@@ -35,6 +35,7 @@ public final class ReportFormat {
         row(sb, "max_tokens", s.maxTokens());
         row(sb, "format", s.format());
         row(sb, "seed", s.seed());
+        row(sb, "dtype (weights / KV cache)", s.dtype() + " / " + s.kvCacheDtype());
         if (s.limit() != null) row(sb, "limit", s.limit());
         sb.append('\n');
         List<Integer> ks = Metrics.kValues(s.n());

@@ -15,9 +15,12 @@ import java.util.Map;
  * @param dataset the data set name or JSONL path (several, comma-separated, when a run covers several)
  * @param n samples per problem
  * @param limit the number of problems run, when fewer than the whole data set
+ * @param dtype {@code --dtype}, what the weights were computed in ("auto" when absent: runs from before it existed)
+ * @param kvCacheDtype {@code --kv-cache-dtype} ("auto" when absent)
  */
 public record RunSettings(String model, List<Expert> experts, List<Double> lambdas, String dataset, int n,
-                          Double temperature, Double topP, Integer maxTokens, String format, Long seed, Integer limit) {
+                          Double temperature, Double topP, Integer maxTokens, String format, Long seed, Integer limit,
+                          String dtype, String kvCacheDtype) {
 
     /** One expert pair: the RL-trained small model and the base it was trained from. */
     public record Expert(String expert, String base) {}
@@ -26,6 +29,8 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         experts = experts == null ? List.of() : List.copyOf(experts);
         lambdas = lambdas == null ? List.of() : List.copyOf(lambdas);
         if (n < 1) throw new BadInputException("settings: n must be at least 1, got " + n);
+        dtype = dtype == null ? "auto" : dtype;
+        kvCacheDtype = kvCacheDtype == null ? "auto" : kvCacheDtype;
     }
 
     public Map<String, Object> toJson() {
@@ -48,6 +53,8 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         m.put("format", format);
         m.put("seed", seed);
         m.put("limit", limit);
+        m.put("dtype", dtype);
+        m.put("kv_cache_dtype", kvCacheDtype);
         return m;
     }
 
@@ -72,6 +79,6 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         if (format == null) throw new BadInputException(source + ": missing field 'format'");
         Integer maxTokens = f.int32("max_tokens"), limit = f.int32("limit");
         return new RunSettings(f.string("model"), experts, lambdas, dataset, n, f.number("temperature"),
-                f.number("top_p"), maxTokens, format, f.integer("seed"), limit);
+                f.number("top_p"), maxTokens, format, f.integer("seed"), limit, f.string("dtype"), f.string("kv_cache_dtype"));
     }
 }
