@@ -12,7 +12,10 @@ import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.KvCacheDtype;
 import dev.rast.engine.model.Models;
 import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.engine.weights.Checkpoint;
 import dev.rast.engine.weights.SafeTensorsFile;
+import dev.rast.engine.weights.WeightLoader;
 import dev.rast.engine.weights.WeightDtype;
 import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cuda.GpuTargets;
@@ -90,6 +93,26 @@ class WeightDtypeTest {
         }
         assertEquals(bytes[1], 2 * bytes[0], "every tensor loaded as BF16: half the bytes");
     }
+
+    /**
+     * A converted tensor's host memory stays while the backend reads it in place (the CPU's, which packs beside it)
+     * and goes as soon as a GPU backend has its own copy.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void convertedHostCopiesGoOnceAGpuHasThem(String target) {
+        Backend b = backend(target);
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.reference("qwen2-f32"), WeightDtype.BF16)) {
+            var loader = new WeightLoader(ckpt, b);
+            var info = ckpt.info("model.layers.0.mlp.gate_proj.weight");
+            Tensor t = loader.load("model.layers.0.mlp.gate_proj.weight", "", info.shape());
+            assertEquals(DType.BF16, t.dtype());
+            assertEquals(target.equals("cpu") ? t.numel() * 2 : 0, ckpt.convertedBytes(), target);
+            if (!target.equals("cpu")) b.free(t);
+        }
+    }
+
+    static Stream<String> targets() { return Stream.concat(Stream.of("cpu"), GpuTargets.targets().stream()); }
 
     /** f32 widens the BF16 fixture exactly: the logits are those of the BF16 weights, now read as F32 (1e-4: summation order). */
     @Test

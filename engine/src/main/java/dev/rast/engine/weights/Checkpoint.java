@@ -7,9 +7,11 @@ import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,7 +26,9 @@ public final class Checkpoint implements AutoCloseable {
 
     private final Path dir;
     private final WeightDtype as;
-    private Arena converted;  // the tensors converted to another dtype; made on the first, closed with the checkpoint
+    // Tensors converted to another dtype, each in an arena of its own: closed when a backend has copied the tensor
+    // ({@link #release}), else with the checkpoint.
+    private final Map<MemorySegment, Arena> converted = new IdentityHashMap<>();
     private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
 
@@ -106,8 +110,25 @@ public final class Checkpoint implements AutoCloseable {
         Tensor stored = byTensor.get(name).tensor(name);
         DType want = as.resolve(t.dtype());
         if (want == t.dtype()) return stored;
-        if (converted == null) converted = Arena.ofShared();
-        return WeightCast.to(want, converted, stored);
+        Arena arena = Arena.ofShared();
+        Tensor copy = WeightCast.to(want, arena, stored);
+        synchronized (converted) { converted.put(copy.data(), arena); }
+        return copy;
+    }
+
+    /**
+     * Frees the memory of {@code t} if {@link #require} converted it (a backend that copies weights, as a GPU's
+     * does, has no more use for it); a tensor mapped from the file is left alone.
+     */
+    public void release(Tensor t) {
+        Arena a;
+        synchronized (converted) { a = converted.remove(t.data()); }
+        if (a != null) a.close();
+    }
+
+    /** Bytes held by converted tensors not yet released. */
+    public long convertedBytes() {
+        synchronized (converted) { return converted.keySet().stream().mapToLong(MemorySegment::byteSize).sum(); }
     }
 
     /** The dtype {@link #require} hands tensor {@code name} out in: as stored, unless a {@link WeightDtype} says otherwise. */
@@ -117,7 +138,9 @@ public final class Checkpoint implements AutoCloseable {
     public void close() {
         for (SafeTensorsFile f : files.values()) f.close();
         files.clear();
-        if (converted != null) converted.close();
-        converted = null;
+        synchronized (converted) {
+            for (Arena a : converted.values()) a.close();
+            converted.clear();
+        }
     }
 }

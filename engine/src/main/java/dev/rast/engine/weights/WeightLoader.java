@@ -9,12 +9,20 @@ import dev.rast.engine.tensor.Tensor;
  */
 public record WeightLoader(Checkpoint checkpoint, Backend backend) {
     public Tensor load(String name, String why, int... shape) {
-        return backend.weight(checkpoint.require(name, why, shape));
+        Tensor host = checkpoint.require(name, why, shape);
+        return released(host, backend.weight(host));
     }
 
     /** Like {@link #load} for a table that is only looked up by row (an untied embedding). */
     public Tensor loadTable(String name, String why, int... shape) {
-        return backend.lookupTable(checkpoint.require(name, why, shape));
+        Tensor host = checkpoint.require(name, why, shape);
+        return released(host, backend.lookupTable(host));
+    }
+
+    /** A backend that made its own copy (a GPU's) leaves a converted host tensor unused: its memory goes now. */
+    private Tensor released(Tensor host, Tensor bound) {
+        if (bound.data() != host.data()) checkpoint.release(host);
+        return bound;
     }
 
     /** Like {@link #load} but null when the tensor is absent. */
