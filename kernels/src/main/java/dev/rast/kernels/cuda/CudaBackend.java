@@ -181,54 +181,80 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public synchronized void matmul(Tensor x, Tensor w, Tensor out) {
-        int T = x.dim(0), K = x.dim(1), N = w.dim(0);
+    public synchronized void matmul(Tensor x, Tensor w, Tensor out) { matmul(x, List.of(w), List.of(out)); }
+
+    /** Weights that share their input (q, k, v; gate, up) share its split into bf16 halves: one split kernel. */
+    @Override
+    public synchronized void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
+        if (ws.size() != outs.size()) throw new IllegalArgumentException(ws.size() + " weights for " + outs.size() + " outputs");
+        int T = x.dim(0), K = x.dim(1);
         requireF32(x);
-        requireF32(out);
-        if (w.rank() != 2 || w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
-        requireShape(out, T, N);
-        if (T == 0) return;
-        if (T <= MATVEC_MAX_T && !decodeByGemm(w)) {
-            boolean vec = K % 8 == 0 && addr(x) % 16 == 0 && addr(w) % 16 == 0;
-            int warps = MATVEC_BLOCK / 32;
-            launch(Kernel.MATVEC.args().ptr(x).ptr(w).i32(Kernel.dtypeCode(w.dtype())).ptr(out).i32(T).i32(N).i32(K)
-                    .i32(vec ? 1 : 0), (N + warps - 1) / warps, 1, 1, MATVEC_BLOCK, 0);
-            return;
+        for (int i = 0; i < ws.size(); i++) {
+            Tensor w = ws.get(i);
+            requireF32(outs.get(i));
+            if (w.rank() != 2 || w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
+            requireShape(outs.get(i), T, w.dim(0));
         }
-        switch (w.dtype()) {
-            case F32 -> dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F, addr(out), N, 0f));
-            case BF16 -> {
-                // hi and lo are stacked, [hi; lo] = one [2T, K] operand, so that one GEMM can take both.
-                long n = (long) T * K;
-                long hi = scratch("x_bf16_split", n * 4), lo = hi + n * 2;
-                launch(Kernel.SPLIT_BF16.args().ptr(x).ptr(hi).ptr(lo).i64(n), elementBlocks(n), 1, 1, 256, 0);
-                if (!splitPrecision) {
-                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
-                } else if (T <= STACKED_MAX_T) {
-                    // Few rows (a batched decode step): the GEMM is bound by reading W, so one GEMM over [hi; lo]
-                    // reads it once where two GEMMs read it twice; its two halves are then summed.
-                    long y = scratch("y_stacked", 2L * T * N * 4), m = (long) T * N;
-                    dev.gemm(GemmCall.linear(2 * T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, y, N, 0f));
-                    launch(Kernel.SUM_HALVES.args().ptr(y).ptr(out).i64(m), elementBlocks(m), 1, 1, 256, 0);
-                } else {
-                    // Many rows (prefill): compute-bound either way; two GEMMs, the second accumulating (beta 1),
-                    // need no [2T, N] scratch.
-                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
-                    dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, lo, Cublas.CUDA_R_16BF, addr(out), N, 1f));
-                }
+        if (T == 0) return;
+        long hi = 0;  // x as [hi; lo] in bf16, made by the first BF16 weight that takes a GEMM
+        for (int i = 0; i < ws.size(); i++) {
+            Tensor w = ws.get(i), out = outs.get(i);
+            int N = w.dim(0);
+            if (T <= MATVEC_MAX_T && !decodeByGemm(w)) {
+                boolean vec = K % 8 == 0 && addr(x) % 16 == 0 && addr(w) % 16 == 0;
+                int warps = MATVEC_BLOCK / 32;
+                launch(Kernel.MATVEC.args().ptr(x).ptr(w).i32(Kernel.dtypeCode(w.dtype())).ptr(out).i32(T).i32(N).i32(K)
+                        .i32(vec ? 1 : 0), (N + warps - 1) / warps, 1, 1, MATVEC_BLOCK, 0);
+                continue;
             }
-            case F16 -> {
-                int slabRows = (int) Math.max(1, Math.min(N, F16_SLAB_BYTES / (4L * K)));
-                long slab = scratch("w_f32_slab", (long) slabRows * K * 4);
-                for (int r0 = 0; r0 < N; r0 += slabRows) {
-                    int rows = Math.min(slabRows, N - r0);
-                    long n = (long) rows * K;
-                    launch(Kernel.WIDEN_F32.args().ptr(addr(w) + (long) r0 * K * 2).i32(Kernel.dtypeCode(DType.F16)).ptr(slab).i64(n),
-                            elementBlocks(n), 1, 1, 256, 0);
-                    dev.gemm(GemmCall.linear(T, rows, K, slab, Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F,
-                            addr(out) + 4L * r0, N, 0f));
+            switch (w.dtype()) {
+                case F32 -> dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F, addr(out), N, 0f));
+                case BF16 -> {
+                    if (hi == 0) hi = splitBf16(x, T, K);
+                    bf16Gemm(hi, T, N, K, w, out);
                 }
+                case F16 -> f16Gemm(x, T, N, K, w, out);
             }
+        }
+    }
+
+    /** x split into hi = bf16(x) and lo = bf16(x − hi), stacked as one [2T, K] operand (lo = hi + T·K·2 bytes). */
+    private long splitBf16(Tensor x, int T, int K) {
+        long n = (long) T * K;
+        long hi = scratch("x_bf16_split", n * 4);
+        launch(Kernel.SPLIT_BF16.args().ptr(x).ptr(hi).ptr(hi + n * 2).i64(n), elementBlocks(n), 1, 1, 256, 0);
+        return hi;
+    }
+
+    /** out = W·hi + W·lo (F32 accumulation), from the split {@link #splitBf16} made. */
+    private void bf16Gemm(long hi, int T, int N, int K, Tensor w, Tensor out) {
+        long lo = hi + (long) T * K * 2;
+        if (!splitPrecision) {
+            dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
+        } else if (T <= STACKED_MAX_T) {
+            // Few rows (a decode step): the GEMM is bound by reading W, so one GEMM over [hi; lo] reads it once
+            // where two GEMMs read it twice; its two halves are then summed.
+            long y = scratch("y_stacked", 2L * T * N * 4), m = (long) T * N;
+            dev.gemm(GemmCall.linear(2 * T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, y, N, 0f));
+            launch(Kernel.SUM_HALVES.args().ptr(y).ptr(out).i64(m), elementBlocks(m), 1, 1, 256, 0);
+        } else {
+            // Many rows (prefill): compute-bound either way; two GEMMs, the second accumulating (beta 1), need no
+            // [2T, N] scratch.
+            dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, addr(out), N, 0f));
+            dev.gemm(GemmCall.linear(T, N, K, addr(w), Cublas.CUDA_R_16BF, lo, Cublas.CUDA_R_16BF, addr(out), N, 1f));
+        }
+    }
+
+    /** F16 weights: widened to F32 a slab of rows at a time, then F32 GEMMs. */
+    private void f16Gemm(Tensor x, int T, int N, int K, Tensor w, Tensor out) {
+        int slabRows = (int) Math.max(1, Math.min(N, F16_SLAB_BYTES / (4L * K)));
+        long slab = scratch("w_f32_slab", (long) slabRows * K * 4);
+        for (int r0 = 0; r0 < N; r0 += slabRows) {
+            int rows = Math.min(slabRows, N - r0);
+            long n = (long) rows * K;
+            launch(Kernel.WIDEN_F32.args().ptr(addr(w) + (long) r0 * K * 2).i32(Kernel.dtypeCode(DType.F16)).ptr(slab).i64(n),
+                    elementBlocks(n), 1, 1, 256, 0);
+            dev.gemm(GemmCall.linear(T, rows, K, slab, Cublas.CUDA_R_32F, addr(x), Cublas.CUDA_R_32F, addr(out) + 4L * r0, N, 0f));
         }
     }
 

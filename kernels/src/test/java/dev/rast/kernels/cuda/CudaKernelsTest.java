@@ -158,6 +158,42 @@ class CudaKernelsTest {
             }
     }
 
+    /**
+     * q, k, v (or gate, up) in one call: the same bits as three calls, with x split into bf16 halves once (on the
+     * emulator: one split_bf16 launch where three calls make three), for prefill rows and for a decode row whose
+     * large matrix takes the GEMM while the small ones take the matvec kernel.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void weightsSharingAnInputSplitItOnce(String target) {
+        CudaBackend g = gpu(target);
+        int K = 4096, big = (int) (CudaBackend.DECODE_GEMM_MIN_WEIGHTS / K) + 1;
+        for (int T : new int[] {12, 1}) {
+            int[] ns = {big, 40, 72};
+            Tensor x = tensor(g, DType.F32, bytes(DType.F32, random(T * K)), T, K);
+            List<Tensor> ws = new java.util.ArrayList<>(), one = new java.util.ArrayList<>(), all = new java.util.ArrayList<>();
+            for (int N : ns) {
+                ws.add(g.weight(new Tensor(DType.BF16, new int[] {N, K}, bytes(DType.BF16, random(N * K)))));
+                one.add(g.allocate(DType.F32, T, N));
+                all.add(g.allocate(DType.F32, T, N));
+            }
+            int splits = g.device() instanceof EmulatedDevice emu ? emu.launches(Kernel.SPLIT_BF16) : 0;
+            for (int i = 0; i < ns.length; i++) g.matmul(x, ws.get(i), one.get(i));
+            int splitsOne = g.device() instanceof EmulatedDevice emu ? emu.launches(Kernel.SPLIT_BF16) - splits : 0;
+            g.matmul(x, ws, all);
+            if (g.device() instanceof EmulatedDevice emu) {
+                assertEquals(T == 1 ? 1 : 3, splitsOne, "T=" + T + ": one call per weight");
+                assertEquals(1, emu.launches(Kernel.SPLIT_BF16) - splits - splitsOne, "T=" + T + ": one call for all");
+            }
+            for (int i = 0; i < ns.length; i++)
+                assertArrayEquals(read(g, one.get(i)), read(g, all.get(i)), target + " T=" + T + " weight " + i);
+            for (Tensor t : ws) g.free(t);
+            for (Tensor t : one) g.free(t);
+            for (Tensor t : all) g.free(t);
+            g.free(x);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("targetsAndDtypes")
     void rmsNormAddBiasAndEmbedMatchCpu(String target, DType dt) {
