@@ -200,7 +200,7 @@ public final class CudaBackend implements Backend {
         for (int i = 0; i < ws.size(); i++) {
             Tensor w = ws.get(i), out = outs.get(i);
             int N = w.dim(0);
-            if (T <= MATVEC_MAX_T && !decodeByGemm(w)) {
+            if (usesMatvec(T, w)) {
                 boolean vec = K % 8 == 0 && addr(x) % 16 == 0 && addr(w) % 16 == 0;
                 int warps = MATVEC_BLOCK / 32;
                 launch(Kernel.MATVEC.args().ptr(x).ptr(w).i32(Kernel.dtypeCode(w.dtype())).ptr(out).i32(T).i32(N).i32(K)
@@ -259,14 +259,15 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * A few rows against large BF16 weights go through the stacked split-bf16 GEMM instead of the matvec kernel:
+     * Whether T rows against w take the matvec kernel: up to MATVEC_MAX_T rows, except against large BF16 weights,
+     * which go through the stacked split-bf16 GEMM instead:
      * on an H100, cuBLAS read Qwen2.5-7B's MLP and vocabulary matrices at 71–85% of peak bandwidth for 1–8 rows
      * where the matvec kernel reached 39–49% for one row and 14–27% for eight (docs/gpu-report.md, decode-sized
      * matmuls). Small matrices (k/v projections) keep the matvec kernel: one launch instead of split, GEMM and sum
      * (~3 µs each). {@code -Drast.cuda.matvec=all} keeps the matvec kernel for every decode matmul.
      */
-    private boolean decodeByGemm(Tensor w) {
-        return !matvecForAll && w.dtype() == DType.BF16 && w.numel() >= DECODE_GEMM_MIN_WEIGHTS;
+    boolean usesMatvec(int T, Tensor w) {
+        return T <= MATVEC_MAX_T && (matvecForAll || w.dtype() != DType.BF16 || w.numel() < DECODE_GEMM_MIN_WEIGHTS);
     }
 
     @Override

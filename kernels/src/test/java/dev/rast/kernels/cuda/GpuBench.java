@@ -94,14 +94,15 @@ public final class GpuBench {
             for (int T : rows) {
                 Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
                 Tensor hi = b.allocate(DType.BF16, T, K), lo = b.allocate(DType.BF16, T, K);
-                String rast = T <= CudaBackend.MATVEC_MAX_T ? "rast: matvec kernel (x f32)"
+                boolean matvec = b.usesMatvec(T, w);  // -Drast.cuda.matvec=all: every T ≤ 8 (the first report's route)
+                String rast = matvec ? "rast: matvec kernel (x f32)"
                         : T <= CudaBackend.STACKED_MAX_T ? "rast: split bf16, one GEMM on [hi; lo] + sum" : "rast: split bf16, two GEMMs";
                 decodeRow(md, T, N, K, rast, timeLoop(dev, () -> b.matmul(x, w, out)), wBytes, peakGBs);
                 GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, hi.data().address(),
                         Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
                 GemmCall second = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, lo.data().address(),
                         Cublas.CUDA_R_16BF, out.data().address(), N, 1f);
-                if (T > CudaBackend.MATVEC_MAX_T)
+                if (!matvec)
                     decodeRow(md, T, N, K, "two GEMMs on hi, lo (the split kernel not counted)",
                             timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), wBytes, peakGBs);
                 decodeRow(md, T, N, K, "one bf16 GEMM (x in bf16)", timeLoop(dev, () -> dev.gemm(one)), wBytes, peakGBs);
