@@ -3,7 +3,7 @@
 # cuBLAS's) over about two steady-state decode steps of `rast bench --device cuda`, plus GpuBench (GEMM, launch cost,
 # decode-sized matmuls), and an A/B of `rast bench` with the current decode switches against the earlier ones
 # (-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0; the kernels are
-# today's in both), alternating.
+# today's in both) and against the grouped decode attention (-Drast.cuda.decode-attention=grouped), alternating.
 # Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
 #     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, ab.txt, *.log
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
@@ -35,10 +35,11 @@ timeout -k 5 "${PROFILE_NCU_S:-90}" ncu --clock-control none --metrics gpu__time
   > "$out/ncu.csv" 2> "$out/ncu.log"
 echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
 
-# A/B: prompt 512 (attention over more keys), one sequence and 32 together; twice each, alternating.
+# A/B/C: prompt 512 (attention over more keys), one sequence and 32 together; twice each, alternating.
 : > "$out/ab.txt"
 for round in 1 2; do
-  for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0"; do
+  for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0" \
+             "grouped:-Drast.cuda.decode-attention=grouped"; do
     name=${cfg%%:*}; props=${cfg#*:}
     r=$(timeout -k 5 "${PROFILE_AB_S:-60}" "${java[@]}" $props -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" \
           --device cuda --prompt-len 512 --gen 128 --runs 3 --batch 32 --json 2>> "$out/ab.log" | tail -n 1)

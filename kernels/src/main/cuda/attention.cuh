@@ -118,6 +118,136 @@ extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int 
                    rows.pos[t] + 1, chunk, scale);
 }
 
+// Decode attention for a whole query group at once (grouped-query attention: the G = heads / kvHeads query heads
+// that read one KV head). attn_decode_partial gives each query head its own block, so every key and value row is
+// read G times (7 for Qwen2.5-7B); here block (kvh, t, split) reads each row once for all G heads. A warp takes 32
+// consecutive keys per step, one per lane: the lane scores its key against the G queries (held in shared memory)
+// with its row's loads independent of the other lanes', the warp updates each head's running max and sum, then the
+// lanes switch to head dims and add the 32 values, weighted, into each head's accumulators. Writes the same
+// partials as attn_decode_partial (per query head), so attn_decode_combine merges them. G ≤ GQ_MAX_GROUP and
+// headDim ≤ GQ_MAX_HEAD_DIM (the host checks).
+#define GQ_MAX_GROUP 8
+#define GQ_MAX_HEAD_DIM 128
+#define GQ_PER_LANE (GQ_MAX_HEAD_DIM / 32)
+
+__device__ void decode_grouped(const float* q, const void* kc, const void* vc, int kvType, float* part,
+                               int heads, int kvHeads, int headDim, int len, int chunk, float scale) {
+    __shared__ float qs[GQ_MAX_GROUP * GQ_MAX_HEAD_DIM];
+    __shared__ float ps[ATT_DECODE_WARPS][GQ_MAX_GROUP][32];
+    __shared__ float wm[ATT_DECODE_WARPS][GQ_MAX_GROUP], wl[ATT_DECODE_WARPS][GQ_MAX_GROUP];
+    __shared__ float wacc[ATT_DECODE_WARPS][GQ_MAX_GROUP][GQ_MAX_HEAD_DIM];
+    int kvh = blockIdx.x, t = blockIdx.y, split = blockIdx.z, splits = gridDim.z;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int G = heads / kvHeads;
+    long long qWidth = (long long) heads * headDim, kvWidth = (long long) kvHeads * headDim;
+    int begin = split * chunk, end = min(len, begin + chunk);
+
+    const float* qr = q + t * qWidth + (long long) kvh * G * headDim;  // the group's heads are adjacent
+    for (int e = threadIdx.x; e < G * headDim; e += blockDim.x) qs[e] = qr[e];
+    __syncthreads();
+
+    float m[GQ_MAX_GROUP], l[GQ_MAX_GROUP], acc[GQ_MAX_GROUP][GQ_PER_LANE];
+#pragma unroll
+    for (int g = 0; g < GQ_MAX_GROUP; g++) {
+        m[g] = -INFINITY;
+        l[g] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < GQ_PER_LANE; i++) acc[g][i] = 0.0f;
+    }
+    for (int j0 = begin + warp * 32; j0 < end; j0 += ATT_DECODE_WARPS * 32) {
+        int j = j0 + lane;
+        bool live = j < end;
+        float s[GQ_MAX_GROUP];
+#pragma unroll
+        for (int g = 0; g < GQ_MAX_GROUP; g++) s[g] = 0.0f;
+        if (live) {  // this lane's key against every query of the group
+            long long row = j * kvWidth + (long long) kvh * headDim;
+            for (int d = 0; d < headDim; d++) {
+                float k = load_f32(kc, kvType, row + d);
+#pragma unroll
+                for (int g = 0; g < GQ_MAX_GROUP; g++)
+                    if (g < G) s[g] += qs[g * headDim + d] * k;
+            }
+        }
+#pragma unroll
+        for (int g = 0; g < GQ_MAX_GROUP; g++) {
+            if (g >= G) continue;  // uniform: every lane has the same G (a guard: the loop still unrolls)
+            float sg = live ? s[g] * scale : -INFINITY;
+            float mNew = fmaxf(m[g], warp_max(sg));  // finite: lane 0's key j0 < end
+            float corr = expf(m[g] - mNew);          // 0 on the first step (m = −inf)
+            float p = live ? expf(sg - mNew) : 0.0f;
+            l[g] = l[g] * corr + warp_sum(p);
+            m[g] = mNew;
+            ps[warp][g][lane] = p;
+#pragma unroll
+            for (int i = 0; i < GQ_PER_LANE; i++) acc[g][i] *= corr;
+        }
+        __syncwarp();
+        int n = min(32, end - j0);
+        for (int u = 0; u < n; u++) {  // lanes over head dims: the 32 values, weighted, into every head
+            long long row = (j0 + u) * kvWidth + (long long) kvh * headDim;
+            float v[GQ_PER_LANE];
+#pragma unroll
+            for (int i = 0; i < GQ_PER_LANE; i++) {
+                int d = lane + 32 * i;
+                v[i] = d < headDim ? load_f32(vc, kvType, row + d) : 0.0f;
+            }
+#pragma unroll
+            for (int g = 0; g < GQ_MAX_GROUP; g++) {
+                if (g >= G) continue;
+                float p = ps[warp][g][u];
+#pragma unroll
+                for (int i = 0; i < GQ_PER_LANE; i++) acc[g][i] += p * v[i];
+            }
+        }
+        __syncwarp();  // ps is rewritten by the next step
+    }
+#pragma unroll
+    for (int g = 0; g < GQ_MAX_GROUP; g++) {
+        if (g >= G) continue;
+        if (lane == 0) { wm[warp][g] = m[g]; wl[warp][g] = l[g]; }
+#pragma unroll
+        for (int i = 0; i < GQ_PER_LANE; i++) {
+            int d = lane + 32 * i;
+            if (d < headDim) wacc[warp][g][d] = acc[g][i];
+        }
+    }
+    __syncthreads();
+
+    for (int e = threadIdx.x; e < G * headDim; e += blockDim.x) {
+        int g = e / headDim, d = e - g * headDim;
+        float M = -INFINITY;
+        for (int w = 0; w < ATT_DECODE_WARPS; w++) M = fmaxf(M, wm[w][g]);
+        float* dst = part + (((long long) t * heads + (long long) kvh * G + g) * splits + split) * (headDim + 2);
+        if (M == -INFINITY) {  // this split lies past the query's position: an empty partial
+            dst[d] = 0.0f;
+            if (d == 0) { dst[headDim] = -INFINITY; dst[headDim + 1] = 0.0f; }
+            continue;
+        }
+        float a = 0.0f, L = 0.0f;
+        for (int w = 0; w < ATT_DECODE_WARPS; w++) {
+            float f = expf(wm[w][g] - M);  // 0 for a warp that had no keys
+            a += wacc[w][g][d] * f;
+            L += wl[w][g] * f;
+        }
+        dst[d] = a;
+        if (d == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
+    }
+}
+
+extern "C" __global__ void attn_decode_grouped(const float* q, const void* kc, const void* vc, int kvType, float* part,
+                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
+    decode_grouped(q, kc, vc, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
+}
+
+// The grouped kernel for a decode step of many sequences (as attn_decode_rows): grid (kvHeads, rows, splits).
+extern "C" __global__ void attn_decode_grouped_rows(const float* q, BatchRows rows, int kvType, float* part,
+                                                    int heads, int kvHeads, int headDim, int chunk, float scale) {
+    int t = blockIdx.y;
+    decode_grouped(q, (const void*) rows.k[t], (const void*) rows.v[t], kvType, part, heads, kvHeads, headDim,
+                   rows.pos[t] + 1, chunk, scale);
+}
+
 // Merges the split partials of attn_decode_partial / attn_decode_rows: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).
 // Grid (heads, T). Split 0 always holds key 0, so M is finite.
 extern "C" __global__ void attn_decode_combine(const float* part, float* out, int heads, int headDim, int splits) {

@@ -48,15 +48,19 @@ public final class CudaBackend implements Backend {
     // long ones (fewer partials to write and combine). So splits aim at DECODE_TARGET_BLOCKS blocks in all, with
     // at least DECODE_MIN_CHUNK keys each and at most DECODE_MAX_SPLITS. -Drast.cuda.decode-min-chunk=64
     // -Drast.cuda.decode-target-blocks=0 (no target: as many splits as allowed) is the split used before.
-    static final int DECODE_MIN_CHUNK = Integer.getInteger("rast.cuda.decode-min-chunk", 16);
-    static final int DECODE_TARGET_BLOCKS = Integer.getInteger("rast.cuda.decode-target-blocks", 1024);
+    static final int DECODE_MIN_CHUNK = 16;
+    static final int DECODE_TARGET_BLOCKS = 1024;
     static final int DECODE_MAX_SPLITS = 256;
+    static final int GQ_MAX_GROUP = 8;         // attention.cuh GQ_MAX_GROUP
+    static final int GQ_MAX_HEAD_DIM = 128;    // attention.cuh GQ_MAX_HEAD_DIM
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
     private final Device dev;
     private final boolean splitPrecision;
     private final boolean matvecForAll;
+    private final boolean groupedAttention;
+    private final int decodeMinChunk, decodeTargetBlocks;  // DECODE_MIN_CHUNK, DECODE_TARGET_BLOCKS unless -D says
     private final Map<Long, Long> owned = new HashMap<>();        // device address → bytes: weights and allocate()
     private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
     private boolean closed;
@@ -65,6 +69,12 @@ public final class CudaBackend implements Backend {
         this.dev = dev;
         this.splitPrecision = !"bf16".equals(System.getProperty("rast.cuda.gemm", "split"));
         this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
+        String attention = System.getProperty("rast.cuda.decode-attention", "per-head");
+        if (!attention.equals("per-head") && !attention.equals("grouped"))
+            throw new IllegalArgumentException("-Drast.cuda.decode-attention must be per-head or grouped, is '" + attention + "'");
+        this.groupedAttention = attention.equals("grouped");
+        this.decodeMinChunk = Integer.getInteger("rast.cuda.decode-min-chunk", DECODE_MIN_CHUNK);
+        this.decodeTargetBlocks = Integer.getInteger("rast.cuda.decode-target-blocks", DECODE_TARGET_BLOCKS);
     }
 
     public Device device() { return dev; }
@@ -332,11 +342,13 @@ public final class CudaBackend implements Backend {
         }
         requireGridY(T, "attention");
         int len = startPos + T;
-        int chunk = decodeChunk(len, T * heads);
+        boolean grouped = grouped(heads, kvHeads, headDim);
+        int blocksPerRow = grouped ? kvHeads : heads;
+        int chunk = decodeChunk(len, T * blocksPerRow, decodeTargetBlocks, decodeMinChunk);
         int splits = (len + chunk - 1) / chunk;
         long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
-        launch(Kernel.ATTN_DECODE_PARTIAL.args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType).ptr(part).i32(heads).i32(kvHeads)
-                .i32(headDim).i32(startPos).i32(chunk).f32(scale), heads, T, splits, 128, 0);
+        launch((grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType)
+                .ptr(part).i32(heads).i32(kvHeads).i32(headDim).i32(startPos).i32(chunk).f32(scale), blocksPerRow, T, splits, 128, 0);
         launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(out).i32(heads).i32(headDim).i32(splits), heads, T, 1, 128, 0);
     }
 
@@ -409,12 +421,14 @@ public final class CudaBackend implements Backend {
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
             for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
-            int chunk = decodeChunk(maxLen, n * heads), splits = (maxLen + chunk - 1) / chunk;
+            boolean grouped = grouped(heads, kvHeads, headDim);
+            int blocksPerRow = grouped ? kvHeads : heads;
+            int chunk = decodeChunk(maxLen, n * blocksPerRow, decodeTargetBlocks, decodeMinChunk), splits = (maxLen + chunk - 1) / chunk;
             long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
-            launch(Kernel.ATTN_DECODE_ROWS.args().ptr(qAt).struct(BatchRows.of(kp, vp, startPos, from, n))
-                    .i32(Kernel.dtypeCode(cacheType)).ptr(part).i32(heads).i32(kvHeads).i32(headDim).i32(chunk).f32(scale),
-                    heads, n, splits, 128, 0);
+            launch((grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
+                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cacheType)).ptr(part).i32(heads)
+                    .i32(kvHeads).i32(headDim).i32(chunk).f32(scale), blocksPerRow, n, splits, 128, 0);
             launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(outAt).i32(heads).i32(headDim).i32(splits), heads, n, 1, 128, 0);
         }
     }
@@ -445,14 +459,23 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Keys per split for {@code len} keys and {@code parallel} (query, head) pairs: enough splits for about
-     * DECODE_TARGET_BLOCKS blocks (0: no target), at most DECODE_MAX_SPLITS (bounded scratch and combine work), and
-     * at least DECODE_MIN_CHUNK keys each.
+     * Whether decode attention takes the grouped kernel (a block per KV head for its query group, each key and
+     * value row read once instead of once per query head): {@code -Drast.cuda.decode-attention=grouped}, for query
+     * groups of up to 8 heads of up to 128 dims (Qwen2.5, Llama-3.1). Off by default until measured on a GPU
+     * against the per-head kernel (scripts/gpu-profile.sh compares them).
      */
-    static int decodeChunk(int len, int parallel) {
-        int splits = DECODE_TARGET_BLOCKS <= 0 ? DECODE_MAX_SPLITS
-                : Math.clamp((DECODE_TARGET_BLOCKS + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
-        return Math.max(DECODE_MIN_CHUNK, (len + splits - 1) / splits);
+    private boolean grouped(int heads, int kvHeads, int headDim) {
+        return groupedAttention && heads / kvHeads <= GQ_MAX_GROUP && headDim <= GQ_MAX_HEAD_DIM;
+    }
+
+    /**
+     * Keys per split for {@code len} keys and {@code parallel} blocks a split (rows × heads, or × KV heads for the
+     * grouped kernel): enough splits for about {@code targetBlocks} blocks (0: no target), at most
+     * DECODE_MAX_SPLITS (bounded scratch and combine work), and at least {@code minChunk} keys each.
+     */
+    static int decodeChunk(int len, int parallel, int targetBlocks, int minChunk) {
+        int splits = targetBlocks <= 0 ? DECODE_MAX_SPLITS : Math.clamp((targetBlocks + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
+        return Math.max(minChunk, (len + splits - 1) / splits);
     }
 
     /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */

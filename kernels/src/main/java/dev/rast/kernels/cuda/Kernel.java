@@ -39,6 +39,10 @@ public enum Kernel {
     ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiif"),
     /** (q, rows, kvType, part, heads, kvHeads, headDim, chunk, scale); grid (heads, rows, splits). */
     ATTN_DECODE_ROWS("attn_decode_rows", "pbipiiiif"),
+    /** As ATTN_DECODE_PARTIAL, a block per KV head for its whole query group; grid (kvHeads, T, splits). */
+    ATTN_DECODE_GROUPED("attn_decode_grouped", "pppipiiiiif"),
+    /** As ATTN_DECODE_ROWS, grouped; grid (kvHeads, rows, splits). */
+    ATTN_DECODE_GROUPED_ROWS("attn_decode_grouped_rows", "pbipiiiif"),
     /** (part, out, heads, headDim, splits); grid (heads, T). */
     ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
     /** (q, kCache, vCache, kvType, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */

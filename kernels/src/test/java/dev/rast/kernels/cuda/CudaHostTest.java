@@ -218,15 +218,18 @@ class CudaHostTest {
     @Test
     void decodeAttentionSplitsAndPrefillSharedMemory() {
         // One query on 12 heads (Qwen2.5-1.5B): 1024 / 12 → 86 splits wanted, of at least 16 keys.
-        assertEquals(16, CudaBackend.decodeChunk(1, 12));
-        assertEquals(16, CudaBackend.decodeChunk(150, 12));      // 10 splits
-        assertEquals(48, CudaBackend.decodeChunk(4_096, 12));    // ⌈4096 / 86⌉
+        assertEquals(16, CudaBackend.decodeChunk(1, 12, 1024, 16));
+        assertEquals(16, CudaBackend.decodeChunk(150, 12, 1024, 16));      // 10 splits
+        assertEquals(48, CudaBackend.decodeChunk(4_096, 12, 1024, 16));    // ⌈4096 / 86⌉
         // Two heads: 512 splits wanted, 256 allowed.
-        assertEquals(17, CudaBackend.decodeChunk(4_300, 2));     // ⌈4300 / 256⌉
-        assertEquals(64, CudaBackend.decodeChunk(16_384, 1));
+        assertEquals(17, CudaBackend.decodeChunk(4_300, 2, 1024, 16));     // ⌈4300 / 256⌉
+        assertEquals(64, CudaBackend.decodeChunk(16_384, 1, 1024, 16));
         // 32 sequences × 28 heads (Qwen2.5-7B) fill 896 blocks: 2 splits.
-        assertEquals(75, CudaBackend.decodeChunk(150, 32 * 28));
-        assertEquals(8_192, CudaBackend.decodeChunk(16_384, 32 * 28));
+        assertEquals(75, CudaBackend.decodeChunk(150, 32 * 28, 1024, 16));
+        assertEquals(8_192, CudaBackend.decodeChunk(16_384, 32 * 28, 1024, 16));
+        // The split used before (-Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0): 256 splits of 64+.
+        assertEquals(64, CudaBackend.decodeChunk(150, 12, 0, 64));
+        assertEquals(128, CudaBackend.decodeChunk(32_768, 12, 0, 64));
         assertEquals(41_088, CudaBackend.prefillSharedBytes(128)); // under the 48 KiB every GPU gives without opting in
         assertTrue(CudaBackend.prefillSharedBytes(256) > 48 * 1024);
     }

@@ -294,8 +294,9 @@ class CudaKernelsTest {
     /** Caches of F32 or BF16 (a BF16 model's KV cache): both sides widen the same stored values exactly. */
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void attentionMatchesCpu(String target, DType cache, int[] c) {
-        CudaBackend g = gpu(target);
+    void attentionMatchesCpu(String target, DType cache, int[] c) { checkAttention(gpu(target), target, cache, c); }
+
+    private void checkAttention(CudaBackend g, String target, DType cache, int[] c) {
         int heads = c[0], kvHeads = c[1], hd = c[2], start = c[3], T = c[4], maxSeq = start + T + 5;
         float[] qv = random(T * heads * hd), kv = random(maxSeq * kvHeads * hd), vv = random(maxSeq * kvHeads * hd);
         // Rows past the last position are poison: a causal kernel never reads them.
@@ -314,6 +315,50 @@ class CudaKernelsTest {
         for (Tensor t : List.of(qg, kg, vg, og)) g.free(t);
     }
 
+    /**
+     * The grouped decode attention (-Drast.cuda.decode-attention=grouped: a block per KV head for its whole query
+     * group) against the CPU backend, 1e-5 as above: every decode case of attentionCases whose group and head size
+     * it takes, with F32 and BF16 caches, and decode steps of 5 and 70 sequences; with the default splits (a warp
+     * takes one step of 32 keys in these cases) and with one split per query (-Drast.cuda.decode-target-blocks=1:
+     * warps take up to 34 steps, carrying each head's max and sum). On the emulator the grouped kernels must be the
+     * ones that ran.
+     */
+    @ParameterizedTest
+    @MethodSource("groupedCases")
+    void groupedDecodeAttentionMatchesCpu(String target, String targetBlocks) {
+        GpuTargets.assumeAvailable(target);
+        CudaBackend g;
+        System.setProperty("rast.cuda.decode-attention", "grouped");
+        System.setProperty("rast.cuda.decode-target-blocks", targetBlocks);
+        try {
+            g = GpuTargets.backend(target);
+        } finally {
+            System.clearProperty("rast.cuda.decode-attention");
+            System.clearProperty("rast.cuda.decode-target-blocks");
+        }
+        try (g) {
+            int cases = 0;
+            for (Arguments a : attentionCases().filter(a -> a.get()[0].equals(target)).toList()) {
+                int[] c = (int[]) a.get()[2];
+                if (c[4] >= CudaBackend.ATTENTION_PREFILL_MIN_T || c[0] / c[1] > CudaBackend.GQ_MAX_GROUP || c[2] > CudaBackend.GQ_MAX_HEAD_DIM)
+                    continue;
+                checkAttention(g, target, (DType) a.get()[1], c);
+                cases++;
+            }
+            assertTrue(cases >= 12, cases + " cases");
+            for (DType cache : new DType[] {DType.F32, DType.BF16})
+                for (int B : new int[] {5, 70}) checkDecodeStep(g, target, cache, B);
+            if (g.device() instanceof EmulatedDevice emu) {
+                assertTrue(emu.launches(Kernel.ATTN_DECODE_GROUPED) >= cases && emu.launches(Kernel.ATTN_DECODE_GROUPED_ROWS) >= 4);
+                assertEquals(0, emu.launches(Kernel.ATTN_DECODE_PARTIAL) + emu.launches(Kernel.ATTN_DECODE_ROWS));
+            }
+        }
+    }
+
+    static Stream<Arguments> groupedCases() {
+        return GpuTargets.targets().stream().flatMap(t -> Stream.of("1024", "1").map(b -> Arguments.of(t, b)));
+    }
+
     static Stream<Arguments> decodeStepCases() {
         return GpuTargets.targets().stream().flatMap(t -> Stream.of(DType.F32, DType.BF16)
                 .flatMap(cache -> Stream.of(5, 70).map(b -> Arguments.of(t, cache, b))));
@@ -327,8 +372,9 @@ class CudaKernelsTest {
      */
     @ParameterizedTest
     @MethodSource("decodeStepCases")
-    void aDecodeStepOfManySequencesMatchesCpu(String target, DType cache, int B) {
-        CudaBackend g = gpu(target);
+    void aDecodeStepOfManySequencesMatchesCpu(String target, DType cache, int B) { checkDecodeStep(gpu(target), target, cache, B); }
+
+    private void checkDecodeStep(CudaBackend g, String target, DType cache, int B) {
         int heads = 4, kvHeads = 2, hd = 32, W = heads * hd, KW = kvHeads * hd, half = hd / 2, maxPos = 200;
         int[] rows = new int[B], pos = new int[B];
         for (int i = 0; i < B; i++) { rows[i] = 1; pos[i] = (i * 37) % 150; } // 0 included: a first token
