@@ -6,6 +6,8 @@
 # today's in both) and against the grouped decode attention (-Drast.cuda.decode-attention=grouped), alternating.
 # Like gpu-check.sh it runs on a GPU machine from what scripts/prepare-device.sh packed:
 #     bash scripts/gpu-profile.sh            # writes $OUT (default ./out): gemm.md, ncu.csv, ab.txt, *.log
+# Last, compute-sanitizer's racecheck and synccheck over a few decode steps of a tiny model with the grouped decode
+# attention (its warp-synchronous shared memory is what the CPU emulator cannot check) -> sanitizer.log.
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
 # (kernels to skip before profiling, e.g. the prefill and first steps of the warm-up pass, and to profile; defaults
 # 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels). Clocks are left as they are (--clock-control none)
@@ -47,3 +49,15 @@ for round in 1 2; do
   done
 done
 echo "A/B:"; cat "$out/ab.txt"
+
+# The grouped kernel under compute-sanitizer: a tiny model, a 300-token prompt, 4 steps.
+tiny=/tmp/rast-profile/tiny
+"${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main synth --arch tiny --dtype bf16 --out "$tiny" > /dev/null 2>&1
+: > "$out/sanitizer.log"
+for tool in racecheck synccheck; do
+  timeout -k 5 "${PROFILE_SANITIZER_S:-60}" compute-sanitizer --tool "$tool" "${java[@]}" -Drast.cuda.decode-attention=grouped \
+    -cp ".device/lib/*" dev.rast.cli.Main bench --model "$tiny" --device cuda --prompt-len 300 --gen 4 --runs 1 \
+    >> "$out/sanitizer.log" 2>&1
+  echo "$tool: exit $?" | tee -a "$out/sanitizer.log"
+done
+grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/sanitizer.log"

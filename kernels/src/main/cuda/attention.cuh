@@ -120,7 +120,8 @@ extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int 
 
 // Decode attention for a whole query group at once (grouped-query attention: the G = heads / kvHeads query heads
 // that read one KV head). attn_decode_partial gives each query head its own block, so every key and value row is
-// read G times (7 for Qwen2.5-7B); here block (kvh, t, split) reads each row once for all G heads. A warp takes 32
+// read by G blocks (7 for Qwen2.5-7B; from L2 at best); here block (kvh, t, split) reads each row once for all G.
+// A split is a multiple of 128 keys (the host's chunk), so that the block's 4 warps take full steps of 32. A warp takes 32
 // consecutive keys per step, one per lane: the lane scores its key against the G queries (held in shared memory)
 // with its row's loads independent of the other lanes', the warp updates each head's running max and sum, then the
 // lanes switch to head dims and add the 32 values, weighted, into each head's accumulators. Writes the same
@@ -141,6 +142,8 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
     int G = heads / kvHeads;
     long long qWidth = (long long) heads * headDim, kvWidth = (long long) kvHeads * headDim;
     int begin = split * chunk, end = min(len, begin + chunk);
+    // Rows of 8-element multiples at 16-byte aligned caches (cuMemAlloc aligns to 256) take vector loads.
+    bool vec = (headDim & 7) == 0 && ((((unsigned long long) kc) | ((unsigned long long) vc)) & 15) == 0;
 
     const float* qr = q + t * qWidth + (long long) kvh * G * headDim;  // the group's heads are adjacent
     for (int e = threadIdx.x; e < G * headDim; e += blockDim.x) qs[e] = qr[e];
@@ -162,7 +165,24 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
         for (int g = 0; g < GQ_MAX_GROUP; g++) s[g] = 0.0f;
         if (live) {  // this lane's key against every query of the group
             long long row = j * kvWidth + (long long) kvh * headDim;
-            for (int d = 0; d < headDim; d++) {
+            int d = 0;
+            if (vec) {  // 16-byte loads of 8 elements: a row in headDim / 8 loads, not headDim
+                for (; d < headDim; d += 8) {
+                    float k[8];
+                    if (kvType == DT_BF16) load8<DT_BF16>(kc, row + d, k);
+                    else load8<DT_F32>(kc, row + d, k);
+#pragma unroll
+                    for (int g = 0; g < GQ_MAX_GROUP; g++) {
+                        if (g >= G) continue;
+                        const float* qg = qs + g * headDim + d;
+                        float a = s[g];
+#pragma unroll
+                        for (int e = 0; e < 8; e++) a += qg[e] * k[e];
+                        s[g] = a;
+                    }
+                }
+            }
+            for (; d < headDim; d++) {
                 float k = load_f32(kc, kvType, row + d);
 #pragma unroll
                 for (int g = 0; g < GQ_MAX_GROUP; g++)
@@ -184,7 +204,8 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
         }
         __syncwarp();
         int n = min(32, end - j0);
-        for (int u = 0; u < n; u++) {  // lanes over head dims: the 32 values, weighted, into every head
+#pragma unroll 4
+        for (int u = 0; u < n; u++) {  // lanes over head dims: the 32 values, weighted, into every head (4 in flight)
             long long row = (j0 + u) * kvWidth + (long long) kvh * headDim;
             float v[GQ_PER_LANE];
 #pragma unroll

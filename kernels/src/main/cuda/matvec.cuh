@@ -7,27 +7,6 @@
 
 #define MATVEC_MAX_T 8
 
-// Eight consecutive weights starting at element idx (a multiple of 8, 16-byte aligned for 16-bit types).
-template <int WT>
-__device__ __forceinline__ void load8(const void* w, long long idx, float* v) {
-    if (WT == DT_F32) {
-        const float4* p = (const float4*) ((const float*) w + idx);
-        float4 a = p[0], b = p[1];
-        v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
-        v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
-    } else {
-        uint4 q = *(const uint4*) ((const u16*) w + idx);
-        u32 words[4] = {q.x, q.y, q.z, q.w};
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            // little-endian: the low half-word is the even element
-            u16 lo = (u16) (words[j] & 0xffffu), hi = (u16) (words[j] >> 16);
-            v[2 * j] = WT == DT_BF16 ? bf16_to_f32(lo) : f16_to_f32(lo);
-            v[2 * j + 1] = WT == DT_BF16 ? bf16_to_f32(hi) : f16_to_f32(hi);
-        }
-    }
-}
-
 template <int WT>
 __device__ __forceinline__ float load1(const void* w, long long idx) {
     if (WT == DT_F32) return ((const float*) w)[idx];

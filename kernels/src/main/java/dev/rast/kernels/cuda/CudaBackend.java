@@ -53,6 +53,7 @@ public final class CudaBackend implements Backend {
     static final int DECODE_MAX_SPLITS = 256;
     static final int GQ_MAX_GROUP = 8;         // attention.cuh GQ_MAX_GROUP
     static final int GQ_MAX_HEAD_DIM = 128;    // attention.cuh GQ_MAX_HEAD_DIM
+    static final int GROUPED_KEYS_PER_STEP = 128;  // 4 warps × 32 keys
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
@@ -344,7 +345,7 @@ public final class CudaBackend implements Backend {
         int len = startPos + T;
         boolean grouped = grouped(heads, kvHeads, headDim);
         int blocksPerRow = grouped ? kvHeads : heads;
-        int chunk = decodeChunk(len, T * blocksPerRow, decodeTargetBlocks, decodeMinChunk);
+        int chunk = grouped ? groupedChunk(len, T * blocksPerRow) : decodeChunk(len, T * blocksPerRow, decodeTargetBlocks, decodeMinChunk);
         int splits = (len + chunk - 1) / chunk;
         long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
         launch((grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType)
@@ -423,7 +424,8 @@ public final class CudaBackend implements Backend {
             for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
             boolean grouped = grouped(heads, kvHeads, headDim);
             int blocksPerRow = grouped ? kvHeads : heads;
-            int chunk = decodeChunk(maxLen, n * blocksPerRow, decodeTargetBlocks, decodeMinChunk), splits = (maxLen + chunk - 1) / chunk;
+            int chunk = grouped ? groupedChunk(maxLen, n * blocksPerRow)
+                    : decodeChunk(maxLen, n * blocksPerRow, decodeTargetBlocks, decodeMinChunk), splits = (maxLen + chunk - 1) / chunk;
             long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
             launch((grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
@@ -460,12 +462,18 @@ public final class CudaBackend implements Backend {
 
     /**
      * Whether decode attention takes the grouped kernel (a block per KV head for its query group, each key and
-     * value row read once instead of once per query head): {@code -Drast.cuda.decode-attention=grouped}, for query
+     * value row read by one block instead of one per query head): {@code -Drast.cuda.decode-attention=grouped}, for query
      * groups of up to 8 heads of up to 128 dims (Qwen2.5, Llama-3.1). Off by default until measured on a GPU
      * against the per-head kernel (scripts/gpu-profile.sh compares them).
      */
     private boolean grouped(int heads, int kvHeads, int headDim) {
         return groupedAttention && heads / kvHeads <= GQ_MAX_GROUP && headDim <= GQ_MAX_HEAD_DIM;
+    }
+
+    /** The grouped kernel's split: a multiple of 128 keys (its 4 warps step through 32 keys each at a time). */
+    private int groupedChunk(int len, int parallel) {
+        int c = decodeChunk(len, parallel, decodeTargetBlocks, Math.max(decodeMinChunk, GROUPED_KEYS_PER_STEP));
+        return (c + GROUPED_KEYS_PER_STEP - 1) / GROUPED_KEYS_PER_STEP * GROUPED_KEYS_PER_STEP;
     }
 
     /**
