@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One device call for a whole GPU session: scripts/gpu-check.sh (tests, GEMM, decode vs PyTorch) and then
+# scripts/gpu-profile.sh (Nsight Compute, A/B/C of the decode switches, compute-sanitizer), their files packed into
+# $OUT/gpu-session.tgz (the device tool returns at most 8 files), the report and the A/B beside it for a quick look.
+#     bash scripts/gpu-session.sh        # with .device/ carried (scripts/prepare-device.sh); ~5 minutes on an H100
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUT:-$root/out}
+work=$(mktemp -d)
+mkdir -p "$out" "$work/check" "$work/profile"
+OUT=$work/check GPU_CHECK_BUDGET=${GPU_CHECK_BUDGET:-330} bash "$root/scripts/gpu-check.sh"
+OUT=$work/profile bash "$root/scripts/gpu-profile.sh"
+tar -C "$work" -czf "$out/gpu-session.tgz" check profile
+cp "$work/check/gpu-report.md" "$out/" 2>/dev/null
+cp "$work/profile/ab.txt" "$out/" 2>/dev/null
+echo "gpu-session: $out/gpu-session.tgz ($(du -k "$out/gpu-session.tgz" | cut -f1) KB)"
