@@ -11,6 +11,8 @@
 #   3. GEMM TFLOP/s of rast's matmul path vs the datasheet peak (GpuBench).
 #   4. Decode tokens/s and GB/s of `rast bench --device cuda` on `rast synth` models (bf16), against the DRAM
 #      bandwidth limit, and the same model in PyTorch (scripts/bench/torch_gpu_bench.py) in the same run.
+#   5. The RAST step in the paper's setting (7B base, 1.5B pair with an F32 expert), as stored and with --dtype bf16
+#      (GPU_CHECK_RAST=0 skips it; it needs qwen2.5-7b and qwen2.5-1.5b among the models).
 # Environment: GPU_CHECK_MODELS (default "qwen2.5-1.5b qwen2.5-7b"), GPU_CHECK_GEN (decode tokens, default 128),
 # GPU_CHECK_WORK (where synthetic models go, default /tmp/rast-gpu-check), GPU_CHECK_BUDGET (seconds for the whole
 # check, default 480).
@@ -73,12 +75,18 @@ PY
 fi
 
 # Synthetic models are written in the background while the tests use the GPU.
+# The paper's setting for the RAST step (step 5): a 7B base with a 1.5B pair whose expert is F32 (SimpleRL-Zoo's).
+rast_expert=
+if [ "${GPU_CHECK_RAST:-1}" = 1 ] && [[ " $models " == *" qwen2.5-7b "* ]] && [[ " $models " == *" qwen2.5-1.5b "* ]]; then
+  rast_expert=qwen2.5-1.5b-f32
+fi
 synth_log=$work/synth.log
 : > "$synth_log"
 (
-  for m in $models; do
+  for m in $models $rast_expert; do
     if grep -qs '^done$' "$work/$m/.complete"; then echo "wrote $work/$m/model.safetensors (earlier)" >> "$synth_log"; continue; fi
-    jrun -cp "$cp_cli" dev.rast.cli.Main synth --arch "$m" --dtype bf16 --out "$work/$m" >> "$synth_log" 2>&1 \
+    arch=${m%-f32}; dtype=bf16; [ "$arch" != "$m" ] && dtype=f32
+    jrun -cp "$cp_cli" dev.rast.cli.Main synth --arch "$arch" --dtype "$dtype" --out "$work/$m" >> "$synth_log" 2>&1 \
       && echo done > "$work/$m/.complete"
   done
 ) &
@@ -177,7 +185,44 @@ except Exception:
 PY
 done
 echo >> "$report"
-echo "Logs: tests.log, gemm.log, bench-*.log, torch-*.log beside this report." >> "$report"
+if [ -n "$rast_expert" ]; then
+  echo "## RAST step" >> "$report"
+  echo >> "$report"
+  echo "The paper's setting: M = qwen2.5-7b (bf16), E = qwen2.5-1.5b in F32 (as SimpleRL-Zoo ships), B = qwen2.5-1.5b" \
+       "(bf16), \`rast bench --expert E --expert-base B --batch 32\` (one fused step: three models' decode steps, the" \
+       "fusion, the choice), with the weights as stored and with \`--dtype bf16\` (E rounded to BF16 at load)." >> "$report"
+  echo >> "$report"
+  echo "| --dtype | single-model steps (ms) | fused step (ms) | fused / sum | 32 sequences fused tok/s |" >> "$report"
+  echo "|---|---|---|---|---|" >> "$report"
+  for dt in auto bf16; do
+    if ! grep -qs '^done$' "$work/$rast_expert/.complete" || (( $(limit 100000) < 60 )); then
+      echo "| $dt | (skipped: no expert model or no time left) | | | |" >> "$report"; continue
+    fi
+    r=$(timeout -k 10 "$(limit 120)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$work/qwen2.5-7b" \
+          --expert "$work/$rast_expert" --expert-base "$work/qwen2.5-1.5b" --dtype "$dt" --device cuda --prompt-len 128 \
+          --gen 64 --runs 2 --batch 32 --json 2> "$out/rast-$dt.log" | tail -n 1)
+    python3 - "$dt" "$r" "$out/rast-$dt.log" >> "$report" <<'PY'
+import json, sys
+dt, r, log = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    j = json.loads(r)
+    singles = ", ".join(f"{x:.2f}" for x in j["single_step_ms"])
+    print(f"| {dt} | {singles} | {j['fused_step_ms']:.2f} | {j['fused_over_sum']:.3f} | {j.get('fused_batch_tok_s', 0):.1f} |")
+except Exception:
+    try:
+        lines = [l.strip() for l in open(log) if l.strip() and not l.startswith("WARNING")]
+        why = lines[-1] if lines else "no output"
+    except OSError:
+        why = "no log"
+    print(f"| {dt} | rast failed: {why[:160].replace('|', '/')} | | | |")
+PY
+  done
+  echo >> "$report"
+fi
+echo "Logs (tests.log, tests.md, gemm.log, bench-*.log, torch-*.log, rast-*.log) in logs.tgz beside this report." >> "$report"
 stop_synth
 echo "Total $(( $(date +%s) - start )) s of a $budget s budget." >> "$report"
+# The device tool returns at most 8 files: the logs go packed.
+(cd "$out" && tar -czf logs.tgz --ignore-failed-read tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log 2>/dev/null \
+  && rm -f tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log)
 echo "gpu-check: wrote $report"

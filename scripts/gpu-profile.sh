@@ -10,7 +10,8 @@
 # attention (its warp-synchronous shared memory is what the CPU emulator cannot check) -> sanitizer.log.
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
 # (kernels to skip before profiling, e.g. the prefill and first steps of the warm-up pass, and to profile; defaults
-# 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels). Clocks are left as they are (--clock-control none)
+# 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels), PROFILE_AB_ROUNDS (default 2), PROFILE_SANITIZER_S
+# (seconds per sanitizer tool, default 60). Clocks are left as they are (--clock-control none)
 # so that durations match an unprofiled run.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +40,7 @@ echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
 
 # A/B/C: prompt 512 (attention over more keys), one sequence and 32 together; twice each, alternating.
 : > "$out/ab.txt"
-for round in 1 2; do
+for round in $(seq 1 "${PROFILE_AB_ROUNDS:-2}"); do
   for cfg in "current:" "earlier:-Drast.cuda.matvec=all -Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0" \
              "grouped:-Drast.cuda.decode-attention=grouped"; do
     name=${cfg%%:*}; props=${cfg#*:}
