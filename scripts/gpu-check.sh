@@ -192,7 +192,7 @@ if [ -n "$rast_expert" ]; then
        "(bf16), \`rast bench --expert E --expert-base B --batch 32\` (one fused step: three models' decode steps, the" \
        "fusion, the choice), with the weights as stored and with \`--dtype bf16\` (E rounded to BF16 at load)." >> "$report"
   echo >> "$report"
-  echo "| --dtype | single-model steps (ms) | fused step (ms) | fused / sum | 32 sequences fused tok/s |" >> "$report"
+  echo "| --dtype (M/E/B weights) | single-model steps (ms) | fused step (ms) | fused / sum | 32 sequences fused tok/s |" >> "$report"
   echo "|---|---|---|---|---|" >> "$report"
   for dt in auto bf16; do
     if ! grep -qs '^done$' "$work/$rast_expert/.complete" || (( $(limit 100000) < 60 )); then
@@ -207,7 +207,8 @@ dt, r, log = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
     j = json.loads(r)
     singles = ", ".join(f"{x:.2f}" for x in j["single_step_ms"])
-    print(f"| {dt} | {singles} | {j['fused_step_ms']:.2f} | {j['fused_over_sum']:.3f} | {j.get('fused_batch_tok_s', 0):.1f} |")
+    w = "/".join(j.get("rast_weights", []))
+    print(f"| {dt} ({w}) | {singles} | {j['fused_step_ms']:.2f} | {j['fused_over_sum']:.3f} | {j.get('fused_batch_tok_s', 0):.1f} |")
 except Exception:
     try:
         lines = [l.strip() for l in open(log) if l.strip() and not l.startswith("WARNING")]

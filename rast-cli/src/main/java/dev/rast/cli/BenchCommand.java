@@ -162,6 +162,8 @@ final class BenchCommand implements Callable<Integer> {
                 lambdas[i] = p.lambda == null ? 1f : p.lambda;
             }
             for (CausalLM x : all) TokenIds.check("bench prompt", prompt, x.config().vocabSize());
+            StringBuilder dtypes = new StringBuilder();  // each model's weights as loaded: --dtype's effect on the pair
+            for (CausalLM x : all) dtypes.append(dtypes.isEmpty() ? "" : ", ").append(x.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
             double sumSingles = 0;
             StringBuilder singles = new StringBuilder();
             for (CausalLM x : all) {
@@ -175,13 +177,16 @@ final class BenchCommand implements Callable<Integer> {
             // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
             double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
             if (json) {
-                return String.format(java.util.Locale.ROOT, ", \"rast_models\": %d, \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
-                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s", all.size(), singles.toString().strip().replace(" ", ", "),
+                return String.format(java.util.Locale.ROOT, ", \"rast_models\": %d, \"rast_weights\": [%s], \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
+                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s", all.size(),
+                        java.util.Arrays.stream(dtypes.toString().split(", ")).map(d -> "\"" + d + "\"").collect(java.util.stream.Collectors.joining(", ")),
+                        singles.toString().strip().replace(" ", ", "),
                         sumSingles, fused, fused / sumSingles, batch == 1 ? "" : String.format(java.util.Locale.ROOT,
                                 ", \"fused_batch\": %d, \"fused_batch_step_ms\": %.2f, \"fused_batch_tok_s\": %.2f, \"fused_batch_speedup\": %.2f",
                                 batch, fusedBatch, batch * 1e3 / fusedBatch, batch * fused / fusedBatch));
             } else {
-                System.out.printf(java.util.Locale.ROOT, "rast     %d models, single-model steps (ms):%s; sum %.1f ms%n", all.size(), singles, sumSingles);
+                System.out.printf(java.util.Locale.ROOT, "rast     %d models (%s), single-model steps (ms):%s; sum %.1f ms%n", all.size(), dtypes,
+                        singles, sumSingles);
                 System.out.printf(java.util.Locale.ROOT, "rast     fused step %.1f ms = %.3f× the sum of single-model steps%n", fused, fused / sumSingles);
                 if (batch > 1)
                     System.out.printf(java.util.Locale.ROOT, "rast     %d sequences fused: %.1f tok/s (%.1f ms/step, %.2f× one fused sequence)%n",

@@ -52,6 +52,8 @@ class BenchCommandTest {
         Map<String, Object> j = (Map<String, Object>) Json.parse(lines[0]);
         assertTrue(j.containsKey("decode_tok_s"), j.toString());
         assertEquals(3, num(j, "rast_models"));
+        assertEquals(java.util.List.of("f32", "f32", "f32"), j.get("rast_weights"), "each model's weights as loaded");
+        assertEquals("f32", j.get("weights"));
         assertEquals(3, num(j, "fused_batch"));
         double stepMs = num(j, "fused_batch_step_ms");
         assertTrue(stepMs > 0, j.toString());
@@ -59,6 +61,15 @@ class BenchCommandTest {
         // Printed with 2 decimals: 1% (plus 0.01 absolute) covers the rounding.
         assertEquals(3e3 / stepMs, num(j, "fused_batch_tok_s"), 0.01 * num(j, "fused_batch_tok_s") + 0.01);
         assertEquals(3 * num(j, "fused_step_ms") / stepMs, num(j, "fused_batch_speedup"), 0.01 * num(j, "fused_batch_speedup") + 0.01);
+
+        // --dtype bf16 reaches the pair too.
+        r = Cli.rast("bench", "--model", dir.toString(), "--expert", dir.toString(), "--expert-base", dir.toString(), "--dtype", "bf16",
+                "--device", "cpu", "--threads", "2", "--prompt-len", "4", "--gen", "2", "--runs", "1", "--json");
+        assertEquals(0, r.status(), r.stderr());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> b = (Map<String, Object>) Json.parse(r.stdout().strip());
+        assertEquals(java.util.List.of("bf16", "bf16", "bf16"), b.get("rast_weights"));
+        assertEquals(num(j, "bytes_per_token") / 2, num(b, "bytes_per_token"), 0.0, "half the bytes a step reads");
     }
 
     private static double num(Map<String, Object> j, String key) {
