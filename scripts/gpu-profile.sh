@@ -10,8 +10,9 @@
 # attention (its warp-synchronous shared memory is what the CPU emulator cannot check) -> sanitizer.log.
 # Environment: PROFILE_ARCH (a `rast synth` architecture, default qwen2.5-1.5b), PROFILE_SKIP / PROFILE_COUNT
 # (kernels to skip before profiling, e.g. the prefill and first steps of the warm-up pass, and to profile; defaults
-# 3000 and 1100: a Qwen2.5 decode step launches ~545 kernels), PROFILE_AB_ROUNDS (default 2), PROFILE_SANITIZER_S
-# (seconds per sanitizer tool, default 60). Clocks are left as they are (--clock-control none)
+# 3000 and 1500: a Qwen2.5 decode step launched ~590 kernels in the first report, ~730 with the GEMM routing),
+# PROFILE_AB_ROUNDS (default 2), and time limits in seconds: PROFILE_GEMM_S (GpuBench, 90), PROFILE_NCU_S (90),
+# PROFILE_AB_S (each bench, 60), PROFILE_SANITIZER_S (each sanitizer tool, 60). Clocks are left as they are (--clock-control none)
 # so that durations match an unprofiled run.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +34,7 @@ echo "GpuBench: exit $?"
 wait $synth
 echo "synth: $(tail -n 1 "$out/synth.log")"
 timeout -k 5 "${PROFILE_NCU_S:-90}" ncu --clock-control none --metrics gpu__time_duration.sum \
-  --launch-skip "${PROFILE_SKIP:-3000}" --launch-count "${PROFILE_COUNT:-1100}" --csv --print-summary per-kernel \
+  --launch-skip "${PROFILE_SKIP:-3000}" --launch-count "${PROFILE_COUNT:-1500}" --csv --print-summary per-kernel \
   "${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main bench --model "$model" --device cuda --prompt-len 128 --gen 32 --runs 1 \
   > "$out/ncu.csv" 2> "$out/ncu.log"
 echo "ncu: exit $?, $(wc -l < "$out/ncu.csv") lines"
@@ -53,7 +54,7 @@ echo "A/B:"; cat "$out/ab.txt"
 
 # The grouped kernel under compute-sanitizer: a tiny model, a 300-token prompt, 4 steps.
 tiny=/tmp/rast-profile/tiny
-"${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main synth --arch tiny --dtype bf16 --out "$tiny" > /dev/null 2>&1
+timeout -k 5 60 "${java[@]}" -cp ".device/lib/*" dev.rast.cli.Main synth --arch tiny --dtype bf16 --out "$tiny" > /dev/null 2>&1
 : > "$out/sanitizer.log"
 for tool in racecheck synccheck; do
   timeout -k 5 "${PROFILE_SANITIZER_S:-60}" compute-sanitizer --tool "$tool" "${java[@]}" -Drast.cuda.decode-attention=grouped \

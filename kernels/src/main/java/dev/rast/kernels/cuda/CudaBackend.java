@@ -272,7 +272,7 @@ public final class CudaBackend implements Backend {
     /**
      * Whether T rows against w take the matvec kernel: up to MATVEC_MAX_T rows, except against large BF16 weights,
      * which go through the stacked split-bf16 GEMM instead:
-     * on an H100, cuBLAS read Qwen2.5-7B's MLP and vocabulary matrices at 71–85% of peak bandwidth for 1–8 rows
+     * on an H100, cuBLAS read Qwen2.5-7B's MLP and vocabulary matrices at 70–85% of peak bandwidth for 1–8 rows
      * where the matvec kernel reached 39–49% for one row and 14–27% for eight (docs/gpu-report.md, decode-sized
      * matmuls). Small matrices (k/v projections) keep the matvec kernel: one launch instead of split, GEMM and sum
      * (~3 µs each). {@code -Drast.cuda.matvec=all} keeps the matvec kernel for every decode matmul.
