@@ -11,6 +11,29 @@
 #define ATT_DECODE_WARPS 4
 #define ATT_DECODE_KEYS 4
 
+// Element d of a block's partial for one query head, from its warps' running max, sum and accumulators
+// (warp w's at wm[w·ms], wl[w·ms], wacc[w·as + d]): dst[d] = Σ_w acc_w[d]·e^(m_w−M), and with d = 0 also
+// dst[headDim] = M (the max over warps) and dst[headDim + 1] = Σ_w l_w·e^(m_w−M). A warp that had no keys (m = −inf)
+// adds 0; a split past the query's position (no warp had a key) is an empty partial: 0, −inf, 0.
+__device__ void write_partial(const float* wm, const float* wl, int ms, const float* wacc, int as, int d, int headDim,
+                              float* dst) {
+    float M = -INFINITY;
+    for (int w = 0; w < ATT_DECODE_WARPS; w++) M = fmaxf(M, wm[w * ms]);
+    if (M == -INFINITY) {
+        dst[d] = 0.0f;
+        if (d == 0) { dst[headDim] = -INFINITY; dst[headDim + 1] = 0.0f; }
+        return;
+    }
+    float a = 0.0f, L = 0.0f;
+    for (int w = 0; w < ATT_DECODE_WARPS; w++) {
+        float f = expf(wm[w * ms] - M);
+        a += wacc[w * as + d] * f;
+        L += wl[w * ms] * f;
+    }
+    dst[d] = a;
+    if (d == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
+}
+
 // Decode (few queries, long context): split the keys of each (query, head) into chunks so that even one query
 // keeps the whole GPU busy (flash-decoding). Block (h, t, split) folds its chunk into an unnormalised partial
 // (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
@@ -86,22 +109,8 @@ __device__ void decode_partial(const float* q, const void* kc, const void* vc, i
     }
     __syncthreads();
 
-    float M = -INFINITY;
-    for (int w = 0; w < ATT_DECODE_WARPS; w++) M = fmaxf(M, wm[w]);
     float* dst = part + (((long long) t * heads + h) * splits + split) * (headDim + 2);
-    if (M == -INFINITY) {  // this split lies past the query's position: an empty partial
-        for (int d = threadIdx.x; d < headDim; d += blockDim.x) dst[d] = 0.0f;
-        if (threadIdx.x == 0) { dst[headDim] = -INFINITY; dst[headDim + 1] = 0.0f; }
-        return;
-    }
-    float L = 0.0f;
-    for (int w = 0; w < ATT_DECODE_WARPS; w++) L += wl[w] * expf(wm[w] - M);
-    for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
-        float a = 0.0f;
-        for (int w = 0; w < ATT_DECODE_WARPS; w++) a += wacc[w][d] * expf(wm[w] - M);
-        dst[d] = a;
-    }
-    if (threadIdx.x == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) write_partial(wm, wl, 1, &wacc[0][0], ATT_MAX_HEAD_DIM, d, headDim, dst);
 }
 
 extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
@@ -237,22 +246,8 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
 
     for (int e = threadIdx.x; e < G * headDim; e += blockDim.x) {
         int g = e / headDim, d = e - g * headDim;
-        float M = -INFINITY;
-        for (int w = 0; w < ATT_DECODE_WARPS; w++) M = fmaxf(M, wm[w][g]);
         float* dst = part + (((long long) t * heads + (long long) kvh * G + g) * splits + split) * (headDim + 2);
-        if (M == -INFINITY) {  // this split lies past the query's position: an empty partial
-            dst[d] = 0.0f;
-            if (d == 0) { dst[headDim] = -INFINITY; dst[headDim + 1] = 0.0f; }
-            continue;
-        }
-        float a = 0.0f, L = 0.0f;
-        for (int w = 0; w < ATT_DECODE_WARPS; w++) {
-            float f = expf(wm[w][g] - M);  // 0 for a warp that had no keys
-            a += wacc[w][g][d] * f;
-            L += wl[w][g] * f;
-        }
-        dst[d] = a;
-        if (d == 0) { dst[headDim] = M; dst[headDim + 1] = L; }
+        write_partial(&wm[0][g], &wl[0][g], GQ_MAX_GROUP, &wacc[0][g][0], GQ_MAX_GROUP * GQ_MAX_HEAD_DIM, d, headDim, dst);
     }
 }
 

@@ -343,14 +343,10 @@ public final class CudaBackend implements Backend {
         }
         requireGridY(T, "attention");
         int len = startPos + T;
-        boolean grouped = grouped(heads, kvHeads, headDim);
-        int blocksPerRow = grouped ? kvHeads : heads;
-        int chunk = grouped ? groupedChunk(len, T * blocksPerRow) : decodeChunk(len, T * blocksPerRow, decodeTargetBlocks, decodeMinChunk);
-        int splits = (len + chunk - 1) / chunk;
-        long part = scratch("attention_partials", (long) T * heads * splits * (headDim + 2) * 4);
-        launch((grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType)
-                .ptr(part).i32(heads).i32(kvHeads).i32(headDim).i32(startPos).i32(chunk).f32(scale), blocksPerRow, T, splits, 128, 0);
-        launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(out).i32(heads).i32(headDim).i32(splits), heads, T, 1, 128, 0);
+        DecodeSplit d = decodeSplit(len, T, heads, kvHeads, headDim);
+        launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType)
+                .ptr(d.part).i32(heads).i32(kvHeads).i32(headDim).i32(startPos).i32(d.chunk).f32(scale), d.blocksPerRow, T, d.splits, 128, 0);
+        launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(out).i32(heads).i32(headDim).i32(d.splits), heads, T, 1, 128, 0);
     }
 
     // A decode step of B sequences (every chunk one row) goes in launches of up to BatchRows.MAX rows each for rope,
@@ -422,16 +418,12 @@ public final class CudaBackend implements Backend {
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
             for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
-            boolean grouped = grouped(heads, kvHeads, headDim);
-            int blocksPerRow = grouped ? kvHeads : heads;
-            int chunk = grouped ? groupedChunk(maxLen, n * blocksPerRow)
-                    : decodeChunk(maxLen, n * blocksPerRow, decodeTargetBlocks, decodeMinChunk), splits = (maxLen + chunk - 1) / chunk;
-            long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
+            DecodeSplit d = decodeSplit(maxLen, n, heads, kvHeads, headDim);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
-            launch((grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
-                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cacheType)).ptr(part).i32(heads)
-                    .i32(kvHeads).i32(headDim).i32(chunk).f32(scale), blocksPerRow, n, splits, 128, 0);
-            launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(part).ptr(outAt).i32(heads).i32(headDim).i32(splits), heads, n, 1, 128, 0);
+            launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
+                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cacheType)).ptr(d.part).i32(heads)
+                    .i32(kvHeads).i32(headDim).i32(d.chunk).f32(scale), d.blocksPerRow, n, d.splits, 128, 0);
+            launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(outAt).i32(heads).i32(headDim).i32(d.splits), heads, n, 1, 128, 0);
         }
     }
 
@@ -470,10 +462,26 @@ public final class CudaBackend implements Backend {
         return groupedAttention && heads / kvHeads <= GQ_MAX_GROUP && headDim <= GQ_MAX_HEAD_DIM;
     }
 
-    /** The grouped kernel's split: a multiple of 128 keys (its 4 warps step through 32 keys each at a time). */
-    private int groupedChunk(int len, int parallel) {
-        int c = decodeChunk(len, parallel, decodeTargetBlocks, Math.max(decodeMinChunk, GROUPED_KEYS_PER_STEP));
-        return (c + GROUPED_KEYS_PER_STEP - 1) / GROUPED_KEYS_PER_STEP * GROUPED_KEYS_PER_STEP;
+    /**
+     * How a decode attention launch of {@code rows} queries over up to {@code len} keys splits: which kernel
+     * (grouped: a block per KV head, else per query head), its blocks per query row, keys per split (the grouped
+     * kernel's a multiple of 128: its 4 warps step through 32 keys each at a time), splits, and the partials'
+     * scratch ([rows, heads, splits, headDim + 2] floats, for the combine).
+     */
+    private record DecodeSplit(boolean grouped, int blocksPerRow, int chunk, int splits, long part) {}
+
+    private DecodeSplit decodeSplit(int len, int rows, int heads, int kvHeads, int headDim) {
+        boolean grouped = grouped(heads, kvHeads, headDim);
+        int blocksPerRow = grouped ? kvHeads : heads, chunk;
+        if (grouped) {
+            int c = decodeChunk(len, rows * blocksPerRow, decodeTargetBlocks, Math.max(decodeMinChunk, GROUPED_KEYS_PER_STEP));
+            chunk = (c + GROUPED_KEYS_PER_STEP - 1) / GROUPED_KEYS_PER_STEP * GROUPED_KEYS_PER_STEP;
+        } else {
+            chunk = decodeChunk(len, rows * blocksPerRow, decodeTargetBlocks, decodeMinChunk);
+        }
+        int splits = (len + chunk - 1) / chunk;
+        long part = scratch("attention_partials", (long) rows * heads * splits * (headDim + 2) * 4);
+        return new DecodeSplit(grouped, blocksPerRow, chunk, splits, part);
     }
 
     /**
