@@ -76,17 +76,8 @@ class CudaReferenceModelTest {
             assertTrue(maxDiff(got, onCpu) <= tol, target + " " + name + ": max |Δlogit| vs CPU = " + maxDiff(got, onCpu));
 
             // Prefill 11 tokens, then one at a time through the KV cache (decode kernels): the same logits.
-            try (KvCache cache = mg.newCache(ids.length)) {
-                int V = mg.config().vocabSize(), split = 11;
-                mg.forward(Arrays.copyOf(ids, split), cache, 1);
-                float[] row = new float[V];
-                double d = 0;
-                for (int t = split; t < ids.length; t++) {
-                    g.download(mg.forward(new int[] {ids[t]}, cache, 1), MemorySegment.ofArray(row));
-                    for (int i = 0; i < V; i++) d = Math.max(d, Math.abs(row[i] - hf[t * V + i]));
-                }
-                assertTrue(d <= tol, target + " " + name + ": incremental max |Δlogit| = " + d);
-            }
+            double d = Fixtures.incrementalMaxDiff(mg, ids, hf);
+            assertTrue(d <= tol, target + " " + name + ": incremental max |Δlogit| = " + d);
             int[] greedy = new Generator(mg).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
             assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), greedy, target + " " + name + " greedy");
         }

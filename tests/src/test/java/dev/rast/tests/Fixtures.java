@@ -34,6 +34,25 @@ final class Fixtures {
     }
 
     @SuppressWarnings("unchecked")
+    /**
+     * Prefill the first 11 of {@code ids} (the GEMM path plus its one-token tail), then the rest one token at a time
+     * through the KV cache (the decode path): the largest |Δ| between each step's logits and row t of {@code want}
+     * ([ids.length, vocab], the logits of every position).
+     */
+    static double incrementalMaxDiff(dev.rast.engine.model.CausalLM m, int[] ids, float[] want) {
+        int V = m.config().vocabSize(), split = 11;
+        try (dev.rast.engine.model.KvCache cache = m.newCache(ids.length)) {
+            m.forward(java.util.Arrays.copyOf(ids, split), cache, 1);
+            float[] row = new float[V];
+            double d = 0;
+            for (int t = split; t < ids.length; t++) {
+                m.backend().download(m.forward(new int[] {ids[t]}, cache, 1), java.lang.foreign.MemorySegment.ofArray(row));
+                for (int i = 0; i < V; i++) d = Math.max(d, Math.abs(row[i] - want[t * V + i]));
+            }
+            return d;
+        }
+    }
+
     static Map<String, Object> expected(String name) throws IOException {
         return (Map<String, Object>) Json.parse(Files.readString(reference(name).resolve("expected.json")));
     }

@@ -75,17 +75,8 @@ class KvCacheBf16Test {
             assertTrue(p99 <= 5e-3, target + " " + name + ": 99th percentile |Δlogit| = " + p99);
 
             // Prefill 11 tokens, then one at a time: the decode path reads the BF16 rows the prefill stored.
-            try (KvCache cache = m.newCache(ids.length)) {
-                int split = 11;
-                m.forward(Arrays.copyOf(ids, split), cache, 1);
-                float[] row = new float[V];
-                double dd = 0;
-                for (int t = split; t < ids.length; t++) {
-                    b.download(m.forward(new int[] {ids[t]}, cache, 1), MemorySegment.ofArray(row));
-                    for (int i = 0; i < V; i++) dd = Math.max(dd, Math.abs(row[i] - want[t * V + i]));
-                }
-                assertTrue(dd <= tol, target + " " + name + ": incremental max |Δlogit| = " + dd);
-            }
+            double dd = Fixtures.incrementalMaxDiff(m, ids, want);
+            assertTrue(dd <= tol, target + " " + name + ": incremental max |Δlogit| = " + dd);
 
             // The same model with F32 caches is far from this reference: the test sees which cache ran.
             m.kvCacheDtype(KvCacheDtype.F32);

@@ -70,18 +70,8 @@ class ReferenceModelTest {
         Map<String, Object> exp = Fixtures.expected(name);
         int[] ids = Fixtures.ints(exp.get("input_ids"));
         try (CausalLM m = Fixtures.load(name, backend);
-             SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"));
-             KvCache cache = m.newCache(ids.length)) {
-            int V = m.config().vocabSize();
-            float[] w = ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT);
-            int split = 11; // 11 tokens exercise the GEMM path plus its one-token tail
-            m.forward(java.util.Arrays.copyOf(ids, split), cache, 1);
-            float[] g = new float[V];
-            double maxDiff = 0;
-            for (int t = split; t < ids.length; t++) {
-                backend.download(m.forward(new int[] {ids[t]}, cache, 1), MemorySegment.ofArray(g));
-                for (int i = 0; i < V; i++) maxDiff = Math.max(maxDiff, Math.abs(g[i] - w[t * V + i]));
-            }
+             SafeTensorsFile ref = SafeTensorsFile.open(Fixtures.reference(name).resolve("logits.safetensors"))) {
+            double maxDiff = Fixtures.incrementalMaxDiff(m, ids, ref.tensor("logits").data().toArray(ValueLayout.JAVA_FLOAT));
             assertTrue(maxDiff <= tolerance(exp), name + ": max |Δlogit| = " + maxDiff);
         }
     }

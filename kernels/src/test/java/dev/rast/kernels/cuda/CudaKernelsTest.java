@@ -87,6 +87,16 @@ class CudaKernelsTest {
         assertTrue(Math.abs(want - got) <= tol * scale + 1e-6, what + ": cpu " + want + ", gpu " + got);
     }
 
+    /** out = x·wᵀ ([T, K] by [N, K]) from both backends: each element within tol of its Σ_k |x·w| (the error scale). */
+    static void closeMatmul(float[] want, float[] got, float[] xv, float[] wv, int T, int N, int K, double tol, String what) {
+        for (int t = 0; t < T; t++)
+            for (int n = 0; n < N; n++) {
+                double a = 0;
+                for (int k = 0; k < K; k++) a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
+                close(want[t * N + n], got[t * N + n], tol, a, what + " [" + t + "," + n + "]");
+            }
+    }
+
     @ParameterizedTest
     @MethodSource("targetsAndDtypes")
     void matmulMatchesCpu(String target, DType dt) {
@@ -104,12 +114,7 @@ class CudaKernelsTest {
                     g.matmul(xg, wg, og);
                     float[] want = read(cpu, oc), got = read(g, og);
                     double tol = T > CudaBackend.MATVEC_MAX_T && dt == DType.BF16 ? 3e-5 : 1e-5;
-                    for (int t = 0; t < T; t++)
-                        for (int n = 0; n < N; n++) {
-                            double a = 0;
-                            for (int k = 0; k < K; k++) a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
-                            close(want[t * N + n], got[t * N + n], tol, a, target + " " + dt + " T=" + T + " N=" + N + " K=" + K + " [" + t + "," + n + "]");
-                        }
+                    closeMatmul(want, got, xv, wv, T, N, K, tol, target + " " + dt + " T=" + T + " N=" + N + " K=" + K);
                     for (Tensor x : List.of(xc, wc, oc)) cpu.free(x);
                     for (Tensor x : List.of(xg, wg, og)) g.free(x);
                 }
@@ -147,12 +152,7 @@ class CudaKernelsTest {
                     assertEquals(large ? 1 : 0, emu.gemms() - gemms, what + "GEMMs");
                 }
                 float[] want = read(cpu, oc), got = read(g, og);
-                for (int t = 0; t < T; t++)
-                    for (int n = 0; n < N; n++) {
-                        double a = 0;
-                        for (int k = 0; k < K; k++) a += Math.abs((double) xv[t * K + k] * wv[n * K + k]);
-                        close(want[t * N + n], got[t * N + n], large ? 3e-5 : 1e-5, a, target + " T=" + T + " N=" + N + " [" + t + "," + n + "]");
-                    }
+                closeMatmul(want, got, xv, wv, T, N, K, large ? 3e-5 : 1e-5, target + " T=" + T + " N=" + N);
                 for (Tensor x : List.of(xc, wc, oc)) cpu.free(x);
                 for (Tensor x : List.of(xg, wg, og)) g.free(x);
             }
