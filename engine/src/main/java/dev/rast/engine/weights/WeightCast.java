@@ -23,6 +23,7 @@ final class WeightCast {
     static Tensor to(DType target, Arena arena, Tensor src) {
         DType from = src.dtype();
         if (from == target) return src;
+        if (target == DType.F16) throw new IllegalArgumentException("weights are cast to F32 or BF16, not " + target);
         long n = src.numel();
         MemorySegment in = src.data();
         MemorySegment out = arena.allocate(Math.max(1, n * target.bytes()), 64);
@@ -35,8 +36,7 @@ final class WeightCast {
                     case F16 -> Float.float16ToFloat(in.getAtIndex(JAVA_SHORT_UNALIGNED, i));
                 };
                 if (target == DType.BF16) out.setAtIndex(JAVA_SHORT_UNALIGNED, i, DType.floatToBf16(v));
-                else if (target == DType.F32) out.setAtIndex(JAVA_FLOAT_UNALIGNED, i, v);
-                else throw new IllegalArgumentException("weights are cast to F32 or BF16, not " + target);
+                else out.setAtIndex(JAVA_FLOAT_UNALIGNED, i, v);
             }
         });
         return new Tensor(target, src.shape(), out.asSlice(0, n * target.bytes()));
