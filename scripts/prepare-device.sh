@@ -20,8 +20,8 @@ echo "prepare-device: building jars (tests skipped)"
 ./mvnw -o -q package dependency:copy-dependencies -DskipTests -pl tests -am -DincludeScope=test -DexcludeTypes=test-jar \
   -DoutputDirectory="$root/$out/lib"
 # The command line's runtime jars (picocli), for `rast synth` and `rast bench`; -n: what copy-dependencies just
-# wrote wins over an older copy left in rast-cli/target/lib.
-cp -n rast-cli/target/lib/*.jar "$out/lib/"
+# wrote wins over an older copy left in cli/target/lib.
+cp -n cli/target/lib/*.jar "$out/lib/"
 # Test classes travel as folders (below); a tests jar would come first on the class path, and may be stale.
 rm -f "$out"/lib/*-tests.jar
 # Chat templates (Jinjava and its ~8 MB of dependencies) are not used by the GPU check; leaving them out keeps the

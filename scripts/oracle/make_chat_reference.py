@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Renders chat templates with Hugging Face transformers, as the reference for dev.rast.engine.chat.ChatTemplate.
+"""Renders chat templates with Hugging Face transformers, as the reference for dev.rast.text.chat.ChatTemplate.
 
 Run from the repository root with the oracle venv:
 

@@ -9,7 +9,7 @@ post-processor (add_special_tokens=True), and decode(ids) (the raw tokenizers de
 Writes tests/src/test/resources/tokenizer/reference.jsonl.gz, one JSON object per string:
   {"text": s, "qwen": {"ids": [...], "ids_special": [...], "decoded": "..."}, "llama": {...}}
 and gzipped copies of the two tokenizer.json files (and Llama's tokenizer_config.json) into
-rast-cli/src/main/resources/dev/rast/synth, where `rast synth` and the tests take them from.
+cli/src/main/resources/dev/rast/synth, where `rast synth` and the tests take them from.
 
 Run: .oracle/bin/python scripts/oracle/make_tokenizer_reference.py
 """
@@ -109,7 +109,7 @@ def main():
                     "decoded": t.decode(ids, skip_special_tokens=False),
                 }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    synth = ROOT / "rast-cli/src/main/resources/dev/rast/synth"
+    synth = ROOT / "cli/src/main/resources/dev/rast/synth"
     for k, v in TOKENIZERS.items():
         # Qwen's tokenizer_config.json there is Qwen2.5's (ChatML template), from engine/src/test/resources/chat.
         for name in ("tokenizer.json",) if k == "qwen" else ("tokenizer.json", "tokenizer_config.json"):

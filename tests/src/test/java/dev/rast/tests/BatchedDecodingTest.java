@@ -1,5 +1,6 @@
 package dev.rast.tests;
 
+import dev.rast.run.Lockstep;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -131,7 +132,7 @@ class BatchedDecodingTest {
         double tol = ReferenceModelTest.tolerance(Fixtures.expected(name));
         try (CausalLM m = Fixtures.load(name, backend)) {
             Checker check = new Checker(List.of(f));
-            int[][] out = new Generator(m).generate(f.prompt, f.n(), 100, Set.of(), check::choose, check::done);
+            int[][] out = Lockstep.generator(m).generate(f.prompt, f.n(), 100, Set.of(), check::choose, check::done);
             for (int s = 0; s < f.n(); s++) assertArrayEquals(f.continuations[s], out[s], "sequence " + s);
             assertTrue(check.maxDiff[0] <= tol, name + ": max |Δlogit| = " + check.maxDiff[0] + " > " + tol);
             assertEquals(f.rows(), check.rowsChecked);
@@ -159,7 +160,7 @@ class BatchedDecodingTest {
                 for (int m = 0; m < rows.length; m++) check.compare(m, s, rows[m]);
                 return rows[0];
             };
-            int[][] out = new Generator(models, fusion).generate(f.prompt, f.n(), 100, Set.of(),
+            int[][] out = Lockstep.generator(models, fusion).generate(f.prompt, f.n(), 100, Set.of(),
                     (s, logits) -> f.continuations[s][check.step[s]], check::done);
             for (int s = 0; s < f.n(); s++) assertArrayEquals(f.continuations[s], out[s], "sequence " + s);
             for (int m = 0; m < models.size(); m++) {
@@ -178,7 +179,7 @@ class BatchedDecodingTest {
     void greedySamplesAreAllTheGreedyContinuation(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
         try (CausalLM m = Fixtures.load(name, backend)) {
-            int[][] got = new Generator(m).generate(Fixtures.ints(exp.get("greedy_prompt")), 3, 12, Set.of(), Generator.GREEDY, null);
+            int[][] got = Lockstep.generator(m).generate(Fixtures.ints(exp.get("greedy_prompt")), 3, 12, Set.of(), Generator.GREEDY, null);
             for (int[] g : got) assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), g, name);
         }
     }
@@ -190,7 +191,7 @@ class BatchedDecodingTest {
         try (CausalLM m = Models.load(Fixtures.reference("qwen2-f32"), backend)) {
             int stop = f.continuations[2][3]; // sequence 2 chooses its continuation and stops at the 4th token
             int[] chosen = new int[3];
-            int[][] out = new Generator(m).generate(f.prompt, 3, 5, Set.of(stop),
+            int[][] out = Lockstep.generator(m).generate(f.prompt, 3, 5, Set.of(stop),
                     (s, logits) -> s == 2 ? f.continuations[2][chosen[2]++] : 5, null);
             assertEquals(5, out[0].length);
             assertEquals(5, out[1].length);

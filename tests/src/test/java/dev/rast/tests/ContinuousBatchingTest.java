@@ -1,5 +1,6 @@
 package dev.rast.tests;
 
+import dev.rast.run.Lockstep;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class ContinuousBatchingTest {
             List<Integer> seen = new ArrayList<>();
             List<List<Integer>> tokens = new ArrayList<>();
             for (int g = 0; g < 10; g++) tokens.add(new ArrayList<>());
-            new Generator(m).generate(requests, 3, maxTokens, stops,
+            Lockstep.generator(m).generate(requests, 3, maxTokens, stops,
                     (g, row) -> sampler.sample(row, rng[g]).token(),
                     (g, token) -> { seen.add(g); tokens.get(g).add(token); return false; });
             int[][] together = new int[10][];
@@ -65,7 +66,7 @@ class ContinuousBatchingTest {
                 RandomGenerator[] own = new RandomGenerator[r.samples()];
                 for (int i = 0; i < own.length; i++) own[i] = SequenceRandom.of(99, base + i);
                 Sampler alone = new Sampler(SamplingParams.temperature(1.0, 0));
-                int[][] out = new Generator(m).generate(r.prompt(), r.samples(), maxTokens, stops,
+                int[][] out = Lockstep.generator(m).generate(r.prompt(), r.samples(), maxTokens, stops,
                         (s, row) -> alone.sample(row, own[s]).token(), null);
                 for (int i = 0; i < r.samples(); i++) {
                     assertArrayEquals(out[i], together[base + i], "sample " + i + " of prompt starting at " + base);

@@ -1,5 +1,6 @@
 package dev.rast.tests;
 
+import dev.rast.run.Lockstep;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +79,7 @@ class CudaReferenceModelTest {
             // Prefill 11 tokens, then one at a time through the KV cache (decode kernels): the same logits.
             double d = Fixtures.incrementalMaxDiff(mg, ids, hf);
             assertTrue(d <= tol, target + " " + name + ": incremental max |Δlogit| = " + d);
-            int[] greedy = new Generator(mg).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
+            int[] greedy = Lockstep.generator(mg).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
             assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), greedy, target + " " + name + " greedy");
         }
     }
@@ -194,8 +195,8 @@ class CudaReferenceModelTest {
                     new Generator.Request(new int[] {42, 7, 9, 11}, 3));
             List<List<Integer>> onGpu = new java.util.ArrayList<>(), onCpu = new java.util.ArrayList<>();
             for (int i = 0; i < 5; i++) { onGpu.add(new java.util.ArrayList<>()); onCpu.add(new java.util.ArrayList<>()); }
-            new Generator(mg).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onGpu.get(s).add(tok); return false; });
-            new Generator(mc).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onCpu.get(s).add(tok); return false; });
+            Lockstep.generator(mg).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onGpu.get(s).add(tok); return false; });
+            Lockstep.generator(mc).generate(requests, 3, 8, Set.of(), Generator.GREEDY, (s, tok) -> { onCpu.get(s).add(tok); return false; });
             assertEquals(onCpu, onGpu, target + ": continuous batching");
         }
     }

@@ -62,7 +62,7 @@ final class Fixtures {
     /**
      * A folder holding the real tokenizer.json and tokenizer_config.json of "qwen" (Qwen3/Qwen2.5 vocabulary) or
      * "llama" (Llama 3.1), unpacked once per test run from the gzipped copies that `rast synth` ships
-     * (rast-cli/src/main/resources/dev/rast/synth, see SOURCES.md there).
+     * (cli/src/main/resources/dev/rast/synth, see SOURCES.md there).
      */
     static synchronized Path tokenizerDir(String name) {
         return TOKENIZER_DIRS.computeIfAbsent(name, n -> {

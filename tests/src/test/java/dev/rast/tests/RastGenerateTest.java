@@ -117,7 +117,7 @@ class RastGenerateTest {
                 java.util.Arrays.fill(rows[0], shared, rows[0].length, Float.NEGATIVE_INFINITY);
                 return rows[0];
             };
-            int[][] out = new dev.rast.engine.generate.Generator(List.of(m), mask)
+            int[][] out = dev.rast.run.Lockstep.generator(List.of(m), mask)
                     .generate(prompt, n, tokens, java.util.Set.of(), (seq, row) -> sampler.sample(row, rng[seq]).token(), null);
             return List.of(out);
         }

@@ -8,7 +8,7 @@ import dev.rast.engine.backend.Backend;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
-import dev.rast.engine.sample.RastFusion;
+import dev.rast.fusion.RastFusion;
 import dev.rast.engine.sample.Sampler;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.kernels.cpu.CpuBackend;

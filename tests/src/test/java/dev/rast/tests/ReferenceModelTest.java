@@ -1,5 +1,6 @@
 package dev.rast.tests;
 
+import dev.rast.run.Lockstep;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,7 +82,7 @@ class ReferenceModelTest {
     void greedyContinuationMatchesHuggingFace(String name) throws Exception {
         Map<String, Object> exp = Fixtures.expected(name);
         try (CausalLM m = Fixtures.load(name, backend)) {
-            int[] got = new Generator(m).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
+            int[] got = Lockstep.generator(m).greedy(Fixtures.ints(exp.get("greedy_prompt")), 12, Set.of(), null);
             assertArrayEquals(Fixtures.ints(exp.get("greedy_tokens")), got, name);
             assertEquals(12, got.length);
         }

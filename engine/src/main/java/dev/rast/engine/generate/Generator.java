@@ -1,14 +1,14 @@
 package dev.rast.engine.generate;
 
-import dev.rast.engine.model.CausalLM;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.function.IntConsumer;
 
 /**
- * The decode loop: every model prefills a prompt once, its n samples fork from it, and each step decodes all
+ * The decode loop: every model of a {@link Sequences} set prefills a prompt once, its n samples fork from it, and each step decodes all
  * unfinished sequences together until max tokens, an end-of-sequence id, or the listener ends them; finished ones
  * leave the batch and, with several prompts, the next samples take their places (continuous batching). Per sequence and step: the models' logits rows → {@link Fusion} → {@link TokenChooser}.
  * With one model and no fusion this is plain generation; greedy argmax is the default chooser.
@@ -47,15 +47,15 @@ public final class Generator {
     /** From this many live sequences on, tokens are chosen in parallel (below, the fork/join costs more than it saves). */
     private static final int PARALLEL_CHOICE = 4;
 
-    private final List<CausalLM> models;
+    private final Supplier<? extends Sequences> sequences;
     private final Fusion fusion;
 
-    public Generator(CausalLM model) { this(List.of(model), Fusion.FIRST); }
-
-    /** Models advancing in lockstep (e.g. base, expert, expert's base), combined by {@code fusion} each step. */
-    public Generator(List<CausalLM> models, Fusion fusion) {
-        if (models.isEmpty()) throw new IllegalArgumentException("no models");
-        this.models = List.copyOf(models);
+    /**
+     * Each {@link #generate} call opens a fresh set of sequences from {@code sequences} (e.g. models in lockstep:
+     * base, expert, expert's base) and combines their rows with {@code fusion} each step.
+     */
+    public Generator(Supplier<? extends Sequences> sequences, Fusion fusion) {
+        this.sequences = sequences;
         this.fusion = fusion;
     }
 
@@ -101,7 +101,7 @@ public final class Generator {
         int[] first = new int[requests.size()];
         for (int r = 1; r < requests.size(); r++) first[r] = first[r - 1] + requests.get(r - 1).samples();
         if (maxTokens == 0) return;
-        try (Lockstep models = new Lockstep(this.models)) {
+        try (Sequences models = sequences.get()) {
             List<Live> active = new ArrayList<>();
             int nextRequest = 0, nextSample = 0, parent = -1;
             while (true) {
@@ -150,11 +150,11 @@ public final class Generator {
         }
     }
 
-    private int choose(Live s, Lockstep models, TokenChooser chooser) {
+    private int choose(Live s, Sequences models, TokenChooser chooser) {
         return chooser.choose(s.id, fusion.fuse(s.id, models.logits(s.sequence)));
     }
 
-    /** A sample being decoded: its number among all requests' samples, its Lockstep sequence, its last token. */
+    /** A sample being decoded: its number among all requests' samples, its sequence in the set, its last token. */
     private static final class Live {
         final int sequence, id;
         int last, count;

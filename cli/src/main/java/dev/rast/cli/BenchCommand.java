@@ -1,0 +1,276 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.generate.Generator;
+import dev.rast.run.Lockstep;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
+                "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
+                "On the CPU it first measures the machine's limits with the same threads (a bare read of the model's",
+                "weights, a register-only FMA loop) and prints decode against the first, prefill and batches against the second.",
+                "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
+                "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
+                "With --expert/--expert-base pairs, also a RAST step (every model steps, logits fused, token chosen)",
+                "against the sum of the models' single-model steps; with --batch N as well, N samples decoding",
+                "together through the whole RAST step (every model batched), against one fused sequence."},
+        footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
+                "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
+                "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--prompt-len", paramLabel = "N", defaultValue = "128", description = "Prompt tokens to prefill (default: ${DEFAULT-VALUE}).")
+    int promptLen;
+
+    @Option(names = "--gen", paramLabel = "N", defaultValue = "64", description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "Timed passes (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Also measure N sequences decoding together after one prefill + fork (default: ${DEFAULT-VALUE}: off).")
+    int batch;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "RAST: also time a fused step of --model with these pairs:%n")
+    List<ModelOptions.PairOptions> pairs = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print one JSON line with the figures.")
+    boolean json;
+
+    @Mixin RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
+            throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend, runtime.weights())) {
+            runtime.configure(List.of(m));
+            int V = m.config().vocabSize();
+            SplittableRandom rnd = new SplittableRandom(42);
+            int[] prompt = new int[promptLen];
+            for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
+            float[] logits = new float[V];
+            double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
+            for (int r = -1; r < runs; r++) { // r = -1: warm-up
+                try (KvCache cache = m.newCache(promptLen + gen)) {
+                    cache.reserve(promptLen + gen); // allocate it all now: a cache growing mid-run would be timed
+                    long t0 = System.nanoTime();
+                    Tensor l = m.forward(prompt, cache, 1);
+                    backend.download(l, MemorySegment.ofArray(logits));
+                    long t1 = System.nanoTime();
+                    for (int i = 0; i < gen; i++) {
+                        l = m.forward(new int[] {Generator.argmax(logits)}, cache, 1);
+                        backend.download(l, MemorySegment.ofArray(logits));
+                    }
+                    long t2 = System.nanoTime();
+                    if (r >= 0) {
+                        prefill[r] = promptLen / ((t1 - t0) / 1e9);
+                        decode[r] = gen / ((t2 - t1) / 1e9);
+                    }
+                }
+                if (batch > 1) {
+                    double[] t = lockstepDecode(List.of(m), Generator.Fusion.FIRST, batch, prompt);
+                    if (r >= 0) { fork[r] = t[0]; batched[r] = batch * 1e3 / t[1]; }
+                }
+                if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
+            }
+            double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
+            double gbs = d * m.weightBytes() / 1e9;
+            // A decode step computes the LM head for its token; a prefill only for the last of its prompt's tokens.
+            double flopsPerToken = matmulFlops(m.config(), 1, 1);
+            double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
+            // With --json everything goes on one line: the RAST figures are measured first.
+            String rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : "";
+            Limits lim = limits(m);
+            if (json) {
+                System.out.printf(java.util.Locale.ROOT,
+                        "{\"model\": %s, \"backend\": %s, \"weights\": %s, \"kv_cache\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
+                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s%s}%n",
+                        dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
+                        dev.rast.engine.json.Json.quote(m.weightDtype().name().toLowerCase(java.util.Locale.ROOT)), dev.rast.engine.json.Json.quote(kvName(m)), promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
+                        batch == 1 ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
+                                batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
+                        lim == null ? "" : String.format(java.util.Locale.ROOT, ", \"read_limit_gb_s\": %.2f, \"fma_peak_gflop_s\": %.1f",
+                                lim.readGBs(), lim.fmaGflops()), rastJson);
+            } else {
+                System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
+                        m.config().architecture(), m.weightDtype().torchName(), m.weightBytes() / 1e9);
+                System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
+                        m.kvCacheBytesPerToken() / 1e3);
+                if (lim != null)
+                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
+                            lim.readGBs(), lim.fmaGflops(), lim.threads());
+                System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
+                        ofLimit(p * prefillFlopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
+                        m.weightBytes() < CACHE_RESIDENT_BYTES
+                                ? String.format(java.util.Locale.ROOT, "%.1f GB/s of weights; too small a model to compare with the bare read", gbs)
+                                : ofLimit(gbs, "GB/s of weights", lim == null ? 0 : lim.readGBs(), "bare read"));
+                if (batch > 1) {
+                    System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
+                    System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode, %s)%n",
+                            batch, gen, bd, batch * 1e3 / bd, bd / d,
+                            ofLimit(bd * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                }
+            }
+            if (!json && !pairs.isEmpty()) fusedBench(backend, m, prompt);
+        }
+        return 0;
+    }
+
+    private static String kvName(CausalLM m) { return m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT); }
+
+    /**
+     * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the
+     * same models' single-model steps, all measured here the same way (Lockstep with one sequence, prefill then
+     * --gen steps), median of --runs after a warm-up. Prints the figures, or with --json returns them as JSON fields
+     * (", \"rast_models\": ..."), for the one line the command prints.
+     */
+    private String fusedBench(Backend backend, CausalLM base, int[] prompt) {
+        List<CausalLM> all = new ArrayList<>(List.of(base));
+        List<CausalLM> loaded = new ArrayList<>();
+        float[] lambdas = new float[pairs.size()];
+        try {
+            for (int i = 0; i < pairs.size(); i++) {
+                ModelOptions.PairOptions p = pairs.get(i);
+                CausalLM e = Models.load(p.expert, backend, runtime.weights()), b = Models.load(p.expertBase, backend, runtime.weights());
+                loaded.add(e);
+                loaded.add(b);
+                runtime.configure(List.of(e, b));
+                all.add(e);
+                all.add(b);
+                lambdas[i] = p.lambda == null ? 1f : p.lambda;
+            }
+            for (CausalLM x : all) TokenIds.check("bench prompt", prompt, x.config().vocabSize());
+            StringBuilder dtypes = new StringBuilder();  // each model's weights as loaded: --dtype's effect on the pair
+            for (CausalLM x : all) dtypes.append(dtypes.isEmpty() ? "" : ", ").append(x.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
+            double sumSingles = 0;
+            StringBuilder singles = new StringBuilder();
+            for (CausalLM x : all) {
+                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, 1, prompt);
+                sumSingles += ms;
+                singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
+            }
+            dev.rast.fusion.RastFusion rast = new dev.rast.fusion.RastFusion(lambdas);
+            Generator.Fusion fusion = (seq, rows) -> rast.fuseInPlace(rows);
+            double fused = stepMs(all, fusion, 1, prompt);
+            // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
+            double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
+            if (json) {
+                return String.format(java.util.Locale.ROOT, ", \"rast_models\": %d, \"rast_weights\": [%s], \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
+                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s", all.size(),
+                        java.util.Arrays.stream(dtypes.toString().split(", ")).map(d -> "\"" + d + "\"").collect(java.util.stream.Collectors.joining(", ")),
+                        singles.toString().strip().replace(" ", ", "),
+                        sumSingles, fused, fused / sumSingles, batch == 1 ? "" : String.format(java.util.Locale.ROOT,
+                                ", \"fused_batch\": %d, \"fused_batch_step_ms\": %.2f, \"fused_batch_tok_s\": %.2f, \"fused_batch_speedup\": %.2f",
+                                batch, fusedBatch, batch * 1e3 / fusedBatch, batch * fused / fusedBatch));
+            } else {
+                System.out.printf(java.util.Locale.ROOT, "rast     %d models (%s), single-model steps (ms):%s; sum %.1f ms%n", all.size(), dtypes,
+                        singles, sumSingles);
+                System.out.printf(java.util.Locale.ROOT, "rast     fused step %.1f ms = %.3f× the sum of single-model steps%n", fused, fused / sumSingles);
+                if (batch > 1)
+                    System.out.printf(java.util.Locale.ROOT, "rast     %d sequences fused: %.1f tok/s (%.1f ms/step, %.2f× one fused sequence)%n",
+                            batch, batch * 1e3 / fusedBatch, fusedBatch, batch * fused / fusedBatch);
+                return "";
+            }
+        } finally {
+            loaded.forEach(CausalLM::close);
+        }
+    }
+
+    /** Median ms per decode step of {@code models} in lockstep ({@code n} sequences), fused and chosen greedily. */
+    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
+        double[] ms = new double[runs];
+        for (int r = -1; r < runs; r++) {
+            double[] t = lockstepDecode(models, fusion, n, prompt);
+            if (r >= 0) ms[r] = t[1];
+        }
+        return median(ms);
+    }
+
+    /**
+     * {@code n} sequences of {@code models} in lockstep: one prefill of the prompt per model forked into every
+     * sequence, then {@code --gen} steps decoding all of them together, each choosing the argmax of its fused row
+     * (the downloads, the fusion and the choice are part of a step's cost). Returns {prefill + fork ms, ms per step}.
+     */
+    private double[] lockstepDecode(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
+        int[] all = new int[n], next = new int[n];
+        try (Lockstep ls = new Lockstep(models)) {
+            long t0 = System.nanoTime();
+            all[0] = ls.start(prompt, promptLen + gen);
+            for (int s = 1; s < n; s++) all[s] = ls.fork(all[0]);
+            for (int s = 0; s < n; s++) // room for every step now, so that no cache grows during the timed steps
+                for (int mi = 0; mi < models.size(); mi++) ls.cache(mi, all[s]).reserve(gen);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < gen; i++) {
+                for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(all[s])));
+                ls.step(all, next);
+            }
+            long t2 = System.nanoTime();
+            return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6 / gen};
+        }
+    }
+
+    /**
+     * Below this many weight bytes (a tiny test model) neither figure measures memory bandwidth: decode is bound by
+     * per-op overheads and much of the read by the caches and the loop's own setup, so their ratio means nothing (the
+     * tiny CI model's decode printed 966% of its bare read; another run of the same model 37%).
+     */
+    private static final long CACHE_RESIDENT_BYTES = 256L << 20;
+
+    /** The machine's limits, measured on the CPU backend's thread count; null on other backends. */
+    private record Limits(double readGBs, double fmaGflops, int threads) {}
+
+    /** Reads the memory a decode step reads: each weight's packed copy where the CPU backend made one, else the mapped file. */
+    private Limits limits(CausalLM m) {
+        if (!(m.backend() instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
+        if (!json) System.err.print("measuring the machine's limits (bare read, FMA peak)\n");
+        java.util.List<java.lang.foreign.MemorySegment> read = new java.util.ArrayList<>();
+        for (dev.rast.engine.tensor.Tensor t : m.decodeWeights()) read.add(t.prepared() != null ? t.prepared() : t.data());
+        return new Limits(dev.rast.kernels.cpu.CpuLimits.readGBs(read, cpu.threads()),
+                dev.rast.kernels.cpu.CpuLimits.fmaGflops(cpu.threads()), cpu.threads());
+    }
+
+    /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */
+    private static String ofLimit(double value, String unit, double limit, String limitName) {
+        String v = String.format(java.util.Locale.ROOT, "%.1f %s", value, unit);
+        return limit > 0 ? v + String.format(java.util.Locale.ROOT, ", %.0f%% of %s", 100 * value / limit, limitName) : v;
+    }
+
+    /**
+     * FLOPs of the matmuls (2 per multiply-add) of a forward pass over {@code tokens} tokens of which
+     * {@code logitRows} go through the LM head: q, k, v, o, gate, up, down in every layer for each token, and the LM
+     * head for each logit row. Attention's own FLOPs are left out (a few percent at these lengths).
+     */
+    static double matmulFlops(dev.rast.engine.config.ModelConfig c, int tokens, int logitRows) {
+        double h = c.hiddenSize();
+        double perLayer = h * c.qDim() + 2 * h * c.kvDim() + c.qDim() * h + 3 * h * c.intermediateSize();
+        return 2 * ((double) tokens * c.numLayers() * perLayer + (double) logitRows * h * c.vocabSize());
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

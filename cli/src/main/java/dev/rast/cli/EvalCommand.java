@@ -1,0 +1,204 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.text.chat.PromptFormat;
+import dev.rast.eval.data.Dataset;
+import dev.rast.eval.data.Datasets;
+import dev.rast.eval.data.Problem;
+import dev.rast.eval.grader.Grader;
+import dev.rast.eval.report.Report;
+import dev.rast.eval.report.ReportFormat;
+import dev.rast.eval.report.RunDir;
+import dev.rast.eval.report.RunSettings;
+import dev.rast.eval.report.SampleRow;
+import dev.rast.run.ModelSet;
+import dev.rast.run.SampleRunner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the paper's math evaluation and write a report (resumable).", "Generates n samples per problem (batched, with RAST when expert",
+                "pairs are given), grade them with SimpleRL's grader, and write pass@1 (Avg.), pass@k, maj@k and mean",
+                "length to RUN_DIR/report.md and report.json. Resumable: a re-run continues where the last one stopped;",
+                "every finished sample is appended to RUN_DIR/samples.jsonl at once."},
+        footer = {"", "Examples:",
+                "  rast eval --model models/Qwen2.5-7B \\",
+                "      --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B --lambda 1.0 \\",
+                "      --dataset math500 --n 32 --temperature 1.0 --top-p 0.95 --max-tokens 16384 --format qwen-boxed --out runs/rast-7b",
+                "  rast eval --model DIR --dataset gsm8k,aime24 --limit 5 --n 4 --max-tokens 512 --out runs/smoke",
+                "  rast report runs/rast-7b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg"})
+final class EvalCommand implements Callable<Integer> {
+    @Mixin ModelOptions models;
+
+    @Option(names = "--dataset", required = true, paramLabel = "NAMES",
+            description = "math500, gsm8k, aime24, amc23, minerva_math, olympiadbench (comma-separated for several), or a JSONL file.")
+    String dataset;
+
+    @Option(names = "--question-field", paramLabel = "F", description = "For a JSONL file: the question field (default: the first of question, problem, Question, input that a row has).")
+    String questionField;
+
+    @Option(names = "--answer-field", paramLabel = "F", description = "For a JSONL file: the gold answer field (default: answer).")
+    String answerField;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Only the first N problems of each data set.")
+    Integer limit;
+
+    @Option(names = "--format", paramLabel = "NAME", defaultValue = "qwen-boxed",
+            description = "Prompt format: qwen-boxed (default), abel, chat (the model's template), none.")
+    String format;
+
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--out", required = true, paramLabel = "RUN_DIR", description = "Run folder: settings.json, samples.jsonl, report.md, report.json.")
+    Path out;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+            description = "Most sequences decoding together (default: ${DEFAULT-VALUE}); samples of the next problems fill places as samples finish.")
+    int batch;
+
+    @Mixin RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        var params = sampling.withDefaults(SamplingOptions.EVAL).params();
+        PromptFormat fmt = PromptFormat.byName(format);
+        if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, is " + limit);
+        if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
+        List<Dataset> sets = new ArrayList<>();
+        java.util.Set<String> named = new java.util.LinkedHashSet<>(); // "math500,math500" runs math500 once
+        for (String name : dataset.split(",")) named.add(name.strip());
+        for (String name : named) sets.add(Datasets.load(name, questionField, answerField));
+
+        RunDir run = new RunDir(out);
+        RunSettings settings = settings();
+        if (Files.exists(run.file(RunDir.SETTINGS))) {
+            requireSame(run.readSettings(), settings);
+        } else {
+            checkWritable(out);
+            run.writeSettings(settings);
+        }
+        RunDir.Samples existing = run.readSamples();
+        Set<String> done = new HashSet<>();
+        for (SampleRow r : existing.rows()) done.add(key(r.dataset(), r.idx(), r.sample()));
+
+        List<Dataset> todoSet = new ArrayList<>();
+        List<Problem> todo = new ArrayList<>();
+        List<int[]> wantedList = new ArrayList<>(); // the samples each problem still lacks: all n unless resuming
+        int total = 0;
+        for (Dataset d : sets) {
+            List<Problem> ps = d.problems();
+            if (limit != null) ps = ps.subList(0, Math.min(limit, ps.size()));
+            total += ps.size();
+            for (Problem p : ps) {
+                int[] w = missing(d, p, done);
+                if (w.length == 0) continue;
+                todoSet.add(d);
+                todo.add(p);
+                wantedList.add(w);
+            }
+        }
+        if (todo.size() < total)
+            System.err.printf("%s: %d of %d problems already done, resuming%n", out, total - todo.size(), total);
+
+        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights());
+             RunDir.SampleLog log = run.openLog()) {
+            runtime.configure(set.models());
+            set.requireTokenizer("rast eval");
+            List<String> stops = new ArrayList<>(fmt.stopStrings());
+            stops.addAll(sampling.stop);
+            SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, stops, sampling.ignoreEos);
+            AtomicLong tokens = new AtomicLong(), samples = new AtomicLong();
+            List<int[]> prompts = new ArrayList<>();
+            long[] seeds = new long[todo.size()];
+            int[][] wanted = wantedList.toArray(new int[0][]);
+            int[] left = new int[todo.size()];
+            for (int i = 0; i < todo.size(); i++) {
+                prompts.add(Prompts.encode(set, fmt, todo.get(i).question()));
+                seeds[i] = GenerateCommand.promptSeed(sampling.seed, todo.get(i).idx());
+                left[i] = wanted[i].length;
+            }
+            int[] problemsDone = {0};
+            long t0 = System.nanoTime();
+            try (ProgressBar bar = new ProgressBar("eval", todo.size(), "problems", 1)) {
+                // All problems go through one continuous batch: as samples finish, samples of the next problems
+                // take their places, so the batch stays full while a problem's longest samples run on.
+                runner.runAll(prompts, wanted, seeds, batch, null, () -> {
+                    long t = tokens.incrementAndGet();
+                    if ((t & 15) == 0) bar.extra(rates(t, samples.get(), t0));
+                }, (i, s, sample) -> {
+                    Dataset d = todoSet.get(i);
+                    Problem p = todo.get(i);
+                    Grader.Result g = d.grade(sample.text(), p, fmt);
+                    log.append(new SampleRow(d.name(), p.idx(), s, sample.text(), sample.tokens().length,
+                            g.pred(), g.correct()));
+                    samples.incrementAndGet();
+                    if (--left[i] == 0) {
+                        bar.extra(rates(tokens.get(), samples.get(), t0));
+                        bar.update(++problemsDone[0]);
+                    }
+                });
+            }
+        } catch (java.io.IOException e) {
+            throw new BadInputException(run.file(RunDir.SAMPLES) + ": " + e.getMessage());
+        }
+        Report.RunReport report = Report.write(out);
+        Stdout.utf8().append(ReportFormat.markdown(report)).flush();
+        return 0;
+    }
+
+    private static String rates(long tokens, long samples, long t0) {
+        double secs = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
+        return String.format(java.util.Locale.ROOT, "%.2f samples/s %.1f tok/s", samples / secs, tokens / secs);
+    }
+
+    /** The sample numbers of problem {@code p} not in the run folder yet. */
+    private int[] missing(Dataset d, Problem p, Set<String> done) {
+        return java.util.stream.IntStream.range(0, sampling.n).filter(s -> !done.contains(key(d.name(), p.idx(), s))).toArray();
+    }
+
+    private static String key(String dataset, int idx, int sample) { return dataset + "\u0000" + idx + "\u0000" + sample; }
+
+    private RunSettings settings() {
+        List<RunSettings.Expert> experts = new ArrayList<>();
+        List<Double> lambdas = new ArrayList<>();
+        for (ModelSet.Pair p : models.pairs()) {
+            experts.add(new RunSettings.Expert(p.expert().toString(), p.base().toString()));
+            lambdas.add((double) p.lambda());
+        }
+        return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, sampling.temperature,
+                sampling.topP, sampling.maxTokens, format, sampling.seed, limit,
+                runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** A re-run must use the settings the folder was started with, or the samples would mix two experiments. */
+    private void requireSame(RunSettings was, RunSettings now) {
+        Map<String, Object> a = was.toJson(), b = now.toJson();
+        for (String k : b.keySet()) {
+            if (k.equals("limit")) continue;   // growing --limit extends a run
+            if (!Objects.equals(String.valueOf(a.get(k)), String.valueOf(b.get(k))))
+                throw new BadInputException(out + " was started with " + k + " = " + a.get(k) + ", not " + b.get(k)
+                        + " (use another --out, or the same settings to resume)");
+        }
+    }
+
+    private static void checkWritable(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new BadInputException("--out " + dir + ": cannot create the folder (" + e.getMessage() + ")");
+        }
+        if (!Files.isWritable(dir)) throw new BadInputException("--out " + dir + ": the folder is not writable");
+    }
+}

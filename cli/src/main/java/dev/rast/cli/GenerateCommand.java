@@ -1,0 +1,129 @@
+package dev.rast.cli;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.text.chat.PromptFormat;
+import dev.rast.engine.json.Json;
+import dev.rast.engine.sample.SequenceRandom;
+import dev.rast.run.ModelSet;
+import dev.rast.run.Sample;
+import dev.rast.run.SampleRunner;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text from a model, with RAST when expert pairs are given.", "With RAST: the base model's logits plus λ·(expert − expert base) of one",
+                "or more small model pairs, fused every step before temperature and top-p.",
+                "Stops at --max-tokens, an end-of-sequence id (generation_config.json / config.json) or a --stop string."},
+        footer = {"", "Examples:",
+                "  rast generate --model models/Qwen2.5-7B --prompt 'What is 7*8?' --format qwen-boxed --temperature 0",
+                "  rast generate --model models/Qwen2.5-7B \\",
+                "      --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B --lambda 1.0 \\",
+                "      --prompt 'What is 7*8?' --format qwen-boxed --n 4 --temperature 1 --top-p 0.95 --json",
+                "  rast generate --model DIR --input prompts.jsonl --output out.jsonl --n 32 --max-tokens 4096",
+                "  rast generate --model DIR --prompt-tokens 9707,11,1879 --max-tokens 16 --temperature 0 --json"})
+final class GenerateCommand implements Callable<Integer> {
+    @Mixin ModelOptions models;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource source;
+
+    static final class PromptSource {
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text (see --format / --chat).")
+        String text;
+
+        @Option(names = "--prompt-tokens", paramLabel = "IDS", description = "Prompt token ids, comma-separated.")
+        String tokens;
+
+        @Option(names = "--input", paramLabel = "FILE", description = "JSONL of prompts: {\"prompt\": TEXT} or {\"prompt_tokens\": [ids]} per line (needs --output).")
+        Path input;
+    }
+
+    @Option(names = "--format", paramLabel = "NAME", defaultValue = "none",
+            description = "How text becomes the prompt: qwen-boxed, abel (the paper's evaluation formats), chat (the model's chat template), none (as given; default).")
+    String format;
+
+    @Option(names = "--chat", description = "Same as --format chat.")
+    boolean chat;
+
+    @Mixin SamplingOptions sampling;
+
+    @Option(names = "--json", description = "Print one JSON object per sample: {\"tokens\", \"logprobs\", \"text\", \"finish_reason\"}.")
+    boolean json;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "With --input: append one JSON line per sample; a re-run skips what is there (resumable).")
+    Path output;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+            description = "With --input: most sequences decoding together (default: ${DEFAULT-VALUE}); samples of the next prompts fill places as samples finish.")
+    int batch;
+
+    @Mixin RuntimeOptions runtime;
+
+    @Override
+    public Integer call() {
+        var params = sampling.withDefaults(SamplingOptions.GENERATE).params();
+        if (chat && !format.equals("none") && !format.equals("chat"))
+            throw new BadInputException("--chat and --format " + format + " ask for two prompt formats: give one");
+        PromptFormat fmt = chat ? PromptFormat.CHAT : PromptFormat.byName(format);
+        if (source.tokens != null && fmt != PromptFormat.NONE)
+            throw new BadInputException("--prompt-tokens are used as given: " + (chat ? "--chat" : "--format " + fmt.id())
+                    + " applies to text prompts (--prompt, or \"prompt\" rows of --input)");
+        if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
+        if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
+        if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
+        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
+            runtime.configure(set.models());
+            SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
+            if (source.input != null) {
+                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch).run(source.input, output);
+                return 0;
+            }
+            int[] prompt = source.text != null ? Prompts.encode(set, fmt, source.text)
+                    : Prompts.checkIds("--prompt-tokens", TokenIds.parse("--prompt-tokens", source.tokens), set);
+            PrintStream out = Stdout.utf8();
+            boolean stream = !json && sampling.n == 1;
+            boolean textOut = set.tokenizer() != null;
+            SampleRunner.TextListener live = stream && textOut ? (s, chunk) -> { out.print(chunk); out.flush(); } : null;
+            List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, null);
+            for (int s = 0; s < samples.size(); s++) {
+                Sample sm = samples.get(s);
+                if (json) out.println(toJson(sm, -1, s, null));
+                else if (!textOut) out.println(IntStream.of(sm.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                else if (stream) out.println();
+                else out.printf("--- sample %d (%s) ---%n%s%n", s, sm.finishReason(), sm.text());
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** One output line. {@code index}/{@code id} are set for --input rows (index -1: a single prompt). */
+    static String toJson(Sample s, int index, int sample, Object id) {
+        StringBuilder b = new StringBuilder("{");
+        if (index >= 0) {
+            b.append("\"index\": ").append(index).append(", ");
+            if (id != null) b.append("\"id\": ").append(id instanceof String str ? Json.quote(str) : id).append(", ");
+            b.append("\"sample\": ").append(sample).append(", ");
+        }
+        b.append("\"tokens\": ").append(IntStream.of(s.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]")));
+        b.append(", \"logprobs\": ").append(java.util.Arrays.stream(s.logprobs())
+                .mapToObj(v -> Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null")
+                .collect(Collectors.joining(", ", "[", "]")));
+        b.append(", \"text\": ").append(s.text() == null ? "null" : Json.quote(s.text()));
+        b.append(", \"finish_reason\": \"").append(s.finishReason()).append("\"}");
+        return b.toString();
+    }
+
+    /** The seed of prompt {@code index} of an --input file: a prompt's samples do not depend on the other prompts. */
+    static long promptSeed(long seed, int index) { return SequenceRandom.of(seed, index).nextLong(); }
+}

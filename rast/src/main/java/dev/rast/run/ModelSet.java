@@ -1,0 +1,162 @@
+package dev.rast.run;
+
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.text.chat.ChatTemplate;
+import dev.rast.text.chat.TokenizerConfig;
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.generate.StopTokens;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.Models;
+import dev.rast.fusion.RastFusion;
+import dev.rast.fusion.VocabularyCheck;
+import dev.rast.text.tokenizer.Tokenizer;
+import dev.rast.engine.weights.WeightDtype;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The models of one RAST run: the base model M and zero or more expert pairs (Eᵢ, Bᵢ, λᵢ), all on one backend, with
+ * M's tokenizer and end-of-sequence ids. Model order everywhere is M, E₁, B₁, E₂, B₂, ... (the order
+ * {@link Generator} hands rows to {@link #fusion()}).
+ *
+ * <p>Loading checks that the models agree on what each shared id means: every model folder that has a
+ * tokenizer.json is compared with M's over the shared ids (the shortest vocabulary), and a difference is refused
+ * unless {@code allowMismatch}.
+ */
+public final class ModelSet implements AutoCloseable {
+    /** One expert pair: the RL-trained small model, the base it was trained from, and its weight λ. */
+    public record Pair(Path expert, Path base, float lambda) {}
+
+    private final Path baseDir;
+    private final List<CausalLM> models = new ArrayList<>();
+    private final List<Pair> pairs;
+    private final Tokenizer tokenizer;
+    private final TokenizerConfig tokenizerConfig;
+    private final Set<Integer> eosIds;
+    private final RastFusion rast;
+    private final int sharedVocab;
+    private ChatTemplate chatTemplate;
+
+    private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend, WeightDtype weights) {
+        this.baseDir = baseDir;
+        this.pairs = List.copyOf(pairs);
+        try {
+            models.add(Models.load(baseDir, backend, weights));
+            for (Pair p : pairs) {
+                models.add(Models.load(p.expert(), backend, weights));
+                models.add(Models.load(p.base(), backend, weights));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        int shared = Integer.MAX_VALUE;
+        for (CausalLM m : models) shared = Math.min(shared, m.config().vocabSize());
+        sharedVocab = shared;
+        Path tokDir = tokenizerDir != null ? tokenizerDir : baseDir;
+        tokenizer = Files.isRegularFile(tokDir.resolve("tokenizer.json")) || tokenizerDir != null ? Tokenizer.load(tokDir) : null;
+        tokenizerConfig = tokenizer != null && Files.isRegularFile(tokDir.resolve("tokenizer_config.json"))
+                ? TokenizerConfig.load(tokDir) : null;
+        eosIds = StopTokens.read(baseDir, models.getFirst().config());
+        rast = pairs.isEmpty() ? null : new RastFusion(lambdas(pairs));
+        if (!pairs.isEmpty()) checkVocabularies(allowMismatch);
+    }
+
+    /** Loads M and the pairs; the tokenizer comes from {@code tokenizerDir}, else M's folder (null: none there). */
+    public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
+        return load(base, pairs, tokenizerDir, allowMismatch, backend, WeightDtype.AUTO);
+    }
+
+    /** Like the above, with every model's weights computed in {@code weights} (--dtype). */
+    public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend,
+                                WeightDtype weights) {
+        return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend, weights);
+    }
+
+    private static float[] lambdas(List<Pair> pairs) {
+        float[] l = new float[pairs.size()];
+        for (int i = 0; i < l.length; i++) l[i] = pairs.get(i).lambda();
+        return l;
+    }
+
+    private void checkVocabularies(boolean allowMismatch) {
+        if (tokenizer == null) return;
+        List<VocabularyCheck.Vocabulary> vocabs = new ArrayList<>();
+        vocabs.add(new VocabularyCheck.Vocabulary(baseDir.toString(), tokenizer::token));
+        List<Path> seen = new ArrayList<>(List.of(baseDir.toAbsolutePath().normalize()));
+        for (Pair p : pairs) {
+            for (Path dir : List.of(p.expert(), p.base())) {
+                Path norm = dir.toAbsolutePath().normalize();
+                if (seen.contains(norm) || !Files.isRegularFile(dir.resolve("tokenizer.json"))) continue;
+                seen.add(norm);
+                // The same bytes give the same vocabulary: skip the half-second load (the usual case, one family).
+                if (sameFile(Path.of(tokenizer.source()), dir.resolve("tokenizer.json"))) continue;
+                vocabs.add(new VocabularyCheck.Vocabulary(dir.toString(), Tokenizer.load(dir)::token));
+            }
+        }
+        VocabularyCheck.requireSame(sharedVocab, vocabs, allowMismatch);
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.mismatch(a, b) == -1L;
+        } catch (java.io.IOException e) {
+            return false; // unreadable here: Tokenizer.load reports it properly
+        }
+    }
+
+    /** M, E₁, B₁, ...: the order of the rows {@link #fusion()} receives. */
+    public List<CausalLM> models() { return models; }
+
+    public CausalLM base() { return models.getFirst(); }
+
+    public Path baseDir() { return baseDir; }
+
+    public List<Pair> pairs() { return pairs; }
+
+    /** M's tokenizer (or --tokenizer's), or null when there is none. */
+    public Tokenizer tokenizer() { return tokenizer; }
+
+    /** tokenizer_config.json beside the tokenizer, or null. */
+    public TokenizerConfig tokenizerConfig() { return tokenizerConfig; }
+
+    /**
+     * The chat template, compiled on first use and kept (rast eval renders it once per problem), or a clear error
+     * when the tokenizer folder has none.
+     */
+    public ChatTemplate chatTemplate() {
+        if (tokenizerConfig == null)
+            throw new BadInputException("no chat template: " + (tokenizer == null ? baseDir : tokenizer.source())
+                    + " has no tokenizer_config.json, so no chat template (use --format qwen-boxed|abel|none)");
+        if (chatTemplate == null) chatTemplate = ChatTemplate.of(tokenizerConfig);
+        return chatTemplate;
+    }
+
+    /** The tokenizer, or a clear error naming the folder when text was asked for and there is none. */
+    public Tokenizer requireTokenizer(String why) {
+        if (tokenizer == null)
+            throw new BadInputException(baseDir + " has no tokenizer.json, needed for " + why + " (give --tokenizer DIR)");
+        return tokenizer;
+    }
+
+    /** End-of-sequence ids of M (generation_config.json, else config.json). */
+    public Set<Integer> eosIds() { return eosIds; }
+
+    /** Ids every model has a logit for; fused rows are −∞ past it. */
+    public int sharedVocab() { return sharedVocab; }
+
+    /** The RAST fusion of the rows, in place in M's row; M's row unchanged when there are no pairs. */
+    public Generator.Fusion fusion() {
+        if (rast == null) return Generator.Fusion.FIRST;
+        return (sequence, rows) -> rast.fuseInPlace(rows);
+    }
+
+    @Override
+    public void close() {
+        for (CausalLM m : models) m.close();
+    }
+}
