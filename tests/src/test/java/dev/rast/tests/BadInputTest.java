@@ -185,6 +185,17 @@ class BadInputTest {
         refused(dir, "config.json", "rope_parameters.rope_type", "'yarn' is not supported");
     }
 
+    /** Meta's llama3 rule lives in model-llama3: a Qwen2 config that asks for it is refused, not run unscaled. */
+    @Test
+    void llama3RopeScalingOnAnotherFamily() throws IOException {
+        Path dir = copyOfReference();
+        String c = Files.readString(dir.resolve("config.json"));
+        c = c.replaceFirst("\"rope_type\":\\s*\"default\"", "\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0,"
+                + " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192");
+        Files.writeString(dir.resolve("config.json"), c);
+        refused(dir, "config.json", "RoPE scaling type 'llama3' is not supported for Qwen2ForCausalLM");
+    }
+
     @Test
     void modelDirectoryThatDoesNotExist() {
         refused(tmp.resolve("no-such-model"), "no-such-model", "model directory does not exist");

@@ -3,7 +3,7 @@ package dev.rast.engine.config;
 /**
  * How rotary frequencies are adjusted for long context. {@code type} is "default" (none), "linear" or "llama3".
  * The llama3 fields are Meta's: low-frequency bands are slowed by {@code factor}, high-frequency bands kept,
- * the band in between interpolated (see {@link dev.rast.engine.model.RopeTable}).
+ * the band in between interpolated (the rule is in model-llama3, Llama3RopeScaling).
  */
 public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
                           int originalMaxPositionEmbeddings) {

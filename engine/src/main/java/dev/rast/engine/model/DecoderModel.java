@@ -3,30 +3,45 @@ package dev.rast.engine.model;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
 import dev.rast.engine.weights.Checkpoint;
+import java.util.List;
 
 /**
- * What every decoder model holds besides its forward pass: the config, the checkpoint its weights map, the backend,
- * the weights, the RoPE tables, a workspace for activations, and their lifetimes. Each architecture extends this
- * and writes its {@link #forward} top to bottom in its own file.
+ * A Llama-family decoder, the architecture of both Llama 3.x and Qwen2/Qwen2.5: pre-norm blocks with RMSNorm,
+ * rotary grouped-query attention and a SwiGLU MLP. {@link #forward} below is the whole model; every op it calls is
+ * a {@link Backend} method, whose plain form is {@code kernels/.../reference/ReferenceBackend.java}.
+ *
+ * <p>The families differ only in what their modules hand in: Qwen2 always has q/k/v biases (Llama only when its
+ * config sets attention_bias), and Llama 3.1 stretches its rotary frequencies with Meta's "llama3" rule. Hugging
+ * Face builds its Qwen2 code from Llama's classes for the same reason: one forward, so the two cannot drift apart.
+ *
+ * <p>One pass serves a prompt (one sequence, many tokens) and a batched decode step (many sequences, one token
+ * each) alike: every matmul and elementwise op runs over all new tokens stacked as rows; only RoPE positions,
+ * the KV cache writes and attention look at which sequence a row belongs to.
  */
-public abstract class DecoderModel implements CausalLM {
-    protected final ModelConfig c;
-    protected final Backend backend;
-    protected final DecoderWeights w;
-    protected final RotaryEmbedding rope;
-    protected final Workspace ws;
+public final class DecoderModel implements CausalLM {
+    private final ModelConfig c;
+    private final Backend backend;
+    private final DecoderWeights w;
+    private final RotaryEmbedding rope;
+    private final Workspace ws;
     private final Checkpoint checkpoint;
     private final long weightBytes;
     private final DType keyWeights;
     private DType kvDtype;
 
-    protected DecoderModel(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights) {
+    /**
+     * {@code ropeInverseFrequencies}: the rotary frequencies of one head, {@code head_dim / 2} of them, as the
+     * family computes them from the config ({@link RopeTable#inverseFrequencies} unless the family scales them).
+     */
+    public DecoderModel(ModelConfig config, Checkpoint checkpoint, Backend backend, DecoderWeights weights,
+                        float[] ropeInverseFrequencies) {
         this.c = config;
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.w = weights;
-        this.rope = new RotaryEmbedding(backend, config);
+        this.rope = new RotaryEmbedding(backend, ropeInverseFrequencies);
         this.ws = new Workspace(backend);
         this.weightBytes = weights.bytesPerToken();
         // The dtype loaded (the stored one unless --dtype converted it), not the backend's copy (a backend may
@@ -35,24 +50,73 @@ public abstract class DecoderModel implements CausalLM {
         this.kvDtype = KvCacheDtype.AUTO.resolve(keyWeights);
     }
 
-    @Override public final ModelConfig config() { return c; }
+    @Override
+    public Tensor forward(Batch b) {
+        int T = b.rows(), R = b.logitRows();
+        int H = c.hiddenSize(), qDim = c.qDim(), kvDim = c.kvDim(), FF = c.intermediateSize();
+        float eps = (float) c.rmsNormEps();
+        b.reserve();
+        rope.ensure(b.positionsNeeded());
+        int[] chunkRows = b.chunkRows(), startPos = b.startPositions(); // rows and first position of each sequence
 
-    @Override public final Backend backend() { return backend; }
+        Tensor x = ws.get("residual", T, H);          // the residual stream: one row per new token, all sequences
+        Tensor h = ws.get("normed", T, H);
+        Tensor q = ws.get("q", T, qDim), k = ws.get("k", T, kvDim), v = ws.get("v", T, kvDim);
+        Tensor att = ws.get("attn_out", T, qDim);
+        Tensor gate = ws.get("mlp_gate", T, FF), up = ws.get("mlp_up", T, FF);
 
-    @Override public final KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim(), kvDtype); }
+        backend.embed(w.embedding(), b.tokens(), x);
+        for (int l = 0; l < c.numLayers(); l++) {
+            DecoderWeights.Layer L = w.layers()[l];
+            // Attention: x += o_proj(attention(rope(q), rope(k), v))
+            backend.rmsNorm(x, L.inputNorm(), eps, h);
+            backend.matmul(h, List.of(L.wq(), L.wk(), L.wv()), List.of(q, k, v));
+            if (L.bq() != null) {                      // Qwen2 always, Llama when attention_bias is set
+                backend.addBias(q, L.bq());
+                backend.addBias(k, L.bk());
+                backend.addBias(v, L.bv());
+            }
+            backend.rope(q, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
+            backend.rope(k, c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
+            b.storeKeysValues(backend, l, k, v);      // each sequence's rows into its own cache
+            backend.attention(q, b.keys(l), b.values(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
+            backend.matmul(att, L.wo(), h);
+            backend.add(x, h);
+            // MLP: x += down(silu(gate(x)) · up(x))
+            backend.rmsNorm(x, L.postNorm(), eps, h);
+            backend.matmul(h, List.of(L.gate(), L.up()), List.of(gate, up));
+            backend.siluMul(gate, up, gate);
+            backend.matmul(gate, L.down(), h);
+            backend.add(x, h);
+        }
+        b.advance();
 
-    @Override public final DType weightDtype() { return keyWeights; }
+        // Only the rows whose logits are wanted go through the final norm and the (large) LM head.
+        Tensor hn = ws.get("final_norm", R, H);
+        backend.rmsNorm(b.logitInputs(backend, x, hn), w.finalNorm(), eps, hn);
+        Tensor logits = ws.get("logits", R, c.vocabSize());
+        if (R > 0) backend.matmul(hn, w.lmHead(), logits);
+        return logits;
+    }
 
-    @Override public final DType kvCacheDtype() { return kvDtype; }
+    @Override public ModelConfig config() { return c; }
 
-    @Override public final void kvCacheDtype(KvCacheDtype choice) { kvDtype = choice.resolve(keyWeights); }
+    @Override public Backend backend() { return backend; }
 
-    @Override public final long weightBytes() { return weightBytes; }
+    @Override public KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim(), kvDtype); }
 
-    @Override public final java.util.List<dev.rast.engine.tensor.Tensor> decodeWeights() { return w.decodeTensors(); }
+    @Override public DType weightDtype() { return keyWeights; }
+
+    @Override public DType kvCacheDtype() { return kvDtype; }
+
+    @Override public void kvCacheDtype(KvCacheDtype choice) { kvDtype = choice.resolve(keyWeights); }
+
+    @Override public long weightBytes() { return weightBytes; }
+
+    @Override public List<Tensor> decodeWeights() { return w.decodeTensors(); }
 
     @Override
-    public final void close() {
+    public void close() {
         ws.close();
         rope.close();
         checkpoint.close();

@@ -1,7 +1,6 @@
 package dev.rast.engine.model;
 
 import dev.rast.engine.backend.Backend;
-import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -9,22 +8,23 @@ import java.lang.foreign.MemorySegment;
 /** The cos/sin tables of {@link RopeTable} held by the backend, grown (doubling) as positions are needed. */
 public final class RotaryEmbedding implements AutoCloseable {
     private final Backend backend;
-    private final ModelConfig config;
+    private final float[] inverseFrequencies;
     private Tensor cos, sin;
     private int positions;
 
-    public RotaryEmbedding(Backend backend, ModelConfig config) {
+    /** {@code inverseFrequencies}: one per pair of a head's dimensions ({@code head_dim / 2}). */
+    public RotaryEmbedding(Backend backend, float[] inverseFrequencies) {
         this.backend = backend;
-        this.config = config;
+        this.inverseFrequencies = inverseFrequencies.clone();
     }
 
     /** Makes sure positions [0, n) are in the tables. */
     public void ensure(int n) {
         if (n <= positions) return;
         int p = Math.max(64, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
-        float[][] t = RopeTable.tables(config, p);
+        float[][] t = RopeTable.tables(inverseFrequencies, p);
         close();
-        int half = config.headDim() / 2;
+        int half = inverseFrequencies.length;
         cos = backend.allocate(DType.F32, p, half);
         sin = backend.allocate(DType.F32, p, half);
         backend.upload(MemorySegment.ofArray(t[0]), cos);
