@@ -1,5 +1,6 @@
-// The logits pipeline on the device: RAST fusion and the sampling stage, so that each decoding step only the
-// chosen ids travel back to the host.
+// The logits pipeline on the device: RAST fusion and the sampling stage, with which only the chosen ids of a
+// decoding step need travel back to the host. Tests call them (against the host fusion and sampler); the
+// generation loop does not yet: it fuses and samples on the host.
 #pragma once
 #include "common.cuh"
 

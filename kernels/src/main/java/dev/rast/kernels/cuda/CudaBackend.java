@@ -31,9 +31,10 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
- * <p>Beyond the {@link Backend} interface it runs the logits pipeline on the device: {@link #rastFuse} and
- * {@link #sample}, so that a decoding step returns only the chosen ids. Public methods are synchronized: scratch
- * buffers are shared, and one stream orders all work.
+ * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels: {@link #rastFuse} and
+ * {@link #sample}, which would let a decoding step return only the chosen ids. Only tests call them so far: the
+ * generation loop downloads every model's logits rows and fuses and samples on the host (rast's Lockstep and
+ * RastFusion). Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
 public final class CudaBackend implements Backend {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
