@@ -1,5 +1,5 @@
-// The logits pipeline on the device: RAST fusion and the sampling stage, so that each decoding step only the
-// chosen ids travel back to the host.
+// The logits pipeline as device kernels: RAST fusion and the sampling stage, with which a decoding step could send
+// only the chosen ids back to the host. Only tests call them so far; the command line fuses and samples on the host.
 #pragma once
 #include "common.cuh"
 

@@ -31,9 +31,10 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
- * <p>Beyond the {@link Backend} interface it runs the logits pipeline on the device: {@link #rastFuse} and
- * {@link #sample}, so that a decoding step returns only the chosen ids. Public methods are synchronized: scratch
- * buffers are shared, and one stream orders all work.
+ * <p>Beyond the {@link Backend} interface it has the logits pipeline as kernels: {@link #rastFuse} and
+ * {@link #sample}, with which a decoding step could return only the chosen ids. Only tests call them: the command
+ * line downloads every model's logits rows and fuses and samples on the host (wiring them in is future GPU
+ * throughput work). Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
 public final class CudaBackend implements Backend {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
@@ -47,7 +48,7 @@ public final class CudaBackend implements Backend {
     // 12 heads, 36 blocks on 132 SMs; docs/gpu-report.md), while many sequences already fill the GPU and want few
     // long ones (fewer partials to write and combine). So splits aim at DECODE_TARGET_BLOCKS blocks in all, with
     // at least DECODE_MIN_CHUNK keys each and at most DECODE_MAX_SPLITS. -Drast.cuda.decode-min-chunk=64
-    // -Drast.cuda.decode-target-blocks=0 (no target: as many splits as allowed) is the split used before.
+    // -Drast.cuda.decode-target-blocks=0 (no target: as many splits as allowed) is the split docs/gpu-report.md timed.
     static final int DECODE_MIN_CHUNK = 16;
     static final int DECODE_TARGET_BLOCKS = 1024;
     static final int DECODE_MAX_SPLITS = 256;
