@@ -3,7 +3,7 @@
 
 Run from the repository root with the oracle venv:
 
-    /work/main/.oracle/bin/python scripts/oracle/make_chat_reference.py ../shared/tokenizers engine/src/test/resources/chat
+    .oracle/bin/python scripts/oracle/make_chat_reference.py ../shared/tokenizers text/src/test/resources/chat
 
 It writes into the output folder:
   qwen3/tokenizer_config.json, llama3.1/tokenizer_config.json   copies of the shared files (see SOURCES.md there)
@@ -28,7 +28,7 @@ import transformers
 from transformers import AutoTokenizer
 
 SHARED = sys.argv[1] if len(sys.argv) > 1 else "../shared/tokenizers"
-OUT = sys.argv[2] if len(sys.argv) > 2 else "engine/src/test/resources/chat"
+OUT = sys.argv[2] if len(sys.argv) > 2 else "text/src/test/resources/chat"
 
 # Qwen2.5-Instruct's chat_template as published in its tokenizer_config.json (identical across the 0.5B-72B
 # Instruct releases); checked against two public copies of that file.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the RAST reference trio and the fused greedy decoding Hugging Face transformers computes for it.
 
-Run from the repository root with the oracle venv (see README "Reference fixtures"):
+Run from the repository root with the oracle venv (see docs/architecture.md, "Tests and reference fixtures"):
 
     .oracle/bin/python scripts/oracle/make_rast_reference.py tests/src/test/resources/reference/rast-trio
 

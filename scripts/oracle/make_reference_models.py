@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the tiny random reference models and what Hugging Face transformers computes for them.
 
-Run from the repository root with the oracle venv (see DEVELOPERS.md / README "Reference fixtures"):
+Run from the repository root with the oracle venv (see docs/architecture.md, "Tests and reference fixtures"):
 
     .oracle/bin/python scripts/oracle/make_reference_models.py tests/src/test/resources/reference
 

@@ -111,7 +111,7 @@ def main():
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     synth = ROOT / "cli/src/main/resources/dev/rast/synth"
     for k, v in TOKENIZERS.items():
-        # Qwen's tokenizer_config.json there is Qwen2.5's (ChatML template), from engine/src/test/resources/chat.
+        # Qwen's tokenizer_config.json there is Qwen2.5's (ChatML template), from text/src/test/resources/chat.
         for name in ("tokenizer.json",) if k == "qwen" else ("tokenizer.json", "tokenizer_config.json"):
             with open(synth / f"{k}-{name}.gz", "wb") as raw:
                 with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as g:

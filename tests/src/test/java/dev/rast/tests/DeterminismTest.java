@@ -11,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The same forward pass gives the same bits every time, before, during and after JIT compilation. Seeded sampling
- * depends on it: a logit 1 ulp off can move a draw across a boundary. This caught float reductions whose order
- * changed when C2 compiled them (reduceLanes(ADD), VectorOperators.EXP); the kernels now use Lanes.sum and
- * VectorExp, whose results are exactly rounded lane operations in a fixed order.
+ * depends on it: a logit 1 ulp off can move a draw across a boundary. Float reductions whose order changes when C2
+ * compiles them (reduceLanes(ADD), VectorOperators.EXP) fail it; hence the kernels use Lanes.sum and VectorExp,
+ * whose results are exactly rounded lane operations in a fixed order.
  */
 class DeterminismTest {
     @Test

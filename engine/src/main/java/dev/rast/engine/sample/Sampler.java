@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 
 /**
- * Chooses the next token from one row of f32 logits (already fused, see {@link RastFusion}): temperature → top-k →
+ * Chooses the next token from one row of f32 logits (already fused: the rast module's RastFusion): temperature → top-k →
  * top-p → min-p → draw, with the semantics of Hugging Face's TemperatureLogitsWarper, TopKLogitsWarper,
  * TopPLogitsWarper and MinPLogitsWarper applied in that order (as {@code generate} does), or argmax when the
  * temperature is 0. Every stage after the first works on the survivors of the one before, renormalized.

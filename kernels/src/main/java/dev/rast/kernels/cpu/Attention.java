@@ -30,8 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Caches hold F32 or BF16. BF16 keys and values are widened exactly, a tile at a time, into F32 tiles (the keys'
  * tile exists anyway; the values get one only for BF16: F32 values are read in place), so the arithmetic is the F32
  * path's on the rounded values, bit for bit. Widening a whole tile in a small loop of its own, rather than each
- * vector where it is used, is what keeps it fast: inside the big loops C2 left the short-to-int conversion to its
- * Java fallback, and BF16 attention ran at 0.8× the F32 speed (now 0.98–1.11×; docs/cpu-performance.md).
+ * vector where it is used, is what keeps it fast: inside the big loops C2 leaves the short-to-int conversion to its
+ * Java fallback (docs/benchmarks.md, "BF16 caches").
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

@@ -42,8 +42,8 @@ public final class CpuLimits {
         if (bytes == 0) return 0;
         double best = 0;
         // Each pass reads the segments often enough to cover 64 MiB: starting the threads costs ~0.1 ms, more than
-        // one read of a model of a few MB, which then measured 0.2-7.5 GB/s. (Such a model stays in the caches, so
-        // its figure is the caches' bandwidth: what its decode reads at too.)
+        // one read of a model of a few MB, so a single read would time the start, not the read. (Such a model stays
+        // in the caches, so its figure is the caches' bandwidth: what its decode reads at too.)
         int reps = (int) Math.clamp((64L << 20) / bytes, 1, 1000);
         // At least PASSES passes and half a second, the best of them: the figure is what the machine can do.
         long start = System.nanoTime();

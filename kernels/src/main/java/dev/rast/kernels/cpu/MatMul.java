@@ -32,8 +32,8 @@ final class MatMul {
     static final int L = F.length();
     /**
      * Weight rows per GEMM micro-tile: 12 rows × 2 vectors of tokens are 24 register accumulators, which leaves
-     * AVX-512's 32 registers room for the token vectors and a broadcast. In-cache kernel speed on one core: 8 rows
-     * ~100 GFLOP/s, 12 rows ~140 (docs/cpu-performance.md).
+     * AVX-512's 32 registers room for the token vectors and a broadcast; 12 rows beat 8 in cache
+     * (docs/benchmarks.md, "Batched decode and prefill, row-major").
      */
     static final int RB = 12;
     /** Row blocks per thread work item (their partial sums for all tokens stay in a per-thread buffer). */
@@ -43,18 +43,16 @@ final class MatMul {
     /** Tokens per GEMM pass over the weights (see {@link #gemm}). */
     static final int GEMM_SLICE = 256;
     /**
-     * Row streams per thread in matrix-vector. One sequential stream per core left the memory system idle while the
-     * core computed; four streams, each followed by the hardware prefetcher, read the 0.5B model's BF16 matrices at
-     * +10% (in-process A/B, faster in 30 of 38 pairs). A C loop using the native BF16 dot instruction behaves the
-     * same: 15.5 GB/s with one stream per thread, 21.9 with four (docs/cpu-performance.md).
+     * Row streams per thread in matrix-vector. One sequential stream per core leaves the memory system idle while
+     * the core computes; four streams, each followed by the hardware prefetcher, keep more reads in flight. A C loop
+     * using the native BF16 dot instruction behaves the same (docs/benchmarks.md, "Weights repacked into row blocks").
      */
     static final int STREAMS = 4;
     /** Tokens per GEMM micro-tile: two vectors. */
     static final int TB = 2 * L;
     /**
-     * From this many tokens on, the GEMM path wins. Measured on Qwen2.5-0.5B's matrices (2 AVX-512 cores): at 16
-     * tokens matrix-vector takes 176 ms per model step and the GEMM (padded to 32 tokens) ~200; at 20 tokens 216
-     * against ~185.
+     * From this many tokens on, the GEMM path is faster than matrix-vector on Qwen2.5-0.5B's matrices (2 AVX-512
+     * cores; docs/benchmarks.md, "Batch-1 decode, row-major").
      */
     static final int GEMM_MIN_TOKENS = 18;
 
@@ -106,7 +104,7 @@ final class MatMul {
     /**
      * Rows [r0, r1) of a BF16 or F32 matrix as {@value #STREAMS} interleaved streams: the range is cut into that
      * many consecutive spans, and each pass takes the next row of every span. The hardware prefetcher follows each
-     * stream separately, so more reads are in flight than one sequential stream gets (docs/cpu-performance.md).
+     * stream separately, so more reads are in flight than one sequential stream gets (docs/benchmarks.md).
      * The tokens are the inner loop: the four rows come from memory once and stay in L1 for the other tokens.
      */
     private static void matvecStreams(MemorySegment w, DType wt, int r0, int r1, int K, int T, float[][] xe, float[][] xo,

@@ -21,9 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * columns of B rows, and a block streams from memory front to back.
  *
  * <p><b>Why.</b> With rows in lanes, a row's sum builds up in its own lane: no horizontal sums, and the results are
- * stored as vectors. Compared on Qwen2.5-0.5B's matrices and LM head against the row-major kernels ({@link MatMul}),
- * 2 threads, alternating in one process on a loaded host (packed vs row-major): one token 14.5 vs 12.0 GB/s
- * (1.2–1.8× over several runs); 8 tokens 72.5 vs 28.1 GFLOP/s; 32 tokens 141.7 vs 99.9; 128 tokens 153.8 vs 104.2 (docs/cpu-performance.md).
+ * stored as vectors. It is faster than the row-major kernels ({@link MatMul}) for one token and for many
+ * (docs/benchmarks.md, "Weights repacked into row blocks").
  *
  * <p><b>Sums.</b> Every path adds a row's products in the same order, k = 0, 1, 2, … one FMA each, so a token's
  * outputs are the same bits whether it runs alone, in a batch or in a prefill, on any number of threads.
@@ -345,8 +344,8 @@ final class PackedMatMul {
      *
      * <p>Written out, with no helper methods: an array of vectors would be boxed, and every extra call level
      * counts against C2's inlining budget. With small helpers for widening and broadcasting (or the F32 loads
-     * in the same method behind a branch, or the masked stores to {@code out} here) C2 stopped inlining the
-     * vector operations, and the kernel ran 20× slower. Hence the F32 twin below, the 8-token pair of twins
+     * in the same method behind a branch, or the masked stores to {@code out} here) C2 stops inlining the
+     * vector operations, and the kernel runs about 20× slower. Hence the F32 twin below, the 8-token pair of twins
      * ({@link #kernelBf16x8}, {@link #kernelF32x8}) and {@link #emit}.
      */
     private static void kernelBf16(MemorySegment p, long step, long pb, long pc, int kh, float[] xq, int xb, float[] res) {

@@ -227,7 +227,7 @@ class CudaHostTest {
         // 32 sequences × 28 heads (Qwen2.5-7B) fill 896 blocks: 2 splits.
         assertEquals(75, CudaBackend.decodeChunk(150, 32 * 28, 1024, 16));
         assertEquals(8_192, CudaBackend.decodeChunk(16_384, 32 * 28, 1024, 16));
-        // The split used before (-Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0): 256 splits of 64+.
+        // The split docs/gpu-report.md timed (-Drast.cuda.decode-min-chunk=64 -Drast.cuda.decode-target-blocks=0): 256 splits of 64+.
         assertEquals(64, CudaBackend.decodeChunk(150, 12, 0, 64));
         assertEquals(128, CudaBackend.decodeChunk(32_768, 12, 0, 64));
         assertEquals(41_088, CudaBackend.prefillSharedBytes(128)); // under the 48 KiB every GPU gives without opting in
