@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 
 /** Options every command that runs a model shares. */
 final class RuntimeOptions {
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "Backend to run on: cuda (an NVIDIA GPU), cpu, or auto = cuda when a usable GPU is found, else cpu (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda|reference", defaultValue = "auto",
+            description = "Backend to run on: cuda (an NVIDIA GPU), cpu, reference (every op as plain scalar loops on one thread: slow, for checking the others), or auto = cuda when a usable GPU is found, else cpu (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")

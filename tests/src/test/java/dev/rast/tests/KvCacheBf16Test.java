@@ -30,25 +30,26 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * BF16 KV caches against Hugging Face with a cache that rounds keys and values to BF16 as it stores them
  * (scripts/oracle/make_kv_bf16_reference.py: the model in float64, the cache's roundings those of the engine), on the
- * CPU backend and on the CUDA backend (real GPU or the CPU emulation of its kernels).
+ * CPU backend, the reference backend and the CUDA backend (real GPU or the CPU emulation of its kernels).
  *
  * <p>Tolerances. Both sides round the same keys and values, but the engine computes them in F32 where the reference
  * uses float64, so a value close enough to a rounding boundary lands one BF16 step (2⁻⁸ relative) away on one side,
  * and these random models (large weights) carry such a flip into later logits at up to ~1e-3. Hence max |Δlogit| ≤
- * 2e-3 with F32 weights (measured: ≤ 1.1e-3, CPU and emulator). With BF16 weights the CUDA GEMM splits activations
- * into two BF16 halves (4e-6 relative error, CudaKernelsTest), which makes flips more frequent: 2e-2, the bar the
- * GPU has for BF16 weights anyway (measured: ≤ 3.6e-4 on the CPU, 9.1e-3 on the emulator). And the test must tell
- * the caches apart: 99% of the logits lie within 5e-3 of the reference (measured p99 ≤ 3.9e-3), where the same
- * model with F32 caches puts 1% beyond 1e-2 (measured p99 0.018–0.027, max 0.038–0.056).
+ * 2e-3 with F32 weights (measured: ≤ 1.1e-3, CPU and emulator; ≤ 7.7e-6 on the reference backend, whose double
+ * sums flip fewer roundings). With BF16 weights the CUDA GEMM splits activations into two BF16 halves (4e-6 relative
+ * error, ReferenceCheck), which makes flips more frequent: 2e-2, the bar the GPU has for BF16 weights anyway
+ * (measured: ≤ 3.6e-4 on the CPU and the reference, 9.1e-3 on the emulator). And the test must tell the caches apart:
+ * 99% of the logits lie within 5e-3 of the reference (measured p99 ≤ 3.9e-3), where the same model with F32 caches
+ * puts 1% beyond 1e-2 (measured p99 0.018–0.027, max 0.038–0.056).
  */
 class KvCacheBf16Test {
     @RegisterExtension static final TestBackends backends = new TestBackends();
     static final CpuBackend cpu = backends.cpu;
 
-    static Backend backend(String target) { return target.equals("cpu") ? cpu : backends.gpu(target); }
+    static Backend backend(String target) { return backends.backend(target); }
 
     static Stream<Arguments> cases() {
-        return Stream.concat(Stream.of("cpu"), GpuTargets.targets().stream())
+        return Stream.concat(Stream.of("cpu", "reference"), GpuTargets.targets().stream())
                 .flatMap(t -> Fixtures.MODELS.stream().map(m -> Arguments.of(t, m)));
     }
 
