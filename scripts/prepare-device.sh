@@ -3,7 +3,7 @@
 # under 64 MiB so it can be carried to that machine):
 #   .device/jdk.tgz                a jlink'ed Java 25 runtime (only the modules rast and JUnit use, no debug info,
 #                                  zip-9), packed: gpu-check.sh unpacks it there
-#   .device/lib/*.jar              rast's jars, picocli, JUnit Jupiter and the JUnit Platform launcher
+#   .device/lib/*.jar              rast's jars, jackson-core, picocli, JUnit Jupiter and the JUnit Platform launcher
 #   .device/classes/kernels-test/  the CUDA test classes (GpuTargets, DeviceTestMain, GpuBench, ...)
 #   .device/classes/tests-test/    the whole-model test classes; their fixtures are read from tests/src/test/resources,
 #                                  which travels with the working tree anyway (a copy would count twice)
@@ -25,8 +25,10 @@ cp -n cli/target/lib/*.jar "$out/lib/"
 # Test classes travel as folders (below); a tests jar would come first on the class path, and may be stale.
 rm -f "$out"/lib/*-tests.jar
 # Chat templates (Jinjava and its ~8 MB of dependencies) are not used by the GPU check; leaving them out keeps the
-# carried folder under the device tool's 64 MiB.
-(cd "$out/lib" && rm -f jinjava-*.jar guava-*.jar failureaccess-*.jar listenablefuture-*.jar jackson-*.jar \
+# carried folder under the device tool's 64 MiB. jackson-core stays: the engine reads config.json, safetensors
+# headers and tokenizer.json with it. The other Jackson jars are Jinjava's alone.
+(cd "$out/lib" && rm -f jinjava-*.jar guava-*.jar failureaccess-*.jar listenablefuture-*.jar \
+  jackson-databind-*.jar jackson-annotations-*.jar jackson-dataformat-*.jar jackson-datatype-*.jar \
   snakeyaml-*.jar re2j-*.jar commons-lang3-*.jar algebra-*.jar immutables-*.jar slf4j-api-*.jar)
 cp -r kernels/target/test-classes "$out/classes/kernels-test"
 mkdir -p "$out/classes/tests-test"

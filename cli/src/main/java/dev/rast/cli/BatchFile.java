@@ -3,7 +3,6 @@ package dev.rast.cli;
 import dev.rast.engine.BadInputException;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.run.JsonLinesLog;
 import dev.rast.run.ModelSet;
 import dev.rast.run.Sample;
@@ -43,7 +42,8 @@ final class BatchFile {
         this.batch = batch;
     }
 
-    record Row(int index, Object id, int[] ids) {}
+    /** A prompt of the input: its 0-based number, the fields its output rows repeat ("id", when given), its ids. */
+    record Row(int index, Map<String, Object> echo, int[] ids) {}
 
     void run(Path input, Path output) {
         List<Row> rows = read(input);
@@ -94,7 +94,7 @@ final class BatchFile {
                 if (--left[i] > 0) return;
                 Row r = todoRows.get(i);
                 try {
-                    for (int k : wanted[i]) w.append(GenerateCommand.toJson(samples[i][k], r.index(), k, r.id()));
+                    for (int k : wanted[i]) w.append(GenerateCommand.toJson(samples[i][k], r.index(), k, r.echo()));
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -126,13 +126,8 @@ final class BatchFile {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
             String where = input + " line " + (i + 1);
-            Object v;
-            try {
-                v = Json.parse(lines.get(i));
-            } catch (JsonException e) {
-                throw new BadInputException(where + ": invalid JSON: " + e.getMessage());
-            }
-            if (!(v instanceof Map<?, ?> m)) throw new BadInputException(where + ": expected a JSON object");
+            if (!(Json.parseLine(lines.get(i), input, i + 1) instanceof Map<?, ?> m))
+                throw new BadInputException(where + ": expected a JSON object");
             int[] ids;
             if (m.get("prompt") instanceof String text) {
                 try {
@@ -151,7 +146,7 @@ final class BatchFile {
             } else {
                 throw new BadInputException(where + ": needs \"prompt\" (text) or \"prompt_tokens\" (a non-empty list of ids)");
             }
-            rows.add(new Row(rows.size(), m.get("id"), ids));
+            rows.add(new Row(rows.size(), m.containsKey("id") ? java.util.Collections.singletonMap("id", m.get("id")) : Map.of(), ids));
         }
         return rows;
     }
@@ -188,11 +183,11 @@ final class BatchFile {
     /** The (index, sample) key of an output row; −1 for other JSON, {@link #NOT_JSON} for a line that is not JSON. */
     private static long rowKey(String line) {
         try {
-            if (Json.parse(line) instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s
+            if (Json.parse(line, "output row") instanceof Map<?, ?> m && m.get("index") instanceof Long idx && m.get("sample") instanceof Long s
                     && idx >= 0 && idx <= Integer.MAX_VALUE && s >= 0 && s <= Integer.MAX_VALUE)
                 return key((int) (long) idx, (int) (long) s);
             return -1;
-        } catch (JsonException e) {
+        } catch (BadInputException e) {
             return NOT_JSON;
         }
     }

@@ -1,8 +1,10 @@
 package dev.rast.cli;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.generate.Generator;
+import dev.rast.engine.json.Json;
 import dev.rast.run.Lockstep;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
@@ -99,19 +101,36 @@ final class BenchCommand implements Callable<Integer> {
             double flopsPerToken = matmulFlops(m.config(), 1, 1);
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
             // With --json everything goes on one line: the RAST figures are measured first.
-            String rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : "";
+            Json.Body rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : null;
             Limits lim = limits(m);
             if (json) {
-                System.out.printf(java.util.Locale.ROOT,
-                        "{\"model\": %s, \"backend\": %s, \"weights\": %s, \"kv_cache\": %s, \"prompt_len\": %d, \"gen\": %d, \"prefill_tok_s\": %.2f, "
-                                + "\"decode_tok_s\": %.2f, \"decode_gb_s\": %.2f, \"bytes_per_token\": %d, \"prefill_gflop_s\": %.4f%s%s%s}%n",
-                        dev.rast.engine.json.Json.quote(model.toString()), dev.rast.engine.json.Json.quote(backend.name()),
-                        dev.rast.engine.json.Json.quote(m.weightDtype().name().toLowerCase(java.util.Locale.ROOT)), dev.rast.engine.json.Json.quote(kvName(m)), promptLen, gen, p, d, gbs, m.weightBytes(), p * prefillFlopsPerToken / 1e9,
-                        batch == 1 ? "" : String.format(java.util.Locale.ROOT,
-                                ", \"batch\": %d, \"batch_prefill_fork_ms\": %.1f, \"batch_decode_tok_s\": %.2f, \"batch_speedup\": %.2f, \"batch_gflop_s\": %.4f",
-                                batch, fk, bd, bd / d, bd * flopsPerToken / 1e9),
-                        lim == null ? "" : String.format(java.util.Locale.ROOT, ", \"read_limit_gb_s\": %.2f, \"fma_peak_gflop_s\": %.1f",
-                                lim.readGBs(), lim.fmaGflops()), rastJson);
+                System.out.println(Json.write(Json.Layout.LINE, g -> {
+                    g.writeStartObject();
+                    g.writeStringField("model", model.toString());
+                    g.writeStringField("backend", backend.name());
+                    g.writeStringField("weights", m.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
+                    g.writeStringField("kv_cache", kvName(m));
+                    g.writeNumberField("prompt_len", promptLen);
+                    g.writeNumberField("gen", gen);
+                    fixed(g, "prefill_tok_s", 2, p);
+                    fixed(g, "decode_tok_s", 2, d);
+                    fixed(g, "decode_gb_s", 2, gbs);
+                    g.writeNumberField("bytes_per_token", m.weightBytes());
+                    fixed(g, "prefill_gflop_s", 4, p * prefillFlopsPerToken / 1e9);
+                    if (batch != 1) {
+                        g.writeNumberField("batch", batch);
+                        fixed(g, "batch_prefill_fork_ms", 1, fk);
+                        fixed(g, "batch_decode_tok_s", 2, bd);
+                        fixed(g, "batch_speedup", 2, bd / d);
+                        fixed(g, "batch_gflop_s", 4, bd * flopsPerToken / 1e9);
+                    }
+                    if (lim != null) {
+                        fixed(g, "read_limit_gb_s", 2, lim.readGBs());
+                        fixed(g, "fma_peak_gflop_s", 1, lim.fmaGflops());
+                    }
+                    if (rastJson != null) rastJson.write(g);
+                    g.writeEndObject();
+                }));
             } else {
                 System.out.printf(java.util.Locale.ROOT, "model    %s (%s, %s, %.2f GB read per decode step)%n", model,
                         m.config().architecture(), m.weightDtype().torchName(), m.weightBytes() / 1e9);
@@ -138,15 +157,21 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A field with {@code decimals} digits after the point, as printf's %f writes it. */
+    private static void fixed(JsonGenerator g, String name, int decimals, double v) throws java.io.IOException {
+        g.writeFieldName(name);
+        g.writeNumber(String.format(java.util.Locale.ROOT, "%." + decimals + "f", v));
+    }
+
     private static String kvName(CausalLM m) { return m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT); }
 
     /**
      * RAST's cost: a fused step (every model's decode step, the fusion, the greedy choice) against the sum of the
      * same models' single-model steps, all measured here the same way (Lockstep with one sequence, prefill then
-     * --gen steps), median of --runs after a warm-up. Prints the figures, or with --json returns them as JSON fields
-     * (", \"rast_models\": ..."), for the one line the command prints.
+     * --gen steps), median of --runs after a warm-up. Prints the figures, or with --json returns what writes them as
+     * fields of the one JSON line the command prints.
      */
-    private String fusedBench(Backend backend, CausalLM base, int[] prompt) {
+    private Json.Body fusedBench(Backend backend, CausalLM base, int[] prompt) {
         List<CausalLM> all = new ArrayList<>(List.of(base));
         List<CausalLM> loaded = new ArrayList<>();
         float[] lambdas = new float[pairs.size()];
@@ -165,10 +190,12 @@ final class BenchCommand implements Callable<Integer> {
             StringBuilder dtypes = new StringBuilder();  // each model's weights as loaded: --dtype's effect on the pair
             for (CausalLM x : all) dtypes.append(dtypes.isEmpty() ? "" : ", ").append(x.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
             double sumSingles = 0;
+            List<Double> singleMs = new ArrayList<>();
             StringBuilder singles = new StringBuilder();
             for (CausalLM x : all) {
                 double ms = stepMs(List.of(x), Generator.Fusion.FIRST, 1, prompt);
                 sumSingles += ms;
+                singleMs.add(ms);
                 singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
             }
             dev.rast.fusion.RastFusion rast = new dev.rast.fusion.RastFusion(lambdas);
@@ -177,13 +204,25 @@ final class BenchCommand implements Callable<Integer> {
             // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
             double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
             if (json) {
-                return String.format(java.util.Locale.ROOT, ", \"rast_models\": %d, \"rast_weights\": [%s], \"single_step_ms\": [%s], \"sum_single_ms\": %.2f, "
-                        + "\"fused_step_ms\": %.2f, \"fused_over_sum\": %.3f%s", all.size(),
-                        java.util.Arrays.stream(dtypes.toString().split(", ")).map(d -> "\"" + d + "\"").collect(java.util.stream.Collectors.joining(", ")),
-                        singles.toString().strip().replace(" ", ", "),
-                        sumSingles, fused, fused / sumSingles, batch == 1 ? "" : String.format(java.util.Locale.ROOT,
-                                ", \"fused_batch\": %d, \"fused_batch_step_ms\": %.2f, \"fused_batch_tok_s\": %.2f, \"fused_batch_speedup\": %.2f",
-                                batch, fusedBatch, batch * 1e3 / fusedBatch, batch * fused / fusedBatch));
+                double sum = sumSingles;
+                return g -> {
+                    g.writeNumberField("rast_models", all.size());
+                    g.writeArrayFieldStart("rast_weights");
+                    for (CausalLM x : all) g.writeString(x.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
+                    g.writeEndArray();
+                    g.writeArrayFieldStart("single_step_ms");
+                    for (double ms : singleMs) g.writeNumber(String.format(java.util.Locale.ROOT, "%.1f", ms));
+                    g.writeEndArray();
+                    fixed(g, "sum_single_ms", 2, sum);
+                    fixed(g, "fused_step_ms", 2, fused);
+                    fixed(g, "fused_over_sum", 3, fused / sum);
+                    if (batch != 1) {
+                        g.writeNumberField("fused_batch", batch);
+                        fixed(g, "fused_batch_step_ms", 2, fusedBatch);
+                        fixed(g, "fused_batch_tok_s", 2, batch * 1e3 / fusedBatch);
+                        fixed(g, "fused_batch_speedup", 2, batch * fused / fusedBatch);
+                    }
+                };
             } else {
                 System.out.printf(java.util.Locale.ROOT, "rast     %d models (%s), single-model steps (ms):%s; sum %.1f ms%n", all.size(), dtypes,
                         singles, sumSingles);
@@ -191,7 +230,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (batch > 1)
                     System.out.printf(java.util.Locale.ROOT, "rast     %d sequences fused: %.1f tok/s (%.1f ms/step, %.2f× one fused sequence)%n",
                             batch, batch * 1e3 / fusedBatch, fusedBatch, batch * fused / fusedBatch);
-                return "";
+                return null;
             }
         } finally {
             loaded.forEach(CausalLM::close);

@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -97,7 +98,7 @@ final class GenerateCommand implements Callable<Integer> {
             List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, null);
             for (int s = 0; s < samples.size(); s++) {
                 Sample sm = samples.get(s);
-                if (json) out.println(toJson(sm, -1, s, null));
+                if (json) out.println(toJson(sm, -1, s, Map.of()));
                 else if (!textOut) out.println(IntStream.of(sm.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
                 else if (stream) out.println();
                 else out.printf("--- sample %d (%s) ---%n%s%n", s, sm.finishReason(), sm.text());
@@ -107,21 +108,33 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One output line. {@code index}/{@code id} are set for --input rows (index -1: a single prompt). */
-    static String toJson(Sample s, int index, int sample, Object id) {
-        StringBuilder b = new StringBuilder("{");
-        if (index >= 0) {
-            b.append("\"index\": ").append(index).append(", ");
-            if (id != null) b.append("\"id\": ").append(id instanceof String str ? Json.quote(str) : id).append(", ");
-            b.append("\"sample\": ").append(sample).append(", ");
-        }
-        b.append("\"tokens\": ").append(IntStream.of(s.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]")));
-        b.append(", \"logprobs\": ").append(java.util.Arrays.stream(s.logprobs())
-                .mapToObj(v -> Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null")
-                .collect(Collectors.joining(", ", "[", "]")));
-        b.append(", \"text\": ").append(s.text() == null ? "null" : Json.quote(s.text()));
-        b.append(", \"finish_reason\": \"").append(s.finishReason()).append("\"}");
-        return b.toString();
+    /**
+     * One output line. {@code index} and {@code echo} (input fields repeated as given: "id") are set for --input rows
+     * (index -1: a single prompt). Logprobs have 6 significant digits.
+     */
+    static String toJson(Sample s, int index, int sample, Map<String, Object> echo) {
+        return Json.write(Json.Layout.LINE, g -> {
+            g.writeStartObject();
+            if (index >= 0) {
+                g.writeNumberField("index", index);
+                for (Map.Entry<String, Object> e : echo.entrySet()) {
+                    g.writeFieldName(e.getKey());
+                    Json.write(g, e.getValue());
+                }
+                g.writeNumberField("sample", sample);
+            }
+            g.writeFieldName("tokens");
+            g.writeArray(s.tokens(), 0, s.tokens().length);
+            g.writeArrayFieldStart("logprobs");
+            for (double v : s.logprobs()) {
+                if (Double.isFinite(v)) g.writeNumber(String.format(Locale.ROOT, "%.6g", v));
+                else g.writeNull();
+            }
+            g.writeEndArray();
+            g.writeStringField("text", s.text());
+            g.writeStringField("finish_reason", s.finishReason());
+            g.writeEndObject();
+        });
     }
 
     /** The seed of prompt {@code index} of an --input file: a prompt's samples do not depend on the other prompts. */

@@ -8,10 +8,10 @@ import dev.rast.eval.data.Datasets;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.eval.grader.Grader;
 import dev.rast.eval.grader.PyNumbers;
-import dev.rast.eval.report.JsonWriter;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +66,7 @@ final class GradeCommand implements Callable<Integer> {
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("pred", r.pred());
             res.put("correct", r.correct());
-            out.println(JsonWriter.line(res));
+            out.println(Json.line(res));
             out.flush();
         });
         return 0;
@@ -74,17 +74,17 @@ final class GradeCommand implements Callable<Integer> {
 
     private static String gold(Dataset ds, Map<String, Object> o, String where) {
         Object g = o.get("gold");
-        if (g != null && g != Json.NULL) {
+        if (g != null) {
             if (g instanceof Map || g instanceof List) throw new BadInputException(where + ": \"gold\" must be a string or number");
             return ds.goldFromAnswer(PyNumbers.str(g));
         }
         Object idx = o.get("idx");
-        if (idx instanceof Long i) {
-            if (i < 0 || i >= ds.size())
-                throw new BadInputException(where + ": \"idx\" " + i + " is out of range for " + ds.name() + " (rows 0.." + (ds.size() - 1) + ")");
+        if (idx instanceof Long || idx instanceof BigInteger) {
+            if (!(idx instanceof Long i) || i < 0 || i >= ds.size())
+                throw new BadInputException(where + ": \"idx\" " + idx + " is out of range for " + ds.name() + " (rows 0.." + (ds.size() - 1) + ")");
             return ds.problem((int) (long) i).gold();
         }
-        if (idx != null && idx != Json.NULL) throw new BadInputException(where + ": \"idx\" must be an integer");
+        if (idx != null) throw new BadInputException(where + ": \"idx\" must be an integer");
         throw new BadInputException(where + ": missing gold: give \"gold\" (the answer) or \"idx\" (a row of " + ds.name() + ")");
     }
 }

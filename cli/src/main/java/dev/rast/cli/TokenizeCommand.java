@@ -2,14 +2,11 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.text.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -51,13 +48,8 @@ final class TokenizeCommand implements Callable<Integer> {
             String[] lines = input.split("\n", -1);
             for (int i = 0; i < lines.length; i++) {
                 if (lines[i].isBlank()) continue;
-                Object v;
-                try {
-                    v = Json.parse(lines[i]);
-                } catch (JsonException e) {
-                    throw new BadInputException("standard input line " + (i + 1) + ": invalid JSON: " + e.getMessage());
-                }
-                if (!(v instanceof String s)) throw new BadInputException("standard input line " + (i + 1) + ": not a JSON string");
+                if (!(Json.parseLine(lines[i], "standard input", i + 1) instanceof String s))
+                    throw new BadInputException("standard input line " + (i + 1) + ": not a JSON string");
                 out.println(array(tok.encode(s, addSpecial)));
             }
         } else {
@@ -85,6 +77,6 @@ final class TokenizeCommand implements Callable<Integer> {
     }
 
     static String array(int[] ids) {
-        return Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(", ", "[", "]"));
+        return Json.write(Json.Layout.LINE, g -> g.writeArray(ids, 0, ids.length));
     }
 }

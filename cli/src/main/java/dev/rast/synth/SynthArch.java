@@ -1,8 +1,11 @@
 package dev.rast.synth;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Shapes of real checkpoints, for random-weight models that cost what the real ones cost to run (benchmarks,
@@ -42,32 +45,41 @@ public record SynthArch(String name, String architecture, String modelType, int 
 
     /** config.json in the layout the Hub publishes (rope_theta, rope_scaling, torch_dtype). */
     public String configJson(String torchDtype) {
-        String rope = llama3Rope
-                ? "{\"factor\": " + ropeFactor + ", \"high_freq_factor\": 4.0, \"low_freq_factor\": 1.0, "
-                        + "\"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}"
-                : "null";
-        return "{\n"
-                + "  \"architectures\": [\"" + architecture + "\"],\n"
-                + "  \"model_type\": \"" + modelType + "\",\n"
-                + "  \"_comment\": \"random weights written by 'rast synth --arch " + name + "': real shapes, no real knowledge\",\n"
-                + "  \"hidden_size\": " + hidden + ",\n"
-                + "  \"intermediate_size\": " + intermediate + ",\n"
-                + "  \"num_hidden_layers\": " + layers + ",\n"
-                + "  \"num_attention_heads\": " + heads + ",\n"
-                + "  \"num_key_value_heads\": " + kvHeads + ",\n"
-                + (modelType.equals("llama") ? "  \"head_dim\": " + headDim + ",\n  \"attention_bias\": false,\n  \"mlp_bias\": false,\n" : "")
-                + "  \"hidden_act\": \"silu\",\n"
-                + "  \"vocab_size\": " + vocab + ",\n"
-                + "  \"max_position_embeddings\": " + maxPositions + ",\n"
-                + "  \"rms_norm_eps\": " + rmsEps + ",\n"
-                + "  \"rope_theta\": " + ropeTheta + ",\n"
-                + "  \"rope_scaling\": " + rope + ",\n"
-                + "  \"tie_word_embeddings\": " + tied + ",\n"
-                + (modelType.equals("qwen2") ? "  \"use_sliding_window\": false,\n" : "")
-                + "  \"bos_token_id\": " + bos + ",\n"
-                + "  \"eos_token_id\": " + eos + ",\n"
-                + "  \"torch_dtype\": \"" + torchDtype + "\",\n"
-                + "  \"transformers_version\": \"4.45.0\"\n"
-                + "}\n";
+        Map<String, Object> rope = null;
+        if (llama3Rope) {
+            rope = new LinkedHashMap<>();
+            rope.put("factor", ropeFactor);
+            rope.put("high_freq_factor", 4.0);
+            rope.put("low_freq_factor", 1.0);
+            rope.put("original_max_position_embeddings", 8192);
+            rope.put("rope_type", "llama3");
+        }
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("architectures", List.of(architecture));
+        c.put("model_type", modelType);
+        c.put("_comment", "random weights written by 'rast synth --arch " + name + "': real shapes, no real knowledge");
+        c.put("hidden_size", hidden);
+        c.put("intermediate_size", intermediate);
+        c.put("num_hidden_layers", layers);
+        c.put("num_attention_heads", heads);
+        c.put("num_key_value_heads", kvHeads);
+        if (modelType.equals("llama")) {
+            c.put("head_dim", headDim);
+            c.put("attention_bias", false);
+            c.put("mlp_bias", false);
+        }
+        c.put("hidden_act", "silu");
+        c.put("vocab_size", vocab);
+        c.put("max_position_embeddings", maxPositions);
+        c.put("rms_norm_eps", rmsEps);
+        c.put("rope_theta", ropeTheta);
+        c.put("rope_scaling", rope);
+        c.put("tie_word_embeddings", tied);
+        if (modelType.equals("qwen2")) c.put("use_sliding_window", false);
+        c.put("bos_token_id", bos);
+        c.put("eos_token_id", eos);
+        c.put("torch_dtype", torchDtype);
+        c.put("transformers_version", "4.45.0");
+        return Json.pretty(c);
     }
 }

@@ -222,10 +222,9 @@ class BatchedDecodingTest {
             return r;
         }
 
-        @SuppressWarnings("unchecked")
         static Forks load(String name) throws Exception {
             var dir = Fixtures.reference(name);
-            Map<String, Object> j = (Map<String, Object>) dev.rast.engine.json.Json.parse(Files.readString(dir.resolve("forks.json")));
+            Map<String, Object> j = dev.rast.engine.json.Json.parseObject(Files.readAllBytes(dir.resolve("forks.json")), name + "/forks.json");
             List<?> conts = (List<?>) j.get("continuations");
             int[][] c = new int[conts.size()][];
             float[][] l = new float[c.length][];

@@ -20,8 +20,7 @@ class BenchCommandTest {
         Cli.Result r = Cli.rast("bench", "--model", dir.toString(), "--device", "cpu", "--threads", "2",
                 "--prompt-len", "4", "--gen", "2", "--runs", "1", "--batch", "2", "--json");
         assertEquals(0, r.status(), r.stderr());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> j = (Map<String, Object>) Json.parse(r.stdout().strip());
+        Map<String, Object> j = Json.parseObject(r.stdout().strip(), "stdout");
         // FLOPs per token of the tiny Qwen2 (hidden 64, q 4×16, kv 2×16, intermediate 176, 2 layers, vocab 151,936),
         // by hand: per layer 64·64 (q) + 2·64·32 (k, v) + 64·64 (o) + 3·64·176 (gate, up, down) = 46,080 multiply-adds;
         // two layers 92,160; LM head 64·151,936 = 9,723,904; total 9,816,064, i.e. 19,632,128 FLOPs per decoded token.
@@ -48,8 +47,7 @@ class BenchCommandTest {
         assertEquals(0, r.status(), r.stderr());
         String[] lines = r.stdout().strip().split("\n");
         assertEquals(1, lines.length, r.stdout()); // --json: one line, the RAST figures with the model's
-        @SuppressWarnings("unchecked")
-        Map<String, Object> j = (Map<String, Object>) Json.parse(lines[0]);
+        Map<String, Object> j = Json.parseObject(lines[0], "stdout");
         assertTrue(j.containsKey("decode_tok_s"), j.toString());
         assertEquals(3, num(j, "rast_models"));
         assertEquals(java.util.List.of("f32", "f32", "f32"), j.get("rast_weights"), "each model's weights as loaded");
@@ -66,8 +64,7 @@ class BenchCommandTest {
         r = Cli.rast("bench", "--model", dir.toString(), "--expert", dir.toString(), "--expert-base", dir.toString(), "--dtype", "bf16",
                 "--device", "cpu", "--threads", "2", "--prompt-len", "4", "--gen", "2", "--runs", "1", "--json");
         assertEquals(0, r.status(), r.stderr());
-        @SuppressWarnings("unchecked")
-        Map<String, Object> b = (Map<String, Object>) Json.parse(r.stdout().strip());
+        Map<String, Object> b = Json.parseObject(r.stdout().strip(), "stdout");
         assertEquals(java.util.List.of("bf16", "bf16", "bf16"), b.get("rast_weights"));
         assertEquals(num(j, "bytes_per_token") / 2, num(b, "bytes_per_token"), 0.0, "half the bytes a step reads");
     }

@@ -30,9 +30,9 @@ class EvalCommandsTest {
         assertEquals(0, r.status(), r.stderr());
         List<String> lines = r.stdout().lines().toList();
         assertEquals(3, lines.size(), r.stdout());
-        assertEquals(Map.of("pred", "25", "correct", true), Json.parse(lines.get(0)));
-        assertEquals(Map.of("pred", "204", "correct", true), Json.parse(lines.get(1))); // aime24 row 0's answer is 204
-        assertEquals(Map.of("pred", "", "correct", false), Json.parse(lines.get(2)));
+        assertEquals(Map.of("pred", "25", "correct", true), Json.parse(lines.get(0), "stdout"));
+        assertEquals(Map.of("pred", "204", "correct", true), Json.parse(lines.get(1), "stdout")); // aime24 row 0's answer is 204
+        assertEquals(Map.of("pred", "", "correct", false), Json.parse(lines.get(2), "stdout"));
     }
 
     @Test
@@ -56,7 +56,7 @@ class EvalCommandsTest {
     @Test
     void malformedStdinLineNamesTheLine() {
         Cli.Result r = Cli.withStdin("{\"completion\": \"\\\\boxed{1}\", \"gold\": \"1\"}\n\n{\"completion\": oops}\n", "grade", "--dataset", "gsm8k");
-        Cli.refused(r, "stdin line 3: malformed JSON");
+        Cli.refused(r, "stdin line 3, column 20: not valid JSON: Unrecognized token 'oops'");
         assertEquals(1, r.stdout().lines().count(), "the lines before the bad one were graded");
     }
 
@@ -65,7 +65,7 @@ class EvalCommandsTest {
         Path f = tmp.resolve("mine.jsonl");
         Files.writeString(f, "{\"q\": \"1+1?\", \"a\": \"2\"}\n{\"q\": \"2+2?\" \"a\": \"4\"}\n");
         Cli.refused(Cli.withStdin("", "grade", "--dataset", f.toString(), "--question-field", "q", "--answer-field", "a"),
-                "mine.jsonl line 2: malformed JSON");
+                "mine.jsonl line 2, column 14: not valid JSON: Unexpected character");
     }
 
     @Test
@@ -132,6 +132,6 @@ class EvalCommandsTest {
         Cli.refused(Cli.withStdin("", "report", run.toString(), "--base", run.toString()), "--base and --ceiling go together");
         Cli.refused(Cli.withStdin("", "report", run.toString(), "--plot", "x.png"), "SVG");
         Files.writeString(run.resolve("samples.jsonl"), "{\"dataset\": \"gsm8k\"\n{}\n");
-        Cli.refused(Cli.withStdin("", "report", run.toString()), "samples.jsonl line 1: malformed JSON");
+        Cli.refused(Cli.withStdin("", "report", run.toString()), "samples.jsonl line 1, column 20: not valid JSON: Unexpected end-of-input");
     }
 }

@@ -64,10 +64,10 @@ class EvalEndToEndTest {
         Cli.refused(Cli.rast(eval(model, run, "--kv-cache-dtype", "F32")), "was started with kv_cache_dtype = auto, not f32");
         // A folder from before the dtypes were recorded: they were auto then, so it resumes.
         Path settings = run.resolve("settings.json");
-        Map<String, Object> old = new java.util.LinkedHashMap<>(dev.rast.engine.json.Json.parseObject(Files.readString(settings), settings));
+        Map<String, Object> old = new java.util.LinkedHashMap<>(dev.rast.engine.json.Json.parseObject(Files.readAllBytes(settings), settings));
         assertEquals("auto", old.remove("dtype"));
         assertEquals("auto", old.remove("kv_cache_dtype"));
-        Files.writeString(settings, dev.rast.eval.report.JsonWriter.pretty(old));
+        Files.writeString(settings, dev.rast.engine.json.Json.pretty(old));
         r = Cli.rast(eval(model, run));
         assertEquals(0, r.status(), r.stderr());
     }

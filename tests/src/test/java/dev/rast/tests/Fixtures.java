@@ -33,7 +33,6 @@ final class Fixtures {
         return m;
     }
 
-    @SuppressWarnings("unchecked")
     /**
      * Prefill the first 11 of {@code ids} (the GEMM path plus its one-token tail), then the rest one token at a time
      * through the KV cache (the decode path): the largest |Δ| between each step's logits and row t of {@code want}
@@ -54,7 +53,7 @@ final class Fixtures {
     }
 
     static Map<String, Object> expected(String name) throws IOException {
-        return (Map<String, Object>) Json.parse(Files.readString(reference(name).resolve("expected.json")));
+        return Json.parseObject(Files.readAllBytes(reference(name).resolve("expected.json")), name + "/expected.json");
     }
 
     private static final Map<String, Path> TOKENIZER_DIRS = new java.util.concurrent.ConcurrentHashMap<>();

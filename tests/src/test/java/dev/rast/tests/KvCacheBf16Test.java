@@ -143,7 +143,7 @@ class KvCacheBf16Test {
     }
 
     static float[] forwardLogits(String json) {
-        var rows = (java.util.List<?>) ((Map<?, ?>) dev.rast.engine.json.Json.parse(json)).get("logits");
+        var rows = (java.util.List<?>) dev.rast.engine.json.Json.parseObject(json, "forward --json").get("logits");
         int V = ((java.util.List<?>) rows.get(0)).size();
         float[] out = new float[rows.size() * V];
         for (int t = 0; t < rows.size(); t++) {

@@ -50,7 +50,7 @@ class TokenizerCommandTest {
         Cli.refused(Cli.withStdin(new byte[] {'a', 'b', (byte) 0xC3, '(', 'c'}, "tokenize", "--tokenizer", qwen()),
                 "not valid UTF-8", "byte offset 2");
         Cli.refused(Cli.withStdin("\"ok\"\nnot json\n".getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", qwen(), "--jsonl"),
-                "line 2", "invalid JSON");
+                "standard input line 2, column 4: not valid JSON: Unrecognized token 'not'");
     }
 
     /** A tokenizer.json that is the real Qwen one with one part replaced. */
@@ -67,7 +67,7 @@ class TokenizerCommandTest {
         byte[] hi = "hi".getBytes(StandardCharsets.UTF_8);
         Path dir = Files.createDirectories(tmp.resolve("notjson"));
         Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": [1, 2,");
-        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", dir.toString()), "tokenizer.json", "invalid JSON");
+        Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", dir.toString()), "tokenizer.json: line 1, column 17: not valid JSON: Unexpected end-of-input");
         Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\"type\": \"BPE\"", "\"type\": \"Unigram\"").toString()),
                 "tokenizer.json", "model type 'Unigram' is not supported");
         Cli.refused(Cli.withStdin(hi, "tokenize", "--tokenizer", broken("\"type\": \"NFC\"", "\"type\": \"Lowercase\"").toString()),

@@ -26,12 +26,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class TokenizerReferenceTest {
 
-    @SuppressWarnings("unchecked")
     static List<Map<String, Object>> rows() throws IOException {
         List<Map<String, Object>> out = new ArrayList<>();
         try (var r = new BufferedReader(new InputStreamReader(new GZIPInputStream(
                 TokenizerReferenceTest.class.getResourceAsStream("/tokenizer/reference.jsonl.gz")), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) out.add((Map<String, Object>) Json.parse(line));
+            for (String line; (line = r.readLine()) != null; ) out.add(Json.parseObject(line, "reference.jsonl"));
         }
         return out;
     }
@@ -49,7 +48,7 @@ class TokenizerReferenceTest {
         Tokenizer tok = Tokenizer.load(Fixtures.tokenizerDir(name));
         Map<String, Object> ref;
         try (var in = TokenizerReferenceTest.class.getResourceAsStream("/tokenizer/long-words.json")) {
-            ref = (Map<String, Object>) Json.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            ref = Json.parseObject(in.readAllBytes(), "long-words.json");
         }
         for (Map.Entry<String, Object> e : ref.entrySet()) {
             Map<String, Object> row = (Map<String, Object>) e.getValue();

@@ -4,6 +4,7 @@ import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -42,19 +43,23 @@ public record ModelConfig(
     public static ModelConfig load(Path modelDir) {
         if (!Files.isDirectory(modelDir)) throw new BadInputException(modelDir + ": model directory does not exist");
         Path file = modelDir.resolve(FILE);
-        String text;
+        byte[] bytes;
         try {
-            text = Files.readString(file);
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new BadInputException(file + ": file not found (every model folder needs a config.json)");
         } catch (IOException e) {
             throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
         }
-        return parse(file, text);
+        return parse(file, Json.parseObject(bytes, file));
     }
 
     public static ModelConfig parse(Path file, String text) {
-        Fields f = new Fields(file, Json.parseObject(text, file));
+        return parse(file, Json.parseObject(text, file));
+    }
+
+    private static ModelConfig parse(Path file, Map<String, Object> root) {
+        Fields f = new Fields(file, root);
 
         List<Object> archs = f.list("architectures");
         if (archs == null || archs.isEmpty() || !(archs.getFirst() instanceof String arch))
@@ -138,7 +143,8 @@ public record ModelConfig(
             return new BadInputException(file + ": field '" + prefix + field + "' " + what);
         }
 
-        boolean has(String k) { return root.containsKey(k) && root.get(k) != Json.NULL; }
+        /** Present and not null. */
+        boolean has(String k) { return root.get(k) != null; }
 
         Object get(String k) {
             if (!has(k)) throw bad(k, "is missing");
@@ -147,6 +153,7 @@ public record ModelConfig(
 
         int positiveInt(String k) {
             Object v = get(k);
+            if (v instanceof BigInteger) throw bad(k, "must be a positive integer, is " + v);
             if (!(v instanceof Long l)) throw bad(k, "must be an integer, is " + v);
             if (l <= 0 || l > Integer.MAX_VALUE) throw bad(k, "must be a positive integer, is " + l);
             return (int) (long) l;

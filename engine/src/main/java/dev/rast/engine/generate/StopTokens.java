@@ -3,7 +3,6 @@ package dev.rast.engine.generate;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +18,12 @@ public final class StopTokens {
         Path gen = modelDir.resolve("generation_config.json");
         if (Files.exists(gen)) {
             try {
-                if (Json.parse(Files.readString(gen)) instanceof java.util.Map<?, ?> m && m.containsKey("eos_token_id")) {
+                if (Json.parse(Files.readAllBytes(gen), gen) instanceof java.util.Map<?, ?> m && m.containsKey("eos_token_id")) {
+                    // Present, even as null: it replaces config.json's (null: no end-of-sequence id).
                     Object v = m.get("eos_token_id");
                     Set<Integer> out = new LinkedHashSet<>();
-                    for (Object o : v instanceof List<?> l ? l : List.of(v)) {
-                        if (o == Json.NULL) continue;
+                    for (Object o : v instanceof List<?> l ? l : java.util.Collections.singletonList(v)) {
+                        if (o == null) continue;
                         if (!(o instanceof Long id)) throw new BadInputException(gen + ": field 'eos_token_id' must be token ids, is " + v);
                         out.add((int) (long) id);
                     }
@@ -31,8 +31,6 @@ public final class StopTokens {
                 }
             } catch (IOException e) {
                 throw new BadInputException(gen + ": cannot read: " + e.getMessage(), e);
-            } catch (JsonException e) {
-                throw new BadInputException(gen + ": not valid JSON: " + e.getMessage());
             }
         }
         return new LinkedHashSet<>(config.eosTokenIds());

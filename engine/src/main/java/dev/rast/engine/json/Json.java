@@ -1,238 +1,299 @@
 package dev.rast.engine.json;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.PrettyPrinter;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.rast.engine.BadInputException;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A small, strict JSON reader (RFC 8259) for config.json, safetensors headers and tokenizer files.
+ * JSON in and out through Jackson's streaming parser and generator, with our value model and our error messages.
  *
- * <p>Values map to Java as: object → {@code LinkedHashMap<String,Object>} (key order kept), array →
- * {@code List<Object>}, string → {@code String}, number → {@code Long} when integral and in range, else
- * {@code Double}, true/false → {@code Boolean}, null → {@link #NULL}. We write our own rather than pull a
- * library so that every parse error can name the byte offset, and so the engine has no dependencies.
+ * <p>Values read map to Java as: object → {@code LinkedHashMap<String,Object>} (key order kept), array →
+ * {@code List<Object>}, string → {@code String}, integer → {@code Long} ({@code BigInteger} beyond a long: exact,
+ * never rounded), other number → {@code Double}, true/false → {@code Boolean}, null → Java {@code null} (so
+ * {@code containsKey} tells "present with null" from "absent"). A key given twice and anything after the value are
+ * errors. Bad JSON is a {@link BadInputException} that names the source and Jackson's location:
+ * "SOURCE: line L, column C: not valid JSON: what is wrong"; bytes that are not UTF-8 name their offset.
+ *
+ * <p>Writing takes the same model (plus Integer and other numbers) in one of three {@link Layout}s. Strings are
+ * escaped as Python's {@code json.dumps(s, ensure_ascii=False)} does: only {@code "}, {@code \} and C0 controls,
+ * with the short forms where JSON has them and lowercase hex otherwise. Integers are written exactly; other numbers
+ * as {@link Double#toString(double)} of their double value, and a non-finite one as null (JSON has no NaN).
  */
 public final class Json {
-    /** JSON null; a sentinel so that "key present with null" differs from "key absent". */
-    public static final Object NULL = new Object() {
-        @Override public String toString() { return "null"; }
-    };
+    private Json() {}
 
-    private final String text;
-    private int pos;
+    /*
+     * Set for tokenizer.json (11 MB, ~150k keys, each seen once), which Jackson's defaults read with about 1.5x the
+     * CPU time: keys skip the symbol table (without one Jackson parses chars, not bytes, so parse(byte[], ...)
+     * decodes them first, strictly), and a duplicate key is caught by the map being filled instead of by a second
+     * set of keys per object (StreamReadFeature.STRICT_DUPLICATE_DETECTION).
+     */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+            .build();
 
-    private Json(String text) { this.text = text; }
+    // ---- reading ----
 
-    /** Parses one JSON document; anything after it but whitespace is an error. */
-    public static Object parse(String text) {
-        Json p = new Json(text);
-        p.skipWs();
-        Object v = p.value(0);
-        p.skipWs();
-        if (p.pos != text.length()) throw p.error("unexpected trailing characters");
-        return v;
+    /** Parses one JSON document held in {@code text}; {@code source} names it in errors (a file, "stdin"). */
+    public static Object parse(String text, Object source) {
+        return read(() -> FACTORY.createParser(text), source, null);
     }
 
     /**
-     * Parses a file that must hold one JSON object, for config files: bad JSON or another top-level value is a
-     * {@link BadInputException} naming {@code source} ("SOURCE: not valid JSON: ...", "SOURCE: not a JSON object").
+     * Parses one JSON document from UTF-8 bytes (a file read whole); {@code source} names it in errors. Bytes that
+     * are not UTF-8 are an error naming their offset.
      */
-    @SuppressWarnings("unchecked")
+    public static Object parse(byte[] utf8, Object source) {
+        CharBuffer text = CharBuffer.allocate(utf8.length); // UTF-8 never decodes to more chars than bytes
+        ByteBuffer in = ByteBuffer.wrap(utf8);
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder(); // reports malformed input, never replaces it
+        if (decoder.decode(in, text, true).isError())
+            throw new BadInputException(source + ": not valid UTF-8 (bad byte 0x" + Integer.toHexString(utf8[in.position()] & 0xFF)
+                    + " at byte offset " + in.position() + ")");
+        decoder.flush(text);
+        return read(() -> FACTORY.createParser(text.array(), 0, text.position()), source, null);
+    }
+
+    /**
+     * Parses line {@code lineNumber} of a JSON-lines source: errors read "SOURCE line N, column C: not valid JSON:
+     * ...".
+     */
+    public static Object parseLine(String line, Object source, int lineNumber) {
+        return read(() -> FACTORY.createParser(line), source, lineNumber);
+    }
+
+    /** {@link #parse(String, Object)} for a document that must be a JSON object ("SOURCE: not a JSON object"). */
     public static Map<String, Object> parseObject(String text, Object source) {
-        Object root;
-        try {
-            root = parse(text);
-        } catch (JsonException e) {
-            throw new BadInputException(source + ": not valid JSON: " + e.getMessage());
-        }
+        return object(parse(text, source), source);
+    }
+
+    /** {@link #parse(byte[], Object)} for a document that must be a JSON object ("SOURCE: not a JSON object"). */
+    public static Map<String, Object> parseObject(byte[] utf8, Object source) {
+        return object(parse(utf8, source), source);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object root, Object source) {
         if (!(root instanceof Map<?, ?>)) throw new BadInputException(source + ": not a JSON object");
         return (Map<String, Object>) root;
     }
 
-    private JsonException error(String what) {
-        return new JsonException(what + " at offset " + pos);
+    private interface Input {
+        JsonParser open() throws IOException;
     }
 
-    private Object value(int depth) {
-        if (depth > 512) throw error("nesting deeper than 512");
-        if (pos >= text.length()) throw error("unexpected end of input");
-        char c = text.charAt(pos);
-        return switch (c) {
-            case '{' -> object(depth);
-            case '[' -> array(depth);
-            case '"' -> string();
-            case 't' -> literal("true", Boolean.TRUE);
-            case 'f' -> literal("false", Boolean.FALSE);
-            case 'n' -> literal("null", NULL);
-            default -> {
-                if (c == '-' || (c >= '0' && c <= '9')) yield number();
-                throw error("unexpected character '" + c + "'");
+    /** The one value of the document and nothing after it; {@code line}: its line in a JSON-lines source, or null. */
+    private static Object read(Input in, Object source, Integer line) {
+        try (JsonParser p = in.open()) {
+            if (p.nextToken() == null) throw new BadInputException(where(source, line, null) + ": not valid JSON: no value");
+            Object v = value(p);
+            if (p.nextToken() != null)
+                throw new BadInputException(where(source, line, p.currentTokenLocation()) + ": not valid JSON: more after the value");
+            return v;
+        } catch (JsonProcessingException e) {
+            throw new BadInputException(where(source, line, e.getLocation()) + ": not valid JSON: " + detail(e));
+        } catch (IOException e) {
+            // Not a syntax error Jackson can place (e.g. bytes that are not text in any encoding it detects).
+            throw new BadInputException(where(source, line, null) + ": not valid JSON: " + e.getMessage());
+        }
+    }
+
+    private static Object value(JsonParser p) throws IOException {
+        return switch (p.currentToken()) {
+            case START_OBJECT -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                for (String k; (k = p.nextFieldName()) != null; ) {
+                    if (m.containsKey(k)) throw new JsonParseException(p, "duplicate key \"" + k + "\"", p.currentTokenLocation());
+                    p.nextToken();
+                    m.put(k, value(p));
+                }
+                yield m;
             }
+            case START_ARRAY -> {
+                List<Object> a = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) a.add(value(p));
+                yield a;
+            }
+            case VALUE_STRING -> p.getText();
+            case VALUE_NUMBER_INT -> p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue() : (Object) p.getLongValue();
+            case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+            case VALUE_TRUE -> Boolean.TRUE;
+            case VALUE_FALSE -> Boolean.FALSE;
+            case VALUE_NULL -> null;
+            default -> throw new IllegalStateException("unexpected token " + p.currentToken()); // the parser allows no other
         };
     }
 
-    private Object literal(String word, Object v) {
-        if (!text.startsWith(word, pos)) throw error("invalid literal");
-        pos += word.length();
-        return v;
-    }
-
-    private Map<String, Object> object(int depth) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        pos++;
-        skipWs();
-        if (peek() == '}') { pos++; return m; }
-        while (true) {
-            skipWs();
-            if (peek() != '"') throw error("expected a string key");
-            String k = string();
-            skipWs();
-            expect(':');
-            skipWs();
-            Object v = value(depth + 1);
-            if (m.put(k, v) != null) throw error("duplicate key \"" + k + "\"");
-            skipWs();
-            char c = next();
-            if (c == '}') return m;
-            if (c != ',') { pos--; throw error("expected ',' or '}'"); }
-        }
-    }
-
-    private List<Object> array(int depth) {
-        List<Object> a = new ArrayList<>();
-        pos++;
-        skipWs();
-        if (peek() == ']') { pos++; return a; }
-        while (true) {
-            skipWs();
-            a.add(value(depth + 1));
-            skipWs();
-            char c = next();
-            if (c == ']') return a;
-            if (c != ',') { pos--; throw error("expected ',' or ']'"); }
-        }
-    }
-
-    private String string() {
-        pos++; // opening quote
-        StringBuilder sb = null;
-        int start = pos;
-        while (true) {
-            if (pos >= text.length()) throw error("unterminated string");
-            char c = text.charAt(pos);
-            if (c == '"') {
-                String s = sb == null ? text.substring(start, pos) : sb.append(text, start, pos).toString();
-                pos++;
-                return s;
-            }
-            if (c < 0x20) throw error("control character in string");
-            if (c == '\\') {
-                if (sb == null) sb = new StringBuilder();
-                sb.append(text, start, pos);
-                pos++;
-                char e = next();
-                switch (e) {
-                    case '"' -> sb.append('"');
-                    case '\\' -> sb.append('\\');
-                    case '/' -> sb.append('/');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'n' -> sb.append('\n');
-                    case 'r' -> sb.append('\r');
-                    case 't' -> sb.append('\t');
-                    case 'u' -> {
-                        if (pos + 4 > text.length()) throw error("truncated \\u escape");
-                        int cp = 0;
-                        for (int i = 0; i < 4; i++) {
-                            int d = Character.digit(text.charAt(pos + i), 16);
-                            if (d < 0) throw error("bad \\u escape");
-                            cp = cp * 16 + d;
-                        }
-                        pos += 4;
-                        sb.append((char) cp);
-                    }
-                    default -> { pos--; throw error("bad escape '\\" + e + "'"); }
-                }
-                start = pos;
-            } else {
-                pos++;
-            }
-        }
-    }
-
-    private Object number() {
-        int start = pos;
-        if (peek() == '-') pos++;
-        if (peek() == '0') pos++;
-        else if (Character.isDigit(peek())) while (Character.isDigit(peek())) pos++;
-        else throw error("bad number");
-        boolean integral = true;
-        if (peek() == '.') {
-            integral = false;
-            pos++;
-            if (!Character.isDigit(peek())) throw error("bad number");
-            while (Character.isDigit(peek())) pos++;
-        }
-        if (peek() == 'e' || peek() == 'E') {
-            integral = false;
-            pos++;
-            if (peek() == '+' || peek() == '-') pos++;
-            if (!Character.isDigit(peek())) throw error("bad number");
-            while (Character.isDigit(peek())) pos++;
-        }
-        if (integral && pos - start < 19) {
-            // Parse small integers in place: tokenizer.json has ~150k of them, and a substring each adds up.
-            boolean neg = text.charAt(start) == '-';
-            long v = 0;
-            for (int i = neg ? start + 1 : start; i < pos; i++) v = v * 10 + (text.charAt(i) - '0');
-            return neg ? -v : v;
-        }
-        return Double.parseDouble(text.substring(start, pos));
-    }
-
-    private char peek() { return pos < text.length() ? text.charAt(pos) : '\0'; }
-
-    private char next() {
-        if (pos >= text.length()) throw error("unexpected end of input");
-        return text.charAt(pos++);
-    }
-
-    private void expect(char c) {
-        if (next() != c) { pos--; throw error("expected '" + c + "'"); }
-    }
-
-    private void skipWs() {
-        while (pos < text.length()) {
-            char c = text.charAt(pos);
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') pos++;
-            else break;
-        }
+    /** "SOURCE: line L, column C" (a document), "SOURCE line N, column C" (a line of JSON lines), or "SOURCE". */
+    private static String where(Object source, Integer line, JsonLocation at) {
+        boolean placed = at != null && at.getLineNr() > 0;
+        if (line != null) return source + " line " + line + (placed ? ", column " + at.getColumnNr() : "");
+        return source + (placed ? ": line " + at.getLineNr() + ", column " + at.getColumnNr() : "");
     }
 
     /**
-     * Writes a JSON string literal as Python's json.dumps does with ensure_ascii=False: only ", \ and C0 controls
-     * are escaped, with the short forms where JSON has them.
+     * Jackson's message without the location it appends; a location inside it (where an unclosed array started) keeps
+     * only its line and column, not the "[Source: ...]" wrapper.
      */
-    public static String quote(String s) {
-        StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
+    private static String detail(JsonProcessingException e) {
+        return e.getOriginalMessage().replaceAll("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", "line $1, column $2");
+    }
+
+    // ---- writing ----
+
+    /** How {@link #write} lays values out. */
+    public enum Layout {
+        /** No spaces at all: {@code {"a":1,"b":[1,2]}} (safetensors headers). */
+        COMPACT,
+        /** One line, Python's default separators: {@code {"a": 1, "b": [1, 2]}} (JSON lines, --json output). */
+        LINE,
+        /**
+         * Objects one entry per line, indented by 2; arrays, and objects inside them, on one line as in LINE (report
+         * and settings files, which hold short lists of numbers). No newline at the end.
+         */
+        PRETTY
+    }
+
+    /** Writes a document through the generator, for callers that need what {@link #write(JsonGenerator, Object)} does not. */
+    @FunctionalInterface
+    public interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    /** {@code value} as JSON text in {@code layout}. */
+    public static String write(Object value, Layout layout) {
+        return write(layout, g -> write(g, value));
+    }
+
+    /** One line of JSON lines: {@link #write(Object, Layout)} in {@link Layout#LINE}. */
+    public static String line(Object value) { return write(value, Layout.LINE); }
+
+    /** The text of a JSON file people read: {@link Layout#PRETTY} and a final newline. */
+    public static String pretty(Object value) { return write(value, Layout.PRETTY) + "\n"; }
+
+    /** A JSON string literal. */
+    public static String quote(String s) { return write(Layout.COMPACT, g -> g.writeString(s)); }
+
+    /** What {@code body} writes, in {@code layout}. */
+    public static String write(Layout layout, Body body) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            if (layout != Layout.COMPACT) g.setPrettyPrinter(new PythonLayout(layout == Layout.PRETTY));
+            body.write(g);
+        } catch (IOException e) {
+            // A StringWriter does not fail: the body wrote something that is not one JSON document.
+            throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+        }
+        return out.toString();
+    }
+
+    /** Writes a map, list, string, number, boolean or null (see the class comment for numbers). */
+    public static void write(JsonGenerator g, Object v) throws IOException {
+        switch (v) {
+            case null -> g.writeNull();
+            case String s -> g.writeString(s);
+            case Boolean b -> g.writeBoolean(b);
+            case Integer i -> g.writeNumber(i);
+            case Long l -> g.writeNumber(l);
+            case BigInteger b -> g.writeNumber(b);
+            case Number n -> {
+                double d = n.doubleValue();
+                if (Double.isFinite(d)) g.writeNumber(d);
+                else g.writeNull();
+            }
+            case Map<?, ?> m -> {
+                g.writeStartObject();
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    g.writeFieldName(String.valueOf(e.getKey()));
+                    write(g, e.getValue());
                 }
+                g.writeEndObject();
+            }
+            case List<?> l -> {
+                g.writeStartArray();
+                for (Object o : l) write(g, o);
+                g.writeEndArray();
+            }
+            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getName() + " as JSON");
+        }
+    }
+
+    /** The separators of Python's json.dumps: ", " and ": " on one line; with {@code indent}, objects outside arrays break lines. */
+    private static final class PythonLayout implements PrettyPrinter {
+        private final boolean indent;
+        private int objects;   // enclosing objects that break lines: the indent level
+        private int arrays;    // enclosing arrays: inside one, everything stays on one line
+
+        PythonLayout(boolean indent) { this.indent = indent; }
+
+        private boolean breaking() { return indent && arrays == 0; }
+
+        private void newline(JsonGenerator g) throws IOException {
+            g.writeRaw('\n');
+            g.writeRaw("  ".repeat(objects));
+        }
+
+        @Override public void writeRootValueSeparator(JsonGenerator g) throws IOException { g.writeRaw('\n'); }
+
+        @Override public void writeStartObject(JsonGenerator g) throws IOException {
+            g.writeRaw('{');
+            if (breaking()) objects++;
+        }
+
+        @Override public void beforeObjectEntries(JsonGenerator g) throws IOException {
+            if (breaking()) newline(g);
+        }
+
+        @Override public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException { g.writeRaw(": "); }
+
+        @Override public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
+            if (breaking()) {
+                g.writeRaw(',');
+                newline(g);
+            } else {
+                g.writeRaw(", ");
             }
         }
-        return sb.append('"').toString();
+
+        @Override public void writeEndObject(JsonGenerator g, int entries) throws IOException {
+            if (breaking()) {
+                objects--;
+                if (entries > 0) newline(g);
+            }
+            g.writeRaw('}');
+        }
+
+        @Override public void writeStartArray(JsonGenerator g) throws IOException {
+            g.writeRaw('[');
+            arrays++;
+        }
+
+        @Override public void beforeArrayValues(JsonGenerator g) { }
+
+        @Override public void writeArrayValueSeparator(JsonGenerator g) throws IOException { g.writeRaw(", "); }
+
+        @Override public void writeEndArray(JsonGenerator g, int values) throws IOException {
+            arrays--;
+            g.writeRaw(']');
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.rast.engine.weights;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.io.IOException;
@@ -59,11 +58,9 @@ public final class Checkpoint implements AutoCloseable {
     private void openSharded(Path index) {
         Object root;
         try {
-            root = Json.parse(Files.readString(index));
+            root = Json.parse(Files.readAllBytes(index), index);
         } catch (IOException e) {
             throw new BadInputException(index + ": cannot read: " + e.getMessage(), e);
-        } catch (JsonException e) {
-            throw new BadInputException(index + ": not valid JSON: " + e.getMessage());
         }
         if (!(root instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> wm))
             throw new BadInputException(index + ": missing the 'weight_map' object");

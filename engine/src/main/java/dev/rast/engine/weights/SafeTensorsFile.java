@@ -2,7 +2,6 @@ package dev.rast.engine.weights;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.io.IOException;
@@ -101,12 +100,7 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     private static Map<String, TensorInfo> parseHeader(Path path, String text, long dataSize) {
-        Object root;
-        try {
-            root = Json.parse(text);
-        } catch (JsonException e) {
-            throw bad(path, "header is not valid JSON: " + e.getMessage());
-        }
+        Object root = Json.parse(text, path + " header");
         if (!(root instanceof Map<?, ?> map)) throw bad(path, "header is not a JSON object");
         Map<String, TensorInfo> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,15 +42,24 @@ public final class SafeTensorsWriter {
 
     /** Writes the file; {@code progress} gets bytes written so far (may be null). */
     public void write(Path path, java.util.function.LongConsumer progress) throws IOException {
-        StringBuilder h = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
-        long off = 0;
-        for (Entry e : entries) {
-            h.append(',').append(Json.quote(e.name())).append(":{\"dtype\":\"").append(e.dtype().safetensorsName())
-                    .append("\",\"shape\":").append(Arrays.toString(e.shape()).replace(" ", ""))
-                    .append(",\"data_offsets\":[").append(off).append(',').append(off + e.bytes()).append("]}");
-            off += e.bytes();
-        }
-        h.append('}');
+        StringBuilder h = new StringBuilder(Json.write(Json.Layout.COMPACT, g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("__metadata__");
+            g.writeStringField("format", "pt");
+            g.writeEndObject();
+            long off = 0;
+            for (Entry e : entries) {
+                g.writeObjectFieldStart(e.name());
+                g.writeStringField("dtype", e.dtype().safetensorsName());
+                g.writeFieldName("shape");
+                g.writeArray(e.shape(), 0, e.shape().length);
+                g.writeFieldName("data_offsets");
+                g.writeArray(new long[] {off, off + e.bytes()}, 0, 2);
+                g.writeEndObject();
+                off += e.bytes();
+            }
+            g.writeEndObject();
+        }));
         while ((h.length() + 8) % 8 != 0) h.append(' '); // data section 8-byte aligned, as the reference writer does
         byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,

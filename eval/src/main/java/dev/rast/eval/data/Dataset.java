@@ -116,7 +116,7 @@ public final class Dataset {
             }
             case FIELD -> {
                 Object v = row.get(answerField);
-                if (v == null || v == dev.rast.engine.json.Json.NULL)
+                if (v == null)
                     throw new BadInputException(where + ": missing gold answer field '" + answerField + "'");
                 if (v instanceof Map || v instanceof List)
                     throw new BadInputException(where + ": gold answer field '" + answerField + "' must be a string or number");

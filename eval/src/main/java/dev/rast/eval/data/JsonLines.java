@@ -2,7 +2,6 @@ package dev.rast.eval.data;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,20 +38,13 @@ public final class JsonLines {
         }
     }
 
-    /** One line as a JSON object, or a BadInputException naming source and line. */
+    /** One line as a JSON object, or a BadInputException naming source, line and column. */
     public static Map<String, Object> parse(String text, String source, int lineNumber) {
-        return object(text, source + " line " + lineNumber);
+        return object(Json.parseLine(text, source, lineNumber), source + " line " + lineNumber);
     }
 
-    /** A JSON object (a line, or a whole file such as settings.json), or a BadInputException naming {@code where}. */
     @SuppressWarnings("unchecked")
-    public static Map<String, Object> object(String text, String where) {
-        Object v;
-        try {
-            v = Json.parse(text);
-        } catch (JsonException e) {
-            throw new BadInputException(where + ": malformed JSON: " + e.getMessage());
-        }
+    private static Map<String, Object> object(Object v, String where) {
         if (!(v instanceof Map)) throw new BadInputException(where + ": expected a JSON object");
         return (Map<String, Object>) v;
     }

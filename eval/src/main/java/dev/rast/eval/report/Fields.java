@@ -1,7 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.json.Json;
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
@@ -15,20 +15,16 @@ final class Fields {
         this.where = where;
     }
 
-    private Object get(String k) {
-        Object v = m.get(k);
-        return v == Json.NULL ? null : v;
-    }
-
     String string(String k) {
-        Object v = get(k);
+        Object v = m.get(k);
         if (v == null || v instanceof String) return (String) v;
         throw new BadInputException(where + ": field '" + k + "' must be a string");
     }
 
     Long integer(String k) {
-        Object v = get(k);
+        Object v = m.get(k);
         if (v == null || v instanceof Long) return (Long) v;
+        if (v instanceof BigInteger) throw new BadInputException(where + ": field '" + k + "' is out of range (" + v + ")");
         throw new BadInputException(where + ": field '" + k + "' must be an integer");
     }
 
@@ -42,20 +38,20 @@ final class Fields {
     }
 
     Double number(String k) {
-        Object v = get(k);
+        Object v = m.get(k);
         if (v == null) return null;
         if (v instanceof Number x) return x.doubleValue();
         throw new BadInputException(where + ": field '" + k + "' must be a number");
     }
 
     Boolean bool(String k) {
-        Object v = get(k);
+        Object v = m.get(k);
         if (v == null || v instanceof Boolean) return (Boolean) v;
         throw new BadInputException(where + ": field '" + k + "' must be true or false");
     }
 
     List<?> list(String k) {
-        Object v = get(k);
+        Object v = m.get(k);
         if (v == null) return List.of();
         if (v instanceof List<?> l) return l;
         throw new BadInputException(where + ": field '" + k + "' must be a list");

@@ -1,6 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import dev.rast.eval.data.Datasets;
 import dev.rast.eval.metrics.Metrics;
 import dev.rast.eval.metrics.Metrics.Vote;
@@ -43,7 +44,7 @@ public final class Report {
         RunReport r = compute(runDir);
         RunDir rd = new RunDir(runDir);
         RunDir.write(rd.file(RunDir.REPORT_MD), ReportFormat.markdown(r));
-        RunDir.write(rd.file(RunDir.REPORT_JSON), JsonWriter.pretty(ReportFormat.json(r)));
+        RunDir.write(rd.file(RunDir.REPORT_JSON), Json.pretty(ReportFormat.json(r)));
         return r;
     }
 

@@ -1,6 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.run.JsonLinesLog;
 import java.io.IOException;
@@ -53,12 +54,12 @@ public final class RunDir {
         } catch (IOException e) {
             throw new BadInputException("cannot read " + f + ": " + reason(e));
         }
-        return RunSettings.fromJson(JsonLines.object(text, f.toString()), f.toString());
+        return RunSettings.fromJson(Json.parseObject(text, f), f.toString());
     }
 
     /** Creates the folder if needed and writes settings.json. */
     public void writeSettings(RunSettings s) {
-        write(file(SETTINGS), JsonWriter.pretty(s.toJson()));
+        write(file(SETTINGS), Json.pretty(s.toJson()));
     }
 
     /**
@@ -124,7 +125,7 @@ public final class RunDir {
 
         public void append(SampleRow row) {
             try {
-                log.append(JsonWriter.line(row.toJson()));
+                log.append(Json.line(row.toJson()));
             } catch (IOException e) {
                 throw new BadInputException("cannot append to samples.jsonl: " + reason(e));
             }

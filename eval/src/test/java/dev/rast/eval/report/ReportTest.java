@@ -61,8 +61,7 @@ class ReportTest {
         assertEquals(25.0, d.meanTokens(), 1e-9);             // (10+20+30+40)/4; the unfinished problem is left out
         assertEquals(0, d.noPrediction());
 
-        @SuppressWarnings("unchecked")
-        Map<String, Object> json = (Map<String, Object>) Json.parse(Files.readString(dir.resolve("report.json")));
+        Map<String, Object> json = Json.parseObject(Files.readAllBytes(dir.resolve("report.json")), "report.json");
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) ((Map<String, Object>) json.get("datasets")).get("math500");
         assertEquals(75.0, (Double) m.get("pass@1_avg"), 1e-9);

@@ -1,5 +1,6 @@
 package dev.rast.text.chat;
 
+import dev.rast.engine.json.Json;
 import dev.rast.text.Py;
 import java.util.Iterator;
 import java.util.Map;
@@ -8,6 +9,8 @@ import java.util.Map;
  * The {@code tojson} filter as Hugging Face defines it for chat templates: Python's
  * {@code json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)}. Jinja2's own
  * tojson (HTML-escaping, compact) and Jinjava's (Jackson, compact) both differ, so tool schemas would not match HF.
+ * Strings go through {@link Json#quote}, which escapes as json.dumps does; the rest is written here, as Jackson has
+ * no equivalent of Python's float repr, string indents, separators of any kind, or its key conversions.
  */
 final class PyJson {
     private PyJson() {}
@@ -98,6 +101,6 @@ final class PyJson {
 
     /** A JSON string as json.dumps writes it with ensure_ascii=False. */
     private static void string(StringBuilder sb, String s) {
-        sb.append(dev.rast.engine.json.Json.quote(s));
+        sb.append(Json.quote(s));
     }
 }

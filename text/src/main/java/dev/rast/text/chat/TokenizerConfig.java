@@ -85,7 +85,7 @@ public record TokenizerConfig(
                 templates.put(name, tpl);
                 sources.put(name, file + " (field " + where + ", \"" + name + "\")");
             }
-        } else if (ct != null && ct != Json.NULL) {
+        } else if (ct != null) {
             throw bad(file, "chat_template", "must be a string or a list of {name, template}");
         }
         return new TokenizerConfig(file, frozen(templates), frozen(sources),
@@ -96,7 +96,7 @@ public record TokenizerConfig(
     /** A special token given as a string or as an AddedToken-like object with "content"; null if absent or null. */
     private static String token(Path file, Map<String, Object> m, String field) {
         Object v = m.get(field);
-        if (v == null || v == Json.NULL) return null;
+        if (v == null) return null;
         if (v instanceof String s) return s;
         if (v instanceof Map<?, ?> obj && obj.get("content") instanceof String s) return s;
         throw bad(file, field, "must be a string, null, or an object with a string \"content\"");
@@ -104,7 +104,7 @@ public record TokenizerConfig(
 
     private static Boolean bool(Path file, Map<String, Object> m, String field) {
         Object v = m.get(field);
-        if (v == null || v == Json.NULL) return null;
+        if (v == null) return null;
         if (v instanceof Boolean b) return b;
         throw bad(file, field, "must be true or false");
     }

@@ -38,7 +38,7 @@ final class PostProcessor {
     }
 
     private static void collect(Object o, String where, Tokenizer t, List<Integer> before, List<Integer> after) {
-        if (o == null || o == Json.NULL) return;
+        if (o == null) return;
         Map<String, Object> p = t.object(o, where);
         String type = t.string(p.get("type"), where + ".type");
         switch (type) {

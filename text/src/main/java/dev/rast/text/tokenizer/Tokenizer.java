@@ -2,7 +2,6 @@ package dev.rast.text.tokenizer;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.json.JsonException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -94,27 +93,14 @@ public final class Tokenizer {
         Path file = Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir;
         if (!Files.isRegularFile(file))
             throw new BadInputException(file + ": no tokenizer.json (give the model folder or --tokenizer DIR)");
-        String text;
+        byte[] json;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new BadInputException(file + ": not UTF-8 text");
+            json = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
         }
-        return fromJson(text, file.toString());
-    }
-
-    /** Builds a tokenizer from tokenizer.json text; {@code source} names it in error messages. */
-    public static Tokenizer fromJson(String json, String source) {
-        Object root;
-        try {
-            root = Json.parse(json);
-        } catch (JsonException e) {
-            throw new BadInputException(source + ": invalid JSON: " + e.getMessage());
-        }
-        if (!(root instanceof Map<?, ?>)) throw new BadInputException(source + ": top level is not a JSON object");
-        @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) root;
+        String source = file.toString();
+        Map<String, Object> m = Json.parseObject(json, source);
         try {
             return new Tokenizer(source, m);
         } catch (ClassCastException | NullPointerException e) {
@@ -272,7 +258,7 @@ public final class Tokenizer {
 
     private List<AddedToken> readAdded(Object o) {
         List<AddedToken> out = new ArrayList<>();
-        if (o == null || o == Json.NULL) return out;
+        if (o == null) return out;
         if (!(o instanceof List<?> list)) throw bad("added_tokens is not a list");
         for (int i = 0; i < list.size(); i++) {
             Map<String, Object> t = object(list.get(i), "added_tokens[" + i + "]");
@@ -288,7 +274,7 @@ public final class Tokenizer {
 
     private List<Normalizer.Form> readNormalizer(Object o, String where) {
         List<Normalizer.Form> out = new ArrayList<>();
-        if (o == null || o == Json.NULL) return out;
+        if (o == null) return out;
         Map<String, Object> n = object(o, where);
         String type = string(n.get("type"), where + ".type");
         switch (type) {
@@ -312,7 +298,7 @@ public final class Tokenizer {
         boolean addPrefixSpace;
 
         void read(Object o, String where) {
-            if (o == null || o == Json.NULL) return;
+            if (o == null) return;
             Map<String, Object> p = object(o, where);
             String type = string(p.get("type"), where + ".type");
             switch (type) {
@@ -343,7 +329,7 @@ public final class Tokenizer {
     }
 
     private void readDecoder(Object o) {
-        if (o == null || o == Json.NULL) throw bad("decoder is missing (expected ByteLevel)");
+        if (o == null) throw bad("decoder is missing (expected ByteLevel)");
         Map<String, Object> d = object(o, "decoder");
         String type = string(d.get("type"), "decoder.type");
         if (!"ByteLevel".equals(type)) throw bad("decoder type '" + type + "' is not supported (expected ByteLevel)");
