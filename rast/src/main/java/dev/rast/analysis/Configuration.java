@@ -43,9 +43,12 @@ public abstract sealed class Configuration {
         @Override
         public String describe() {
             if (fusion == null) return "M";
+            boolean anyPair = false;
+            for (int i = 0; i < fusion.pairs(); i++) anyPair |= fusion.lambda(i) != 0;
+            if (!anyPair) return "M over the shared vocabulary"; // every λ 0: M with padding ids masked
             StringBuilder b = new StringBuilder("M");
             for (int i = 0; i < fusion.pairs(); i++)
-                b.append(String.format(java.util.Locale.ROOT, " + %s·(E%d − B%d)", fusion.lambda(i), i + 1, i + 1));
+                if (fusion.lambda(i) != 0) b.append(String.format(java.util.Locale.ROOT, " + %s·(E%d − B%d)", fusion.lambda(i), i + 1, i + 1));
             return b.toString();
         }
     }

@@ -9,7 +9,8 @@ import java.util.Map;
  * Similarity of two expert pairs' corrections (the paper's §4.1): at each position the cosine between the logit
  * deltas ΔRᵢ = Eᵢ − Bᵢ and ΔRⱼ = Eⱼ − Bⱼ over the ids all pair models share, averaged per trajectory and then over
  * trajectories, for every two pairs i &lt; j. The headline value of a trajectory is the mean over all such
- * combinations (with two pairs: the one cosine). Rows come in the order M, E₁, B₁, E₂, B₂, ...; M is not read.
+ * combinations (with two pairs: the one cosine). Rows come in the order E₁, B₁, E₂, B₂, ...: the base M has no part
+ * in it, so it need not run.
  */
 public final class DeltaCosine extends Analysis {
     private final List<Trajectory> trajectories;
@@ -32,11 +33,11 @@ public final class DeltaCosine extends Analysis {
     @Override
     public void position(int t, int index, float[][] rows) {
         int shared = Integer.MAX_VALUE;
-        for (int r = 1; r < rows.length; r++) shared = Math.min(shared, rows[r].length);
+        for (int r = 0; r < rows.length; r++) shared = Math.min(shared, rows[r].length);
         int c = 0;
         for (int i = 0; i < pairs; i++)
             for (int j = i + 1; j < pairs; j++)
-                sums[t][c++] += Distributions.deltaCosine(rows[1 + 2 * i], rows[2 + 2 * i], rows[1 + 2 * j], rows[2 + 2 * j], shared);
+                sums[t][c++] += Distributions.deltaCosine(rows[2 * i], rows[2 * i + 1], rows[2 * j], rows[2 * j + 1], shared);
         positions[t]++;
     }
 
