@@ -60,6 +60,9 @@ final class AnalyzeKlCommand implements Callable<Integer> {
         try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
             runtime.configure(set.models());
             List<Trajectory> ts = analyze.load(set);
+            for (int i : pages == null ? List.<Integer>of() : pages) // checked before the models run, not after
+                if (i < 0 || i >= ts.size())
+                    throw new BadInputException("--pages " + i + ": there are " + ts.size() + " trajectories (0.." + (ts.size() - 1) + ")");
             float[] q = new float[set.pairs().size()];
             if (againstLambda != null) {
                 if (againstLambda.size() != q.length)
@@ -79,8 +82,6 @@ final class AnalyzeKlCommand implements Callable<Integer> {
 
     private void writePages(TokenKl kl, List<Trajectory> ts, Tokenizer tok) {
         for (int i : pages == null ? List.of(0) : pages) {
-            if (i < 0 || i >= ts.size())
-                throw new BadInputException("--pages " + i + ": there are " + ts.size() + " trajectories (0.." + (ts.size() - 1) + ")");
             Trajectory t = ts.get(i);
             Path f = analyze.out.resolve("kl-" + i + ".html");
             AnalysisFiles.write(f, KlPage.render("KL per token: " + t.id(), "P = " + kl.toJson().get("p") + ", Q = " + kl.toJson().get("q"),
