@@ -112,22 +112,29 @@ public final class SweepReport {
                 maj[d][i] = majAtN(s);
                 rec[d][i] = recovery(points.get(i), ds.get(d));
             }
-        panel(sb, legendH, panelH, W, "accuracy (%): pass@1 avg (solid), maj@n (dashed)", x, List.<double[][]>of(pass, maj), 0, 100);
-        if (withRecovery) panel(sb, legendH + panelH, panelH, W, "recovery rate", x, List.<double[][]>of(rec), Math.min(0, min(rec)), Math.max(1, max(rec)));
+        panel(sb, legendH, panelH, W, "accuracy (%): pass@1 avg (solid), maj@n (dashed)", x, List.<double[][]>of(pass, maj), 0, 100, 25);
+        if (withRecovery) {
+            // Round ends on a step of 0.25 or 0.5 so the ticks read as plain numbers; 0 (base) and 1 (ceiling) always shown.
+            double lo = Math.min(0, min(rec)), hi = Math.max(1, max(rec)), step = hi - lo > 2 ? 0.5 : 0.25;
+            panel(sb, legendH + panelH, panelH, W, "recovery rate (0 = base, 1 = ceiling)", x, List.<double[][]>of(rec),
+                    Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step);
+        }
         return sb.append("</svg>\n").toString();
     }
 
-    private void panel(StringBuilder sb, int top, int h, int W, String title, double[] x, List<double[][]> series, double lo, double hi) {
+    /** One panel: y from {@code lo} to {@code hi} with a tick every {@code step}, x at the swept values. */
+    private void panel(StringBuilder sb, int top, int h, int W, String title, double[] x, List<double[][]> series, double lo, double hi, double step) {
         int x0 = 60, x1 = W - 20, y0 = top + h - 42, y1 = top + 34;
         double xlo = x[0], xhi = x[0];
         for (double v : x) { xlo = Math.min(xlo, v); xhi = Math.max(xhi, v); }
         if (xhi - xlo < 1e-12) { xlo -= 0.5; xhi += 0.5; }
         sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n", (x0 + x1) / 2, top + 20, SvgPlot.xml(title)));
         sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y1, x1 - x0, y0 - y1));
-        for (int t = 0; t <= 4; t++) {
-            double v = lo + (hi - lo) * t / 4, y = y0 - (y0 - y1) * t / 4.0;
-            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n",
-                    x0, y, x1, y, x0 - 6, y + 4, v));
+        for (double v = lo; v <= hi + step / 2; v += step) {
+            double y = y0 - (v - lo) / (hi - lo) * (y0 - y1);
+            boolean mark = Math.abs(v) < 1e-9 || Math.abs(v - 1) < 1e-9 && step < 1; // recovery's base and ceiling lines
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+                    x0, y, x1, y, mark ? "#999" : "#ddd", x0 - 6, y + 4, Sweep.number(Math.round(v * 100) / 100.0)));
         }
         for (double v : x) {
             double px = x0 + (v - xlo) / (xhi - xlo) * (x1 - x0);
