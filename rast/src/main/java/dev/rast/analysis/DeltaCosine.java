@@ -17,6 +17,8 @@ public final class DeltaCosine extends Analysis {
     private final int pairs;
     private final double[][] sums; // [trajectory][combination]
     private final int[] positions;
+    private double[] recovery;        // of RAST with pair j (j ≥ 2), when run folders were named
+    private List<String> recoveryRuns;
 
     public DeltaCosine(int pairs, List<Trajectory> trajectories) {
         if (pairs < 2) throw new dev.rast.engine.BadInputException("delta-cosine compares expert pairs: give at least two (--expert/--expert-base twice)");
@@ -83,8 +85,59 @@ public final class DeltaCosine extends Analysis {
         return out;
     }
 
+    /**
+     * The paper's Fig. 4: {@code rates[j − 2]} is the recovery rate of RAST with pair j (j = 2..pairs), from run
+     * {@code runs[j − 2]}; each is plotted against the mean cosine of pair j's ΔR with pair 1's.
+     */
+    public DeltaCosine withRecovery(double[] rates, List<String> runs) {
+        if (rates.length != pairs - 1 || runs.size() != pairs - 1)
+            throw new IllegalArgumentException(rates.length + " recovery rates for " + pairs + " pairs");
+        recovery = rates.clone();
+        recoveryRuns = List.copyOf(runs);
+        return this;
+    }
+
+    /** Mean over trajectories of the cosine between pair 1 and pair j (1-based j ≥ 2). */
+    private double meanWithFirst(int j) {
+        double s = 0;
+        for (int t = 0; t < sums.length; t++) s += mean(t, 0, j - 1);
+        return s / sums.length;
+    }
+
+    private List<Map<String, Object>> scatter() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int j = 2; recovery != null && j <= pairs; j++) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("pair", j);
+            m.put("run", recoveryRuns.get(j - 2));
+            m.put("cosine_with_pair_1", meanWithFirst(j));
+            m.put("recovery_rate", Summary.finite(recovery[j - 2]));
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** The cosine-against-recovery scatter as SVG, or null without recovery rates. */
+    public String scatterSvg() {
+        if (recovery == null) return null;
+        double[] x = new double[pairs - 1];
+        List<String> labels = new ArrayList<>();
+        for (int j = 2; j <= pairs; j++) {
+            x[j - 2] = meanWithFirst(j);
+            labels.add("pair " + j + " (" + recoveryRuns.get(j - 2) + ")");
+        }
+        Svg svg = new Svg(640, 420);
+        svg.scatter(0, 420, "recovery rate against ΔR cosine with pair 1", "mean cosine of ΔR_j with ΔR_1", "recovery rate", x, recovery, labels);
+        return svg.end();
+    }
+
     @Override
-    protected Map<String, Object> extra() { return Map.of("pairs", table()); }
+    protected Map<String, Object> extra() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("pairs", table());
+        if (recovery != null) m.put("scatter", scatter());
+        return m;
+    }
 
     @Override
     protected String extraMarkdown() {
@@ -94,6 +147,13 @@ public final class DeltaCosine extends Analysis {
             b.append("| ").append(r.get("pair_a")).append(" | ").append(r.get("pair_b")).append(" | ")
                     .append(r.get("mean") instanceof Double d ? num(d) : "n/a").append(" | ")
                     .append(ci == null ? "n/a" : "[" + num(ci.get(0)) + ", " + num(ci.get(1)) + "]").append(" |\n");
+        }
+        if (recovery != null) {
+            b.append("\n## Recovery rate against cosine with pair 1\n\n| pair | run | mean cosine with pair 1 | recovery rate |\n|---:|---|---:|---:|\n");
+            for (Map<String, Object> r : scatter())
+                b.append("| ").append(r.get("pair")).append(" | ").append(cell(String.valueOf(r.get("run")))).append(" | ")
+                        .append(num((Double) r.get("cosine_with_pair_1"))).append(" | ")
+                        .append(r.get("recovery_rate") instanceof Double d ? num(d) : "n/a").append(" |\n");
         }
         return b.append('\n').toString();
     }

@@ -71,8 +71,9 @@ final class Svg {
         sb.append(String.format(Locale.ROOT, "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\">%s</text>\n", (y0 + y1) / 2, xml(yLabel)));
         for (int i = 0; i < x.length; i++) {
             double px = x0 + (x[i] - xlo) / (xhi - xlo) * (x1 - x0), py = y0 - (y[i] - ylo) / (yhi - ylo) * (y0 - y1);
-            sb.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-                    px, py, color(i), px + 8, py - 6, xml(labels.get(i))));
+            boolean right = px > x0 + 0.6 * (x1 - x0); // label on the left of points near the right edge, so it is not cut
+            sb.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\"%s>%s</text>\n",
+                    px, py, color(i), right ? px - 8 : px + 8, py - 6, right ? " text-anchor=\"end\"" : "", xml(labels.get(i))));
         }
     }
 

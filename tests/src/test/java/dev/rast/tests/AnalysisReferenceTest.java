@@ -157,6 +157,42 @@ class AnalysisReferenceTest {
         assertEquals(1, cos.get("pairs").size());
     }
 
+    /** A run folder written by hand: one gsm8k problem, one sample per verdict. */
+    static Path run(String name, boolean... correct) throws Exception {
+        Path dir = tmp.resolve(name);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("settings.json"), "{\"model\": \"m\", \"dataset\": \"gsm8k\", \"n\": " + correct.length + ", \"format\": \"qwen-boxed\"}\n");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < correct.length; i++)
+            b.append("{\"dataset\": \"gsm8k\", \"idx\": 0, \"sample\": ").append(i).append(", \"completion\": \"c\", \"tokens\": 3, \"pred\": null, \"correct\": ")
+                    .append(correct[i]).append("}\n");
+        Files.writeString(dir.resolve("samples.jsonl"), b);
+        return dir;
+    }
+
+    @Test
+    void cosineAgainstRecoveryRate() throws Exception {
+        // base 25%, ceiling 100%; RAST with pair 2 at 50% recovers (50 − 25)/(100 − 25) = 1/3, with pair 3 at 100%: 1.
+        Path base = run("base", true, false, false, false), ceiling = run("ceiling", true, true, true, true),
+                r2 = run("rast-pair2", true, true, false, false), r3 = run("rast-pair3", true, true, true, true);
+        Path out = tmp.resolve("cos-out");
+        List<String> args = new ArrayList<>(List.of(pairs("1", "1")));
+        args.addAll(List.of("--expert", trio.resolve("E1").toString(), "--expert-base", trio.resolve("B2").toString(),
+                "--recovery-runs", r2 + "," + r3, "--base-run", base.toString(), "--ceiling-run", ceiling.toString(), "--out", out.toString()));
+        JsonNode cos = analyze("delta-cosine", args.toArray(new String[0]));
+        JsonNode scatter = cos.get("scatter");
+        assertEquals(2, scatter.size());
+        assertEquals(1.0 / 3, scatter.get(0).get("recovery_rate").asDouble(), 1e-12);
+        assertEquals(1.0, scatter.get(1).get("recovery_rate").asDouble(), 1e-12);
+        assertEquals("rast-pair2", scatter.get(0).get("run").asText());
+        // Pair 1 with pair 2 is the fixture's cosine; as a table row and as the scatter's x.
+        assertEquals(cos.get("pairs").get(0).get("mean").asDouble(), scatter.get(0).get("cosine_with_pair_1").asDouble(), 1e-12);
+        assertTrue(Files.readString(out.resolve("delta-cosine.svg")).contains("rast-pair3"));
+        Cli.refused(Cli.rast("analyze", "delta-cosine", "--trajectories", jsonl().toString(), "--model", trio.resolve("M").toString(), "--device", "cpu",
+                pairs("1", "1")[0], pairs("1", "1")[1], pairs("1", "1")[2], pairs("1", "1")[3], pairs("1", "1")[6], pairs("1", "1")[7],
+                pairs("1", "1")[8], pairs("1", "1")[9], "--recovery-runs", r2.toString()), "--base-run");
+    }
+
     @Test
     void badInputIsOneLine() throws Exception {
         String m = trio.resolve("M").toString();
