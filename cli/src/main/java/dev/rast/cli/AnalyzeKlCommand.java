@@ -71,7 +71,7 @@ final class AnalyzeKlCommand implements Callable<Integer> {
             }
             int vocab = set.base().config().vocabSize();
             Tokenizer tok = set.tokenizer();
-            TokenKl kl = new TokenKl(Configuration.fused(lambdas(set), vocab), Configuration.fused(q, vocab), ts,
+            TokenKl kl = new TokenKl(Configuration.fused(set.lambdas(), vocab), Configuration.fused(q, vocab), ts,
                     id -> tok == null ? "#" + id : tok.decode(new int[] {id})).top(top, minCount);
             analyze.teacherForce(set.models(), ts, kl);
             analyze.emit(kl);
@@ -104,11 +104,4 @@ final class AnalyzeKlCommand implements Callable<Integer> {
     }
 
     private static String ids(int[] ids) { return String.join(" ", Arrays.stream(ids).mapToObj(id -> "#" + id).toList()); }
-
-    /** The λ of every pair of the set, in order. */
-    static float[] lambdas(ModelSet set) {
-        float[] l = new float[set.pairs().size()];
-        for (int i = 0; i < l.length; i++) l[i] = set.pairs().get(i).lambda();
-        return l;
-    }
 }

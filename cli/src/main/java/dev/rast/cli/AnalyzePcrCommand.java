@@ -24,7 +24,7 @@ final class AnalyzePcrCommand implements Callable<Integer> {
         try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
             runtime.configure(set.models());
             var ts = analyze.load(set);
-            PathCoverage pcr = new PathCoverage(Configuration.fused(AnalyzeKlCommand.lambdas(set), set.base().config().vocabSize()), ts);
+            PathCoverage pcr = new PathCoverage(Configuration.fused(set.lambdas(), set.base().config().vocabSize()), ts);
             analyze.teacherForce(set.models(), ts, pcr);
             analyze.emit(pcr);
         }

@@ -77,6 +77,9 @@ public final class ModelSet implements AutoCloseable {
         return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend, weights);
     }
 
+    /** Every pair's λ, in order. */
+    public float[] lambdas() { return lambdas(pairs); }
+
     private static float[] lambdas(List<Pair> pairs) {
         float[] l = new float[pairs.size()];
         for (int i = 0; i < l.length; i++) l[i] = pairs.get(i).lambda();

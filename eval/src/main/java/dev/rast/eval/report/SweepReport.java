@@ -1,5 +1,6 @@
 package dev.rast.eval.report;
 
+import dev.rast.analysis.Svg;
 import dev.rast.eval.metrics.Metrics;
 import dev.rast.eval.report.Report.DatasetStats;
 import dev.rast.eval.report.Report.RunReport;
@@ -93,17 +94,11 @@ public final class SweepReport {
     public String svg() {
         List<String> ds = datasets();
         boolean withRecovery = base != null && ceiling != null;
-        int W = 720, panelH = 300, legendH = 24 * ((ds.size() + 2) / 3) + 8, H = legendH + panelH * (withRecovery ? 2 : 1);
+        int W = 720, panelH = 300, legendH = 24 * ((ds.size() + 2) / 3) + 8;
         double[] x = new double[points.size()];
         for (int i = 0; i < x.length; i++) x[i] = sweep.points().get(i).value();
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-                        + "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H, W, H));
-        for (int i = 0; i < ds.size(); i++) {
-            int lx = 12 + (i % 3) * (W / 3), ly = 18 + (i / 3) * 24;
-            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
-                    lx, ly - 4, lx + 24, ly - 4, SvgPlot.COLORS[i % SvgPlot.COLORS.length], lx + 30, ly, SvgPlot.xml(ds.get(i))));
-        }
+        Svg svg = new Svg(W, legendH + panelH * (withRecovery ? 2 : 1));
+        for (int i = 0; i < ds.size(); i++) svg.legend(12 + (i % 3) * (W / 3), 18 + (i / 3) * 24, i, ds.get(i));
         double[][] pass = new double[ds.size()][x.length], maj = new double[ds.size()][x.length], rec = new double[ds.size()][x.length];
         for (int d = 0; d < ds.size(); d++)
             for (int i = 0; i < x.length; i++) {
@@ -112,49 +107,20 @@ public final class SweepReport {
                 maj[d][i] = majAtN(s);
                 rec[d][i] = recovery(points.get(i), ds.get(d));
             }
-        panel(sb, legendH, panelH, W, "accuracy (%): pass@1 avg (solid), maj@n (dashed)", x, List.<double[][]>of(pass, maj), 0, 100, 25);
+        String xLabel = sweep.parameter().equals("lambda") ? "λ" : "temperature";
+        Svg.LinePanel acc = svg.linePanel(legendH, panelH, "accuracy (%): pass@1 avg (solid), maj@n (dashed)", xLabel, x, 0, 100, 25, false);
+        for (int d = 0; d < ds.size(); d++) {
+            acc.line(pass[d], d, false);
+            acc.line(maj[d], d, true);
+        }
         if (withRecovery) {
             // Round ends on a step of 0.25 or 0.5 so the ticks read as plain numbers; 0 (base) and 1 (ceiling) always shown.
             double lo = Math.min(0, min(rec)), hi = Math.max(1, max(rec)), step = hi - lo > 2 ? 0.5 : 0.25;
-            panel(sb, legendH + panelH, panelH, W, "recovery rate (0 = base, 1 = ceiling)", x, List.<double[][]>of(rec),
-                    Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step);
+            Svg.LinePanel r = svg.linePanel(legendH + panelH, panelH, "recovery rate (0 = base, 1 = ceiling)", xLabel, x,
+                    Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step, true);
+            for (int d = 0; d < ds.size(); d++) r.line(rec[d], d, false);
         }
-        return sb.append("</svg>\n").toString();
-    }
-
-    /** One panel: y from {@code lo} to {@code hi} with a tick every {@code step}, x at the swept values. */
-    private void panel(StringBuilder sb, int top, int h, int W, String title, double[] x, List<double[][]> series, double lo, double hi, double step) {
-        int x0 = 60, x1 = W - 20, y0 = top + h - 42, y1 = top + 34;
-        double xlo = x[0], xhi = x[0];
-        for (double v : x) { xlo = Math.min(xlo, v); xhi = Math.max(xhi, v); }
-        if (xhi - xlo < 1e-12) { xlo -= 0.5; xhi += 0.5; }
-        sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n", (x0 + x1) / 2, top + 20, SvgPlot.xml(title)));
-        sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#444\"/>\n", x0, y1, x1 - x0, y0 - y1));
-        for (double v = lo; v <= hi + step / 2; v += step) {
-            double y = y0 - (v - lo) / (hi - lo) * (y0 - y1);
-            boolean mark = Math.abs(v) < 1e-9 || Math.abs(v - 1) < 1e-9 && step < 1; // recovery's base and ceiling lines
-            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-                    x0, y, x1, y, mark ? "#999" : "#ddd", x0 - 6, y + 4, Sweep.number(Math.round(v * 100) / 100.0)));
-        }
-        for (double v : x) {
-            double px = x0 + (v - xlo) / (xhi - xlo) * (x1 - x0);
-            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", px, y0 + 16, Sweep.number(v)));
-        }
-        sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", (x0 + x1) / 2, y0 + 34, sweep.parameter().equals("lambda") ? "λ" : "temperature"));
-        for (int s = 0; s < series.size(); s++)
-            for (int d = 0; d < series.get(s).length; d++) {
-                String color = SvgPlot.COLORS[d % SvgPlot.COLORS.length];
-                StringBuilder pts = new StringBuilder();
-                for (int i = 0; i < x.length; i++) {
-                    double v = series.get(s)[d][i];
-                    if (Double.isNaN(v)) continue;
-                    double px = x0 + (x[i] - xlo) / (xhi - xlo) * (x1 - x0), py = y0 - (v - lo) / (hi - lo) * (y0 - y1);
-                    pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
-                    sb.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", px, py, color));
-                }
-                sb.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke-width=\"2\" stroke=\"%s\"%s points=\"%s\"/>\n",
-                        color, s == 1 ? " stroke-dasharray=\"6,4\"" : "", pts.toString().strip()));
-            }
+        return svg.end();
     }
 
     private static double min(double[][] a) { double m = 0; for (double[] r : a) for (double v : r) if (!Double.isNaN(v)) m = Math.min(m, v); return m; }
