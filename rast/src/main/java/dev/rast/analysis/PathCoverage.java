@@ -1,5 +1,6 @@
 package dev.rast.analysis;
 
+import dev.rast.engine.generate.Generator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +8,7 @@ import java.util.Map;
 /**
  * Path Coverage Rate (the paper's §2.1, Eq. 1–2): how often a configuration's greedy choice is the trajectory's own
  * next token. For tokens t₁..tₙ, PCR = (1/(n−1)) Σᵢ₌₁ⁿ⁻¹ 1[argmax p(· | prompt, t₁..tᵢ) = tᵢ₊₁]; the first token
- * (predicted from the prompt alone) is not counted, as in Eq. 2. A one-token trajectory has no PCR (value null, left
+ * (predicted from the prompt alone) is not counted, as in Eq. 2. Ties go to the lower id, as greedy decoding picks. A one-token trajectory has no PCR (value null, left
  * out of the mean).
  */
 public final class PathCoverage extends Analysis {
@@ -30,7 +31,7 @@ public final class PathCoverage extends Analysis {
     public void position(int t, int index, float[][] rows) {
         if (index == 0) return;
         positions[t]++;
-        if (Distributions.argmax(config.row(rows)) == trajectories.get(t).tokens()[index]) matches[t]++;
+        if (Generator.argmax(config.row(rows)) == trajectories.get(t).tokens()[index]) matches[t]++;
     }
 
     public int matches(int t) { return matches[t]; }

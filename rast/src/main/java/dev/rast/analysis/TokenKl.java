@@ -25,7 +25,6 @@ public final class TokenKl extends Analysis {
     private final IntFunction<String> tokenText;
     private final double[][] kl;
     private final Map<String, double[]> byToken = new HashMap<>(); // token text -> {count, total}
-    private double[] scratchP = new double[0], scratchQ = new double[0];
     private int topTokens = 20, minCount = 3;
 
     /** {@code tokenText}: how a token id reads (for the top-KL table and pages). */
@@ -51,10 +50,7 @@ public final class TokenKl extends Analysis {
 
     @Override
     public void position(int t, int index, float[][] rows) {
-        float[] pr = p.row(rows), qr = q.row(rows);
-        if (scratchP.length < pr.length) scratchP = new double[pr.length];
-        if (scratchQ.length < qr.length) scratchQ = new double[qr.length];
-        double d = Distributions.kl(pr, qr, scratchP, scratchQ);
+        double d = Distributions.kl(p.row(rows), q.row(rows));
         kl[t][index] = d;
         double[] s = byToken.computeIfAbsent(tokenText.apply(trajectories.get(t).tokens()[index]), k -> new double[2]);
         s[0]++;
