@@ -118,8 +118,8 @@ final class EvalCommand implements Callable<Integer> {
             List<Double> lambdas = new ArrayList<>(), swept = new ArrayList<>();
             for (ModelOptions.PairOptions p : models.pairs) {
                 List<Float> l = p.lambdas();
-                lambdas.add((double) l.get(l.size() == 1 ? 0 : i));
-                if (l.size() > 1) swept.add((double) l.get(i));
+                lambdas.add(decimal(l.get(l.size() == 1 ? 0 : i)));
+                if (l.size() > 1) swept.add(decimal(l.get(i)));
             }
             boolean byLambda = lambdaPoints > 1;
             double value = byLambda ? swept.getFirst() : sampling.temperatures.get(i);
@@ -129,6 +129,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         return new Sweep(lambdaPoints > 1 ? "lambda" : "temperature", points);
     }
+
+    /** The double a float option was typed as: 0.1, not 0.10000000149011612 (folder names show it). */
+    private static double decimal(float f) { return Double.parseDouble(Float.toString(f)); }
 
     /** One run folder: generate what it lacks with these pairs and sampling stage. */
     private void runOne(Path out, List<ModelSet.Pair> pairs, dev.rast.engine.sample.SamplingParams params) {

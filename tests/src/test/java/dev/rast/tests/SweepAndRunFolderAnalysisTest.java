@@ -64,6 +64,7 @@ class SweepAndRunFolderAnalysisTest {
         assertEquals(before, Files.readString(sweep.resolve("lambda-1/samples.jsonl")));
         Cli.refused(Cli.rast(eval(sweep, pair("0,1"))), "sweep.json lists another sweep");
         Cli.refused(Cli.rast(eval(tmp.resolve("twice"), pair("1,1"))), "lists lambda 1 twice");
+        Cli.refused(Cli.rast(eval(tmp.resolve("tenth"), pair("0.1,0.1"))), "lists lambda 0.1 twice"); // named as typed
     }
 
     @Test
