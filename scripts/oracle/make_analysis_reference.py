@@ -17,6 +17,8 @@ is 1) and, per trajectory:
   kl         for P in {"pair1", "two-pairs"}: KL(P || Q) in nats at every position i = 0..n-1 (the logits that
              predicted t_{i+1}; 0-based tokens[i]), Q = M over the shared ids (the fusion with every lambda 0),
              each a softmax over its own row; and their mean
+  kl_models  KL(E1 || B1) at every position, each model alone over its whole row (two separate models, as
+             `rast analyze kl --model E1 --against-model B1` compares them), and its mean
   cosine     cos(E1 - B1, E2 - B2) over the 1000 shared ids at every position, and their mean
   min_margin the smallest gap between the best and second-best logit of any configuration at any counted position:
              float32 inference differs from this float64 reference by ~1e-5, so a margin well above that means the
@@ -100,6 +102,8 @@ if __name__ == "__main__":
         for name in ("pair1", "two-pairs"):
             d = kl(fused(rows, CONFIGS[name]), q)
             row["kl"][name] = {"per_position": d.tolist(), "mean": float(d.mean())}
+        d = kl(rows["E1"], rows["B1"])
+        row["kl_models"] = {"per_position": d.tolist(), "mean": float(d.mean())}
         d1 = rows["E1"][:, :SHARED] - rows["B1"][:, :SHARED]
         d2 = rows["E2"][:, :SHARED] - rows["B2"][:, :SHARED]
         cos = (d1 * d2).sum(-1) / (d1.norm(dim=-1) * d2.norm(dim=-1))

@@ -157,6 +157,23 @@ class AnalysisReferenceTest {
         assertEquals(1, cos.get("pairs").size());
     }
 
+    @Test
+    void klBetweenTwoModels() throws Exception {
+        // KL(E1 ‖ B1): two models alone, each over its whole row (--model E1 --against-model B1, no pairs).
+        List<String> args = new ArrayList<>(List.of("analyze", "kl", "--trajectories", jsonl().toString(), "--json", "--device", "cpu",
+                "--model", trio.resolve("E1").toString(), "--against-model", trio.resolve("B1").toString()));
+        Cli.Result r = Cli.rast(args.toArray(new String[0]));
+        assertEquals(0, r.status(), r.stderr());
+        JsonNode kl = JSON.readTree(r.stdout());
+        assertEquals("B1", kl.get("q").asText());
+        for (int t = 0; t < trajectories.size(); t++)
+            assertEquals(expected.get("trajectories").get(t).get("kl_models").get("mean").asDouble(), kl.get("per_sample").get(t).get("value").asDouble(), 1e-5);
+        args.addAll(List.of("--against-lambda", "0"));
+        Cli.refused(Cli.rast(args.toArray(new String[0])), "give one");
+        Cli.refused(Cli.rast("analyze", "kl", "--trajectories", jsonl().toString(), "--model", trio.resolve("E1").toString(), "--device", "cpu"),
+                "--against-model");
+    }
+
     /** A run folder written by hand: one gsm8k problem, one sample per verdict. */
     static Path run(String name, boolean... correct) throws Exception {
         Path dir = tmp.resolve(name);
