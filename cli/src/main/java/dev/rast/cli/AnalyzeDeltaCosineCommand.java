@@ -15,12 +15,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "delta-cosine", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Similarity of expert pairs' corrections (§4.1): along each trajectory, the cosine between",
-                "ΔR_i = E_i - B_i and ΔR_j = E_j - B_j at every position, averaged per trajectory and over",
-                "trajectories, for every two of the pairs given (two or more). --model names the tokenizer and the",
-                "prompt format's folder; it is loaded but does not run. --lambda is ignored. With --recovery-runs",
-                "(RAST runs with pairs 2, 3, ...), --base-run and --ceiling-run: each pair's recovery rate against",
-                "its cosine with pair 1, as a table and (with --out) delta-cosine.svg, the paper's Fig. 4."},
+        description = {"Similarity of expert pairs' corrections along trajectories (§4.1).",
+                "At every position the cosine between ΔR_i = E_i - B_i and ΔR_j = E_j - B_j, averaged per trajectory and over"
+                        + " trajectories, for every two of the pairs given (two or more). --model names the tokenizer and"
+                        + " the prompt format's folder; it is loaded but does not run. --lambda is ignored. With"
+                        + " --recovery-runs (RAST runs with pairs 2, 3, ...), --base-run and --ceiling-run: each pair's"
+                        + " recovery rate against its cosine with pair 1, as a table and (with --out) delta-cosine.svg, the"
+                        + " paper's Fig. 4."},
         footer = {"", "Example:",
                 "  rast analyze delta-cosine --trajectories runs/rast-7b --model models/Qwen2.5-7B \\",
                 "      --expert models/SimpleRL-Zoo-Qwen2.5-7B --expert-base models/Qwen2.5-7B \\",

@@ -24,12 +24,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "kl", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Per-token KL divergence (§4.2): KL(P || Q) in nats at every position of each trajectory,",
-                "P = M + Σ λ_i (E_i - B_i) with the --lambda values given, Q = the same models at --against-lambda",
-                "(default 0 for every pair: M alone over the shared vocabulary), or --against-model DIR alone (then",
-                "pairs are optional: KL(--model || DIR), e.g. an RL-trained model against its base). Prints the mean per token, the",
-                "token strings with the largest mean KL, and with --out an HTML page per chosen trajectory, each",
-                "token shaded by its KL (the paper's Fig. 5)."},
+        description = {"Per-token KL divergence between two configurations along trajectories (§4.2).",
+                "KL(P || Q) in nats at every position of each trajectory, P = M + Σ λ_i (E_i - B_i) with the --lambda values given, Q = the same models at"
+                        + " --against-lambda (default 0 for every pair: M alone over the shared vocabulary), or"
+                        + " --against-model DIR alone (then pairs are optional: KL(--model || DIR), e.g. an RL-trained model"
+                        + " against its base). Prints the mean per token, the token strings with the largest mean KL, and"
+                        + " with --out an HTML page per chosen trajectory, each token shaded by its KL (the paper's Fig. 5)."},
         footer = {"", "Example:",
                 "  rast analyze kl --trajectories runs/rast-7b --model models/Qwen2.5-7B \\",
                 "      --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B --lambda 1 \\",

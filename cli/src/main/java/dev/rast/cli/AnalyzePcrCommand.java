@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 @Command(name = "pcr", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Path Coverage Rate (§2.1, Eq. 1-2): how often the configuration's greedy choice is the",
-                "trajectory's next token. PCR = (1/(n-1)) Σ_{i=1}^{n-1} 1[argmax p(·|prompt, t_1..t_i) = t_{i+1}].",
-                "The configuration is --model alone, or RAST's fusion with the expert pairs given."},
+        description = {"Path Coverage Rate (§2.1, Eq. 1-2) of trajectories under a configuration.",
+                "How often the configuration's greedy choice is the trajectory's next token. PCR = (1/(n-1)) Σ_{i=1}^{n-1} 1[argmax p(·|prompt, t_1..t_i) ="
+                        + " t_{i+1}]. The configuration is --model alone, or RAST's fusion with the expert pairs given."},
         footer = {"", "Example:", "  rast analyze pcr --trajectories runs/rl-7b --model models/Qwen2.5-7B --limit 100 --json"})
 final class AnalyzePcrCommand implements Callable<Integer> {
     @Mixin AnalyzeOptions analyze;

@@ -19,9 +19,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "tokens", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Reasoning-word families and output lengths (App. C.3), side by side across runs.",
-                "Counts the paper's branching-out, backtracking and verification words per 1,000 words (whole",
-                "words, case-insensitive) and the completions' lengths in tokens, for each --trajectories given",
-                "(run folders, or JSONL files decoded with --tokenizer). No model runs."},
+                "Counts the paper's branching-out, backtracking and verification words per 1,000 words (whole"
+                        + " words, case-insensitive) and the completions' lengths in tokens, for each --trajectories given"
+                        + " (run folders, or JSONL files decoded with --tokenizer). No model runs."},
         footer = {"", "Example:",
                 "  rast analyze tokens --trajectories runs/base-7b --trajectories runs/rl-7b --trajectories runs/rast-7b --out analysis/tokens"})
 final class AnalyzeTokensCommand implements Callable<Integer> {

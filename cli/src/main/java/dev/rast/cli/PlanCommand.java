@@ -22,10 +22,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Plan a run's memory from the models' configs (the paper's Table 4 / App. D): weights, KV-cache",
-                "bytes per token of every model, how many sequences of full length (prompt + --max-tokens) fit beside",
-                "the weights, and what to change when --n does not. Reads config.json only; no weights are loaded.",
-                "Memory: --memory, else what the GPU (or, without one, the host) has free now."},
+        description = {"Plan a run's memory from the models' configs (the paper's Table 4 / App. D).",
+                "Weights, KV-cache bytes per token of every model, how many sequences of full length (prompt + --max-tokens) fit"
+                        + " beside the weights, and what to change when --n does not. Reads config.json only; no weights are"
+                        + " loaded. Memory: --memory, else what the GPU (or, without one, the host) has free now."},
         footer = {"", "Example:",
                 "  rast plan --model models/Qwen2.5-7B --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B \\",
                 "      --n 32 --max-tokens 16384 --memory 80GiB"})
