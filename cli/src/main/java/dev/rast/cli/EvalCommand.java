@@ -79,21 +79,51 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         sampling.withDefaults(SamplingOptions.EVAL);
         Sweep sweep = sweep();
-        if (sweep == null) {
-            runOne(out, models.pairs(), sampling.params());
-            Report.RunReport report = Report.write(out);
-            Stdout.utf8().append(ReportFormat.markdown(report)).flush();
-            return 0;
-        }
-        checkWritable(out);
-        sweep.writeOrCheck(out);
-        for (Sweep.Point p : sweep.points()) {
-            System.err.println(out.resolve(p.dir()) + ": " + sweep.parameter() + " " + p.value());
-            double t = sweep.parameter().equals("temperature") ? p.value() : sampling.temperature;
-            runOne(out.resolve(p.dir()), models.pairs(p.lambdas()), sampling.params(t));
+        try (Loaded loaded = new Loaded()) {
+            if (sweep == null) {
+                runOne(out, models.pairs(), sampling.params(), loaded);
+                Report.RunReport report = Report.write(out);
+                Stdout.utf8().append(ReportFormat.markdown(report)).flush();
+                return 0;
+            }
+            checkWritable(out);
+            sweep.writeOrCheck(out);
+            for (Sweep.Point p : sweep.points()) {
+                System.err.println(out.resolve(p.dir()) + ": " + sweep.parameter() + " " + p.value());
+                double t = sweep.parameter().equals("temperature") ? p.value() : sampling.temperature;
+                runOne(out.resolve(p.dir()), models.pairs(p.lambdas()), sampling.params(t), loaded);
+            }
         }
         Stdout.utf8().append(SweepReport.write(out, null, null).markdown()).flush();
         return 0;
+    }
+
+    /**
+     * The backend and models, loaded when a run folder first has samples to make and kept for the other points of a
+     * sweep (only λ or the temperature changes between them); a finished folder loads nothing.
+     */
+    private final class Loaded implements AutoCloseable {
+        private Backend backend;
+        private ModelSet set;
+
+        /** The models with {@code pairs}' λs. */
+        ModelSet with(List<ModelSet.Pair> pairs) {
+            if (set == null) {
+                backend = runtime.open();
+                set = models.load(backend, runtime.weights(), pairs);
+                runtime.configure(set.models());
+                set.requireTokenizer("rast eval");
+            }
+            float[] l = new float[pairs.size()];
+            for (int i = 0; i < l.length; i++) l[i] = pairs.get(i).lambda();
+            return set.withLambdas(l);
+        }
+
+        @Override
+        public void close() {
+            if (set != null) set.close();
+            if (backend != null) backend.close();
+        }
     }
 
     /**
@@ -134,7 +164,7 @@ final class EvalCommand implements Callable<Integer> {
     private static double decimal(float f) { return Double.parseDouble(Float.toString(f)); }
 
     /** One run folder: generate what it lacks with these pairs and sampling stage. */
-    private void runOne(Path out, List<ModelSet.Pair> pairs, dev.rast.engine.sample.SamplingParams params) {
+    private void runOne(Path out, List<ModelSet.Pair> pairs, dev.rast.engine.sample.SamplingParams params, Loaded loaded) {
         PromptFormat fmt = PromptFormat.byName(format);
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, is " + limit);
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
@@ -174,10 +204,9 @@ final class EvalCommand implements Callable<Integer> {
         if (todo.size() < total)
             System.err.printf("%s: %d of %d problems already done, resuming%n", out, total - todo.size(), total);
 
-        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights(), pairs);
-             RunDir.SampleLog log = run.openLog()) {
-            runtime.configure(set.models());
-            set.requireTokenizer("rast eval");
+        if (todo.isEmpty()) return;
+        ModelSet set = loaded.with(pairs);
+        try (RunDir.SampleLog log = run.openLog()) {
             List<String> stops = new ArrayList<>(fmt.stopStrings());
             stops.addAll(sampling.stop);
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, stops, sampling.ignoreEos);
