@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
 final class AnalyzeDeltaCosineCommand implements Callable<Integer> {
     @Mixin AnalyzeOptions analyze;
     @Mixin ModelOptions models;
+
     @Option(names = "--recovery-runs", paramLabel = "DIR,...", split = ",",
             description = "RAST run folders of pairs 2, 3, ... (one each, in order): their recovery rates against the cosine with pair 1 (the paper's Fig. 4); needs --base-run and --ceiling-run.")
     List<Path> recoveryRuns;

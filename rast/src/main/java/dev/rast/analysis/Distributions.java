@@ -1,6 +1,7 @@
 package dev.rast.analysis;
 
 import dev.rast.engine.math.VectorExp;
+import dev.rast.engine.sample.LogitMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -31,7 +32,7 @@ public final class Distributions {
      */
     public static double kl(float[] p, float[] q) {
         int n = Math.min(p.length, q.length);
-        float mp = max(p, p.length), mq = max(q, q.length);
+        float mp = LogitMath.max(p, p.length), mq = LogitMath.max(q, q.length);
         double zp = sumExp(p, p.length, mp), zq = sumExp(q, q.length, mq);
         double weighted = 0, mass = 0;
         for (int b = 0; b < n; b += BLOCK) {
@@ -83,15 +84,6 @@ public final class Distributions {
             }
         }
         return x2 == 0 || y2 == 0 ? 0 : dot / Math.sqrt(x2 * y2);
-    }
-
-    private static float max(float[] a, int n) {
-        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i <= n - L; i += L) acc = acc.max(FloatVector.fromArray(F, a, i));
-        float m = acc.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) m = Math.max(m, a[i]);
-        return m;
     }
 
     /** Σ exp(a[i] − shift) over [0, n), blocks in f32 added in double. */
