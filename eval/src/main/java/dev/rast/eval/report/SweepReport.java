@@ -1,5 +1,6 @@
 package dev.rast.eval.report;
 
+import dev.rast.analysis.AnalysisFiles;
 import dev.rast.analysis.Svg;
 import dev.rast.eval.metrics.Metrics;
 import dev.rast.eval.report.Report.DatasetStats;
@@ -35,7 +36,7 @@ public final class SweepReport {
         for (Sweep.Point p : s.points()) rs.add(Report.write(dir.resolve(p.dir())));
         SweepReport r = new SweepReport(s, rs, base, ceiling);
         RunDir.write(dir.resolve("sweep.md"), r.markdown());
-        RunDir.write(dir.resolve("sweep-report.json"), JsonWriter.pretty(r.toJson()));
+        RunDir.write(dir.resolve("sweep-report.json"), AnalysisFiles.prettyJson(r.toJson()));
         RunDir.write(dir.resolve("sweep.svg"), r.svg());
         return r;
     }
@@ -63,10 +64,10 @@ public final class SweepReport {
                 r.put(sweep.parameter(), sweep.points().get(i).value());
                 r.put("lambdas", sweep.points().get(i).lambdas());
                 r.put("dataset", d);
-                r.put("pass1_avg", s == null ? null : s.pass1Avg());
-                r.put("maj_at_n", majAtN(s));
-                r.put("recovery_rate", recovery(points.get(i), d));
-                r.put("mean_tokens", s == null ? null : s.meanTokens());
+                r.put("pass1_avg", s == null ? null : finite(s.pass1Avg()));
+                r.put("maj_at_n", finite(majAtN(s)));
+                r.put("recovery_rate", finite(recovery(points.get(i), d)));
+                r.put("mean_tokens", s == null ? null : finite(s.meanTokens()));
                 rows.add(r);
             }
         }
@@ -75,6 +76,9 @@ public final class SweepReport {
         m.put("ceiling", ceiling == null ? null : ceiling.dir().toString());
         return m;
     }
+
+    /** JSON has no NaN: a figure that could not be computed is null. */
+    private static Double finite(double v) { return Double.isFinite(v) ? v : null; }
 
     public String markdown() {
         StringBuilder b = new StringBuilder("# Sweep over " + sweep.parameter() + "\n\n| " + sweep.parameter() + " | dataset | pass@1 avg | maj@n | recovery rate | mean tokens |\n|---:|---|---:|---:|---:|---:|\n");
