@@ -184,7 +184,7 @@ final class BenchCommand implements Callable<Integer> {
                 runtime.configure(List.of(e, b));
                 all.add(e);
                 all.add(b);
-                lambdas[i] = p.lambda == null ? 1f : p.lambda;
+                lambdas[i] = p.single();
             }
             for (CausalLM x : all) TokenIds.check("bench prompt", prompt, x.config().vocabSize());
             StringBuilder dtypes = new StringBuilder();  // each model's weights as loaded: --dtype's effect on the pair

@@ -12,6 +12,8 @@ import dev.rast.eval.report.ReportFormat;
 import dev.rast.eval.report.RunDir;
 import dev.rast.eval.report.RunSettings;
 import dev.rast.eval.report.SampleRow;
+import dev.rast.eval.report.Sweep;
+import dev.rast.eval.report.SweepReport;
 import dev.rast.run.ModelSet;
 import dev.rast.run.SampleRunner;
 import java.nio.file.Files;
@@ -32,12 +34,15 @@ import picocli.CommandLine.Option;
         description = {"Run the paper's math evaluation and write a report (resumable).", "Generates n samples per problem (batched, with RAST when expert",
                 "pairs are given), grade them with SimpleRL's grader, and write pass@1 (Avg.), pass@k, maj@k and mean",
                 "length to RUN_DIR/report.md and report.json. Resumable: a re-run continues where the last one stopped;",
-                "every finished sample is appended to RUN_DIR/samples.jsonl at once."},
+                "every finished sample is appended to RUN_DIR/samples.jsonl at once. A list of --lambda (or",
+                "--temperature) values sweeps it: one run folder per value under --out (lambda-0.5/, ...), resumable as a",
+                "whole, and sweep.md / sweep.svg with accuracy against the value (rast report adds the recovery rate)."},
         footer = {"", "Examples:",
                 "  rast eval --model models/Qwen2.5-7B \\",
                 "      --expert models/SimpleRL-Zoo-Qwen2.5-1.5B --expert-base models/Qwen2.5-1.5B --lambda 1.0 \\",
                 "      --dataset math500 --n 32 --temperature 1.0 --top-p 0.95 --max-tokens 16384 --format qwen-boxed --out runs/rast-7b",
                 "  rast eval --model DIR --dataset gsm8k,aime24 --limit 5 --n 4 --max-tokens 512 --out runs/smoke",
+                "  rast eval --model M --expert E --expert-base B --lambda 0,0.25,0.5,1 --dataset math500 --out runs/lambda-sweep",
                 "  rast report runs/rast-7b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg"})
 final class EvalCommand implements Callable<Integer> {
     @Mixin ModelOptions models;
@@ -72,7 +77,94 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        var params = sampling.withDefaults(SamplingOptions.EVAL).params();
+        sampling.withDefaults(SamplingOptions.EVAL);
+        Sweep sweep = sweep();
+        try (Loaded loaded = new Loaded()) {
+            if (sweep == null) {
+                runOne(out, models.pairs(), sampling.params(), loaded);
+                Report.RunReport report = Report.write(out);
+                Stdout.utf8().append(ReportFormat.markdown(report)).flush();
+                return 0;
+            }
+            checkWritable(out);
+            sweep.writeOrCheck(out);
+            for (Sweep.Point p : sweep.points()) {
+                System.err.println(out.resolve(p.dir()) + ": " + sweep.parameter() + " " + p.value());
+                double t = sweep.parameter().equals("temperature") ? p.value() : sampling.temperature;
+                runOne(out.resolve(p.dir()), models.pairs(p.lambdas()), sampling.params(t), loaded);
+            }
+        }
+        Stdout.utf8().append(SweepReport.write(out, null, null).markdown()).flush();
+        return 0;
+    }
+
+    /**
+     * The backend and models, loaded when a run folder first has samples to make and kept for the other points of a
+     * sweep (only λ or the temperature changes between them); a finished folder loads nothing.
+     */
+    private final class Loaded implements AutoCloseable {
+        private Backend backend;
+        private ModelSet set;
+
+        /** The models with {@code pairs}' λs. */
+        ModelSet with(List<ModelSet.Pair> pairs) {
+            if (set == null) {
+                backend = runtime.open();
+                set = models.load(backend, runtime.weights(), pairs);
+                runtime.configure(set.models());
+                set.requireTokenizer("rast eval");
+            }
+            float[] l = new float[pairs.size()];
+            for (int i = 0; i < l.length; i++) l[i] = pairs.get(i).lambda();
+            return set.withLambdas(l);
+        }
+
+        @Override
+        public void close() {
+            if (set != null) set.close();
+            if (backend != null) backend.close();
+        }
+    }
+
+    /**
+     * The sweep the options ask for, or null: a list of --temperature values, or of --lambda values (pairs with one
+     * value keep it at every point; pairs with a list must all list as many).
+     */
+    private Sweep sweep() {
+        int lambdaPoints = 1;
+        for (ModelOptions.PairOptions p : models.pairs) {
+            int k = p.lambdas().size();
+            if (k > 1 && lambdaPoints > 1 && k != lambdaPoints)
+                throw new BadInputException("--lambda lists of " + lambdaPoints + " and " + k + " values: swept pairs must list as many values each");
+            lambdaPoints = Math.max(lambdaPoints, k);
+        }
+        int temperaturePoints = sampling.temperatures.size();
+        if (lambdaPoints > 1 && temperaturePoints > 1)
+            throw new BadInputException("--lambda and --temperature both list several values: sweep one at a time");
+        if (lambdaPoints == 1 && temperaturePoints == 1) return null;
+        List<Sweep.Point> points = new ArrayList<>();
+        Set<String> dirs = new HashSet<>();
+        for (int i = 0; i < Math.max(lambdaPoints, temperaturePoints); i++) {
+            List<Double> lambdas = new ArrayList<>(), swept = new ArrayList<>();
+            for (ModelOptions.PairOptions p : models.pairs) {
+                List<Float> l = p.lambdas();
+                lambdas.add(decimal(l.get(l.size() == 1 ? 0 : i)));
+                if (l.size() > 1) swept.add(decimal(l.get(i)));
+            }
+            boolean byLambda = lambdaPoints > 1;
+            double value = byLambda ? swept.getFirst() : sampling.temperatures.get(i);
+            String dir = Sweep.dirName(byLambda ? "lambda" : "temperature", byLambda ? swept : List.of(value));
+            if (!dirs.add(dir)) throw new BadInputException("the sweep lists " + dir.replace('-', ' ') + " twice");
+            points.add(new Sweep.Point(value, lambdas, dir));
+        }
+        return new Sweep(lambdaPoints > 1 ? "lambda" : "temperature", points);
+    }
+
+    /** The double a float option was typed as: 0.1, not 0.10000000149011612 (folder names show it). */
+    private static double decimal(float f) { return Double.parseDouble(Float.toString(f)); }
+
+    /** One run folder: generate what it lacks with these pairs and sampling stage. */
+    private void runOne(Path out, List<ModelSet.Pair> pairs, dev.rast.engine.sample.SamplingParams params, Loaded loaded) {
         PromptFormat fmt = PromptFormat.byName(format);
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, is " + limit);
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
@@ -82,9 +174,9 @@ final class EvalCommand implements Callable<Integer> {
         for (String name : named) sets.add(Datasets.load(name, questionField, answerField));
 
         RunDir run = new RunDir(out);
-        RunSettings settings = settings();
+        RunSettings settings = settings(pairs, params.temperature());
         if (Files.exists(run.file(RunDir.SETTINGS))) {
-            requireSame(run.readSettings(), settings);
+            requireSame(out, run.readSettings(), settings);
         } else {
             checkWritable(out);
             run.writeSettings(settings);
@@ -112,10 +204,9 @@ final class EvalCommand implements Callable<Integer> {
         if (todo.size() < total)
             System.err.printf("%s: %d of %d problems already done, resuming%n", out, total - todo.size(), total);
 
-        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights());
-             RunDir.SampleLog log = run.openLog()) {
-            runtime.configure(set.models());
-            set.requireTokenizer("rast eval");
+        if (todo.isEmpty()) return;
+        ModelSet set = loaded.with(pairs);
+        try (RunDir.SampleLog log = run.openLog()) {
             List<String> stops = new ArrayList<>(fmt.stopStrings());
             stops.addAll(sampling.stop);
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, stops, sampling.ignoreEos);
@@ -153,9 +244,6 @@ final class EvalCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new BadInputException(run.file(RunDir.SAMPLES) + ": " + e.getMessage());
         }
-        Report.RunReport report = Report.write(out);
-        Stdout.utf8().append(ReportFormat.markdown(report)).flush();
-        return 0;
     }
 
     private static String rates(long tokens, long samples, long t0) {
@@ -170,20 +258,20 @@ final class EvalCommand implements Callable<Integer> {
 
     private static String key(String dataset, int idx, int sample) { return dataset + "\u0000" + idx + "\u0000" + sample; }
 
-    private RunSettings settings() {
+    private RunSettings settings(List<ModelSet.Pair> pairs, double temperature) {
         List<RunSettings.Expert> experts = new ArrayList<>();
         List<Double> lambdas = new ArrayList<>();
-        for (ModelSet.Pair p : models.pairs()) {
+        for (ModelSet.Pair p : pairs) {
             experts.add(new RunSettings.Expert(p.expert().toString(), p.base().toString()));
             lambdas.add((double) p.lambda());
         }
-        return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, sampling.temperature,
+        return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, temperature,
                 sampling.topP, sampling.maxTokens, format, sampling.seed, limit,
                 runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** A re-run must use the settings the folder was started with, or the samples would mix two experiments. */
-    private void requireSame(RunSettings was, RunSettings now) {
+    private static void requireSame(Path out, RunSettings was, RunSettings now) {
         Map<String, Object> a = was.toJson(), b = now.toJson();
         for (String k : b.keySet()) {
             if (k.equals("limit")) continue;   // growing --limit extends a run

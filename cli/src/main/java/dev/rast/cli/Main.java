@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
         subcommands = {DemoCommand.class, GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class, EvalCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class,
-                GradeCommand.class, ReportCommand.class,
+                GradeCommand.class, ReportCommand.class, AnalyzeCommand.class, PlanCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  rast demo                      # RAST on a random trio, no download",

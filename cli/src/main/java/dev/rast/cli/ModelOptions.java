@@ -31,19 +31,43 @@ final class ModelOptions {
         @Option(names = "--expert-base", required = true, paramLabel = "DIR", description = "The base E was trained from (e.g. Qwen2.5-Math-1.5B).")
         Path expertBase;
 
-        // Boxed, without a picocli defaultValue: picocli cannot read defaults of a repeating group that is absent.
-        @Option(names = "--lambda", paramLabel = "L", description = "Weight of this pair's delta E − B (default: 1.0).")
-        Float lambda;
+        // A list, without a picocli defaultValue: picocli cannot read defaults of a repeating group that is absent.
+        // Several values (0,0.5,1) sweep λ, which rast eval alone does.
+        @Option(names = "--lambda", paramLabel = "L", split = ",", description = "Weight of this pair's delta E − B (default: 1.0); rast eval takes a list (0,0.5,1) to sweep it.")
+        List<Float> lambda;
+
+        /** This pair's λ values: the one given, the list of a sweep, or the default 1. */
+        List<Float> lambdas() {
+            List<Float> l = lambda == null || lambda.isEmpty() ? List.of(1f) : lambda;
+            for (float v : l) if (!Float.isFinite(v)) throw new BadInputException("--lambda must be a finite number, is " + v);
+            return l;
+        }
+
+        /** The single λ of a command that does not sweep. */
+        float single() {
+            List<Float> l = lambdas();
+            if (l.size() > 1)
+                throw new BadInputException("--lambda " + l.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","))
+                        + ": several values sweep λ, which only rast eval does; give one value");
+            return l.getFirst();
+        }
     }
 
     List<ModelSet.Pair> pairs() {
         List<ModelSet.Pair> out = new ArrayList<>();
-        for (PairOptions p : pairs) {
-            float lambda = p.lambda == null ? 1f : p.lambda;
-            if (!Float.isFinite(lambda)) throw new BadInputException("--lambda must be a finite number, is " + lambda);
-            out.add(new ModelSet.Pair(p.expert, p.expertBase, lambda));
-        }
+        for (PairOptions p : pairs) out.add(new ModelSet.Pair(p.expert, p.expertBase, p.single()));
         return out;
+    }
+
+    /** The pairs with λ values {@code lambdas} (one per pair, in order): one point of a sweep. */
+    List<ModelSet.Pair> pairs(List<Double> lambdas) {
+        List<ModelSet.Pair> out = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) out.add(new ModelSet.Pair(pairs.get(i).expert, pairs.get(i).expertBase, lambdas.get(i).floatValue()));
+        return out;
+    }
+
+    ModelSet load(Backend backend, WeightDtype weights, List<ModelSet.Pair> withPairs) {
+        return ModelSet.load(model, withPairs, tokenizer, allowTokenizerMismatch, backend, weights);
     }
 
     ModelSet load(Backend backend, WeightDtype weights) {

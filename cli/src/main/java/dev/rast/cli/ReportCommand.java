@@ -6,6 +6,8 @@ import dev.rast.eval.report.Report.RunReport;
 import dev.rast.eval.report.ReportFormat;
 import dev.rast.eval.report.RunDir;
 import dev.rast.eval.report.SvgPlot;
+import dev.rast.eval.report.Sweep;
+import dev.rast.eval.report.SweepReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +23,13 @@ import picocli.CommandLine.Parameters;
                 "length, the settings; prints the runs side by side. With --base and",
                 "--ceiling also the recovery rate (acc - acc_base)/(acc_ceiling - acc_base)",
                 "per data set. --plot draws pass@k against k, one panel per data set.",
-                "A run folder holds settings.json and samples.jsonl (see rast eval)."},
+                "A run folder holds settings.json and samples.jsonl (see rast eval). A sweep folder",
+                "(rast eval --lambda 0,0.5,1 or --temperature a,b) gets sweep.md, sweep-report.json and sweep.svg:",
+                "accuracy against the swept value, and the recovery rate with --base and --ceiling."},
         footer = {"", "Examples:",
                 "  rast report runs/rast-7b",
-                "  rast report runs/rast-7b runs/rast-14b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg"})
+                "  rast report runs/rast-7b runs/rast-14b --base runs/base-7b --ceiling runs/rl-7b --plot passk.svg",
+                "  rast report runs/lambda-sweep --base runs/base-7b --ceiling runs/rl-7b"})
 final class ReportCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "RUN_DIR", description = "Run folders to report and compare.")
     List<Path> runs;
@@ -46,9 +51,17 @@ final class ReportCommand implements Callable<Integer> {
         if ((base == null) != (ceiling == null)) throw new BadInputException("--base and --ceiling go together: the recovery rate needs both");
         if (plot != null && !plot.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".svg"))
             throw new BadInputException("--plot " + plot + ": plots are written as SVG; give a file name ending in .svg");
-        List<RunReport> reports = new ArrayList<>();
-        for (Path r : runs) reports.add(Report.write(r));
         RunReport b = base == null ? null : Report.write(base), c = ceiling == null ? null : Report.write(ceiling);
+        List<RunReport> reports = new ArrayList<>();
+        for (Path r : runs) {
+            if (!Sweep.isSweep(r)) {
+                reports.add(Report.write(r));
+                continue;
+            }
+            System.out.print(SweepReport.write(r, b, c).markdown());
+            System.out.println("wrote " + r.resolve("sweep.md") + ", sweep-report.json and sweep.svg\n");
+        }
+        if (reports.isEmpty()) return 0;
         List<RunReport> all = new ArrayList<>(reports);
         if (b != null) all.add(b);
         if (c != null) all.add(c);

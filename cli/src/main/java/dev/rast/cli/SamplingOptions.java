@@ -20,7 +20,10 @@ final class SamplingOptions {
     @Option(names = "--n", paramLabel = "N", description = "Samples per prompt, decoded together as one batch (default: generate 1, eval 32).")
     Integer n;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: 1.0).")
+    @Option(names = "--temperature", paramLabel = "T", split = ",", description = "0 = greedy (default: 1.0); rast eval takes a list (0.6,1.0) to sweep it.")
+    List<Double> temperatures;
+
+    /** The temperature of a command that does not sweep (set by {@link #withDefaults}). */
     Double temperature;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Keep the K most likely tokens; 0 = off (default).")
@@ -47,15 +50,24 @@ final class SamplingOptions {
     /** Fills the options the user left out with the command's defaults; call once, before reading the fields. */
     SamplingOptions withDefaults(Defaults d) {
         if (n == null) n = d.n();
-        if (temperature == null) temperature = d.temperature();
+        if (temperatures == null || temperatures.isEmpty()) temperatures = List.of(d.temperature());
+        temperature = temperatures.getFirst();
         if (topP == null) topP = d.topP();
         if (maxTokens == null) maxTokens = d.maxTokens();
         return this;
     }
 
     SamplingParams params() {
+        if (temperatures.size() > 1)
+            throw new BadInputException("--temperature " + temperatures.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","))
+                    + ": several values sweep the temperature, which only rast eval does; give one value");
+        return params(temperature);
+    }
+
+    /** The sampling stage at temperature {@code t} (one point of a sweep). */
+    SamplingParams params(double t) {
         if (n < 1) throw new BadInputException("--n must be at least 1, is " + n);
         if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, is " + maxTokens);
-        return new SamplingParams(temperature, topK, topP, minP, seed);
+        return new SamplingParams(t, topK, topP, minP, seed);
     }
 }

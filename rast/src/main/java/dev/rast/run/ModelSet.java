@@ -39,9 +39,11 @@ public final class ModelSet implements AutoCloseable {
     private final Set<Integer> eosIds;
     private final RastFusion rast;
     private final int sharedVocab;
+    private final boolean ownsModels; // false for a withLambdas view: closing it leaves the models to their owner
     private ChatTemplate chatTemplate;
 
     private ModelSet(Path baseDir, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend, WeightDtype weights) {
+        this.ownsModels = true;
         this.baseDir = baseDir;
         this.pairs = List.copyOf(pairs);
         try {
@@ -66,6 +68,32 @@ public final class ModelSet implements AutoCloseable {
         if (!pairs.isEmpty()) checkVocabularies(allowMismatch);
     }
 
+    /** A view of {@code from}'s loaded models with other λs (the vocabularies were checked when they loaded). */
+    private ModelSet(ModelSet from, float[] lambdas) {
+        this.ownsModels = false;
+        this.baseDir = from.baseDir;
+        this.models.addAll(from.models);
+        List<Pair> ps = new ArrayList<>();
+        for (int i = 0; i < from.pairs.size(); i++) ps.add(new Pair(from.pairs.get(i).expert(), from.pairs.get(i).base(), lambdas[i]));
+        this.pairs = List.copyOf(ps);
+        this.tokenizer = from.tokenizer;
+        this.tokenizerConfig = from.tokenizerConfig;
+        this.eosIds = from.eosIds;
+        this.rast = ps.isEmpty() ? null : new RastFusion(lambdas);
+        this.sharedVocab = from.sharedVocab;
+        this.chatTemplate = from.chatTemplate;
+    }
+
+    /**
+     * The same models with pair i at {@code lambdas[i]}: a λ sweep loads its models once. Closing the view does not
+     * close the models; closing this set does (so the view must not outlive it).
+     */
+    public ModelSet withLambdas(float[] lambdas) {
+        if (lambdas.length != pairs.size())
+            throw new IllegalArgumentException(lambdas.length + " lambdas for " + pairs.size() + " expert pairs");
+        return new ModelSet(this, lambdas);
+    }
+
     /** Loads M and the pairs; the tokenizer comes from {@code tokenizerDir}, else M's folder (null: none there). */
     public static ModelSet load(Path base, List<Pair> pairs, Path tokenizerDir, boolean allowMismatch, Backend backend) {
         return load(base, pairs, tokenizerDir, allowMismatch, backend, WeightDtype.AUTO);
@@ -76,6 +104,9 @@ public final class ModelSet implements AutoCloseable {
                                 WeightDtype weights) {
         return new ModelSet(base, pairs, tokenizerDir, allowMismatch, backend, weights);
     }
+
+    /** Every pair's λ, in order. */
+    public float[] lambdas() { return lambdas(pairs); }
 
     private static float[] lambdas(List<Pair> pairs) {
         float[] l = new float[pairs.size()];
@@ -157,6 +188,6 @@ public final class ModelSet implements AutoCloseable {
 
     @Override
     public void close() {
-        for (CausalLM m : models) m.close();
+        if (ownsModels) for (CausalLM m : models) m.close();
     }
 }

@@ -103,7 +103,7 @@ public final class SampleRunner {
     }
 
     /** Left aside from the free memory for activations and everything else. */
-    static final long KV_RESERVE_BYTES = 512L << 20;
+    public static final long KV_RESERVE_BYTES = 512L << 20;
 
     /** Told each sample of a prompt the moment it ends. */
     @FunctionalInterface

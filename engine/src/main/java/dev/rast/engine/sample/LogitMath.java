@@ -13,16 +13,17 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>{@link #expShifted} is f32 (within 2 ulp of the exact exponential), bit-for-bit the same whether compiled or
  * interpreted, and runs every element, the tail included, through the same vector operations, so equal inputs always
- * give equal weights (ties stay ties). Sums of the weights are taken in double by the callers.
+ * give equal weights (ties stay ties). Sums of the weights are taken in double by the callers. {@link #max} is public:
+ * the analyses' per-position KL (rast's dev.rast.analysis.Distributions) takes its rows' maxima with it.
  */
-final class LogitMath {
+public final class LogitMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
 
     private LogitMath() {}
 
     /** The max of a[0..n); NaN if any element is NaN (vector max, like Math.max, propagates NaN). */
-    static float max(float[] a, int n) {
+    public static float max(float[] a, int n) {
         FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i <= n - L; i += L) acc = acc.max(FloatVector.fromArray(F, a, i));

@@ -1,0 +1,54 @@
+package dev.rast.analysis;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rast.engine.BadInputException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes an analysis's files into its --out folder, and its JSON for --json. */
+public final class AnalysisFiles {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private AnalysisFiles() {}
+
+    /** One line of JSON (non-finite numbers must already be null). */
+    public static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static String prettyJson(Object value) {
+        try {
+            return PRETTY.writeValueAsString(value) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /** {@code out/KIND.json} and {@code out/KIND.md}; returns the files written. */
+    public static java.util.List<Path> write(Analysis a, Path out) {
+        Path json = out.resolve(a.kind() + ".json"), md = out.resolve(a.kind() + ".md");
+        write(json, prettyJson(a.toJson()));
+        write(md, a.markdown());
+        return java.util.List.of(json, md);
+    }
+
+    /** Writes a whole file, creating its folder; failures are one line naming the file. */
+    public static void write(Path file, String content) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Files.writeString(file, content, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BadInputException("cannot write " + file + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+    }
+}
