@@ -1,9 +1,7 @@
 package dev.rast.analysis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,27 +9,13 @@ import java.nio.file.Path;
 
 /** Writes an analysis's files into its --out folder, and its JSON for --json. */
 public final class AnalysisFiles {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private AnalysisFiles() {}
 
-    /** One line of JSON (non-finite numbers must already be null). */
-    public static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
-        }
-    }
+    /** One line of JSON, as every --json output is written (non-finite numbers become null). */
+    public static String json(Object value) { return Json.line(value); }
 
-    public static String prettyJson(Object value) {
-        try {
-            return PRETTY.writeValueAsString(value) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write JSON: " + e.getOriginalMessage(), e);
-        }
-    }
+    /** A JSON file people read: one entry per line. */
+    public static String prettyJson(Object value) { return Json.pretty(value); }
 
     /** {@code out/KIND.json} and {@code out/KIND.md}; returns the files written. */
     public static java.util.List<Path> write(Analysis a, Path out) {

@@ -1,9 +1,7 @@
 package dev.rast.analysis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Trajectories as JSON lines: {@code {"prompt_tokens": [ids], "tokens": [ids]}} per line, optionally with an
@@ -18,8 +17,6 @@ import java.util.List;
  * Every problem is reported as one line naming the file, the line and the field.
  */
 public final class TrajectoryFile {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private TrajectoryFile() {}
 
     public static List<Trajectory> read(Path file) {
@@ -34,39 +31,46 @@ public final class TrajectoryFile {
         List<Trajectory> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
-            out.add(parse(lines.get(i), file + " line " + (i + 1)));
+            out.add(parse(lines.get(i), file, i + 1));
         }
         if (out.isEmpty()) throw new BadInputException(file + ": no trajectories (expected JSON lines {\"prompt_tokens\": [...], \"tokens\": [...]})");
         return out;
     }
 
-    /** One row; {@code where} ("FILE line N") starts every message. */
-    static Trajectory parse(String line, String where) {
-        JsonNode row;
-        try {
-            row = JSON.readTree(line);
-        } catch (JsonProcessingException e) {
-            throw new BadInputException(where + ": not JSON (" + e.getOriginalMessage() + ")");
-        }
-        if (row == null || !row.isObject()) throw new BadInputException(where + ": expected a JSON object {\"prompt_tokens\": [...], \"tokens\": [...]}");
-        JsonNode id = row.get("id");
-        String name = id == null || id.isNull() ? where : id.isTextual() ? id.asText() : id.toString();
+    /** Line {@code lineNumber} of {@code file}; every message starts with "FILE line N". */
+    static Trajectory parse(String line, Path file, int lineNumber) {
+        String where = file + " line " + lineNumber;
+        if (!(Json.parseLine(line, file, lineNumber) instanceof Map<?, ?> row))
+            throw new BadInputException(where + ": expected a JSON object {\"prompt_tokens\": [...], \"tokens\": [...]}");
+        Object id = row.get("id");
+        String name = id == null ? where : id instanceof String s ? s : Json.line(id);
         return new Trajectory(name, ids(row, "prompt_tokens", where), ids(row, "tokens", where));
     }
 
-    private static int[] ids(JsonNode row, String field, String where) {
-        JsonNode a = row.get(field);
+    private static int[] ids(Map<?, ?> row, String field, String where) {
+        Object a = row.get(field);
         if (a == null) throw new BadInputException(where + ": missing field '" + field + "' (a list of token ids)");
-        if (!a.isArray()) throw new BadInputException(where + ": field '" + field + "' must be a list of token ids, is " + a.getNodeType().toString().toLowerCase(java.util.Locale.ROOT));
-        if (a.isEmpty()) throw new BadInputException(where + ": field '" + field + "' is empty");
-        int[] ids = new int[a.size()];
+        if (!(a instanceof List<?> list)) throw new BadInputException(where + ": field '" + field + "' must be a list of token ids, is " + kind(a));
+        if (list.isEmpty()) throw new BadInputException(where + ": field '" + field + "' is empty");
+        int[] ids = new int[list.size()];
         for (int i = 0; i < ids.length; i++) {
-            JsonNode v = a.get(i);
-            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0)
-                throw new BadInputException(where + ": " + field + "[" + i + "] = " + v + " is not a token id (a whole number ≥ 0)");
-            ids[i] = v.asInt();
+            Object v = list.get(i);
+            if (!(v instanceof Long x) || x < 0 || x > Integer.MAX_VALUE)
+                throw new BadInputException(where + ": " + field + "[" + i + "] = " + Json.line(v) + " is not a token id (a whole number ≥ 0)");
+            ids[i] = (int) (long) x;
         }
         return ids;
+    }
+
+    /** The JSON kind of a parsed value, for messages. */
+    private static String kind(Object v) {
+        return switch (v) {
+            case String s -> "string";
+            case Boolean b -> "boolean";
+            case Number n -> "number";
+            case Map<?, ?> m -> "object";
+            default -> "array";
+        };
     }
 
     /** Checks every trajectory's ids against {@code vocab}; the message names the row and field. */

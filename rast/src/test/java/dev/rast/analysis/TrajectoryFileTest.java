@@ -40,7 +40,7 @@ class TrajectoryFileTest {
 
     @Test
     void badRowsNameFileLineAndField() throws Exception {
-        refused("{\"prompt_tokens\": [1], \"tokens\": [2]}\n{oops\n", "t.jsonl line 2", "not JSON");
+        refused("{\"prompt_tokens\": [1], \"tokens\": [2]}\n{oops\n", "t.jsonl line 2, column 2", "not valid JSON");
         refused("[1, 2]\n", "line 1", "JSON object");
         refused("{\"tokens\": [2]}\n", "line 1", "missing field 'prompt_tokens'");
         refused("{\"prompt_tokens\": [1], \"tokens\": \"2\"}\n", "line 1", "'tokens' must be a list");

@@ -1,10 +1,7 @@
 package dev.rast.eval.report;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,7 +26,6 @@ import java.util.Map;
  */
 public record Sweep(String parameter, List<Point> points) {
     public static final String FILE = "sweep.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** One setting: the swept value, every pair's λ at it, and its run folder's name. */
     public record Point(double value, List<Double> lambdas, String dir) {}
@@ -79,39 +75,33 @@ public record Sweep(String parameter, List<Point> points) {
                         + parameter + " at " + values(this) + " (use another --out, or the same values to resume)");
             return;
         }
-        try {
-            RunDir.write(f, JSON.writeValueAsString(toJson()) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        RunDir.write(f, Json.pretty(toJson()));
     }
 
     private static List<Double> values(Sweep s) { return s.points().stream().map(Point::value).toList(); }
 
     public static Sweep read(Path dir) {
         Path f = dir.resolve(FILE);
-        JsonNode root;
+        byte[] bytes;
         try {
-            root = JSON.readTree(Files.readString(f));
+            bytes = Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
             throw new BadInputException(f + ": not found (is " + dir + " a sweep folder of rast eval?)");
         } catch (IOException e) {
             throw new BadInputException("cannot read " + f + ": " + e.getMessage());
         }
-        if (root == null || !root.isObject() || !root.path("parameter").isTextual() || !root.path("points").isArray())
+        Map<String, Object> root = Json.parseObject(bytes, f);
+        if (!(root.get("parameter") instanceof String parameter) || !(root.get("points") instanceof List<?> list))
             throw new BadInputException(f + ": expected {\"parameter\": \"lambda\"|\"temperature\", \"points\": [...]}");
-        String parameter = root.get("parameter").asText();
         if (!parameter.equals("lambda") && !parameter.equals("temperature"))
             throw new BadInputException(f + ": 'parameter' must be lambda or temperature, is " + parameter);
         List<Point> points = new ArrayList<>();
-        int i = 0;
-        for (JsonNode p : root.get("points")) {
-            if (!p.path("value").isNumber() || !p.path("dir").isTextual() || !p.path("lambdas").isArray())
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof Map<?, ?> p) || !(p.get("value") instanceof Number value)
+                    || !(p.get("dir") instanceof String name) || !(p.get("lambdas") instanceof List<?> ls)
+                    || !ls.stream().allMatch(x -> x instanceof Number))
                 throw new BadInputException(f + ": points[" + i + "] must be {\"value\": number, \"lambdas\": [...], \"dir\": name}");
-            List<Double> l = new ArrayList<>();
-            for (JsonNode x : p.get("lambdas")) l.add(x.asDouble());
-            points.add(new Point(p.get("value").asDouble(), l, p.get("dir").asText()));
-            i++;
+            points.add(new Point(value.doubleValue(), ls.stream().map(x -> ((Number) x).doubleValue()).toList(), name));
         }
         if (points.isEmpty()) throw new BadInputException(f + ": no points");
         return new Sweep(parameter, points);
