@@ -131,6 +131,41 @@ class CudaReferenceModelTest {
     }
 
     /**
+     * Teacher forcing (the analyses' forward mode) on the device: trajectories read in passes of 3 rows (slices that
+     * cut prompts, several trajectories a pass) give, at every position, the rows a whole-sequence forward on the CPU
+     * gives. F32 weights on both sides: within 1e-4, as the other F32 comparisons here.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void teacherForcingMatchesTheCpuBackend(String target) {
+        try (CausalLM mg = Fixtures.load("qwen2-f32", gpu(target)); CausalLM mc = Fixtures.load("qwen2-f32", cpu)) {
+            List<dev.rast.analysis.Trajectory> ts = List.of(
+                    new dev.rast.analysis.Trajectory("a", new int[] {5, 17, 300}, new int[] {42, 7, 9, 11, 2}),
+                    new dev.rast.analysis.Trajectory("b", new int[] {1}, new int[] {600, 3}));
+            double[] worst = {0};
+            int[] seen = {0};
+            new dev.rast.analysis.TeacherForcing(List.of(mg), 3).run(ts, new dev.rast.analysis.TeacherForcing.Visitor() {
+                @Override
+                public void position(int t, int index, float[][] rows) {
+                    dev.rast.analysis.Trajectory tr = ts.get(t);
+                    int[] prefix = new int[tr.prompt().length + index];
+                    System.arraycopy(tr.prompt(), 0, prefix, 0, tr.prompt().length);
+                    System.arraycopy(tr.tokens(), 0, prefix, tr.prompt().length, index);
+                    float[] all = logits(mc, prefix);
+                    int V = mc.config().vocabSize();
+                    worst[0] = Math.max(worst[0], maxDiff(rows[0], Arrays.copyOfRange(all, all.length - V, all.length)));
+                    seen[0]++;
+                }
+
+                @Override
+                public void finished(int t) {}
+            });
+            assertEquals(7, seen[0], target + ": every position visited once");
+            assertTrue(worst[0] <= 1e-4, target + ": max |Δ| " + worst[0]);
+        }
+    }
+
+    /**
      * A decode step of B sequences launches a number of kernels that does not grow with B (rope, the KV store and
      * attention go in one launch each for up to 64 sequences, not one per sequence): 8 sequences take as many
      * launches as 4. Counted on the emulator, which numbers its launches; F32 and BF16 caches.
