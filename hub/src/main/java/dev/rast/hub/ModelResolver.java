@@ -1,0 +1,55 @@
+package dev.rast.hub;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns what a user gave for a model folder into a folder: a path that exists is used as it is (a local folder
+ * always wins over a repository of the same name); {@code ORG/NAME[@REV]} is the cached snapshot when it is complete
+ * (no network), else it is downloaded first, unless HF_HUB_OFFLINE forbids it; anything else is returned as a path,
+ * for the loader to say it is missing.
+ */
+public final class ModelResolver {
+    private final HubSettings settings;
+    private final RetryPolicy retry;
+
+    public ModelResolver(HubSettings settings) { this(settings, RetryPolicy.DEFAULT); }
+
+    public ModelResolver(HubSettings settings, RetryPolicy retry) {
+        this.settings = settings;
+        this.retry = retry;
+    }
+
+    public Path resolve(String given, Need need, DownloadListener listener) {
+        Path local = Path.of(given);
+        if (Files.exists(local)) return local;
+        Optional<ModelSpec> parsed = ModelSpec.parse(given);
+        if (parsed.isEmpty()) return local;
+        ModelSpec spec = parsed.get();
+        Optional<Path> cached = cached(spec, need);
+        if (cached.isPresent()) return cached.get();
+        if (settings.offline())
+            throw new HubException(given + " is not a folder, and " + spec + " is not complete in the Hugging Face cache " + settings.cache()
+                    + partial(spec, need) + "; HF_HUB_OFFLINE is set, so it is not downloaded: unset it, or run `rast pull " + spec
+                    + "` where there is network");
+        Path snapshot = new HubClient(settings, retry).pull(spec, FileSelection.engine(), listener);
+        List<String> missing = need.missing(snapshot);
+        if (!missing.isEmpty())
+            throw new HubException(spec + " is not a model rast can load: after the download it lacks " + String.join(", ", missing) + " (" + snapshot + ")");
+        return snapshot;
+    }
+
+    /** The cached snapshot of {@code spec} if it has everything {@code need} asks for. */
+    public Optional<Path> cached(ModelSpec spec, Need need) {
+        HubCache cache = new HubCache(settings.cache());
+        return cache.commitOf(spec).map(c -> cache.snapshot(spec.repo(), c)).filter(s -> Files.isDirectory(s) && need.missing(s).isEmpty());
+    }
+
+    private String partial(ModelSpec spec, Need need) {
+        HubCache cache = new HubCache(settings.cache());
+        return cache.commitOf(spec).map(c -> cache.snapshot(spec.repo(), c)).filter(Files::isDirectory)
+                .map(s -> " (its snapshot there lacks " + String.join(", ", need.missing(s)) + ")").orElse("");
+    }
+}
