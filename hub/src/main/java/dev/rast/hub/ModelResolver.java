@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Turns what a user gave for a model folder into a folder: a path that exists is used as it is (a local folder
@@ -12,13 +13,17 @@ import java.util.Optional;
  * for the loader to say it is missing.
  */
 public final class ModelResolver {
-    private final HubSettings settings;
+    private final Supplier<HubSettings> environment;
     private final RetryPolicy retry;
+    private HubSettings settings;
 
-    public ModelResolver(HubSettings settings) { this(settings, RetryPolicy.DEFAULT); }
+    /** Settings read from the environment only when a model name needs them: local folders never do. */
+    public ModelResolver(Supplier<HubSettings> environment) { this(environment, RetryPolicy.DEFAULT); }
 
-    public ModelResolver(HubSettings settings, RetryPolicy retry) {
-        this.settings = settings;
+    public ModelResolver(HubSettings settings, RetryPolicy retry) { this(() -> settings, retry); }
+
+    private ModelResolver(Supplier<HubSettings> environment, RetryPolicy retry) {
+        this.environment = environment;
         this.retry = retry;
     }
 
@@ -28,12 +33,13 @@ public final class ModelResolver {
         Optional<ModelSpec> parsed = ModelSpec.parse(given);
         if (parsed.isEmpty()) return local;
         ModelSpec spec = parsed.get();
+        HubSettings settings = settings();
         Optional<Path> cached = cached(spec, need);
         if (cached.isPresent()) return cached.get();
         if (settings.offline())
-            throw new HubException(given + " is not a folder, and " + spec + " is not complete in the Hugging Face cache " + settings.cache()
-                    + partial(spec, need) + "; HF_HUB_OFFLINE is set, so it is not downloaded: unset it, or run `rast pull " + spec
-                    + "` where there is network");
+            throw new HubException("no folder " + given + " here, and no complete copy of model " + spec + " in the Hugging Face cache "
+                    + settings.cache() + partial(spec, need) + "; HF_HUB_OFFLINE is set, so it is not downloaded: unset it, or run `rast pull "
+                    + spec + "` where there is network");
         Path snapshot = new HubClient(settings, retry).pull(spec, FileSelection.engine(), listener);
         List<String> missing = need.missing(snapshot);
         if (!missing.isEmpty())
@@ -43,13 +49,21 @@ public final class ModelResolver {
 
     /** The cached snapshot of {@code spec} if it has everything {@code need} asks for. */
     public Optional<Path> cached(ModelSpec spec, Need need) {
-        HubCache cache = new HubCache(settings.cache());
-        return cache.commitOf(spec).map(c -> cache.snapshot(spec.repo(), c)).filter(s -> Files.isDirectory(s) && need.missing(s).isEmpty());
+        return cached(spec).filter(s -> need.missing(s).isEmpty());
+    }
+
+    /** The cached snapshot of {@code spec}, complete or not. */
+    public Optional<Path> cached(ModelSpec spec) {
+        HubCache cache = new HubCache(settings().cache());
+        return cache.commitOf(spec).map(c -> cache.snapshot(spec.repo(), c)).filter(Files::isDirectory);
+    }
+
+    private HubSettings settings() {
+        if (settings == null) settings = environment.get();
+        return settings;
     }
 
     private String partial(ModelSpec spec, Need need) {
-        HubCache cache = new HubCache(settings.cache());
-        return cache.commitOf(spec).map(c -> cache.snapshot(spec.repo(), c)).filter(Files::isDirectory)
-                .map(s -> " (its snapshot there lacks " + String.join(", ", need.missing(s)) + ")").orElse("");
+        return cached(spec).map(s -> " (its snapshot there lacks " + String.join(", ", need.missing(s)) + ")").orElse("");
     }
 }

@@ -141,6 +141,8 @@ public final class FakeHub implements AutoCloseable {
     /** The next {@code count} requests to {@code server} ("hub" or "cdn") answer {@code status}. */
     public void failNext(String server, int count, int status) { bursts.put(server, new Fault(new AtomicInteger(count), 0, status)); }
 
+    public java.util.Set<String> repoIds() { return java.util.Set.copyOf(repos.keySet()); }
+
     public List<Request> requests() {
         synchronized (requests) {
             return List.copyOf(requests);
@@ -160,7 +162,17 @@ public final class FakeHub implements AutoCloseable {
         return HexFormat.of().formatHex(sha("SHA-1", all));
     }
 
-    public static String sha256(byte[] content) { return HexFormat.of().formatHex(sha("SHA-256", content)); }
+    public static String sha256(byte[] content) {
+        return SHA256.computeIfAbsent(new Identity(content), k -> HexFormat.of().formatHex(sha("SHA-256", content)));
+    }
+
+    /** A byte array by identity, as a key: the hash of a large file is computed once, not on every request. */
+    private record Identity(byte[] bytes) {
+        @Override public boolean equals(Object o) { return o instanceof Identity i && i.bytes == bytes; }
+        @Override public int hashCode() { return System.identityHashCode(bytes); }
+    }
+
+    private static final Map<Identity, String> SHA256 = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** The etag huggingface_hub names a file's blob with: SHA-256 for LFS files, the git blob id for others. */
     public static String etag(String file, byte[] content) { return lfs(file) ? sha256(content) : gitOid(content); }
