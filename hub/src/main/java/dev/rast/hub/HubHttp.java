@@ -2,14 +2,15 @@ package dev.rast.hub;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -33,7 +34,7 @@ final class HubHttp {
         this.retry = retry;
         this.client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(20)).build();
-        this.hubHosts = Set.of(host(settings.endpoint()), "huggingface.co", "hf.co");
+        this.hubHosts = new java.util.HashSet<>(List.of(host(settings.endpoint()), "huggingface.co", "hf.co"));
         String v = HubHttp.class.getPackage().getImplementationVersion();
         this.userAgent = "rast/" + (v == null ? "dev" : v) + "; java/" + Runtime.version().feature();
     }
@@ -99,17 +100,23 @@ final class HubHttp {
 
     private static String host(URI uri) { return uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT); }
 
-    static boolean retryable(IOException e) {
-        return !(e instanceof UnknownHostException) && !(e.getCause() instanceof UnknownHostException);
+    /** Whether trying again can help: not when the host name does not resolve (no network, or a wrong HF_ENDPOINT). */
+    static boolean retryable(IOException e) { return !unresolved(e); }
+
+    private static boolean unresolved(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause())
+            if (t instanceof UnknownHostException || t instanceof UnresolvedAddressException) return true;
+        return false;
     }
 
     HubException unreachable(URI uri, IOException e) {
-        Throwable t = e instanceof ConnectException && e.getCause() != null ? e.getCause() : e;
-        String why = t instanceof UnknownHostException ? "unknown host " + uri.getHost()
-                : t instanceof HttpTimeoutException ? "timed out"
-                : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
-        return new HubException("cannot reach the Hub at " + settings.endpoint() + " (" + why + " for " + uri.getHost()
-                + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + "); check the network, or HF_ENDPOINT for a mirror, "
+        Throwable t = e;
+        while (t.getCause() != null && t.getMessage() == null) t = t.getCause();
+        String at = uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        String why = unresolved(e) ? "the host name " + uri.getHost() + " does not resolve"
+                : (t instanceof HttpTimeoutException ? "timed out" : t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage()))
+                        + " at " + at;
+        return new HubException("cannot reach the Hub at " + settings.endpoint() + " (" + why + "); check the network, or HF_ENDPOINT for a mirror, "
                 + "or set HF_HUB_OFFLINE=1 to use only the cache (" + settings.cache() + ")", e);
     }
 

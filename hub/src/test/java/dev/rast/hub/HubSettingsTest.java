@@ -54,6 +54,15 @@ class HubSettingsTest {
     }
 
     @Test
+    void theDefaultEndpointIsUsable() {
+        // huggingface.co is both the endpoint and a Hub host that keeps the token: one host, not two.
+        HubException e = org.junit.jupiter.api.Assertions.assertThrows(HubException.class, () -> new HubClient(
+                HubSettings.from(Map.of("HF_HUB_CACHE", home.resolve("c").toString(), "HF_HUB_OFFLINE", "1")::get, home))
+                .pull(ModelSpec.parse("a/b").orElseThrow(), FileSelection.engine(), DownloadListener.NONE));
+        assertTrue(e.getMessage().contains("HF_HUB_OFFLINE"), e.getMessage());
+    }
+
+    @Test
     void offlineAndEndpoint() {
         for (String v : new String[] {"1", "true", "YES", "on"}) assertTrue(of(Map.of("HF_HUB_OFFLINE", v)).offline(), v);
         assertFalse(of(Map.of("HF_HUB_OFFLINE", "0")).offline());
