@@ -40,7 +40,12 @@ public final class ModelResolver {
             throw new HubException("no folder " + given + " here, and no complete copy of model " + spec + " in the Hugging Face cache "
                     + settings.cache() + partial(spec, need) + "; HF_HUB_OFFLINE is set, so it is not downloaded: unset it, or run `rast pull "
                     + spec + "` where there is network");
-        Path snapshot = new HubClient(settings, retry).pull(spec, FileSelection.engine(), listener);
+        Path snapshot;
+        try {
+            snapshot = new HubClient(settings, retry).pull(spec, FileSelection.engine(), listener);
+        } catch (HubException e) { // the name may have been meant as a folder: say that it is not one either
+            throw new HubException("no folder " + given + " here, and " + e.getMessage(), e);
+        }
         List<String> missing = need.missing(snapshot);
         if (!missing.isEmpty())
             throw new HubException(spec + " is not a model rast can load: after the download it lacks " + String.join(", ", missing) + " (" + snapshot + ")");

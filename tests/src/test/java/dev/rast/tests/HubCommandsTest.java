@@ -80,6 +80,7 @@ class HubCommandsTest {
         refused(rast("pull", REPO), REPO, "HF_HUB_OFFLINE");
         System.clearProperty("HF_HUB_OFFLINE");
         refused(rast("pull", "test-org/missing"), "no model test-org/missing");
+        refused(rast("tokenize", "--tokenizer", "test-org/missing"), "no folder test-org/missing here", "no model test-org/missing");
         refused(rast("pull", REPO + "@v9"), "has no revision 'v9'");
         refused(rast("pull", "a/b/c"), "not a model name");
         refused(rast("pull", REPO + "@main", "--revision", "main"), "give one");
