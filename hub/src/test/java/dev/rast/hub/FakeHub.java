@@ -199,15 +199,8 @@ public final class FakeHub implements AutoCloseable {
     /** /api/models/ORG/NAME/revision/REV and /api/models/ORG/NAME/tree/REV. */
     private void api(HttpExchange ex, String rest) throws IOException {
         String[] p = rest.split("/", 4);
-        if (p.length < 4) {
-            error(ex, 404, "", "Not found");
-            return;
-        }
-        Repo repo = repos.get(p[0] + "/" + p[1]);
-        if (repo == null) {
-            repoNotFound(ex);
-            return;
-        }
+        Repo repo = route(ex, p, p.length == 4);
+        if (repo == null) return;
         String rev = decode(p[3]);
         String commit = commitOf(repo, rev);
         if (commit == null) {
@@ -244,16 +237,8 @@ public final class FakeHub implements AutoCloseable {
     /** /ORG/NAME/resolve/REV/FILE: LFS files redirect to the CDN, others to the resolve cache on this host. */
     private void resolve(HttpExchange ex, String rest) throws IOException {
         String[] p = rest.split("/", 5);
-        if (p.length < 5 || !p[2].equals("resolve")) {
-            error(ex, 404, "", "Not found");
-            return;
-        }
-        Repo repo = repos.get(p[0] + "/" + p[1]);
-        if (repo == null) {
-            repoNotFound(ex);
-            return;
-        }
-        if (!authorized(ex, repo)) return;
+        Repo repo = route(ex, p, p.length == 5 && p[2].equals("resolve"));
+        if (repo == null || !authorized(ex, repo)) return;
         String commit = commitOf(repo, decode(p[3]));
         if (commit == null) {
             error(ex, 404, "RevisionNotFound", "Invalid rev id: " + decode(p[3]));
@@ -284,12 +269,8 @@ public final class FakeHub implements AutoCloseable {
     /** /api/resolve-cache/models/ORG/NAME/COMMIT/FILE: a non-LFS file, its git blob id as ETag. */
     private void resolveCache(HttpExchange ex, String rest) throws IOException {
         String[] p = rest.split("/", 4);
-        Repo repo = p.length == 4 ? repos.get(p[0] + "/" + p[1]) : null;
-        if (repo == null) {
-            repoNotFound(ex);
-            return;
-        }
-        if (!authorized(ex, repo)) return;
+        Repo repo = route(ex, p, p.length == 4);
+        if (repo == null || !authorized(ex, repo)) return;
         byte[] content = p[2].equals(repo.commit) ? repo.files.get(decode(p[3])) : null;
         if (content == null) {
             error(ex, 404, "EntryNotFound", "Entry not found");
@@ -339,6 +320,17 @@ public final class FakeHub implements AutoCloseable {
             throw new IOException("injected cut"); // the exchange closes short of its length: the server drops the connection
         }
         send(ex, status, h, body);
+    }
+
+    /** The repository that {@code p[0]/p[1]} names; null once a malformed route (404) or a missing repository is answered. */
+    private Repo route(HttpExchange ex, String[] p, boolean wellFormed) throws IOException {
+        if (!wellFormed) {
+            error(ex, 404, "", "Not found");
+            return null;
+        }
+        Repo repo = repos.get(p[0] + "/" + p[1]);
+        if (repo == null) repoNotFound(ex);
+        return repo;
     }
 
     private boolean authorized(HttpExchange ex, Repo repo) throws IOException {

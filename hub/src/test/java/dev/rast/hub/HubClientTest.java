@@ -15,28 +15,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Pulls from the fake Hub: the layout written, the protocol followed, and each injected fault. */
-class HubClientTest {
-    @TempDir Path tmp;
-    FakeHub hub;
-    FakeHub.Repo repo;
-    Path cache;
-
-    @BeforeEach
-    void start() throws IOException {
-        hub = new FakeHub();
-        repo = HubTestRepos.tinyModel(hub);
-        cache = tmp.resolve("hub-cache");
-    }
-
-    @AfterEach
-    void stop() { hub.close(); }
-
+class HubClientTest extends FakeHubTestBase {
     private HubClient client(String token) { return new HubClient(HubTestRepos.settings(hub, cache, token, false), FAST); }
 
     private Path pull(String spec) { return client(null).pull(ModelSpec.parse(spec).orElseThrow(), FileSelection.engine(), DownloadListener.NONE); }

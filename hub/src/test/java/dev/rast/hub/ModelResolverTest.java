@@ -10,28 +10,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A model folder option given ORG/NAME[@REV]: the local folder first, then the cache offline, then a download. */
-class ModelResolverTest {
-    @TempDir Path tmp;
-    FakeHub hub;
-    FakeHub.Repo repo;
-    Path cache;
-
-    @BeforeEach
-    void start() throws IOException {
-        hub = new FakeHub();
-        repo = HubTestRepos.tinyModel(hub);
-        cache = tmp.resolve("hub-cache");
-    }
-
-    @AfterEach
-    void stop() { hub.close(); }
-
+class ModelResolverTest extends FakeHubTestBase {
     private ModelResolver resolver(boolean offline) { return new ModelResolver(HubTestRepos.settings(hub, cache, null, offline), FAST); }
 
     @Test
