@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
                 "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = ModelFolders.LABEL, description = "The model." + ModelFolders.HELP)
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model." + ModelFolders.HELP)
     Path model;
 
     @Option(names = "--prompt-len", paramLabel = "N", defaultValue = "128", description = "Prompt tokens to prefill (default: ${DEFAULT-VALUE}).")

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
                 "For debugging and teaching: compare with Hugging Face's model(ids).logits."},
         footer = {"", "Example:", "  rast forward --model /tmp/tiny --tokens 5,17,300 > logits.json"})
 final class ForwardCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = ModelFolders.LABEL, description = "The model (config.json + safetensors)." + ModelFolders.HELP)
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model (config.json + safetensors)." + ModelFolders.HELP)
     Path model;
 
     @Option(names = "--tokens", required = true, paramLabel = "IDS", description = "Input token ids, comma-separated.")

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code rast} command line. */
 @Command(name = "rast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
-        subcommands = {DemoCommand.class, PullCommand.class, GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class, EvalCommand.class,
+        subcommands = {DemoCommand.class, GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class, PullCommand.class, EvalCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class,
                 GradeCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},

@@ -10,7 +10,6 @@ import java.nio.file.Path;
  * Hub as ORG/NAME[@REV], taken from the cache or downloaded first (see ModelResolver). A folder that exists wins.
  */
 final class ModelFolders {
-    static final String LABEL = "DIR|ORG/NAME";
     static final String HELP = " A folder, or ORG/NAME[@REV] on the Hugging Face Hub (cached, else downloaded).";
 
     private ModelFolders() {}

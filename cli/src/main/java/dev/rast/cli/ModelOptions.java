@@ -12,23 +12,23 @@ import picocli.CommandLine.Option;
 
 /** The models of a run: --model, then zero or more RAST expert pairs, each with its own --lambda. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = ModelFolders.LABEL, description = "The (large) base model M." + ModelFolders.HELP)
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The (large) base model M." + ModelFolders.HELP)
     Path model;
 
     @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "RAST expert pairs (repeatable; each --lambda belongs to the pair before it):%n")
     List<PairOptions> pairs = new ArrayList<>();
 
-    @Option(names = "--tokenizer", paramLabel = ModelFolders.LABEL, description = "Where tokenizer.json is (default: the --model folder)." + ModelFolders.HELP)
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Where tokenizer.json is (default: the --model folder)." + ModelFolders.HELP)
     Path tokenizer;
 
     @Option(names = "--allow-tokenizer-mismatch", description = "Fuse models even when their tokenizers differ on shared ids.")
     boolean allowTokenizerMismatch;
 
     static final class PairOptions {
-        @Option(names = "--expert", required = true, paramLabel = ModelFolders.LABEL, description = "Small RL-trained expert E (e.g. SimpleRL-Zoo 1.5B)." + ModelFolders.HELP)
+        @Option(names = "--expert", required = true, paramLabel = "DIR", description = "Small RL-trained expert E (e.g. SimpleRL-Zoo 1.5B)." + ModelFolders.HELP)
         Path expert;
 
-        @Option(names = "--expert-base", required = true, paramLabel = ModelFolders.LABEL, description = "The base E was trained from (e.g. Qwen2.5-Math-1.5B)." + ModelFolders.HELP)
+        @Option(names = "--expert-base", required = true, paramLabel = "DIR", description = "The base E was trained from (e.g. Qwen2.5-Math-1.5B)." + ModelFolders.HELP)
         Path expertBase;
 
         // Boxed, without a picocli defaultValue: picocli cannot read defaults of a repeating group that is absent.

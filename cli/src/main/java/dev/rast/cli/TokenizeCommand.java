@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
                 "  printf '%%s\\n' '\"first\"' '\"second\"' | rast tokenize --tokenizer DIR --jsonl",
                 "  rast tokenize --tokenizer DIR --bench < corpus.txt      # encode speed in MB/s"})
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = ModelFolders.LABEL, description = "Where tokenizer.json is (a model folder works)." + ModelFolders.HELP)
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Where tokenizer.json is (a model folder works)." + ModelFolders.HELP)
     Path dir;
 
     @Option(names = "--jsonl", description = "Read one JSON string per line; print one JSON array of ids per line.")
