@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
                 "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model." + ModelFolders.HELP)
     Path model;
 
     @Option(names = "--prompt-len", paramLabel = "N", defaultValue = "128", description = "Prompt tokens to prefill (default: ${DEFAULT-VALUE}).")
@@ -64,7 +64,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
             throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
-        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend, runtime.weights())) {
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(ModelFolders.model(model), backend, runtime.weights())) {
             runtime.configure(List.of(m));
             int V = m.config().vocabSize();
             SplittableRandom rnd = new SplittableRandom(42);
@@ -178,7 +178,8 @@ final class BenchCommand implements Callable<Integer> {
         try {
             for (int i = 0; i < pairs.size(); i++) {
                 ModelOptions.PairOptions p = pairs.get(i);
-                CausalLM e = Models.load(p.expert, backend, runtime.weights()), b = Models.load(p.expertBase, backend, runtime.weights());
+                CausalLM e = Models.load(ModelFolders.model(p.expert), backend, runtime.weights()),
+                        b = Models.load(ModelFolders.model(p.expertBase), backend, runtime.weights());
                 loaded.add(e);
                 loaded.add(b);
                 runtime.configure(List.of(e, b));

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
                 "  echo '[9707, 11, 1879]' | rast detokenize --tokenizer models/Qwen2.5-7B",
                 "  rast tokenize --tokenizer DIR --jsonl < texts.jsonl | rast detokenize --tokenizer DIR --jsonl"})
 final class DetokenizeCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Folder with tokenizer.json (a model folder works).")
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Where tokenizer.json is (a model folder works)." + ModelFolders.HELP)
     Path dir;
 
     @Option(names = "--jsonl", description = "Read one JSON array of ids per line; print one JSON string per line.")
@@ -27,7 +27,7 @@ final class DetokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = Tokenizer.load(ModelFolders.tokenizer(dir));
         String input = Stdin.readAll(System.in);
         PrintStream out = Stdout.utf8();
         if (jsonl) {

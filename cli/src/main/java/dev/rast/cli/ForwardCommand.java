@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
                 "For debugging and teaching: compare with Hugging Face's model(ids).logits."},
         footer = {"", "Example:", "  rast forward --model /tmp/tiny --tokens 5,17,300 > logits.json"})
 final class ForwardCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (config.json + safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model (config.json + safetensors)." + ModelFolders.HELP)
     Path model;
 
     @Option(names = "--tokens", required = true, paramLabel = "IDS", description = "Input token ids, comma-separated.")
@@ -31,7 +31,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int[] ids = TokenIds.parse("--tokens", tokens);
-        try (Backend backend = runtime.open(); CausalLM m = Models.load(model, backend, runtime.weights())) {
+        try (Backend backend = runtime.open(); CausalLM m = Models.load(ModelFolders.model(model), backend, runtime.weights())) {
             runtime.configure(java.util.List.of(m));
             int V = m.config().vocabSize();
             TokenIds.check("--tokens", ids, V);

@@ -12,23 +12,23 @@ import picocli.CommandLine.Option;
 
 /** The models of a run: --model, then zero or more RAST expert pairs, each with its own --lambda. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The (large) base model M: a Hugging Face model folder.")
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The (large) base model M." + ModelFolders.HELP)
     Path model;
 
     @ArgGroup(exclusive = false, multiplicity = "0..*", heading = "RAST expert pairs (repeatable; each --lambda belongs to the pair before it):%n")
     List<PairOptions> pairs = new ArrayList<>();
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Folder with tokenizer.json (default: the --model folder).")
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Where tokenizer.json is (default: the --model folder)." + ModelFolders.HELP)
     Path tokenizer;
 
     @Option(names = "--allow-tokenizer-mismatch", description = "Fuse models even when their tokenizers differ on shared ids.")
     boolean allowTokenizerMismatch;
 
     static final class PairOptions {
-        @Option(names = "--expert", required = true, paramLabel = "DIR", description = "Small RL-trained expert E (e.g. SimpleRL-Zoo 1.5B).")
+        @Option(names = "--expert", required = true, paramLabel = "DIR", description = "Small RL-trained expert E (e.g. SimpleRL-Zoo 1.5B)." + ModelFolders.HELP)
         Path expert;
 
-        @Option(names = "--expert-base", required = true, paramLabel = "DIR", description = "The base E was trained from (e.g. Qwen2.5-Math-1.5B).")
+        @Option(names = "--expert-base", required = true, paramLabel = "DIR", description = "The base E was trained from (e.g. Qwen2.5-Math-1.5B)." + ModelFolders.HELP)
         Path expertBase;
 
         // A list, without a picocli defaultValue: picocli cannot read defaults of a repeating group that is absent.
@@ -66,11 +66,13 @@ final class ModelOptions {
         return out;
     }
 
-    ModelSet load(Backend backend, WeightDtype weights, List<ModelSet.Pair> withPairs) {
-        return ModelSet.load(model, withPairs, tokenizer, allowTokenizerMismatch, backend, weights);
-    }
+    /** Loads the models, each model name (ORG/NAME) taken from the Hub's cache or downloaded first. */
+    ModelSet load(Backend backend, WeightDtype weights) { return load(backend, weights, pairs()); }
 
-    ModelSet load(Backend backend, WeightDtype weights) {
-        return ModelSet.load(model, pairs(), tokenizer, allowTokenizerMismatch, backend, weights);
+    /** Loads the base with {@code withPairs} (e.g. one point of a sweep), model names resolved as above. */
+    ModelSet load(Backend backend, WeightDtype weights, List<ModelSet.Pair> withPairs) {
+        List<ModelSet.Pair> local = withPairs.stream()
+                .map(p -> new ModelSet.Pair(ModelFolders.model(p.expert()), ModelFolders.model(p.base()), p.lambda())).toList();
+        return ModelSet.load(ModelFolders.model(model), local, ModelFolders.tokenizer(tokenizer), allowTokenizerMismatch, backend, weights);
     }
 }

@@ -75,14 +75,10 @@ final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A model folder's config (ORG/NAME names are for the hub client; until it is wired, a local folder). */
-    private static ModelFootprint footprint(String role, Path dir, WeightDtype w, KvCacheDtype kv) {
-        if (!Files.isDirectory(dir)) {
-            String s = dir.toString();
-            if (s.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"))
-                throw new BadInputException(s + ": not a local folder; reading ORG/NAME configs from the hub is not available yet: give a folder with config.json");
-            throw new BadInputException(s + ": model folder not found");
-        }
+    /** A model folder's config, or an ORG/NAME[@REV]'s config.json from the Hub's cache (fetched alone if absent). */
+    private static ModelFootprint footprint(String role, Path given, WeightDtype w, KvCacheDtype kv) {
+        Path dir = ModelFolders.config(given);
+        if (!Files.isDirectory(dir)) throw new BadInputException(dir + ": model folder not found");
         ModelConfig c = ModelConfig.load(dir);
         DType weights = w.resolve(c.torchDtype());
         return new ModelFootprint(role, dir.getFileName() == null ? dir.toString() : dir.getFileName().toString(), c, weights, kv.resolve(weights));

@@ -44,6 +44,14 @@ final class ProgressBar implements AutoCloseable {
         }
     }
 
+    /** A line of its own above the bar (on a terminal the bar is redrawn below it). */
+    synchronized void note(String line) {
+        if (terminal) err.print("\r\033[K");
+        err.println(line);
+        if (terminal) draw(System.nanoTime());
+        err.flush();
+    }
+
     private long drawnDone = -1;
 
     private void draw(long now) {

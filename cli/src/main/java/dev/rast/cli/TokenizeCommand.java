@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
                 "  printf '%%s\\n' '\"first\"' '\"second\"' | rast tokenize --tokenizer DIR --jsonl",
                 "  rast tokenize --tokenizer DIR --bench < corpus.txt      # encode speed in MB/s"})
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Folder with tokenizer.json (a model folder works).")
+    @Option(names = "--tokenizer", required = true, paramLabel = "DIR", description = "Where tokenizer.json is (a model folder works)." + ModelFolders.HELP)
     Path dir;
 
     @Option(names = "--jsonl", description = "Read one JSON string per line; print one JSON array of ids per line.")
@@ -37,7 +37,7 @@ final class TokenizeCommand implements Callable<Integer> {
     public Integer call() {
         if (bench && !(seconds > 0)) throw new BadInputException("--seconds must be more than 0, is " + seconds);
         long t0 = System.nanoTime();
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = Tokenizer.load(ModelFolders.tokenizer(dir));
         long loadNanos = System.nanoTime() - t0;
         String input = Stdin.readAll(System.in);
         PrintStream out = Stdout.utf8();

@@ -118,7 +118,15 @@ class PlanCommandTest {
         assertEquals(1234L, MemoryPlan.parseBytes("1234"));
         assertEquals(null, MemoryPlan.parseBytes("lots"));
         Cli.refused(Cli.rast("plan", "--model", dir("Qwen2.5-7B"), "--memory", "lots"), "--memory lots");
-        Cli.refused(Cli.rast("plan", "--model", "Qwen/Qwen2.5-7B", "--memory", "80G"), "Qwen/Qwen2.5-7B", "hub");
+        // A model name not in the cache, offline: one line naming it (HubCommandsTest fetches a config from a fake Hub).
+        System.setProperty("HF_HUB_CACHE", "/nonexistent-rast-test-cache");
+        System.setProperty("HF_HUB_OFFLINE", "1");
+        try {
+            Cli.refused(Cli.rast("plan", "--model", "Qwen/Qwen2.5-7B", "--memory", "80G"), "Qwen/Qwen2.5-7B", "HF_HUB_OFFLINE");
+        } finally {
+            System.clearProperty("HF_HUB_CACHE");
+            System.clearProperty("HF_HUB_OFFLINE");
+        }
         Cli.refused(Cli.rast("plan", "--model", "/nowhere/at/all", "--memory", "80G"), "/nowhere/at/all", "not found");
     }
 }
