@@ -52,7 +52,7 @@ class DeviceOptionTest {
                 Cli.Result r = Cli.rast("generate", "--model", Fixtures.reference(name).toString(), "--prompt-tokens", prompt,
                         "--max-tokens", "12", "--temperature", "0", "--ignore-eos", "--json", "--threads", "2", "--device", device);
                 assertEquals(0, r.status(), device + " " + name + ": " + r.stderr());
-                tokens.add(((Map<String, Object>) Json.parse(r.stdout().strip())).get("tokens"));
+                tokens.add(((Map<String, Object>) Json.parse(r.stdout().strip(), "stdout")).get("tokens"));
             }
             assertEquals(exp.get("greedy_tokens"), tokens.get(0), "cpu " + name);
             assertEquals(tokens.get(0), tokens.get(1), "reference " + name);
