@@ -1,13 +1,14 @@
 package dev.rast.engine.weights;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -45,8 +46,9 @@ public final class Checkpoint implements AutoCloseable {
         Checkpoint c = new Checkpoint(dir, as);
         try {
             Path index = dir.resolve(INDEX);
-            if (Files.exists(index)) c.openSharded(index);
-            else if (Files.exists(dir.resolve(SINGLE))) c.add(SafeTensorsFile.open(dir.resolve(SINGLE)));
+            // Present in any form (a dangling link, a pipe) counts as present, so that it is refused by name.
+            if (Files.exists(index, LinkOption.NOFOLLOW_LINKS)) c.openSharded(index);
+            else if (Files.exists(dir.resolve(SINGLE), LinkOption.NOFOLLOW_LINKS)) c.add(SafeTensorsFile.open(dir.resolve(SINGLE)));
             else throw new BadInputException(dir + ": no " + SINGLE + " or " + INDEX + " in the model directory");
         } catch (RuntimeException e) {
             c.close();
@@ -56,12 +58,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private void openSharded(Path index) {
-        Object root;
-        try {
-            root = Json.parse(Files.readAllBytes(index), index);
-        } catch (IOException e) {
-            throw new BadInputException(index + ": cannot read: " + e.getMessage(), e);
-        }
+        Object root = Json.parse(InputFiles.read(index, InputFiles.INDEX_MAX_BYTES, "file not found"), index);
         if (!(root instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> wm))
             throw new BadInputException(index + ": missing the 'weight_map' object");
         Map<String, String> wanted = new LinkedHashMap<>();
