@@ -1,6 +1,7 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.weights.MappedFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -43,13 +44,13 @@ public final class Main implements Runnable {
                     && !u.getUnmatched().get(0).startsWith("-"))
                 msg = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
                         + String.join(", ", cl.getSubcommands().keySet()) + ")";
-            System.err.println("error: " + msg);
+            System.err.println("error: " + ErrorText.printable(msg));
             System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return EXIT_BAD_INPUT;
         });
         try {
             return cl.execute(args);
-        } catch (OutOfMemoryError e) { // picocli's handler sees Exceptions only; an Error passes it by
+        } catch (Error e) { // picocli's handler sees Exceptions only; an Error (out of memory, a fault) passes it by
             return report(e, verbose);
         }
     }
@@ -57,8 +58,10 @@ public final class Main implements Runnable {
     /** One line for the user; the stack trace only with --verbose. */
     static int report(Throwable ex, boolean verbose) {
         if (verbose) ex.printStackTrace();
+        // A fault on a mapped checkpoint page: say which file changed under the run.
+        if (MappedFiles.isMappingFault(ex)) ex = MappedFiles.explain(ex);
         if (ex instanceof BadInputException) {
-            System.err.println("error: " + ex.getMessage());
+            System.err.println("error: " + ErrorText.printable(ex.getMessage()));
             return EXIT_BAD_INPUT;
         }
         if (ex instanceof OutOfMemoryError) {
@@ -66,7 +69,8 @@ public final class Main implements Runnable {
                     + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB); raise it with RAST_JAVA_OPTS=-Xmx...");
             return 1;
         }
-        System.err.println("error: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
+        System.err.println("error: internal error: " + ErrorText.printable(ex.toString())
+                + (verbose ? "" : " (run with --verbose for the stack trace)"));
         return 1;
     }
 

@@ -45,6 +45,7 @@ public final class SafeTensorsFile implements AutoCloseable {
     private final long dataStart;
     private final Arena arena;
     private final MemorySegment mapped;
+    private final MappedFiles.Mapping mapping;
 
     private SafeTensorsFile(Path path, Map<String, TensorInfo> tensors, long dataStart, Arena arena, MemorySegment mapped) {
         this.path = path;
@@ -52,6 +53,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         this.dataStart = dataStart;
         this.arena = arena;
         this.mapped = mapped;
+        this.mapping = MappedFiles.opened(path, mapped.byteSize());
     }
 
     public static SafeTensorsFile open(Path path) {
@@ -182,5 +184,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() {
+        arena.close();
+        MappedFiles.closed(mapping);
+    }
 }
