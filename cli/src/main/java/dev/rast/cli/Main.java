@@ -2,6 +2,10 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.weights.MappedFiles;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,11 +33,19 @@ public final class Main implements Runnable {
     public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command"); }
 
     public static void main(String[] args) {
+        // Messages and output are UTF-8 whatever the locale (bin/rast asks for that; a bare java may not).
+        if (!UTF_8.equals(System.out.charset())) System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, UTF_8));
+        if (!UTF_8.equals(System.err.charset())) System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, UTF_8));
         System.exit(run(args));
     }
 
     public static int run(String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        String undecodable = Arguments.undecodable(args);
+        if (undecodable != null) {
+            System.err.println("error: " + ErrorText.printable(undecodable));
+            return EXIT_BAD_INPUT;
+        }
         CommandLine cl = new CommandLine(new Main());
         // Every command has -V/--version (mixinStandardHelpOptions); only the top one names a provider.
         for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().versionProvider(new Version());
