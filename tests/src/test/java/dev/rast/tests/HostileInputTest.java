@@ -178,6 +178,56 @@ class HostileInputTest {
         Cli.refused(generate(dir), "generation_config.json", "not a JSON object");
     }
 
+    /** NaN weights gave "logit of id 0 is NaN" (an internal error, exit 1) naming neither model nor file. */
+    @Test
+    void nanWeightsNameTheModel() throws IOException {
+        Path dir = model();
+        Path f = dir.resolve("model.safetensors");
+        dev.rast.engine.weights.TensorInfo info;
+        try (var st = dev.rast.engine.weights.SafeTensorsFile.open(f)) {
+            info = st.tensors().get("model.norm.weight");
+        }
+        long dataStart = 8 + ByteBuffer.wrap(Files.readAllBytes(f), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) { // the final norm's weight, all NaN (F32)
+            for (long at = dataStart + info.begin(); at < dataStart + info.end(); at += 4) {
+                raf.seek(at);
+                raf.writeInt(Integer.reverseBytes(Float.floatToIntBits(Float.NaN)));
+            }
+        }
+        Cli.refused(generate(dir), dir.toString(), "the model's logits are not finite", "NaN");
+    }
+
+    @Test
+    void promptsLongerThanTheContextAreRefused() throws Exception {
+        Path dir = model(); // max_position_embeddings 256
+        String ids = String.join(",", java.util.Collections.nCopies(300, "5"));
+        Cli.Result r = Cli.rast("generate", "--model", dir.toString(), "--prompt-tokens", ids, "--max-tokens", "1", "--device", "cpu");
+        Cli.refused(r, "--prompt-tokens is 300 tokens, longer than the context of " + dir, "max_position_embeddings 256",
+                "RAST_ALLOW_LONG_CONTEXT=1");
+        // Allowed, it runs (a JVM of its own: the setting is read from the environment).
+        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "--add-modules",
+                "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "dev.rast.cli.Main", "generate",
+                "--model", dir.toString(), "--prompt-tokens", ids, "--max-tokens", "1", "--device", "cpu", "--threads", "1");
+        pb.environment().put("RAST_ALLOW_LONG_CONTEXT", "1");
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+    }
+
+    /** A config.json with fewer layers than the checkpoint ran silently on part of the weights. */
+    @Test
+    void unusedLayersAreWarnedAbout() throws IOException {
+        Path dir = model(); // 3 layers
+        Map<String, Object> c = Json.parseObject(Files.readAllBytes(dir.resolve("config.json")), "config.json");
+        c.put("num_hidden_layers", 2);
+        Files.writeString(dir.resolve("config.json"), Json.write(c, Json.Layout.COMPACT));
+        Cli.Result r = generate(dir);
+        assertEquals(0, r.status(), r.stderr());
+        assertContains(r.stderr(), "warning: " + dir + ": 12 tensors are in the checkpoint but not used by the model");
+        assertContains(r.stderr(), "(num_hidden_layers 2), e.g. 'model.layers.2.");
+        assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
+    }
+
     static void deleteTree(Path dir) throws IOException {
         try (var s = Files.walk(dir)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);

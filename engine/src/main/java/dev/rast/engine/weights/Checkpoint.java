@@ -10,10 +10,14 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The tensors of a model folder: {@code model.safetensors}, or the shards listed by
@@ -31,6 +35,8 @@ public final class Checkpoint implements AutoCloseable {
     private final Map<MemorySegment, Arena> converted = new IdentityHashMap<>();
     private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
+    /** Names {@link #require} handed out: the model uses them. */
+    private final Set<String> required = ConcurrentHashMap.newKeySet();
 
     private Checkpoint(Path dir, WeightDtype as) {
         this.dir = dir;
@@ -98,6 +104,7 @@ public final class Checkpoint implements AutoCloseable {
      */
     public Tensor require(String name, String why, int... shape) {
         TensorInfo t = info(name);
+        required.add(name);
         if (!Arrays.equals(t.shape(), shape))
             throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
                     + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
@@ -118,6 +125,18 @@ public final class Checkpoint implements AutoCloseable {
         Arena a;
         synchronized (converted) { a = converted.remove(t.data()); }
         if (a != null) a.close();
+    }
+
+    /**
+     * Tensors of the files that no {@link #require} asked for, in file order: weights the model leaves unused (a
+     * config.json with fewer layers than the checkpoint has), which Hugging Face warns about. Rotary inverse
+     * frequencies, which older checkpoints store as buffers and every loader recomputes, are not counted.
+     */
+    public List<String> unusedTensors() {
+        List<String> out = new ArrayList<>();
+        for (String name : byTensor.keySet())
+            if (!required.contains(name) && !name.endsWith("rotary_emb.inv_freq")) out.add(name);
+        return out;
     }
 
     /** Bytes held by converted tensors not yet released. */
