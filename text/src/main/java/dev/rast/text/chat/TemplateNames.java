@@ -28,17 +28,17 @@ final class TemplateNames implements JinjaSource.Names {
 
     @Override
     public String filterProblem(String name) {
-        if (!JINJA2_FILTERS.contains(name)) return "no filter named '" + name + "'";
-        if (jinjava.getGlobalContext().getFilter(name) == null)
-            return "filter '" + name + "' is Jinja2's but not supported here (Jinjava, which renders templates, lacks it)";
-        return null;
+        return problem("filter", JINJA2_FILTERS.contains(name), jinjava.getGlobalContext().getFilter(name) != null, name);
     }
 
     @Override
     public String testProblem(String name) {
-        if (!JINJA2_TESTS.contains(name)) return "no test named '" + name + "'";
-        if (jinjava.getGlobalContext().getExpTest(name) == null)
-            return "test '" + name + "' is Jinja2's but not supported here (Jinjava, which renders templates, lacks it)";
+        return problem("test", JINJA2_TESTS.contains(name), jinjava.getGlobalContext().getExpTest(name) != null, name);
+    }
+
+    private static String problem(String kind, boolean jinja2Has, boolean jinjavaHas, String name) {
+        if (!jinja2Has) return "no " + kind + " named '" + name + "'";
+        if (!jinjavaHas) return kind + " '" + name + "' is Jinja2's but not supported here (Jinjava, which renders templates, lacks it)";
         return null;
     }
 }
