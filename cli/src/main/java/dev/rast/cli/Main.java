@@ -1,6 +1,7 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.Printable;
 import dev.rast.engine.weights.MappedFiles;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import java.io.FileDescriptor;
@@ -43,7 +44,7 @@ public final class Main implements Runnable {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
         String undecodable = Arguments.undecodable(args);
         if (undecodable != null) {
-            System.err.println("error: " + ErrorText.printable(undecodable));
+            System.err.println("error: " + Printable.line(undecodable));
             return EXIT_BAD_INPUT;
         }
         CommandLine cl = new CommandLine(new Main());
@@ -56,7 +57,7 @@ public final class Main implements Runnable {
                     && !u.getUnmatched().get(0).startsWith("-"))
                 msg = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
                         + String.join(", ", cl.getSubcommands().keySet()) + ")";
-            System.err.println("error: " + ErrorText.printable(msg));
+            System.err.println("error: " + Printable.line(msg));
             System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return EXIT_BAD_INPUT;
         });
@@ -73,7 +74,7 @@ public final class Main implements Runnable {
         // A fault on a mapped checkpoint page: say which file changed under the run.
         if (MappedFiles.isMappingFault(ex)) ex = MappedFiles.explain(ex);
         if (ex instanceof BadInputException) {
-            System.err.println("error: " + ErrorText.printable(ex.getMessage()));
+            System.err.println("error: " + Printable.line(ex.getMessage()));
             return EXIT_BAD_INPUT;
         }
         if (ex instanceof OutOfMemoryError) {
@@ -81,7 +82,7 @@ public final class Main implements Runnable {
                     + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB); raise it with RAST_JAVA_OPTS=-Xmx...");
             return 1;
         }
-        System.err.println("error: internal error: " + ErrorText.printable(ex.toString())
+        System.err.println("error: internal error: " + Printable.line(ex.toString())
                 + (verbose ? "" : " (run with --verbose for the stack trace)"));
         return 1;
     }

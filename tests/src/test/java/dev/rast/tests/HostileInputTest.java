@@ -227,6 +227,15 @@ class HostileInputTest {
         assertEquals(1, r.stderr().strip().lines().count(), r.stderr());
     }
 
+    /** A newline or escape sequence quoted from a file split the one-line message or restyled the terminal. */
+    @Test
+    void controlCharactersInMessagesAreEscaped() throws IOException {
+        Path dir = model();
+        String c = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), c.replace("\"Qwen2ForCausalLM\"", "\"Qwen\\nX\\u001b[2J\\u0000\""));
+        Cli.refused(generate(dir), "config.json", "names 'Qwen\\nX\\x1b[2J\\x00'");
+    }
+
     static void deleteTree(Path dir) throws IOException {
         try (var s = Files.walk(dir)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);

@@ -1,6 +1,7 @@
 package dev.rast.engine.model;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.Printable;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.weights.Checkpoint;
@@ -36,9 +37,9 @@ public final class Models {
      */
     static void warnUnused(Path dir, ModelConfig config, List<String> unused) {
         if (unused.isEmpty()) return;
-        System.err.println("warning: " + dir + ": " + unused.size() + " tensor" + (unused.size() == 1 ? " is" : "s are")
+        System.err.println(Printable.line("warning: " + dir + ": " + unused.size() + " tensor" + (unused.size() == 1 ? " is" : "s are")
                 + " in the checkpoint but not used by the model as config.json describes it (num_hidden_layers "
-                + config.numLayers() + "), e.g. '" + unused.getFirst() + "'");
+                + config.numLayers() + "), e.g. '" + unused.getFirst() + "'"));
     }
 
     public static CausalLM load(Path dir, Backend backend) { return load(dir, backend, WeightDtype.AUTO); }

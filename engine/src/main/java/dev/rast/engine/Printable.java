@@ -1,15 +1,15 @@
-package dev.rast.cli;
+package dev.rast.engine;
 
 /**
- * Error messages as one printable line. A message quotes what the user gave (a path, a JSON field, a template's
- * text), which may hold control characters: a newline would split the one line, a NUL makes tools such as grep take
- * the whole stream for binary, and an escape sequence would restyle the terminal. Those are written as Python writes
- * them in a repr: backslash-n, backslash-t, backslash-x00.
+ * Messages (errors, warnings) as one printable line. A message quotes what the user gave (a path, a JSON field, a
+ * tensor name), which may hold control characters: a newline would split the one line, a NUL makes tools such as
+ * grep take the whole stream for binary, and an escape sequence would restyle the terminal. Those are written as
+ * Python writes them in a repr: backslash-n, backslash-t, backslash-x00.
  */
-final class ErrorText {
-    private ErrorText() {}
+public final class Printable {
+    private Printable() {}
 
-    static String printable(String s) {
+    public static String line(String s) {
         if (s == null) return "null";
         StringBuilder out = null;
         for (int i = 0; i < s.length(); i++) {
