@@ -1,6 +1,12 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.Printable;
+import dev.rast.engine.weights.MappedFiles;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -29,11 +35,19 @@ public final class Main implements Runnable {
     public void run() { throw new CommandLine.ParameterException(spec.commandLine(), "missing command"); }
 
     public static void main(String[] args) {
+        // Messages and output are UTF-8 whatever the locale (bin/rast asks for that; a bare java may not).
+        if (!UTF_8.equals(System.out.charset())) System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true, UTF_8));
+        if (!UTF_8.equals(System.err.charset())) System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, UTF_8));
         System.exit(run(args));
     }
 
     public static int run(String... args) {
         boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        String undecodable = Arguments.undecodable(args);
+        if (undecodable != null) {
+            System.err.println("error: " + Printable.line(undecodable));
+            return EXIT_BAD_INPUT;
+        }
         CommandLine cl = new CommandLine(new Main());
         // Every command has -V/--version (mixinStandardHelpOptions); only the top one names a provider.
         for (CommandLine sub : cl.getSubcommands().values()) sub.getCommandSpec().versionProvider(new Version());
@@ -44,13 +58,13 @@ public final class Main implements Runnable {
                     && !u.getUnmatched().get(0).startsWith("-"))
                 msg = "unknown command '" + u.getUnmatched().get(0) + "' (commands: "
                         + String.join(", ", cl.getSubcommands().keySet()) + ")";
-            System.err.println("error: " + msg);
+            System.err.println("error: " + Printable.line(msg));
             System.err.println("Run '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return EXIT_BAD_INPUT;
         });
         try {
             return cl.execute(args);
-        } catch (OutOfMemoryError e) { // picocli's handler sees Exceptions only; an Error passes it by
+        } catch (Error e) { // picocli's handler sees Exceptions only; an Error (out of memory, a fault) passes it by
             return report(e, verbose);
         }
     }
@@ -58,8 +72,10 @@ public final class Main implements Runnable {
     /** One line for the user; the stack trace only with --verbose. */
     static int report(Throwable ex, boolean verbose) {
         if (verbose) ex.printStackTrace();
+        // A fault on a mapped checkpoint page: say which file changed under the run.
+        if (MappedFiles.isMappingFault(ex)) ex = MappedFiles.explain(ex);
         if (ex instanceof BadInputException) {
-            System.err.println("error: " + ex.getMessage());
+            System.err.println("error: " + Printable.line(ex.getMessage()));
             return EXIT_BAD_INPUT;
         }
         if (ex instanceof OutOfMemoryError) {
@@ -67,7 +83,8 @@ public final class Main implements Runnable {
                     + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB); raise it with RAST_JAVA_OPTS=-Xmx...");
             return 1;
         }
-        System.err.println("error: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
+        System.err.println("error: internal error: " + Printable.line(ex.toString())
+                + (verbose ? "" : " (run with --verbose for the stack trace)"));
         return 1;
     }
 

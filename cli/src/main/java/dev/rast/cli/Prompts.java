@@ -20,8 +20,10 @@ final class Prompts {
         return checkIds("prompt", ids, set);
     }
 
+    /** Ids every model has, and no more of them than every model's context holds (see {@link ContextLimit}). */
     static int[] checkIds(String what, int[] ids, ModelSet set) {
         TokenIds.check(what, ids, set.sharedVocab());
+        ContextLimit.check(what, ids.length, set);
         return ids;
     }
 }

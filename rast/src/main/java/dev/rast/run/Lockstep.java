@@ -1,8 +1,10 @@
 package dev.rast.run;
 
+import dev.rast.engine.BadInputException;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.generate.Sequences;
 import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.math.Finite;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -61,6 +63,7 @@ public final class Lockstep implements Sequences {
                 c[m] = model.newCache(capacity);
                 Tensor l = model.forward(prompt, c[m], 1);
                 model.backend().download(l, MemorySegment.ofArray(r[m]));
+                requireFinite(model, r[m]);
             }
         } catch (RuntimeException | Error e) {
             for (KvCache k : c) if (k != null) k.close();
@@ -124,9 +127,24 @@ public final class Lockstep implements Sequences {
             KvCache[] batch = new KvCache[sequences.length];
             for (int i = 0; i < batch.length; i++) batch[i] = live(sequences[i])[m];
             Tensor l = model.decode(tokens, batch);
-            for (int i = 0; i < batch.length; i++)
-                model.backend().download(l.rows(i, 1), MemorySegment.ofArray(rows.get(sequences[i])[m]));
+            for (int i = 0; i < batch.length; i++) {
+                float[] row = rows.get(sequences[i])[m];
+                model.backend().download(l.rows(i, 1), MemorySegment.ofArray(row));
+                requireFinite(model, row);
+            }
         }
+    }
+
+    /**
+     * A model whose logits hold NaN or ±∞ has broken weights (NaN or Inf values, or values past what F16 holds): said
+     * here, naming the model, rather than by the sampler later, which knows no model. One vector pass per row.
+     */
+    private static void requireFinite(CausalLM model, float[] row) {
+        int bad = Finite.firstNonFinite(row);
+        if (bad >= 0)
+            throw new BadInputException(model.config().file().getParent() + ": the model's logits are not finite (token id "
+                    + bad + " is " + row[bad] + "): its weights hold NaN or infinite values, or overflow in "
+                    + model.weightDtype() + "; check the checkpoint's tensors");
     }
 
     /** Frees {@code sequence}'s caches (its number is not reused). */

@@ -60,8 +60,9 @@ public final class ModelSet implements AutoCloseable {
         for (CausalLM m : models) shared = Math.min(shared, m.config().vocabSize());
         sharedVocab = shared;
         Path tokDir = tokenizerDir != null ? tokenizerDir : baseDir;
-        tokenizer = Files.isRegularFile(tokDir.resolve("tokenizer.json")) || tokenizerDir != null ? Tokenizer.load(tokDir) : null;
-        tokenizerConfig = tokenizer != null && Files.isRegularFile(tokDir.resolve("tokenizer_config.json"))
+        // Present in any form counts: a tokenizer.json that is a pipe or a dangling link is refused, not taken for none.
+        tokenizer = present(tokDir.resolve("tokenizer.json")) || tokenizerDir != null ? Tokenizer.load(tokDir) : null;
+        tokenizerConfig = tokenizer != null && present(tokDir.resolve("tokenizer_config.json"))
                 ? TokenizerConfig.load(tokDir) : null;
         eosIds = StopTokens.read(baseDir, models.getFirst().config());
         rast = pairs.isEmpty() ? null : new RastFusion(lambdas(pairs));
@@ -131,6 +132,8 @@ public final class ModelSet implements AutoCloseable {
         }
         VocabularyCheck.requireSame(sharedVocab, vocabs, allowMismatch);
     }
+
+    private static boolean present(Path file) { return Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS); }
 
     private static boolean sameFile(Path a, Path b) {
         try {

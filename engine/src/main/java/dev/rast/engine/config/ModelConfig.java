@@ -1,12 +1,11 @@
 package dev.rast.engine.config;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
-import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,14 +42,7 @@ public record ModelConfig(
     public static ModelConfig load(Path modelDir) {
         if (!Files.isDirectory(modelDir)) throw new BadInputException(modelDir + ": model directory does not exist");
         Path file = modelDir.resolve(FILE);
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(file + ": file not found (every model folder needs a config.json)");
-        } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
+        byte[] bytes = InputFiles.read(file, InputFiles.CONFIG_MAX_BYTES, "file not found (every model folder needs a config.json)");
         return parse(file, Json.parseObject(bytes, file));
     }
 
@@ -80,6 +72,10 @@ public record ModelConfig(
             throw f.bad("head_dim", "is absent and hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         else headDim = hidden / heads;
         if (headDim % 2 != 0) throw f.bad("head_dim", "= " + headDim + " must be even for rotary embeddings");
+        // Weight shapes and activations are indexed with ints: num_attention_heads × head_dim must be one.
+        if ((long) heads * headDim > Integer.MAX_VALUE)
+            throw f.bad("head_dim", "= " + headDim + " times num_attention_heads = " + heads + " is "
+                    + (long) heads * headDim + ", more than a tensor dimension can hold (" + Integer.MAX_VALUE + ")");
 
         // transformers 5 folds rope_theta and rope_scaling into rope_parameters.
         Map<String, Object> ropeParams = f.map("rope_parameters");

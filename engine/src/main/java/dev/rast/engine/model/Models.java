@@ -1,6 +1,7 @@
 package dev.rast.engine.model;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.Printable;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.config.ModelConfig;
 import dev.rast.engine.weights.Checkpoint;
@@ -30,6 +31,17 @@ public final class Models {
                 + "', which is not supported (supported: " + String.join(", ", known) + ")");
     }
 
+    /**
+     * Tensors the model does not use mean config.json and the weights disagree (e.g. num_hidden_layers lower than
+     * the checkpoint's layers): the run goes on, as Hugging Face's does, with a warning on stderr.
+     */
+    static void warnUnused(Path dir, ModelConfig config, List<String> unused) {
+        if (unused.isEmpty()) return;
+        System.err.println(Printable.line("warning: " + dir + ": " + unused.size() + " tensor" + (unused.size() == 1 ? " is" : "s are")
+                + " in the checkpoint but not used by the model as config.json describes it (num_hidden_layers "
+                + config.numLayers() + "), e.g. '" + unused.getFirst() + "'"));
+    }
+
     public static CausalLM load(Path dir, Backend backend) { return load(dir, backend, WeightDtype.AUTO); }
 
     /** Loads with the weights in {@code dtype} ({@link WeightDtype#AUTO}: as stored). */
@@ -38,7 +50,9 @@ public final class Models {
         ModelArchitecture arch = find(config);
         Checkpoint ckpt = Checkpoint.open(dir, dtype);
         try {
-            return arch.load(config, ckpt, backend);
+            CausalLM model = arch.load(config, ckpt, backend);
+            warnUnused(dir, config, ckpt.unusedTensors());
+            return model;
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;

@@ -1,18 +1,23 @@
 package dev.rast.engine.weights;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The tensors of a model folder: {@code model.safetensors}, or the shards listed by
@@ -30,6 +35,8 @@ public final class Checkpoint implements AutoCloseable {
     private final Map<MemorySegment, Arena> converted = new IdentityHashMap<>();
     private final Map<String, SafeTensorsFile> files = new LinkedHashMap<>();
     private final Map<String, SafeTensorsFile> byTensor = new LinkedHashMap<>();
+    /** Names {@link #require} handed out: the model uses them. */
+    private final Set<String> required = ConcurrentHashMap.newKeySet();
 
     private Checkpoint(Path dir, WeightDtype as) {
         this.dir = dir;
@@ -45,8 +52,9 @@ public final class Checkpoint implements AutoCloseable {
         Checkpoint c = new Checkpoint(dir, as);
         try {
             Path index = dir.resolve(INDEX);
-            if (Files.exists(index)) c.openSharded(index);
-            else if (Files.exists(dir.resolve(SINGLE))) c.add(SafeTensorsFile.open(dir.resolve(SINGLE)));
+            // Present in any form (a dangling link, a pipe) counts as present, so that it is refused by name.
+            if (Files.exists(index, LinkOption.NOFOLLOW_LINKS)) c.openSharded(index);
+            else if (Files.exists(dir.resolve(SINGLE), LinkOption.NOFOLLOW_LINKS)) c.add(SafeTensorsFile.open(dir.resolve(SINGLE)));
             else throw new BadInputException(dir + ": no " + SINGLE + " or " + INDEX + " in the model directory");
         } catch (RuntimeException e) {
             c.close();
@@ -56,12 +64,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private void openSharded(Path index) {
-        Object root;
-        try {
-            root = Json.parse(Files.readAllBytes(index), index);
-        } catch (IOException e) {
-            throw new BadInputException(index + ": cannot read: " + e.getMessage(), e);
-        }
+        Object root = Json.parse(InputFiles.read(index, InputFiles.INDEX_MAX_BYTES, "file not found"), index);
         if (!(root instanceof Map<?, ?> m) || !(m.get("weight_map") instanceof Map<?, ?> wm))
             throw new BadInputException(index + ": missing the 'weight_map' object");
         Map<String, String> wanted = new LinkedHashMap<>();
@@ -101,6 +104,7 @@ public final class Checkpoint implements AutoCloseable {
      */
     public Tensor require(String name, String why, int... shape) {
         TensorInfo t = info(name);
+        required.add(name);
         if (!Arrays.equals(t.shape(), shape))
             throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
                     + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
@@ -121,6 +125,18 @@ public final class Checkpoint implements AutoCloseable {
         Arena a;
         synchronized (converted) { a = converted.remove(t.data()); }
         if (a != null) a.close();
+    }
+
+    /**
+     * Tensors of the files that no {@link #require} asked for, in file order: weights the model leaves unused (a
+     * config.json with fewer layers than the checkpoint has), which Hugging Face warns about. Rotary inverse
+     * frequencies, which older checkpoints store as buffers and every loader recomputes, are not counted.
+     */
+    public List<String> unusedTensors() {
+        List<String> out = new ArrayList<>();
+        for (String name : byTensor.keySet())
+            if (!required.contains(name) && !name.endsWith("rotary_emb.inv_freq")) out.add(name);
+        return out;
     }
 
     /** Bytes held by converted tensors not yet released. */

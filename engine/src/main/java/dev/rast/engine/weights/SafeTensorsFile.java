@@ -1,6 +1,7 @@
 package dev.rast.engine.weights;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
@@ -44,6 +45,7 @@ public final class SafeTensorsFile implements AutoCloseable {
     private final long dataStart;
     private final Arena arena;
     private final MemorySegment mapped;
+    private final MappedFiles.Mapping mapping;
 
     private SafeTensorsFile(Path path, Map<String, TensorInfo> tensors, long dataStart, Arena arena, MemorySegment mapped) {
         this.path = path;
@@ -51,9 +53,11 @@ public final class SafeTensorsFile implements AutoCloseable {
         this.dataStart = dataStart;
         this.arena = arena;
         this.mapped = mapped;
+        this.mapping = MappedFiles.opened(path, mapped.byteSize());
     }
 
     public static SafeTensorsFile open(Path path) {
+        InputFiles.requireRegular(path, "file not found");
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw bad(path, "file is " + size + " bytes, too short for the 8-byte header length");
@@ -130,13 +134,15 @@ public final class SafeTensorsFile implements AutoCloseable {
                         : "unknown dtype '" + dt + "'")));
         if (!(m.get("shape") instanceof List<?> sl)) throw bad(path, where + ": missing or non-array 'shape'");
         int[] shape = new int[sl.size()];
-        long numel = 1;
         for (int i = 0; i < shape.length; i++) {
             if (!(sl.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE)
                 throw bad(path, where + ": shape " + sl + " has an invalid dimension");
             shape[i] = (int) (long) d;
-            numel = Math.multiplyExact(numel, d);
         }
+        long expected = byteSize(shape, dtype);
+        if (expected < 0)
+            throw bad(path, where + ": shape " + sl + " × " + dtype.bytes() + " bytes (" + dtype
+                    + ") is more bytes than a file can hold (over 2^63)");
         if (!(m.get("data_offsets") instanceof List<?> ol) || ol.size() != 2
                 || !(ol.get(0) instanceof Long begin) || !(ol.get(1) instanceof Long end))
             throw bad(path, where + ": 'data_offsets' must be two integers");
@@ -145,11 +151,25 @@ public final class SafeTensorsFile implements AutoCloseable {
         if (end > dataSize)
             throw bad(path, where + ": data_offsets [" + begin + ", " + end + "] run past the end of the data ("
                     + dataSize + " bytes)");
-        long expected = numel * dtype.bytes();
         if (end - begin != expected)
             throw bad(path, where + ": byte span " + (end - begin) + " != shape " + sl + " × " + dtype.bytes()
                     + " bytes (" + dtype + ") = " + expected);
         return new TensorInfo(path, name, dtype, shape, begin, end);
+    }
+
+    /**
+     * Bytes of a tensor of {@code shape} in {@code dtype}, or −1 when that exceeds a long: a header may declare any
+     * dimensions, and a product that wrapped around could match a small (even empty) byte span.
+     */
+    static long byteSize(int[] shape, DType dtype) {
+        for (int d : shape) if (d == 0) return 0;
+        try {
+            long n = dtype.bytes();
+            for (int d : shape) n = Math.multiplyExact(n, d);
+            return n;
+        } catch (ArithmeticException e) {
+            return -1;
+        }
     }
 
     public Path path() { return path; }
@@ -164,5 +184,8 @@ public final class SafeTensorsFile implements AutoCloseable {
     }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() {
+        arena.close();
+        MappedFiles.closed(mapping);
+    }
 }

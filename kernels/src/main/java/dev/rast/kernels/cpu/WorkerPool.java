@@ -16,6 +16,11 @@ import java.util.concurrent.locks.LockSupport;
  * core, a thread can lose its core for milliseconds. With one fixed range per thread every op would wait for it;
  * here the running threads take over its pieces, and a thread that has not even woken up yet finds no pieces left
  * when it does. A piece costs one atomic increment.
+ *
+ * <p>A failure in a worker reaches the caller of {@link #run}, never ends the worker: the first failure of an op is
+ * rethrown when the op ends. Some errors arrive late: the JVM reports a fault on mapped memory (a checkpoint file
+ * truncated under the run) at the thread's next safepoint, which may come after its piece is done. Such an error
+ * is kept and thrown by the next {@link #run}.
  */
 public final class WorkerPool implements AutoCloseable {
     /** Body of a parallel op: thread {@code worker} handles items [start, end). */
@@ -58,6 +63,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
+    /** An error a worker met outside any op's piece, for the next {@link #run} to throw. */
+    private final AtomicReference<Throwable> late = new AtomicReference<>();
     private volatile Op current;
     private volatile boolean closed;
 
@@ -75,6 +82,7 @@ public final class WorkerPool implements AutoCloseable {
 
     /** Runs {@code body} over [0, n) in pieces shared out among the threads; rethrows the first failure. */
     public void run(int n, Body body) {
+        rethrow(late.getAndSet(null));
         if (n <= 0) return;
         if (threads == 1 || n == 1) {
             body.run(0, 0, n);
@@ -88,6 +96,10 @@ public final class WorkerPool implements AutoCloseable {
         // increments active before taking a piece, and finds none (next only grows), so it cannot be missed.
         while (op.active.get() != 0) Thread.onSpinWait();
         Throwable t = op.failure.get();
+        rethrow(t != null ? t : late.getAndSet(null));
+    }
+
+    private static void rethrow(Throwable t) {
         if (t instanceof RuntimeException re) throw re;
         if (t instanceof Error e) throw e;
         if (t != null) throw new RuntimeException(t);
@@ -96,19 +108,26 @@ public final class WorkerPool implements AutoCloseable {
     private void loop(int id) {
         Op seen = null;
         while (!closed) {
-            Op op = current;
-            if (op == seen) {
-                long spinStart = System.nanoTime();
-                while ((op = current) == seen && !closed) {
-                    if (System.nanoTime() - spinStart < SPIN_NANOS) Thread.onSpinWait();
-                    else LockSupport.park(this);
+            try {
+                Op op = current;
+                if (op == seen) {
+                    long spinStart = System.nanoTime();
+                    while ((op = current) == seen && !closed) {
+                        if (System.nanoTime() - spinStart < SPIN_NANOS) Thread.onSpinWait();
+                        else LockSupport.park(this);
+                    }
+                    if (closed) return;
                 }
-                if (closed) return;
+                seen = op;
+                op.active.incrementAndGet();
+                try {
+                    op.work(id);
+                } finally {
+                    op.active.decrementAndGet();
+                }
+            } catch (Throwable t) {
+                late.compareAndSet(null, t);
             }
-            seen = op;
-            op.active.incrementAndGet();
-            op.work(id);
-            op.active.decrementAndGet();
         }
     }
 

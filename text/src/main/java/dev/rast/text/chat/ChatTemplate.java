@@ -2,6 +2,7 @@ package dev.rast.text.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.el.JinjavaNodePreProcessor;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
@@ -29,16 +30,34 @@ import jinjava.javax.el.CompositeELResolver;
  * methods come from {@link PyMethods}; {@code trim}, {@code length}, {@code string} and {@code tojson} are replaced
  * by Python-exact versions.
  *
+ * <p>Where Jinja2 raises, rendering fails with a message naming the template line: an unknown filter or test,
+ * {@code include}/{@code import}/{@code extends} (no loader, as in HF's environment), division by zero, a lookup
+ * through an undefined value ({@link Lookup}), a {@code range} over more than 100,000 numbers (HF's sandbox limit),
+ * macro recursion past Jinja2's depth. A template is data from a model folder, so it also runs under limits Jinja2
+ * leaves to Python's memory: {@value #MAX_RENDER_SECONDS} s of rendering, {@value #MAX_OUTPUT_CHARS} characters of
+ * output or of any one string, {@value #MAX_COLLECTION_SIZE} items in any list or dict.
+ *
  * <p>Known difference: a None value prints as nothing (Jinja2 prints "None"); Jinjava cannot tell None from
  * undefined, and printing a missing field (undefined, which prints nothing in both) is the common case.
  */
 public final class ChatTemplate {
+    /** Longest a render may run: real templates take milliseconds; loops nested without end would take forever. */
+    static final int MAX_RENDER_SECONDS = 10;
+    /** Most characters of output, and of any one string built while rendering (16 Mi: far past any context). */
+    static final int MAX_OUTPUT_CHARS = 16 << 20;
+    /** Most items of any list or dict a template builds (a list doubled in a loop would fill the heap). */
+    static final int MAX_COLLECTION_SIZE = 1_000_000;
+    /** Nested macro calls Jinja2 (on CPython's default recursion limit) allows before its RecursionError. */
+    static final int MAX_MACRO_DEPTH = 150;
+
     private static final Jinjava JINJAVA = newJinjava();
+    private static final JinjaSource.Names NAMES = new TemplateNames(JINJAVA);
 
     private final String source;
     private final String sourceName;
     private final String jinjavaSource;
     private final Map<String, String> specialTokens;
+    private int renderSeconds = MAX_RENDER_SECONDS;
 
     private ChatTemplate(String source, String sourceName, String jinjavaSource, Map<String, String> specialTokens) {
         this.source = source;
@@ -61,13 +80,19 @@ public final class ChatTemplate {
     public static ChatTemplate compile(String source, String sourceName, Map<String, String> specialTokens) {
         String translated;
         try {
-            translated = JinjaSource.translate(source);
+            translated = JinjaSource.translate(source, NAMES);
         } catch (JinjaSource.SyntaxError e) {
             throw new BadInputException(sourceName + ": chat template syntax error at line " + e.line + ": " + e.getMessage());
         }
         ChatTemplate t = new ChatTemplate(source, sourceName, translated, Map.copyOf(specialTokens));
         t.checkParses();
         return t;
+    }
+
+    /** A shorter render time limit than {@link #MAX_RENDER_SECONDS}, for tests of the limit. */
+    ChatTemplate renderLimit(int seconds) {
+        renderSeconds = seconds;
+        return this;
     }
 
     public String source() { return source; }
@@ -106,6 +131,8 @@ public final class ChatTemplate {
 
         TemplateFunctions.RAISED.remove();
         RenderResult r;
+        RenderDeadline.start(renderSeconds);
+        Lookup.given(vars.keySet());
         try {
             r = JINJAVA.renderForResult(jinjavaSource, vars);
         } catch (LinkageError e) {
@@ -113,14 +140,19 @@ public final class ChatTemplate {
             // Jinja2 has none of them, so no Hugging Face template can use one.
             throw new BadInputException(sourceName + ": chat template uses a Jinjava-only feature that is not "
                     + "available (" + e.getMessage() + ")");
+        } catch (StackOverflowError e) {
+            throw new BadInputException(sourceName + ": chat template error: maximum recursion depth exceeded");
         } finally {
+            boolean late = RenderDeadline.stop();
+            Lookup.given(null);
             String raised = TemplateFunctions.RAISED.get();
             TemplateFunctions.RAISED.remove();
+            if (late) throw new BadInputException(sourceName + ": chat template took more than " + renderSeconds
+                    + " s to render and was stopped (a loop without end, or loops nested too deep?)");
             if (raised != null) throw new BadInputException(sourceName + ": chat template raised: " + raised);
         }
-        for (TemplateError e : r.getErrors()) {
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL) throw error("error", e);
-        }
+        // Jinjava records an error and renders on where Jinja2 raises; every error it records fails the render.
+        for (TemplateError e : r.getErrors()) throw error("error", e);
         return r.getOutput();
     }
 
@@ -140,7 +172,7 @@ public final class ChatTemplate {
 
     private BadInputException error(String what, TemplateError e) {
         String where = e.getLineno() > 0 ? " at line " + e.getLineno() : "";
-        return new BadInputException(sourceName + ": chat template " + what + where + ": " + e.getMessage());
+        return new BadInputException(sourceName + ": chat template " + what + where + ": " + TemplateErrors.message(e));
     }
 
     /** Deep copy into mutable LinkedHashMap/ArrayList, which Jinjava reads like Python dicts and lists. */
@@ -165,6 +197,15 @@ public final class ChatTemplate {
         resolver.add(new PyMethods());
         resolver.add(com.hubspot.jinjava.el.JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
+                .withMaxOutputSize(MAX_OUTPUT_CHARS)
+                .withMaxStringLength(MAX_OUTPUT_CHARS)
+                .withMaxListSize(MAX_COLLECTION_SIZE)
+                .withMaxMapSize(MAX_COLLECTION_SIZE)
+                .withRangeLimit(TemplateFunctions.MAX_RANGE)
+                // Jinja2 lets a macro call itself; its depth is bounded as CPython bounds it.
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(MAX_MACRO_DEPTH)
+                .withNodePreProcessor(new JinjavaNodePreProcessor().andThen(RenderDeadline::check))
                 .withTrimBlocks(false) // JinjaSource has applied Jinja2's rules already
                 .withLstripBlocks(false)
                 .withKeepTrailingNewline(true)
@@ -175,8 +216,13 @@ public final class ChatTemplate {
                 // "for k in dict" walks the keys in Python; Jinjava walks the values unless told.
                 .withIterateOverMapKeys(true)
                 .build();
-        Jinjava j = new Jinjava(config);
+        Jinjava j = new PyJinjava(config);
+        // No loader: JinjaSource refuses include/import/extends, and nothing may read the class path either.
+        j.setResourceLocator((name, charset, interpreter) -> {
+            throw new java.io.IOException("chat templates cannot load other templates ('" + name + "')");
+        });
         fn(j, "raise_exception", "raiseException", 1);
+        j.registerFunction(new ELFunctionDefinition("", "range", TemplateFunctions.class, "range", Object.class, Object[].class));
         fn(j, "strftime_now", "strftimeNow", 1);
         fn(j, "rast_str", "str", 1);
         fn(j, "rast_slice", "slice", 4);

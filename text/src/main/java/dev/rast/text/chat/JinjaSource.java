@@ -67,10 +67,50 @@ final class JinjaSource {
         }
     }
 
-    static String translate(String template) {
+    /** What a template may name: filters and tests, each checked by name; null means the name is fine. */
+    interface Names {
+        String filterProblem(String name);
+
+        String testProblem(String name);
+    }
+
+    static String translate(String template, Names names) {
         List<Seg> segs = lex(normalizeNewlines(template));
+        checkNames(segs, names);
         markPrevNextLoops(segs);
         return emit(segs);
+    }
+
+    /** Tags that load another template: Hugging Face's environment has no loader, so Jinja2 raises for each. */
+    private static final java.util.Set<String> LOADING_TAGS = java.util.Set.of("include", "import", "from", "extends");
+
+    /**
+     * Refuses, with the line, what Jinja2 cannot run: a filter or test it does not know (Jinja2 refuses the template
+     * when compiling it; Jinjava would evaluate the expression to nothing) and tags that load other templates.
+     */
+    private static void checkNames(List<Seg> segs, Names names) {
+        for (Seg s : segs) {
+            if (!(s instanceof Tag t)) continue;
+            String w = t.block ? t.word(0) : null;
+            if (w != null && LOADING_TAGS.contains(w))
+                throw new SyntaxError(t.line, "{% " + w + " %} needs a template loader, and chat templates have none"
+                        + " (Hugging Face's environment has none either)");
+            if ("filter".equals(w) && t.word(1) != null) problem(t, names.filterProblem(t.word(1)));
+            List<Tok> toks = t.toks;
+            for (int i = 0; i < toks.size(); i++) {
+                int next = JinjaExpr.nextNonWs(toks, i + 1);
+                if (next < 0) break;
+                if (toks.get(i).is("|") && toks.get(next).kind() == Kind.NAME) problem(t, names.filterProblem(toks.get(next).text()));
+                if (toks.get(i).name("is")) {
+                    if (toks.get(next).name("not")) next = JinjaExpr.nextNonWs(toks, next + 1);
+                    if (next >= 0 && toks.get(next).kind() == Kind.NAME) problem(t, names.testProblem(toks.get(next).text()));
+                }
+            }
+        }
+    }
+
+    private static void problem(Tag t, String problem) {
+        if (problem != null) throw new SyntaxError(t.line, problem);
     }
 
     /** Jinja2 treats \r\n, \r and \n alike, writes \n, and drops one trailing newline (keep_trailing_newline off). */

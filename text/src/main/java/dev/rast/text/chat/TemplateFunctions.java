@@ -26,6 +26,29 @@ public final class TemplateFunctions {
         throw new Raised(m);
     }
 
+    /** The most numbers a {@code range} may hold: the limit of Jinja2's sandbox, which Hugging Face renders in. */
+    static final int MAX_RANGE = 100_000;
+
+    /** Python's range (one to three integer arguments), refused past {@link #MAX_RANGE} numbers as HF's sandbox does. */
+    public static List<Long> range(Object first, Object... more) {
+        long start = 0, stop, step = 1;
+        if (more == null || more.length == 0) stop = Py.toLong(first, "range() argument");
+        else {
+            start = Py.toLong(first, "range() argument");
+            stop = Py.toLong(more[0], "range() argument");
+            if (more.length > 1) step = Py.toLong(more[1], "range() argument");
+            if (more.length > 2) throw new IllegalArgumentException("range expected at most 3 arguments, got " + (more.length + 1));
+        }
+        if (step == 0) throw new IllegalArgumentException("range() arg 3 must not be zero");
+        long n = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
+                : (start > stop ? (start - stop - step - 1) / -step : 0);
+        if (n > MAX_RANGE)
+            throw new IllegalArgumentException("Range too big. The sandbox blocks ranges larger than MAX_RANGE (" + MAX_RANGE + ").");
+        List<Long> out = new java.util.ArrayList<>((int) n);
+        for (long i = 0, v = start; i < n; i++, v += step) out.add(v);
+        return out;
+    }
+
     public static String strftimeNow(Object format) {
         return PyStrftime.format(Py.str(format), LocalDateTime.now());
     }

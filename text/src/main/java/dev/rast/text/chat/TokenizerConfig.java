@@ -1,10 +1,11 @@
 package dev.rast.text.chat;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
+import dev.rast.engine.files.Utf8;
 import dev.rast.engine.json.Json;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,13 +44,14 @@ public record TokenizerConfig(
     public static TokenizerConfig load(Path dir) {
         if (!Files.isDirectory(dir)) throw new BadInputException(dir + ": tokenizer directory does not exist");
         Path file = dir.resolve(FILE);
-        String text = read(file, "file not found (the tokenizer folder needs a tokenizer_config.json for the chat template)");
+        String text = read(file, InputFiles.TOKENIZER_MAX_BYTES,
+                "file not found (the tokenizer folder needs a tokenizer_config.json for the chat template)");
         TokenizerConfig c = parse(file, text);
         Path jinja = dir.resolve(TEMPLATE_FILE);
-        if (Files.isRegularFile(jinja)) {
+        if (Files.exists(jinja, LinkOption.NOFOLLOW_LINKS)) { // in any form: a pipe or dangling link is refused by name
             Map<String, String> t = new LinkedHashMap<>(c.chatTemplates);
             Map<String, String> src = new LinkedHashMap<>(c.templateSources);
-            t.put("default", read(jinja, "cannot read"));
+            t.put("default", read(jinja, InputFiles.TEMPLATE_MAX_BYTES, "file not found"));
             src.put("default", jinja.toString());
             c = new TokenizerConfig(file, frozen(t), frozen(src), c.bosToken, c.eosToken, c.padToken,
                     c.unkToken, c.addBosToken, c.addEosToken);
@@ -57,14 +59,9 @@ public record TokenizerConfig(
         return c;
     }
 
-    private static String read(Path file, String missing) {
-        try {
-            return Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(file + ": " + missing);
-        } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
+    /** The file as strict UTF-8 text: bytes that are not UTF-8 are refused by offset, never replaced. */
+    private static String read(Path file, long maxBytes, String missing) {
+        return Utf8.decode(InputFiles.read(file, maxBytes, missing), file);
     }
 
     public static TokenizerConfig parse(Path file, String text) {

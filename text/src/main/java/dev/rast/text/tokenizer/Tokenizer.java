@@ -1,9 +1,9 @@
 package dev.rast.text.tokenizer;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.InputFiles;
 import dev.rast.engine.json.Json;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,14 +91,7 @@ public final class Tokenizer {
     /** Loads {@code dir/tokenizer.json}. */
     public static Tokenizer load(Path dir) {
         Path file = Files.isDirectory(dir) ? dir.resolve("tokenizer.json") : dir;
-        if (!Files.isRegularFile(file))
-            throw new BadInputException(file + ": no tokenizer.json (give the model folder or --tokenizer DIR)");
-        byte[] json;
-        try {
-            json = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new BadInputException(file + ": cannot read (" + e.getMessage() + ")");
-        }
+        byte[] json = InputFiles.read(file, InputFiles.TOKENIZER_MAX_BYTES, "no tokenizer.json (give the model folder or --tokenizer DIR)");
         String source = file.toString();
         Map<String, Object> m = Json.parseObject(json, source);
         try {
