@@ -208,7 +208,10 @@ def equivalents(g, ds, rng):
                 ("mathbf", "\\mathbf{" + s + "}"), ("paren", "(" + s + ")"), ("displaystyle", "\\displaystyle " + s),
                 ("displaystyle-brace", "{\\displaystyle " + s + "}"), ("trailing-period", s + "."),
                 ("leading-zeros", ("00" + s) if n >= 0 else s), ("plus", "+" + s if n >= 0 else s),
-                ("approx", "\\approx " + s), ("tilde-units", s + "~\\text{units}")]
+                ("approx", "\\approx " + s), ("tilde-units", s + "~\\text{units}"),
+                ("mathrm-units", s + " \\mathrm{~cm}"), ("bold", "\\textbf{" + s + "}"), ("spaced", " " + s + " "),
+                ("negspace", s + "\\!"), ("unicode-times-units", s + " × 1"), ("eq-spaced", "x \\, = \\, " + s),
+                ("answer-text", "\\text{Answer: }" + s), ("dollar-inside", "$" + s + "$")]
         if abs(n) >= 1000:
             out += [("sep-comma", with_sep(s, ",")), ("sep-thin", with_sep(s, "\\,")),
                     ("sep-brace", with_sep(s, "{,}")), ("sep-space", with_sep(s, " ")),
@@ -245,6 +248,9 @@ def equivalents(g, ds, rng):
     elif FRAC.fullmatch(s):
         sign, a, b = FRAC.fullmatch(s).groups()
         a2 = ("-" if sign else "") + a
+        out += [("frac-cdot-inverse", a2 + " \\cdot \\frac{1}{" + b + "}"), ("frac-div", a2 + " \\div " + b),
+                ("frac-ratio", a2 + ":" + b), ("frac-text", "\\text{" + a2 + "/" + b + "}"),
+                ("frac-unicode-minus", ("\u2212" if sign else "") + "\\frac{" + a + "}{" + b + "}")]
         out += [("frac-slash", a2 + "/" + b), ("frac-dfrac", sign + "\\dfrac{" + a + "}{" + b + "}"),
                 ("frac-tfrac", sign + "\\tfrac{" + a + "}{" + b + "}"), ("frac-paren", "(" + a2 + ")/(" + b + ")"),
                 ("frac-neg-inside", "\\frac{" + a2 + "}{" + b + "}"),
@@ -271,11 +277,18 @@ def equivalents(g, ds, rng):
                 ("spaces", re.sub(r"([+\-=,])", r" \1 ", s)), ("display", "\\displaystyle " + s),
                 ("unit", s + rng.choice(UNITS))]
         if "\\sqrt{" in s:
+            m = re.fullmatch(r"\\frac\{(\d*)\\sqrt\{(\d+)\}\}\{(\d+)\}", s)
+            if m:
+                k, r, d = m.groups()
+                out += [("sqrt-slash", (k or "") + "\\sqrt{" + r + "}/" + d),
+                        ("sqrt-frac-outside", "\\frac{" + (k or "1") + "}{" + d + "}\\sqrt{" + r + "}")]
             out += [("sqrt-nobrace", re.sub(r"\\sqrt\{(\d+)\}", r"\\sqrt\1", s)),
                     ("sqrt-space", re.sub(r"\\sqrt\{(\d+)\}", r"\\sqrt \1", s)),
                     ("sqrt-pow", re.sub(r"\\sqrt\{(\d+)\}", r"\1^{1/2}", s)),
                     ("sqrt-unicode", re.sub(r"\\sqrt\{(\d+)\}", "\u221a\\1", s)),
                     ("sqrt-python", re.sub(r"\\sqrt\{(\d+)\}", r"sqrt(\1)", s))]
+        if re.search(r"(?<![a-z\\])i(?![a-z])", s) and not re.search(r"\\[a-z]*i", s):
+            out += [("complex-j", s.replace("i", "j")), ("complex-reordered", join_terms(split_terms(s)[::-1]))]
         if "\\pi" in s:
             out += [("pi-unicode", s.replace("\\pi", "\u03c0")), ("pi-star", re.sub(r"(\d) ?\\pi", r"\1*\\pi", s)),
                     ("pi-front", re.sub(r"^(\d+) ?\\pi$", r"\\pi \1", s)), ("pi-word", s.replace("\\pi", "pi"))]
@@ -386,7 +399,10 @@ def wrongs(g, ds, rng, others):
                 ("free-var", s + " + x"), ("free-var-mul", s + "x"), ("free-var-n", s + " + n"),
                 ("free-var-large", str(n * 10 ** rng.choice([5, 9, 20])) + " + x"), ("half", str(n) + "/2"),
                 ("unit-off", str(n + 1) + rng.choice(UNITS)), ("squared", s + "^2"), ("with-pi", s + "\\pi"),
-                ("frac-of", "\\frac{" + s + "}{2}"), ("neg-unicode", "\u2212" + s if n > 0 else s)]
+                ("frac-of", "\\frac{" + s + "}{2}"), ("neg-unicode", "\u2212" + s if n > 0 else s),
+                ("double", str(2 * n)), ("sqrt-of", "\\sqrt{" + s + "}"), ("plus-pi", s + "+\\pi"),
+                ("free-var-times-large", s + "000000x"), ("list-with-gold", s + ", " + str(n + 2)),
+                ("sci-wrong", fmt_sig(n * 1.02, 3) + "\\times 10^{0}")]
         if abs(n) >= 1000:
             out += [("sep-wrong", with_sep(str(n + 10), ",")), ("sep-thin-wrong", with_sep(str(n - 1), "\\,"))]
     elif v is not None:
@@ -536,6 +552,14 @@ def wrap(ans, style, why, rng, ans2):
         return r + "\n\n\\boxed{\n" + ans + "\n}\n\n"
     if style == "colon":
         return r + "\n\nThe answer is: " + ans
+    if style == "markdown-final":
+        return r + "\n\n**Final Answer**\n\\[\n\\boxed{" + ans + "}\n\\]"
+    if style == "llama-final":
+        return r + "\n\nThe final answer is: $\\boxed{" + ans + "}$"
+    if style == "double-dollar":
+        return r + "\n\n$$\\boxed{" + ans + "}$$"
+    if style == "boxed-text-after":
+        return r + "\n\n\\boxed{" + ans + "} \\text{ is the answer}"
     raise ValueError(style)
 
 
@@ -544,7 +568,8 @@ STYLES = [("boxed", 40), ("boxed-bare", 6), ("boxed-display", 6), ("boxed-inline
           ("no-marker", 3), ("nested", 2), ("unbalanced", 2), ("two-boxes-wrong-last", 2),
           ("two-boxes-right-last", 2), ("prose-after", 3), ("stop-im-end", 2), ("stop-user-before", 1),
           ("stop-assistant-after", 1), ("stop-endoftext", 1), ("boxed-nobrace", 1), ("boxed-empty-after", 1),
-          ("zh", 1), ("ki", 1), ("fbox", 1), ("long", 1), ("boxed-then-newlines", 2), ("colon", 1)]
+          ("zh", 1), ("ki", 1), ("fbox", 1), ("long", 1), ("boxed-then-newlines", 2), ("colon", 1),
+          ("markdown-final", 4), ("llama-final", 4), ("double-dollar", 2), ("boxed-text-after", 1)]
 
 
 def pick(weighted, rng):

@@ -33,7 +33,17 @@ public final class Equivalence {
     private Equivalence() {}
 
     /** Which test found two answers equal; null from {@link #decide} when none did. */
-    public enum Rule { STRUCTURE, EXACT, RELATION, NUMERIC, MATRIX }
+    public enum Rule {
+        STRUCTURE("same expression"), EXACT("exactly equal"), RELATION("relations with equal sides"),
+        NUMERIC("numeric within tolerance"), MATRIX("matrix entries");
+
+        private final String label;
+
+        Rule(String label) { this.label = label; }
+
+        /** How {@code rast grade --explain} names it. */
+        public String label() { return label; }
+    }
 
     public static final double REL_TOL = 1e-4;
     /** Exact means equal to 25 of the 50 digits, relative to the largest value met while computing either side. */
