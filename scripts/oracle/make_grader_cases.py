@@ -16,8 +16,9 @@ built from three independent choices:
   - the reasoning text around it.
 Plain Python, no network, no third-party modules; the same seed gives the same file.
 
-  python3 scripts/oracle/make_grader_cases.py --datasets ../shared/datasets --seed 19 > cases.jsonl
+  python3 scripts/oracle/make_grader_cases.py --datasets ../shared/datasets --seed 19,20 > cases.jsonl
   .grader-oracle/bin/python ../shared/grader-oracle/label.py < cases.jsonl > labelled.jsonl
+  gzip -9 < labelled.jsonl > eval/src/test/resources/dev/rast/eval/grader-oracle-cases.jsonl.gz
 """
 import argparse
 import json
@@ -627,14 +628,15 @@ def rows_for(name, items, quota, rng):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "datasets"))
-    ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--seed", default="19,20", help="one seed, or several separated by commas (one corpus each)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every data set's quota")
     args = ap.parse_args()
     items = load(args.datasets)
-    for name, quota in QUOTAS.items():
-        rng = random.Random("%d/%s" % (args.seed, name))
-        for row in rows_for(name, items[name], int(quota * args.scale), rng):
-            print(json.dumps(row, ensure_ascii=False))
+    for seed in (int(x) for x in args.seed.split(",")):
+        for name, quota in QUOTAS.items():
+            rng = random.Random("%d/%s" % (seed, name))
+            for row in rows_for(name, items[name], int(quota * args.scale), rng):
+                print(json.dumps(dict(row, seed=seed), ensure_ascii=False))
 
 
 if __name__ == "__main__":

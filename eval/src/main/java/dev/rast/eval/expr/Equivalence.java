@@ -69,9 +69,10 @@ public final class Equivalence {
     private static Expr absDiff(Rel r) { return new Call("Abs", List.of(new Bin(Op.SUB, r.left(), r.right()))); }
 
     /**
-     * Exact equality: constants compared once, expressions with free symbols (sympy's are complex, with no
-     * assumptions) at points on both sides of zero, so that {@code \sqrt{x^2}} is not {@code x}. A point where
-     * either side is undefined is skipped; at least two defined points must agree and none may differ.
+     * Exact equality: constants compared once, expressions with free symbols at real points on both sides of zero
+     * (so that {@code \sqrt{x^2}} is not {@code x}) and, since sympy's symbols are complex with no assumptions, at
+     * complex points too ({@link ComplexCheck}: {@code \sqrt{x^2}} is not {@code |x|}). A point where either side is
+     * undefined is skipped; at least two defined real points must agree and none may differ.
      */
     static boolean exactlyEqual(Expr a, Expr b) {
         TreeSet<String> free = new TreeSet<>();
@@ -79,6 +80,13 @@ public final class Equivalence {
         b.collectFree(free);
         free.removeIf(n -> n.endsWith("()"));
         if (free.isEmpty()) return sameValue(a, b, Map.of()) == Boolean.TRUE;
+        if (!agreeOnReals(a, b, free)) return false;
+        TreeSet<String> symbols = new TreeSet<>(free);
+        symbols.removeIf(n -> n.endsWith("()"));
+        return !ComplexCheck.differ(a, b, symbols);
+    }
+
+    private static boolean agreeOnReals(Expr a, Expr b, TreeSet<String> free) {
         SplittableRandom rnd = new SplittableRandom(0x5eed);
         int agreed = 0;
         for (int t = 0; t < 3 * POINTS && agreed < POINTS; t++) {

@@ -101,7 +101,9 @@ public final class LatexParser {
 
     private Token la(int k) {
         int i = p + k - 1;
-        if (lexError >= 0 && i >= lexError) throw new Fail(lexError, true, true); // sympy raises on the first unlexable token it reads
+        // sympy quirk: a character its lexer has no rule for (π, °, %, ~, a lone &) raises once the parser reads that
+        // far, so 3π and 3, π do not parse (a comma after digits is read on as a thousands group) while x, π is x
+        if (lexError >= 0 && i >= lexError) throw new Fail(lexError, true, true);
         return toks.get(Math.min(i, toks.size() - 1));
     }
 
@@ -524,8 +526,11 @@ public final class LatexParser {
                 }
                 if (t.type() == T.SYMBOL) {
                     if (name.equals("infty")) return Const.OO;
+                    // sympy quirk: any other command is a free symbol named after it. \pi is not π (so 3.14159 is
+                    // not \pi), \displaystyle 21 is displaystyle·21, \boxed{0} is boxed·0, \text{cm} is text·c·m.
                     return new Sym(sub == null ? name : name + "_{" + sub + "}");
                 }
+                // sympy quirk: every letter is a free symbol, e and i too: 4.5e33 is 4.5·e·33, 6+9i has a symbol i
                 return new Sym((sub == null ? name : name + "_{" + sub + "}") + quotes);
             }
             case DIGIT -> { return l2s ? l2sNumber() : number(); }
@@ -587,6 +592,8 @@ public final class LatexParser {
      */
     private Expr number() {
         StringBuilder digits = new StringBuilder();
+        // sympy quirk: DIGIT is a token and whitespace (also \, \; \quad) is skipped between tokens, so 1\,260 and
+        // 1 260 are 1260. A subscript is no part of a number: 4210_{5} reads as 4210, the prefix before the "_".
         while (type() == T.DIGIT) digits.append(next().text());
         while (type() == T.COMMA && type(2) == T.DIGIT && type(3) == T.DIGIT && type(4) == T.DIGIT) {
             next();
@@ -689,6 +696,7 @@ public final class LatexParser {
                 next();
             }
             String inner = source.substring(toks.get(open).end(), toks.get(p - 1).start()).strip();
+            if (inner.isEmpty()) throw new Fail(open, true); // latex2sympy refuses 0\mathrm{~}
             return new Sym("\\" + name + "{" + inner + "}");
         }
         throw new Fail(p, true);
