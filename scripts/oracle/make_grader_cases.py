@@ -495,73 +495,47 @@ def reasoning(why, rng, long=False):
     return base
 
 
+# Completion templates: @R@ is the reasoning, @A@ the answer, @B@ a second (other) answer.
+TEMPLATES = {
+    "boxed": "@R@\n\nTherefore, the final answer is $\\boxed{@A@}$.",
+    "boxed-bare": "\\boxed{@A@}",
+    "boxed-display": "@R@\n\n\\[\n\\boxed{@A@}\n\\]",
+    "boxed-inline": "@R@ So the answer is \\(\\boxed{@A@}\\).",
+    "answer-is": "@R@\n\nThe answer is @A@.",
+    "answer-is-dollar": "@R@\n\nThe answer is $@A@$.",
+    "answer-is-prose": "@R@\n\nThe answer is @A@. Next question: how many?",
+    "final-answer-is": "@R@\n\nSo the final answer is @A@",
+    "minerva": "@R@\n\nFinal Answer: The final answer is $@A@$. I hope it is correct.",
+    "minerva-box": "@R@\n\nFinal Answer: The final answer is $\\boxed{@A@}$. I hope it is correct.",
+    "no-marker": "@R@\n\nSo we get @A@ in the end.",
+    "nested": "@R@\n\n$\\boxed{\\boxed{@A@}}$",
+    "unbalanced": "@R@\n\n$\\boxed{@A@$",
+    "two-boxes-wrong-last": "@R@\n\nFirst attempt: $\\boxed{@A@}$. Wait, that is wrong. Correcting: $\\boxed{@B@}$.",
+    "two-boxes-right-last": "@R@\n\nFirst attempt: $\\boxed{@B@}$. Wait, let me recheck. The answer is $\\boxed{@A@}$.",
+    "prose-after": "@R@\n\nThe answer is $\\boxed{@A@}$. To double-check, we verify that 17 works too, which it does.",
+    "stop-im-end": "@R@\n\n$\\boxed{@A@}$<|im_end|>\n<|im_start|>user\nNext problem: 42",
+    "stop-user-before": "@R@\n\nAs the user asked, the result is $\\boxed{@A@}$.",
+    "stop-assistant-after": "@R@\n\n$\\boxed{@A@}$\nassistant\nI think the answer is \\boxed{0}",
+    "stop-endoftext": "@R@ The answer is \\boxed{@A@}<|endoftext|>\\boxed{99}",
+    "boxed-nobrace": "@R@\n\nHence $\\boxed @A@$.",
+    "boxed-empty-after": "@R@\n\nThe answer is \\boxed{@A@} and we put it in \\boxed",
+    "zh": "@R@\n\n答案是 @A@\n\n完成",
+    "fbox": "@R@\n\n\\fbox{@A@}",
+    "long": "@R@\n\nThus the answer is $\\boxed{@A@}$.",
+    "boxed-then-newlines": "@R@\n\n\\boxed{\n@A@\n}\n\n",
+    "colon": "@R@\n\nThe answer is: @A@",
+    "markdown-final": "@R@\n\n**Final Answer**\n\\[\n\\boxed{@A@}\n\\]",
+    "llama-final": "@R@\n\nThe final answer is: $\\boxed{@A@}$",
+    "double-dollar": "@R@\n\n$$\\boxed{@A@}$$",
+    "boxed-text-after": "@R@\n\n\\boxed{@A@} \\text{ is the answer}",
+}
+
+
 def wrap(ans, style, why, rng, ans2):
     r = reasoning(why, rng, long=(style == "long"))
-    if style == "boxed":
-        return r + "\n\nTherefore, the final answer is $\\boxed{" + ans + "}$."
-    if style == "boxed-bare":
-        return "\\boxed{" + ans + "}"
-    if style == "boxed-display":
-        return r + "\n\n\\[\n\\boxed{" + ans + "}\n\\]"
-    if style == "boxed-inline":
-        return r + " So the answer is \\(\\boxed{" + ans + "}\\)."
-    if style == "answer-is":
-        return r + "\n\nThe answer is " + ans + "."
-    if style == "answer-is-dollar":
-        return r + "\n\nThe answer is $" + ans + "$."
-    if style == "answer-is-prose":
-        return r + "\n\nThe answer is " + ans + ". Next question: how many?"
-    if style == "final-answer-is":
-        return r + "\n\nSo the final answer is " + ans
-    if style == "minerva":
-        return r + "\n\nFinal Answer: The final answer is $" + ans + "$. I hope it is correct."
-    if style == "minerva-box":
-        return r + "\n\nFinal Answer: The final answer is $\\boxed{" + ans + "}$. I hope it is correct."
-    if style == "no-marker":
-        return r + "\n\nSo we get " + ans + " in the end."
-    if style == "nested":
-        return r + "\n\n$\\boxed{\\boxed{" + ans + "}}$"
-    if style == "unbalanced":
-        return r + "\n\n$\\boxed{" + ans + "$"
-    if style == "two-boxes-wrong-last":
-        return r + "\n\nFirst attempt: $\\boxed{" + ans + "}$. Wait, that is wrong. Correcting: $\\boxed{" + ans2 + "}$."
-    if style == "two-boxes-right-last":
-        return r + "\n\nFirst attempt: $\\boxed{" + ans2 + "}$. Wait, let me recheck. The answer is $\\boxed{" + ans + "}$."
-    if style == "prose-after":
-        return r + "\n\nThe answer is $\\boxed{" + ans + "}$. To double-check, we verify that 17 works too, which it does."
-    if style == "stop-im-end":
-        return r + "\n\n$\\boxed{" + ans + "}$<|im_end|>\n<|im_start|>user\nNext problem: 42"
-    if style == "stop-user-before":
-        return r + "\n\nAs the user asked, the result is $\\boxed{" + ans + "}$."
-    if style == "stop-assistant-after":
-        return r + "\n\n$\\boxed{" + ans + "}$\nassistant\nI think the answer is \\boxed{0}"
-    if style == "stop-endoftext":
-        return r + " The answer is \\boxed{" + ans + "}<|endoftext|>\\boxed{99}"
-    if style == "boxed-nobrace":
-        return r + "\n\nHence $\\boxed " + ans + "$."
-    if style == "boxed-empty-after":
-        return r + "\n\nThe answer is \\boxed{" + ans + "} and we put it in \\boxed"
-    if style == "zh":
-        return r + "\n\n答案是 " + ans + "\n\n完成"
-    if style == "ki":
+    if style == "ki":  # Cyrillic step markers, which the extractor deletes
         return r.replace(". ", ". ки ") + "\n\nки The answer is $\\boxed{" + ans + "}$ ки"
-    if style == "fbox":
-        return r + "\n\n\\fbox{" + ans + "}"
-    if style == "long":
-        return r + "\n\nThus the answer is $\\boxed{" + ans + "}$."
-    if style == "boxed-then-newlines":
-        return r + "\n\n\\boxed{\n" + ans + "\n}\n\n"
-    if style == "colon":
-        return r + "\n\nThe answer is: " + ans
-    if style == "markdown-final":
-        return r + "\n\n**Final Answer**\n\\[\n\\boxed{" + ans + "}\n\\]"
-    if style == "llama-final":
-        return r + "\n\nThe final answer is: $\\boxed{" + ans + "}$"
-    if style == "double-dollar":
-        return r + "\n\n$$\\boxed{" + ans + "}$$"
-    if style == "boxed-text-after":
-        return r + "\n\n\\boxed{" + ans + "} \\text{ is the answer}"
-    raise ValueError(style)
+    return TEMPLATES[style].replace("@R@", r).replace("@A@", ans).replace("@B@", ans2)
 
 
 STYLES = [("boxed", 40), ("boxed-bare", 6), ("boxed-display", 6), ("boxed-inline", 4), ("answer-is", 4),
@@ -601,6 +575,11 @@ def rows_for(name, items, quota, rng):
                                          ("only-stop", "<|im_end|>The answer is \\boxed{" + gold + "}"),
                                          ("no-number", "I could not solve this problem."),
                                          ("reasoning-only", reasoning(why, rng))])
+                if comp.strip() in ("", "error") or kind == "only-stop":
+                    if gold.strip().startswith("\\text{"):
+                        # no prediction against a gold that normalizes to "" (math500's \text{east}) makes the
+                        # real pipeline raise instead of grading: not a case to label
+                        kind, comp = "no-number", "I could not solve this problem."
                 out.append({"dataset": name, "idx": i, "completion": comp, "gold": gold, "family": family,
                             "kind": kind, "style": "raw"})
                 continue

@@ -455,9 +455,15 @@ public final class LatexParser {
         }
     }
 
-    private Expr letterCall() {
-        Token name = next();
-        String fname = name.type() == T.LETTER ? name.text() : name.text().substring(1);
+    /** A letter or command (without its backslash) with its optional subscript and primes, in either order. */
+    private record Name(Token token, String base, String sub, String quotes) {
+        /** The name with its subscript as sympy spells it, {@code x_{1}}. */
+        String subscripted() { return sub == null ? base : base + "_{" + sub + "}"; }
+    }
+
+    private Name name() {
+        Token t = next();
+        String base = t.type() == T.LETTER ? t.text() : t.text().substring(1);
         String sub = null, quotes = "";
         if (type() == T.UNDERSCORE) {
             sub = subexpr();
@@ -466,6 +472,11 @@ public final class LatexParser {
             quotes = next().text();
             if (type() == T.UNDERSCORE) sub = subexpr();
         }
+        return new Name(t, base, sub, quotes);
+    }
+
+    private Expr letterCall() {
+        Name name = name();
         if (type() != T.L_PAREN) throw fail(p, false);
         next();
         List<Expr> args = new ArrayList<>();
@@ -475,8 +486,7 @@ public final class LatexParser {
             args.add(expr());
         }
         expect(T.R_PAREN);
-        if (sub != null) fname += "_{" + sub + "}";
-        return new Apply(fname + quotes, args);
+        return new Apply(name.subscripted() + name.quotes(), args);
     }
 
     /** latex2sympy reads a letter before parentheses as a call only when the arguments are single letters or digits. */
@@ -514,24 +524,15 @@ public final class LatexParser {
                     Expr special = l2sAtom(t);
                     if (special != null) return special;
                 }
-                next();
-                String name = t.type() == T.LETTER ? t.text() : t.text().substring(1);
-                String sub = null, quotes = "";
-                if (type() == T.UNDERSCORE) {
-                    sub = subexpr();
-                    if (type() == T.SINGLE_QUOTES) quotes = next().text();
-                } else if (type() == T.SINGLE_QUOTES) {
-                    quotes = next().text();
-                    if (type() == T.UNDERSCORE) sub = subexpr();
-                }
+                Name name = name();
                 if (t.type() == T.SYMBOL) {
-                    if (name.equals("infty")) return Const.OO;
+                    if (name.base().equals("infty")) return Const.OO;
                     // sympy quirk: any other command is a free symbol named after it. \pi is not π (so 3.14159 is
                     // not \pi), \displaystyle 21 is displaystyle·21, \boxed{0} is boxed·0, \text{cm} is text·c·m.
-                    return new Sym(sub == null ? name : name + "_{" + sub + "}");
+                    return new Sym(name.subscripted());
                 }
                 // sympy quirk: every letter is a free symbol, e and i too: 4.5e33 is 4.5·e·33, 6+9i has a symbol i
-                return new Sym((sub == null ? name : name + "_{" + sub + "}") + quotes);
+                return new Sym(name.subscripted() + name.quotes());
             }
             case DIGIT -> { return l2s ? l2sNumber() : number(); }
             case DIFFERENTIAL -> {
