@@ -207,6 +207,12 @@ public final class PythonExprParser {
             return items.get(0);
         }
         if (open == '{' && items.isEmpty()) return new Seq("dict", items);
+        if (open == '{') {
+            // a Python set: no order, no repeats, so {1, 2} equals {2, 1}
+            java.util.TreeMap<String, Expr> distinct = new java.util.TreeMap<>();
+            for (Expr e : items) distinct.putIfAbsent(Printer.print(e), e);
+            return new Seq(kind, List.copyOf(distinct.values()));
+        }
         return new Seq(kind, items);
     }
 
