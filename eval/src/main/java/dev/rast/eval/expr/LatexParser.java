@@ -589,14 +589,16 @@ public final class LatexParser {
      * {@code DIGIT+ (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)?} across skipped whitespace, made into sympy's Number of the
      * digits without commas. A decimal point is taken as soon as it follows the digits; then digits must follow.
      * The decimal digits stop one short where their last digit can start a longer number of its own, as ANTLR's
-     * prediction finds: {@code 1.680.45} is 1.68·0.45 and {@code 2.75,125} is 2.7·5125.
+     * prediction finds: {@code 1.680.45} is 1.68·0.45, {@code 23.14.} is 23.1 and {@code 2.75,125} is 2.7·5125.
      */
     private Expr number() {
         StringBuilder digits = new StringBuilder();
         // sympy quirk: DIGIT is a token and whitespace (also \, \; \quad) is skipped between tokens, so 1\,260 and
         // 1 260 are 1260. A subscript is no part of a number: 4210_{5} reads as 4210, the prefix before the "_".
         while (type() == T.DIGIT) digits.append(next().text());
-        while (type() == T.COMMA && type(2) == T.DIGIT && type(3) == T.DIGIT && type(4) == T.DIGIT) {
+        while (type() == T.COMMA && type(2) == T.DIGIT && type(3) == T.DIGIT && type(4) == T.DIGIT
+                && !(type(5) == T.DOT && type(6) != T.DIGIT)) {
+            // a thousands group is taken unless a broken decimal part would follow it: 1,000. is 1
             next();
             for (int i = 0; i < 3; i++) digits.append(next().text());
         }
@@ -615,8 +617,8 @@ public final class LatexParser {
             while (type() == T.DIGIT) {
                 int run = 1;
                 while (type(run + 1) == T.DIGIT) run++;
-                boolean longerAlone = run >= 1 && (type(run + 1) == T.DOT && type(run + 2) == T.DIGIT
-                        || type(run + 1) == T.COMMA && type(run + 2) == T.DIGIT && type(run + 3) == T.DIGIT && type(run + 4) == T.DIGIT);
+                boolean longerAlone = type(run + 1) == T.DOT
+                        || type(run + 1) == T.COMMA && type(run + 2) == T.DIGIT && type(run + 3) == T.DIGIT && type(run + 4) == T.DIGIT;
                 if (longerAlone && run == 1) break;
                 digits.append(next().text());
             }
