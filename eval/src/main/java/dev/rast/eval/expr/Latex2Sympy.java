@@ -34,11 +34,16 @@ public final class Latex2Sympy {
             List<Expr> out = new ArrayList<>();
             for (String item : items) {
                 if (item.isBlank()) throw new ExprSyntaxException("empty list item", 0);
-                out.add(relation(item));
+                // deciding between a list and a relation, latex2sympy reads past the comma: an unknown character
+                // there raises (46.08,\4 is refused, not 46.08)
+                if (LatexLexer.latex2sympy(item).errorAt() >= 0) throw new ExprSyntaxException("latex2sympy cannot lex it", 0);
+                Expr e = relation(item, true);
+                if (e == null) return relation(s, false); // an item that is not a whole relation: no list
+                out.add(e);
             }
             return new Seq("list", out);
         }
-        return relation(s);
+        return relation(s, false);
     }
 
     /** latex2sympy's replacements before it parses. */
@@ -51,9 +56,21 @@ public final class Latex2Sympy {
         return t.replace("$", " ");
     }
 
-    /** One relation; {@code x = value} assigns and gives the value, other equations latex2sympy would solve (refused). */
-    private static Expr relation(String s) throws ExprSyntaxException {
-        Expr e = LatexParser.parse(s, true);
+    /**
+     * One relation; {@code x = value} assigns and gives the value, other equations latex2sympy would solve (refused).
+     * With {@code whole}, null when the text parses only in part.
+     */
+    private static Expr relation(String s, boolean whole) throws ExprSyntaxException {
+        Expr e;
+        if (whole) {
+            try {
+                e = LatexParser.parse(s, true, true);
+            } catch (ExprSyntaxException partial) {
+                return null;
+            }
+        } else {
+            e = LatexParser.parse(s, true);
+        }
         if (e instanceof Rel r && r.op().equals("=")) {
             if (r.left() instanceof Sym) return r.right();
             throw new ExprSyntaxException("latex2sympy solves this equation", 0);
@@ -66,7 +83,7 @@ public final class Latex2Sympy {
         for (String row : body.split("\\\\\\\\", -1)) {
             if (row.isBlank()) continue;
             List<Expr> cells = new ArrayList<>();
-            for (String cell : row.split("&", -1)) cells.add(relation(cell));
+            for (String cell : row.split("&", -1)) cells.add(relation(cell, false));
             rows.add(cells);
         }
         if (rows.isEmpty()) throw new ExprSyntaxException("empty matrix", 0);
@@ -109,11 +126,11 @@ public final class Latex2Sympy {
         return -1;
     }
 
-    /** A comma inside a number: a digit before it, exactly three digits after. */
+    /** A comma inside a number: a digit before it, three digits after (latex2sympy's number token is greedy). */
     private static boolean thousands(String t, int i) {
-        if (i == 0 || !Character.isDigit(t.charAt(i - 1))) return false;
+        if (t.charAt(i) != ',' || i == 0 || !Character.isDigit(t.charAt(i - 1))) return false;
         for (int k = 1; k <= 3; k++) if (i + k >= t.length() || !Character.isDigit(t.charAt(i + k))) return false;
-        return i + 4 >= t.length() || !Character.isDigit(t.charAt(i + 4));
+        return true;
     }
 
     private static List<String> split(String t) {

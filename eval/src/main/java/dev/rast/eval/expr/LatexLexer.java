@@ -17,7 +17,9 @@ final class LatexLexer {
         L_BRACKET, R_BRACKET, BAR, R_BAR, L_BAR, L_ANGLE, R_ANGLE, FUNC_LIM, LIM_APPROACH_SYM, FUNC_INT, FUNC_SUM,
         FUNC_PROD, FUNC, L_FLOOR, R_FLOOR, L_CEIL, R_CEIL, FUNC_SQRT, FUNC_OVERLINE, CMD_TIMES, CMD_CDOT, CMD_DIV,
         CMD_FRAC, CMD_BINOM, CMD_MATHIT, UNDERSCORE, CARET, COLON, DIFFERENTIAL, LETTER, DIGIT, EQUAL, NEQ, LT, LTE,
-        GT, GTE, BANG, SINGLE_QUOTES, SYMBOL, EOF
+        GT, GTE, BANG, SINGLE_QUOTES, SYMBOL, EOF,
+        /** latex2sympy only: {@code \\}, {@code ;}, {@code &} and {@code \%}, tokens it has and parse_latex has not. */
+        L2S_ROW, L2S_SEMICOLON, L2S_AMPERSAND, L2S_PERCENT
     }
 
     /** A token: its type, its text, and where it starts and ends in the input. */
@@ -46,12 +48,19 @@ final class LatexLexer {
             "vspace", "hfil");
 
     private final List<Token> tokens = new ArrayList<>();
+    private final boolean l2s;
     private int errorAt = -1;
 
-    private LatexLexer(String s) { lex(s); }
+    private LatexLexer(String s, boolean l2s) {
+        this.l2s = l2s;
+        lex(s);
+    }
 
     /** The tokens of {@code s} up to the first character no rule matches, then EOF (or the error). */
-    static LatexLexer of(String s) { return new LatexLexer(s); }
+    static LatexLexer of(String s) { return new LatexLexer(s, false); }
+
+    /** As latex2sympy's lexer also knows {@code \\}, {@code ;}, {@code &} and {@code \%}. */
+    static LatexLexer latex2sympy(String s) { return new LatexLexer(s, true); }
 
     List<Token> tokens() { return tokens; }
 
@@ -79,6 +88,13 @@ final class LatexLexer {
                     if (",:;!*-./\"(=".indexOf(d) >= 0) { i = j + 1; continue; }
                     if (d == '{') { add(T.L_BRACE_LITERAL, s, i, j + 1); i = j + 1; continue; }
                     if (d == '}') { add(T.R_BRACE_LITERAL, s, i, j + 1); i = j + 1; continue; }
+                    if (l2s && d == '\\') { add(T.L2S_ROW, s, i, j + 1); i = j + 1; continue; }
+                    if (l2s && d == '%' && !tokens.isEmpty() && tokens.get(tokens.size() - 1).type() == T.DIGIT
+                            && tokens.get(tokens.size() - 1).end() == i) {
+                        add(T.L2S_PERCENT, s, i, j + 1); // part of latex2sympy's percent number 12\%
+                        i = j + 1;
+                        continue;
+                    }
                     fail();
                     return;
                 }
@@ -112,9 +128,11 @@ final class LatexLexer {
                 int j = i + 1;
                 while (j < n && ws(s.charAt(j))) j++;
                 if (j < n && s.charAt(j) == '=') { add(T.EQUAL, s, i, j + 1); i = j + 1; continue; }
+                if (l2s) { add(T.L2S_AMPERSAND, s, i, i + 1); i++; continue; }
                 fail();
                 return;
             }
+            if (l2s && c == ';') { add(T.L2S_SEMICOLON, s, i, i + 1); i++; continue; }
             if (c == '\'') {
                 int j = i;
                 while (j < n && s.charAt(j) == '\'') j++;

@@ -73,7 +73,7 @@ public final class LatexParser {
     private LatexParser(String source, boolean l2s) {
         this.source = source;
         this.l2s = l2s;
-        LatexLexer lexer = LatexLexer.of(source);
+        LatexLexer lexer = l2s ? LatexLexer.latex2sympy(source) : LatexLexer.of(source);
         this.toks = lexer.tokens();
         this.lexError = lexer.errorAt();
     }
@@ -86,10 +86,15 @@ public final class LatexParser {
      *     {@code \pi} and {@code e} are constants, {@code \log} is base 10, numbers are single tokens that may have
      *     leading zeros and a {@code \%}, unknown commands are refused, no {@code x}-as-times rule.
      */
-    static Expr parse(String text, boolean l2s) throws ExprSyntaxException {
+    static Expr parse(String text, boolean l2s) throws ExprSyntaxException { return parse(text, l2s, false); }
+
+    /** @param whole refuse a text that parses only in part (a latex2sympy list item must be a whole relation) */
+    static Expr parse(String text, boolean l2s, boolean whole) throws ExprSyntaxException {
         LatexParser parser = new LatexParser(text, l2s);
         try {
-            return parser.relation();
+            Expr e = parser.relation();
+            if (whole && parser.type() != T.EOF) throw new ExprSyntaxException("text after the expression", parser.p);
+            return e;
         } catch (Fail f) {
             throw new ExprSyntaxException("not LaTeX sympy reads", f.at);
         } catch (ArithmeticException | NumberFormatException e) {
@@ -535,6 +540,10 @@ public final class LatexParser {
                 return new Sym(name.subscripted() + name.quotes());
             }
             case DIGIT -> { return l2s ? l2sNumber() : number(); }
+            case DOT -> {
+                if (l2s && type(2) == T.DIGIT) return l2sNumber(); // latex2sympy's numbers may start with the point: .12
+                throw fail(p, false);
+            }
             case DIFFERENTIAL -> {
                 next();
                 return new Sym("d" + differentialVar(t.text()));
@@ -712,20 +721,28 @@ public final class LatexParser {
     private Expr l2sNumber() {
         StringBuilder digits = new StringBuilder();
         int end = toks.get(p).start();
+        boolean leadingDot = type() == T.DOT;
+        if (leadingDot) digits.append('0');
         while (type() == T.DIGIT && la(1).start() == end) { end = la(1).end(); digits.append(next().text()); }
+        // the token is a longest match: 2400,1350 is the number 2400135 followed by 0
         while (type() == T.COMMA && la(1).start() == end && type(2) == T.DIGIT && type(3) == T.DIGIT && type(4) == T.DIGIT
-                && la(4).end() - la(1).start() == 4 && !(type(5) == T.DIGIT && la(5).start() == la(4).end())) {
+                && la(4).end() - la(1).start() == 4) {
             next();
             for (int i = 0; i < 3; i++) digits.append(next().text());
             end = toks.get(p - 1).end();
         }
-        if (type() == T.DOT && la(1).start() == end && type(2) == T.DIGIT && la(2).start() == la(1).end()) {
+        if (type() == T.DOT && (leadingDot || la(1).start() == end)
+                && type(2) == T.DIGIT && la(2).start() == la(1).end()) {
             next();
             digits.append('.');
             end = la(1).start();
             while (type() == T.DIGIT && la(1).start() == end) { end = la(1).end(); digits.append(next().text()); }
         }
         BigDecimal v = new BigDecimal(digits.toString());
+        if (type() == T.L2S_PERCENT && la(1).start() == end) {
+            next();
+            return new Num(v.movePointLeft(2));
+        }
         if (type() == T.LETTER && la(1).text().equals("E") && la(1).start() == end) {
             int k = 2;
             boolean neg = false;
