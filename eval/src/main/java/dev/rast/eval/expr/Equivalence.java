@@ -17,7 +17,8 @@ import java.util.TreeSet;
 /**
  * The tests of SimpleRL's {@code symbolic_equal} on two parsed answers, in its order, as sympy 1.12 answers them:
  * <ol>
- *   <li>{@code str(a) == str(b) or a == b}: the same structure ({@link #STRUCTURE});</li>
+ *   <li>{@code str(a) == str(b) or a == b}: the same structure, or the same text as sympy prints it
+ *   ({@link Printer#sorted}: a latex2sympy π and parse_latex's symbol pi both print "pi") ({@link #STRUCTURE});</li>
  *   <li>{@code a.equals(b) or simplify(a - b) == 0}: exactly equal, decided numerically in 50 digits
  *   ({@link #EXACT});</li>
  *   <li>{@code abs(a.lhs - a.rhs).equals(abs(b.lhs - b.rhs))}: two relations of any kind whose sides differ by the
@@ -53,7 +54,7 @@ public final class Equivalence {
     public static boolean equivalent(Expr a, Expr b) { return decide(a, b) != null; }
 
     public static Rule decide(Expr a, Expr b) {
-        if (a.equals(b)) return Rule.STRUCTURE;
+        if (a.equals(b) || Printer.sorted(a).equals(Printer.sorted(b))) return Rule.STRUCTURE;
         if (isExpression(a) && isExpression(b) && exactlyEqual(a, b)) return Rule.EXACT;
         if (a instanceof Rel x && b instanceof Rel y && exactlyEqual(absDiff(x), absDiff(y))) return Rule.RELATION;
         if (isExpression(a) && isExpression(b) && numericallyClose(a, b)) return Rule.NUMERIC;
@@ -89,12 +90,17 @@ public final class Equivalence {
     private static boolean agreeOnReals(Expr a, Expr b, TreeSet<String> free) {
         SplittableRandom rnd = new SplittableRandom(0x5eed);
         int agreed = 0;
-        for (int t = 0; t < 3 * POINTS && agreed < POINTS; t++) {
+        for (int t = 0; t < 3 * POINTS && (agreed < POINTS || t < 4); t++) {
             GradingInterrupted.check();
             Map<String, BigDecimal> point = new HashMap<>();
             for (String v : free) {
-                double x = 0.5 + 3 * rnd.nextDouble();
-                if (t % 3 == 2) x = -x;
+                // mostly small positive values (where roots and logarithms are defined), some negative ones, and
+                // some larger ones, so that a floor of a small root is not always 0 or 1
+                double x = switch (t % 4) {
+                    case 2 -> -(0.5 + 3 * rnd.nextDouble());
+                    case 3 -> 3.5 + 8.5 * rnd.nextDouble();
+                    default -> 0.5 + 3 * rnd.nextDouble();
+                };
                 point.put(v, BigDecimal.valueOf(x).setScale(12, RoundingMode.HALF_EVEN));
             }
             Boolean same = sameValue(a, b, point);

@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 public final class Latex2Sympy {
     private Latex2Sympy() {}
 
+    /** A matrix at the start, and what follows it: nothing, or text after a point that ends the parse. */
     private static final Pattern MATRIX = Pattern.compile(
-            "\\s*\\\\begin\\{([pbv]?matrix)\\}(.*?)\\\\end\\{\\1\\}\\s*", Pattern.DOTALL);
+            "\\s*\\\\begin\\{([pbv]?matrix)\\}(.*?)\\\\end\\{\\1\\}\\s*(\\..*)?", Pattern.DOTALL);
 
     public static Expr parse(String text) throws ExprSyntaxException {
         String s = clean(text);

@@ -48,6 +48,53 @@ public final class Printer {
         };
     }
 
+    /**
+     * The text sympy's {@code str()} would give, as far as it decides equality: sums and products with their terms
+     * in a fixed order (sympy's printer sorts them), and the constants pi, E and I printed like the symbols of the
+     * same name, which they then equal.
+     */
+    public static String sorted(Expr e) {
+        return switch (e) {
+            case Const c -> c.name();
+            case Neg n -> "-(" + sorted(n.arg()) + ")";
+            case Bin b when b.op() == Expr.Op.ADD || b.op() == Expr.Op.SUB -> {
+                java.util.List<String> terms = new java.util.ArrayList<>();
+                terms(b, false, terms);
+                java.util.Collections.sort(terms);
+                yield "(" + String.join(" + ", terms) + ")";
+            }
+            case Bin b when b.op() == Expr.Op.MUL -> {
+                java.util.List<String> factors = new java.util.ArrayList<>();
+                factors(b, factors);
+                java.util.Collections.sort(factors);
+                yield "(" + String.join("*", factors) + ")";
+            }
+            case Bin b -> "(" + sorted(b.left()) + (b.op() == Expr.Op.DIV ? ")/(" : ")**(") + sorted(b.right()) + ")";
+            case Call c -> c.function() + "(" + c.args().stream().map(Printer::sorted).collect(Collectors.joining(", ")) + ")";
+            case Apply a -> a.name() + "(" + a.args().stream().map(Printer::sorted).collect(Collectors.joining(", ")) + ")";
+            case Rel r -> sorted(r.left()) + " " + r.op() + " " + sorted(r.right());
+            default -> print(e);
+        };
+    }
+
+    private static void terms(Expr e, boolean negated, java.util.List<String> out) {
+        if (e instanceof Bin b && (b.op() == Expr.Op.ADD || b.op() == Expr.Op.SUB)) {
+            terms(b.left(), negated, out);
+            terms(b.right(), negated != (b.op() == Expr.Op.SUB), out);
+        } else {
+            out.add(negated ? "-(" + sorted(e) + ")" : sorted(e));
+        }
+    }
+
+    private static void factors(Expr e, java.util.List<String> out) {
+        if (e instanceof Bin b && b.op() == Expr.Op.MUL) {
+            factors(b.left(), out);
+            factors(b.right(), out);
+        } else {
+            out.add(sorted(e));
+        }
+    }
+
     private static String wrap(Expr e) {
         String s = print(e);
         return e instanceof Bin || e instanceof Neg || e instanceof Rel ? "(" + s + ")" : s;
