@@ -462,6 +462,7 @@ public final class LatexParser {
                 try {
                     postfix(false);
                 } catch (Fail g) {
+                    if (g.lexical) throw g;
                     callGoesFurther = callReach > reach;
                 }
             }
