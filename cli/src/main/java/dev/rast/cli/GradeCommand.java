@@ -27,10 +27,13 @@ import picocli.CommandLine.Option;
                 "  {\"completion\": ..., \"idx\": N}     gold of row N (0-based) of the data set",
                 "Prints {\"pred\": ..., \"correct\": true|false} per line; pred is \"\" when no answer",
                 "could be extracted and null for an empty completion (as SimpleRL's grader; both are wrong).",
-                "Each comparison gets 3 s; past that it is wrong."},
+                "Each comparison gets 3 s; past that it is wrong.",
+                "--explain adds \"rule\": the rule that decided, e.g. \"exact string\", \"numeric within tolerance\",",
+                "\"numbers differ\", \"tuple element by element\", \"symbolic: exactly equal\", \"no rule matched\", \"timeout\"."},
         footer = {"", "Examples:",
                 "  echo '{\"completion\": \"... so the answer is \\\\boxed{25}.\", \"gold\": \"025\"}' | rast grade --dataset aime24",
                 "  rast grade --dataset math500 --format qwen-boxed < completions.jsonl",
+                "  rast grade --dataset minerva_math --explain < completions.jsonl",
                 "  rast grade --dataset my.jsonl --question-field q --answer-field a < completions.jsonl"})
 final class GradeCommand implements Callable<Integer> {
     @Option(names = "--dataset", required = true, paramLabel = "NAME",
@@ -47,6 +50,9 @@ final class GradeCommand implements Callable<Integer> {
 
     @Option(names = "--answer-field", paramLabel = "FIELD", description = "For a JSONL file: the gold answer field (default: answer).")
     String answerField;
+
+    @Option(names = "--explain", description = "Add a \"rule\" field: which of the grader's rules decided the row.")
+    boolean explain;
 
     @Option(names = "--verbose", description = "Show stack traces on errors.")
     boolean verbose;
@@ -66,6 +72,7 @@ final class GradeCommand implements Callable<Integer> {
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("pred", r.pred());
             res.put("correct", r.correct());
+            if (explain) res.put("rule", r.rule());
             out.println(Json.line(res));
             out.flush();
         });

@@ -35,6 +35,37 @@ class EvalCommandsTest {
         assertEquals(Map.of("pred", "", "correct", false), Json.parse(lines.get(2), "stdout"));
     }
 
+    /** --explain names the rule that decided each row; without it the rows are as before. */
+    @Test
+    void gradeExplainNamesTheDecidingRule() {
+        String in = """
+                {"completion": "\\\\boxed{1260}", "gold": "1260"}
+                {"completion": "\\\\boxed{1\\\\,260}", "gold": "1260"}
+                {"completion": "\\\\boxed{1261}", "gold": "1260"}
+                {"completion": "\\\\boxed{(1, \\\\frac{1}{2})}", "gold": "(1, 0.5)"}
+                {"completion": "\\\\boxed{100000 + x}", "gold": "100000"}
+                {"completion": "\\\\boxed{x > 3}", "gold": "3 > x"}
+                {"completion": "", "gold": "1"}
+                """;
+        Cli.Result r = Cli.withStdin(in, "grade", "--dataset", "math500", "--explain");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(7, lines.size(), r.stdout());
+        assertEquals(Map.of("pred", "1260", "correct", true, "rule", "exact string"), Json.parse(lines.get(0), "grade output"));
+        // sympy's LaTeX parser drops the thin space: one number 1260
+        assertEquals(Map.of("pred", "1\\,260", "correct", true, "rule", "symbolic: same expression"), Json.parse(lines.get(1), "grade output"));
+        assertEquals(Map.of("pred", "1261", "correct", false, "rule", "numbers differ"), Json.parse(lines.get(2), "grade output"));
+        assertEquals(Map.of("pred", "(1,\\frac{1}{2})", "correct", true, "rule", "tuple element by element"), Json.parse(lines.get(3), "grade output"));
+        // a free symbol has no tolerance, however large the constant beside it
+        assertEquals(Map.of("pred", "100000+x", "correct", false, "rule", "no rule matched"), Json.parse(lines.get(4), "grade output"));
+        // the real grader compares |lhs - rhs| of two relations, whatever their direction
+        assertEquals(Map.of("pred", "x>3", "correct", true, "rule", "symbolic: relations with equal sides"), Json.parse(lines.get(5), "grade output"));
+        assertEquals("{\"pred\": null, \"correct\": false, \"rule\": \"no answer\"}", lines.get(6));
+
+        Cli.Result plain = Cli.withStdin(in, "grade", "--dataset", "math500");
+        assertEquals(Map.of("pred", "1260", "correct", true), Json.parse(plain.stdout().lines().findFirst().orElseThrow(), "grade output"));
+    }
+
     @Test
     void gradeNullPredictionForAnEmptyCompletion() {
         Cli.Result r = Cli.withStdin("{\"completion\": \"<|im_end|>\", \"gold\": \"1\"}\n", "grade", "--dataset", "math500");

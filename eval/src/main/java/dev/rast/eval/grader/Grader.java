@@ -17,8 +17,11 @@ import java.time.Duration;
 public final class Grader {
     private Grader() {}
 
-    /** The normalized prediction (null for an empty completion, SimpleRL's None) and the verdict. */
-    public record Result(String pred, boolean correct, boolean timedOut) {}
+    /**
+     * The normalized prediction (null for an empty completion, SimpleRL's None), the verdict, and the rule that
+     * decided it ({@link MathEqual.Decision#rule}, or {@link MathEqual#TIMEOUT}).
+     */
+    public record Result(String pred, boolean correct, boolean timedOut, String rule) {}
 
     /**
      * @param completion the model's raw output text (prompt not included)
@@ -31,10 +34,12 @@ public final class Grader {
 
     public static Result grade(String completion, String gold, boolean skipUnit, PromptFormat format, Duration budget) {
         String pred = predict(completion, skipUnit, format);
-        if (pred == null) return new Result(null, false, false);
+        if (pred == null) return new Result(null, false, false, MathEqual.NO_ANSWER);
         String p = ChoiceCleaner.forChoiceGold(pred, format.truncate(completion), gold);
-        TimeBudget.Outcome o = TimeBudget.run(() -> MathEqual.equal(p, gold), budget);
-        return new Result(p, o.equal(), o.timedOut());
+        MathEqual.Decision[] decision = new MathEqual.Decision[1];
+        TimeBudget.Outcome o = TimeBudget.run(() -> (decision[0] = MathEqual.decide(p, gold)).equal(), budget);
+        if (o.timedOut()) return new Result(p, false, true, MathEqual.TIMEOUT);
+        return new Result(p, o.equal(), false, decision[0].rule());
     }
 
     /**
