@@ -1,5 +1,6 @@
 package dev.rast.synth;
 
+import dev.rast.engine.io.AtomicFiles;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.weights.SafeTensorsWriter;
 import java.io.IOException;
@@ -44,7 +45,7 @@ public final class Synthesizer {
 
     public static void write(SynthArch a, DType dtype, long seed, Path dir, LongConsumer progress) throws IOException {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), a.configJson(dtype.torchName()));
+        AtomicFiles.write(dir.resolve("config.json"), a.configJson(dtype.torchName()), AtomicFiles.Durability.RENAMED);
         writeTokenizer(a.modelType().equals("llama") ? "llama" : "qwen", dir);
         plan(a, dtype, seed).write(dir.resolve("model.safetensors"), progress);
     }
@@ -57,7 +58,7 @@ public final class Synthesizer {
         for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
             try (var in = Synthesizer.class.getResourceAsStream("/dev/rast/synth/" + family + "-" + f + ".gz")) {
                 if (in == null) throw new IllegalStateException("resource " + family + "-" + f + ".gz missing from the jar");
-                Files.copy(new java.util.zip.GZIPInputStream(in), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                AtomicFiles.copy(new java.util.zip.GZIPInputStream(in), dir.resolve(f), AtomicFiles.Durability.RENAMED);
             }
         }
     }

@@ -1,10 +1,10 @@
 package dev.rast.analysis;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.io.IoErrors;
 import dev.rast.engine.json.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Writes an analysis's files into its --out folder, and its JSON for --json. */
@@ -25,14 +25,15 @@ public final class AnalysisFiles {
         return java.util.List.of(json, md);
     }
 
-    /** Writes a whole file, creating its folder; failures are one line naming the file. */
+    /**
+     * Replaces a whole file (creating its folder) through a temporary file and a rename, so that a failed write
+     * leaves the old file or none, never a part; failures are one line naming the file.
+     */
     public static void write(Path file, String content) {
         try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Files.writeString(file, content, StandardCharsets.UTF_8);
+            AtomicFiles.write(file, content, AtomicFiles.Durability.RENAMED);
         } catch (IOException e) {
-            throw new BadInputException("cannot write " + file + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            throw new BadInputException("cannot write " + file + ": " + IoErrors.reason(e));
         }
     }
 }

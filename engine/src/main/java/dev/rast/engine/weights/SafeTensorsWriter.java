@@ -1,5 +1,6 @@
 package dev.rast.engine.weights;
 
+import dev.rast.engine.io.AtomicFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -62,8 +62,8 @@ public final class SafeTensorsWriter {
         }));
         while ((h.length() + 8) % 8 != 0) h.append(' '); // data section 8-byte aligned, as the reference writer does
         byte[] header = h.toString().getBytes(StandardCharsets.UTF_8);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // A file that exists is whole: an interrupted or failed write leaves the old one (or none), never a part.
+        AtomicFiles.write(path, ch -> {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(header));
@@ -84,10 +84,8 @@ public final class SafeTensorsWriter {
                     if (progress != null) progress.accept(written);
                 }
             }
-        }
+        }, AtomicFiles.Durability.RENAMED);
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
-    }
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException { AtomicFiles.writeFully(ch, b); }
 }

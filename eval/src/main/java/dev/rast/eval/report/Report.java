@@ -1,6 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.io.AtomicFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.eval.data.Datasets;
 import dev.rast.eval.metrics.Metrics;
@@ -43,8 +44,8 @@ public final class Report {
     public static RunReport write(Path runDir) {
         RunReport r = compute(runDir);
         RunDir rd = new RunDir(runDir);
-        RunDir.write(rd.file(RunDir.REPORT_MD), ReportFormat.markdown(r));
-        RunDir.write(rd.file(RunDir.REPORT_JSON), Json.pretty(ReportFormat.json(r)));
+        RunDir.write(rd.file(RunDir.REPORT_MD), ReportFormat.markdown(r), AtomicFiles.Durability.RENAMED);
+        RunDir.write(rd.file(RunDir.REPORT_JSON), Json.pretty(ReportFormat.json(r)), AtomicFiles.Durability.RENAMED);
         return r;
     }
 

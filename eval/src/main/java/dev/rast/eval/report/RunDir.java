@@ -1,6 +1,8 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.io.IoErrors;
 import dev.rast.engine.json.Json;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.run.JsonLinesLog;
@@ -57,9 +59,12 @@ public final class RunDir {
         return RunSettings.fromJson(Json.parseObject(text, f), f.toString());
     }
 
-    /** Creates the folder if needed and writes settings.json. */
+    /**
+     * Creates the folder if needed and writes settings.json, whole or not at all, and to the disk before the run
+     * starts: every later run of the folder is checked against it.
+     */
     public void writeSettings(RunSettings s) {
-        write(file(SETTINGS), Json.pretty(s.toJson()));
+        write(file(SETTINGS), Json.pretty(s.toJson()), AtomicFiles.Durability.SYNCED);
     }
 
     /**
@@ -134,23 +139,18 @@ public final class RunDir {
         @Override public void close() throws IOException { log.close(); }
     }
 
-    /** Writes a whole file (creating the folder), or a BadInputException naming the file and the reason. */
-    static void write(Path f, String content) {
+    /**
+     * Replaces a whole file (creating the folder) through a temporary file and a rename, so that a failed write (a
+     * full disk) leaves the old file or none, never a part; a BadInputException names the file and the reason.
+     */
+    static void write(Path f, String content, AtomicFiles.Durability durability) {
         try {
-            Path parent = f.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Files.writeString(f, content, StandardCharsets.UTF_8);
+            AtomicFiles.write(f, content, durability);
         } catch (IOException e) {
             throw new BadInputException("cannot write " + f + ": " + reason(e));
         }
     }
 
     /** An I/O failure in words, without the exception class names. */
-    static String reason(IOException e) {
-        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
-        if (e instanceof java.nio.file.FileAlreadyExistsException x) return x.getFile() + " is a file, not a folder";
-        if (e instanceof java.nio.file.NotDirectoryException x) return x.getFile() + " is not a folder";
-        if (e instanceof java.nio.file.FileSystemException x && x.getReason() != null) return x.getReason().toLowerCase(java.util.Locale.ROOT);
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    }
+    static String reason(IOException e) { return IoErrors.reason(e); }
 }

@@ -1,6 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.io.AtomicFiles;
 import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,7 +76,8 @@ public record Sweep(String parameter, List<Point> points) {
                         + parameter + " at " + values(this) + " (use another --out, or the same values to resume)");
             return;
         }
-        RunDir.write(f, Json.pretty(toJson()));
+        // Every later run of the sweep is checked against it, as a run folder's settings.json.
+        RunDir.write(f, Json.pretty(toJson()), AtomicFiles.Durability.SYNCED);
     }
 
     private static List<Double> values(Sweep s) { return s.points().stream().map(Point::value).toList(); }

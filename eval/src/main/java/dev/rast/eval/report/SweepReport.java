@@ -2,6 +2,7 @@ package dev.rast.eval.report;
 
 import dev.rast.analysis.AnalysisFiles;
 import dev.rast.analysis.Svg;
+import dev.rast.engine.io.AtomicFiles;
 import dev.rast.eval.metrics.Metrics;
 import dev.rast.eval.report.Report.DatasetStats;
 import dev.rast.eval.report.Report.RunReport;
@@ -35,9 +36,9 @@ public final class SweepReport {
         List<RunReport> rs = new ArrayList<>();
         for (Sweep.Point p : s.points()) rs.add(Report.write(dir.resolve(p.dir())));
         SweepReport r = new SweepReport(s, rs, base, ceiling);
-        RunDir.write(dir.resolve("sweep.md"), r.markdown());
-        RunDir.write(dir.resolve("sweep-report.json"), AnalysisFiles.prettyJson(r.toJson()));
-        RunDir.write(dir.resolve("sweep.svg"), r.svg());
+        RunDir.write(dir.resolve("sweep.md"), r.markdown(), AtomicFiles.Durability.RENAMED);
+        RunDir.write(dir.resolve("sweep-report.json"), AnalysisFiles.prettyJson(r.toJson()), AtomicFiles.Durability.RENAMED);
+        RunDir.write(dir.resolve("sweep.svg"), r.svg(), AtomicFiles.Durability.RENAMED);
         return r;
     }
 
