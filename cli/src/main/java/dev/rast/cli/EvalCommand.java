@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.io.RunLock;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.eval.data.Dataset;
 import dev.rast.eval.data.Datasets;
@@ -87,11 +88,14 @@ final class EvalCommand implements Callable<Integer> {
                 return 0;
             }
             checkWritable(out);
-            sweep.writeOrCheck(out);
-            for (Sweep.Point p : sweep.points()) {
-                System.err.println(out.resolve(p.dir()) + ": " + sweep.parameter() + " " + p.value());
-                double t = sweep.parameter().equals("temperature") ? p.value() : sampling.temperature;
-                runOne(out.resolve(p.dir()), models.pairs(p.lambdas()), sampling.params(t), loaded);
+            // One sweep per folder; each point's folder is locked too, against a single run aimed at it.
+            try (RunLock lock = RunLock.inFolder(out, "rast eval (sweep)", "--out")) {
+                sweep.writeOrCheck(out);
+                for (Sweep.Point p : sweep.points()) {
+                    System.err.println(out.resolve(p.dir()) + ": " + sweep.parameter() + " " + p.value());
+                    double t = sweep.parameter().equals("temperature") ? p.value() : sampling.temperature;
+                    runOne(out.resolve(p.dir()), models.pairs(p.lambdas()), sampling.params(t), loaded);
+                }
             }
         }
         Stdout.utf8().append(SweepReport.write(out, null, null).markdown()).flush();
@@ -174,13 +178,20 @@ final class EvalCommand implements Callable<Integer> {
         for (String name : named) sets.add(Datasets.load(name, questionField, answerField));
 
         RunDir run = new RunDir(out);
-        RunSettings settings = settings(pairs, params.temperature());
-        if (Files.exists(run.file(RunDir.SETTINGS))) {
-            requireSame(out, run.readSettings(), settings);
-        } else {
-            checkWritable(out);
-            run.writeSettings(settings);
+        checkWritable(out);
+        // One run per folder: a second one would make every sample again and append each twice.
+        try (RunLock lock = RunLock.inFolder(out, "rast eval", "--out")) {
+            fill(run, sets, pairs, params, fmt, loaded);
         }
+    }
+
+    /** Generates what the (locked) run folder lacks. */
+    private void fill(RunDir run, List<Dataset> sets, List<ModelSet.Pair> pairs, dev.rast.engine.sample.SamplingParams params,
+                      PromptFormat fmt, Loaded loaded) {
+        Path out = run.dir();
+        RunSettings settings = settings(pairs, params.temperature());
+        if (Files.exists(run.file(RunDir.SETTINGS))) requireSame(out, run.readSettings(), settings);
+        else run.writeSettings(settings);
         RunDir.Samples existing = run.readSamples();
         Set<String> done = new HashSet<>();
         for (SampleRow r : existing.rows()) done.add(key(r.dataset(), r.idx(), r.sample()));

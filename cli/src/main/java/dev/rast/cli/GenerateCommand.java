@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.io.RunLock;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.sample.SequenceRandom;
@@ -82,7 +83,9 @@ final class GenerateCommand implements Callable<Integer> {
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
-        try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
+        // One run per output file: a second run into it would make every sample again and write each twice.
+        try (RunLock lock = output == null ? null : RunLock.beside(output, "rast generate", "--output");
+             Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
             runtime.configure(set.models());
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
             if (source.input != null) {
