@@ -18,9 +18,9 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = {"Report evaluation runs: pass@k, maj@k, recovery rate, plots.",
-                "Writes report.md and report.json into each run folder: pass@1 averaged",
-                "over the n samples, pass@k for k = 1, 2, 4, ..., n, maj@k, mean response",
-                "length, the settings; prints the runs side by side. With --base and",
+                "Writes report.md and report.json into each RUN_DIR (--base and --ceiling are",
+                "only read): pass@1 averaged over the n samples, pass@k for k = 1, 2, 4, ..., n,",
+                "maj@k, mean response length, the settings; prints the runs side by side. With --base and",
                 "--ceiling also the recovery rate (acc - acc_base)/(acc_ceiling - acc_base)",
                 "per data set. --plot draws pass@k against k, one panel per data set.",
                 "A run folder holds settings.json and samples.jsonl (see rast eval). A sweep folder",
@@ -51,7 +51,8 @@ final class ReportCommand implements Callable<Integer> {
         if ((base == null) != (ceiling == null)) throw new BadInputException("--base and --ceiling go together: the recovery rate needs both");
         if (plot != null && !plot.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".svg"))
             throw new BadInputException("--plot " + plot + ": plots are written as SVG; give a file name ending in .svg");
-        RunReport b = base == null ? null : Report.write(base), c = ceiling == null ? null : Report.write(ceiling);
+        // The baselines are only read: they may be someone else's runs, shared or read-only.
+        RunReport b = base == null ? null : Report.compute(base), c = ceiling == null ? null : Report.compute(ceiling);
         List<RunReport> reports = new ArrayList<>();
         for (Path r : runs) {
             if (!Sweep.isSweep(r)) {
@@ -68,7 +69,7 @@ final class ReportCommand implements Callable<Integer> {
         if (plot != null) SvgPlot.write(all, plot);
         System.out.print(ReportFormat.comparison(reports, b, c));
         System.out.println();
-        for (RunReport r : all) System.out.println("wrote " + r.dir().resolve(RunDir.REPORT_MD) + " and " + RunDir.REPORT_JSON);
+        for (RunReport r : reports) System.out.println("wrote " + r.dir().resolve(RunDir.REPORT_MD) + " and " + RunDir.REPORT_JSON);
         if (plot != null) System.out.println("wrote " + plot);
         return 0;
     }
