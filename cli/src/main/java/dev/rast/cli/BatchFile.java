@@ -146,9 +146,25 @@ final class BatchFile {
             } else {
                 throw new BadInputException(where + ": needs \"prompt\" (text) or \"prompt_tokens\" (a non-empty list of ids)");
             }
+            if (outOfRange(m.get("id")))
+                throw new BadInputException(where + ": \"id\" holds a number beyond a double's range, which its output rows could only "
+                        + "carry as null: give it as a string or an integer");
             rows.add(new Row(rows.size(), m.containsKey("id") ? java.util.Collections.singletonMap("id", m.get("id")) : Map.of(), ids));
         }
         return rows;
+    }
+
+    /**
+     * Whether a JSON value holds a number read as an infinite double (1e400): ids are copied through as the JSON
+     * values they are, integers of any size exactly, and such a number is the one thing that cannot come back.
+     */
+    private static boolean outOfRange(Object v) {
+        return switch (v) {
+            case Double d -> !Double.isFinite(d);
+            case Map<?, ?> map -> map.values().stream().anyMatch(BatchFile::outOfRange);
+            case List<?> list -> list.stream().anyMatch(BatchFile::outOfRange);
+            case null, default -> false;
+        };
     }
 
     /**

@@ -157,10 +157,10 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A field with {@code decimals} digits after the point, as printf's %f writes it. */
+    /** A field with {@code decimals} digits after the point, as printf's %f writes it; null when not finite. */
     private static void fixed(JsonGenerator g, String name, int decimals, double v) throws java.io.IOException {
         g.writeFieldName(name);
-        g.writeNumber(String.format(java.util.Locale.ROOT, "%." + decimals + "f", v));
+        Json.writeFormatted(g, v, "%." + decimals + "f");
     }
 
     private static String kvName(CausalLM m) { return m.kvCacheDtype().name().toLowerCase(java.util.Locale.ROOT); }
@@ -212,7 +212,7 @@ final class BenchCommand implements Callable<Integer> {
                     for (CausalLM x : all) g.writeString(x.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
                     g.writeEndArray();
                     g.writeArrayFieldStart("single_step_ms");
-                    for (double ms : singleMs) g.writeNumber(String.format(java.util.Locale.ROOT, "%.1f", ms));
+                    for (double ms : singleMs) Json.writeFormatted(g, ms, "%.1f");
                     g.writeEndArray();
                     fixed(g, "sum_single_ms", 2, sum);
                     fixed(g, "fused_step_ms", 2, fused);

@@ -1,6 +1,7 @@
 package dev.rast.cli;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.json.Json;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "forward", mixinStandardHelpOptions = true,
         description = {"Print the logits of every input position (JSON).",
-                "{\"logits\": [[...], ...]} - one row of f32 logits per token, the whole vocabulary.",
+                "{\"logits\": [[...], ...]} - one row of f32 logits per token, the whole vocabulary;",
+                "a logit that is NaN or infinite is written as null (JSON has no such numbers).",
                 "For debugging and teaching: compare with Hugging Face's model(ids).logits."},
         footer = {"", "Example:", "  rast forward --model /tmp/tiny --tokens 5,17,300 > logits.json"})
 final class ForwardCommand implements Callable<Integer> {
@@ -40,17 +42,28 @@ final class ForwardCommand implements Callable<Integer> {
                 backend.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(logits));
             }
             BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
-            out.write("{\"logits\": [");
-            for (int t = 0; t < ids.length; t++) {
-                out.write(t == 0 ? "[" : ", [");
-                for (int i = 0; i < V; i++) {
-                    if (i > 0) out.write(", ");
-                    out.write(Float.toString(logits[t * V + i]));
+            long nonFinite = 0;
+            for (float v : logits) if (!Float.isFinite(v)) nonFinite++;
+            Json.write(out, Json.Layout.LINE, g -> {
+                g.writeStartObject();
+                g.writeArrayFieldStart("logits");
+                for (int t = 0; t < ids.length; t++) {
+                    g.writeStartArray();
+                    for (int i = 0; i < V; i++) {
+                        float v = logits[t * V + i];
+                        if (Float.isFinite(v)) g.writeNumber(v);
+                        else g.writeNull(); // JSON has no NaN or infinity
+                    }
+                    g.writeEndArray();
                 }
-                out.write(']');
-            }
-            out.write("]}\n");
+                g.writeEndArray();
+                g.writeEndObject();
+            });
+            out.write('\n');
             out.flush();
+            if (nonFinite > 0)
+                System.err.printf("warning: %d of %d logits are NaN or infinite (weights or activations out of float range), written as null%n",
+                        nonFinite, logits.length);
         }
         return 0;
     }

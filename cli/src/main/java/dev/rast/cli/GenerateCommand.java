@@ -12,7 +12,6 @@ import dev.rast.run.SampleRunner;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -129,10 +128,7 @@ final class GenerateCommand implements Callable<Integer> {
             g.writeFieldName("tokens");
             g.writeArray(s.tokens(), 0, s.tokens().length);
             g.writeArrayFieldStart("logprobs");
-            for (double v : s.logprobs()) {
-                if (Double.isFinite(v)) g.writeNumber(String.format(Locale.ROOT, "%.6g", v));
-                else g.writeNull();
-            }
+            for (double v : s.logprobs()) Json.writeFormatted(g, v, "%.6g");
             g.writeEndArray();
             g.writeStringField("text", s.text());
             g.writeStringField("finish_reason", s.finishReason());

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import dev.rast.engine.BadInputException;
 import java.io.IOException;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -35,7 +37,8 @@ import java.util.Map;
  * <p>Writing takes the same model (plus Integer and other numbers) in one of three {@link Layout}s. Strings are
  * escaped as Python's {@code json.dumps(s, ensure_ascii=False)} does: only {@code "}, {@code \} and C0 controls,
  * with the short forms where JSON has them and lowercase hex otherwise. Integers are written exactly; other numbers
- * as {@link Double#toString(double)} of their double value, and a non-finite one as null (JSON has no NaN).
+ * as {@link Double#toString(double)} of their double value, and a non-finite one as null (JSON has no NaN; every
+ * JSON file and line rast writes does the same, {@link #writeFormatted} where it rounds).
  */
 public final class Json {
     private Json() {}
@@ -196,14 +199,36 @@ public final class Json {
     /** What {@code body} writes, in {@code layout}. */
     public static String write(Layout layout, Body body) {
         StringWriter out = new StringWriter();
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            if (layout != Layout.COMPACT) g.setPrettyPrinter(new PythonLayout(layout == Layout.PRETTY));
-            body.write(g);
+        try {
+            write(out, layout, body);
         } catch (IOException e) {
             // A StringWriter does not fail: the body wrote something that is not one JSON document.
             throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
         }
         return out.toString();
+    }
+
+    /**
+     * Streams what {@code body} writes, in {@code layout}, to {@code out} (flushed, not closed): for documents too
+     * large to build as one string first (every logit of a prompt).
+     */
+    public static void write(Writer out, Layout layout, Body body) throws IOException {
+        try (JsonGenerator g = FACTORY.createGenerator(out)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            if (layout != Layout.COMPACT) g.setPrettyPrinter(new PythonLayout(layout == Layout.PRETTY));
+            body.write(g);
+        }
+        out.flush();
+    }
+
+    /**
+     * A number with the digits {@code format} gives it ({@code "%.2f"}, {@code "%.6g"}; Locale.ROOT), or null when
+     * it is NaN or infinite: JSON has no such numbers, and the text printf makes of them ("NaN", "Infinity") would
+     * make the document invalid.
+     */
+    public static void writeFormatted(JsonGenerator g, double v, String format) throws IOException {
+        if (Double.isFinite(v)) g.writeNumber(String.format(Locale.ROOT, format, v));
+        else g.writeNull();
     }
 
     /** Writes a map, list, string, number, boolean or null (see the class comment for numbers). */
