@@ -194,7 +194,11 @@ final class EvalCommand implements Callable<Integer> {
         else run.writeSettings(settings);
         RunDir.Samples existing = run.readSamples();
         Set<String> done = new HashSet<>();
-        for (SampleRow r : existing.rows()) done.add(key(r.dataset(), r.idx(), r.sample()));
+        for (int i = 0; i < existing.rows().size(); i++) {
+            SampleRow r = existing.rows().get(i);
+            checkSource(r, sets, run.file(RunDir.SAMPLES) + " line " + existing.lines().get(i));
+            done.add(key(r.dataset(), r.idx(), r.sample()));
+        }
 
         List<Dataset> todoSet = new ArrayList<>();
         List<Problem> todo = new ArrayList<>();
@@ -226,10 +230,12 @@ final class EvalCommand implements Callable<Integer> {
             long[] seeds = new long[todo.size()];
             int[][] wanted = wantedList.toArray(new int[0][]);
             int[] left = new int[todo.size()];
+            String[] hashes = new String[todo.size()];
             for (int i = 0; i < todo.size(); i++) {
                 prompts.add(Prompts.encode(set, fmt, todo.get(i).question()));
                 seeds[i] = GenerateCommand.promptSeed(sampling.seed, todo.get(i).idx());
                 left[i] = wanted[i].length;
+                hashes[i] = todo.get(i).sourceHash();
             }
             int[] problemsDone = {0};
             long t0 = System.nanoTime();
@@ -244,7 +250,7 @@ final class EvalCommand implements Callable<Integer> {
                     Problem p = todo.get(i);
                     Grader.Result g = d.grade(sample.text(), p, fmt);
                     log.append(new SampleRow(d.name(), p.idx(), s, sample.text(), sample.tokens().length,
-                            g.pred(), g.correct()));
+                            g.pred(), g.correct(), hashes[i]));
                     samples.incrementAndGet();
                     if (--left[i] == 0) {
                         bar.extra(rates(tokens.get(), samples.get(), t0));
@@ -260,6 +266,27 @@ final class EvalCommand implements Callable<Integer> {
     private static String rates(long tokens, long samples, long t0) {
         double secs = Math.max((System.nanoTime() - t0) / 1e9, 1e-9);
         return String.format(java.util.Locale.ROOT, "%.2f samples/s %.1f tok/s", samples / secs, tokens / secs);
+    }
+
+    /**
+     * Refuses a sample of a problem that is not the one at its index any more: an edited question or gold answer, or
+     * lines inserted or removed before it in a JSONL data set. Such samples are refused rather than made again: they
+     * belong to their index and its seed, and a second set under the same index would be counted twice. Problems
+     * added at the end have new indexes and are made. A row without a hash (written before rast kept them) is taken by
+     * its index, as then.
+     */
+    private static void checkSource(SampleRow r, List<Dataset> sets, String where) {
+        if (r.problemHash() == null) return;
+        Dataset d = sets.stream().filter(x -> x.name().equals(r.dataset())).findFirst().orElse(null);
+        if (d == null) return; // not a data set of this run (settings.json's list is this run's): the report shows it apart
+        if (r.idx() >= d.size())
+            throw new BadInputException(where + ": problem " + r.idx() + " of " + d.name() + " is not in the data set any more (it has "
+                    + d.size() + " problems): use another --out, or remove that problem's samples");
+        Problem now = d.problem(r.idx());
+        if (!now.sourceHash().equals(r.problemHash()))
+            throw new BadInputException(where + ": problem " + r.idx() + " (" + d.name() + " line " + now.line() + ") changed since its "
+                    + "samples were made (its question or gold answer edited, or lines inserted or removed before it); a sample "
+                    + "belongs to its problem's index and seed: use another --out, or remove that problem's samples");
     }
 
     /** The sample numbers of problem {@code p} not in the run folder yet. */
@@ -278,7 +305,8 @@ final class EvalCommand implements Callable<Integer> {
         }
         return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, temperature,
                 sampling.topP, sampling.maxTokens, format, sampling.seed, limit,
-                runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT));
+                runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT),
+                sampling.topK, sampling.minP, sampling.stop, sampling.ignoreEos);
     }
 
     /** A re-run must use the settings the folder was started with, or the samples would mix two experiments. */

@@ -11,6 +11,8 @@ import dev.rast.run.Sample;
 import dev.rast.run.SampleRunner;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -88,7 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
             runtime.configure(set.models());
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
             if (source.input != null) {
-                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch).run(source.input, output);
+                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch, sampleSettings(fmt)).run(source.input, output);
                 return 0;
             }
             int[] prompt = source.text != null ? Prompts.encode(set, fmt, source.text)
@@ -100,7 +102,7 @@ final class GenerateCommand implements Callable<Integer> {
             List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, null);
             for (int s = 0; s < samples.size(); s++) {
                 Sample sm = samples.get(s);
-                if (json) out.println(toJson(sm, -1, s, Map.of()));
+                if (json) out.println(toJson(sm, -1, s, Map.of(), Map.of()));
                 else if (!textOut) out.println(IntStream.of(sm.tokens()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
                 else if (stream) out.println();
                 else out.printf("--- sample %d (%s) ---%n%s%n", s, sm.finishReason(), sm.text());
@@ -111,10 +113,38 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /**
-     * One output line. {@code index} and {@code echo} (input fields repeated as given: "id") are set for --input rows
-     * (index -1: a single prompt). Logprobs have 6 significant digits.
+     * What decides an --input prompt's samples besides the prompt itself: the models, the format and every sampling
+     * and stopping option (not --n, which only adds samples, nor --batch or --threads, which only change speed).
+     * Paths are absolute, so "m" and "./m" are one model.
      */
-    static String toJson(Sample s, int index, int sample, Map<String, Object> echo) {
+    private Map<String, Object> sampleSettings(PromptFormat fmt) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("model", absolute(models.model));
+        List<Object> pairs = new ArrayList<>();
+        for (ModelSet.Pair p : models.pairs()) pairs.add(List.of(absolute(p.expert()), absolute(p.base()), (double) p.lambda()));
+        m.put("pairs", pairs);
+        m.put("format", fmt.id());
+        m.put("temperature", sampling.temperature);
+        m.put("top_k", sampling.topK);
+        m.put("top_p", sampling.topP);
+        m.put("min_p", sampling.minP);
+        m.put("seed", sampling.seed);
+        m.put("max_tokens", sampling.maxTokens);
+        m.put("stop", List.copyOf(sampling.stop));
+        m.put("ignore_eos", sampling.ignoreEos);
+        m.put("dtype", runtime.weights().name());
+        m.put("kv_cache_dtype", runtime.kvCache().name());
+        return m;
+    }
+
+    private static String absolute(Path p) { return p.toAbsolutePath().normalize().toString(); }
+
+    /**
+     * One output line. {@code index}, {@code echo} (input fields repeated as given: "id") and {@code source} (what
+     * the row was made from, written last) are set for --input rows (index -1: a single prompt). Logprobs have 6
+     * significant digits.
+     */
+    static String toJson(Sample s, int index, int sample, Map<String, Object> echo, Map<String, Object> source) {
         return Json.write(Json.Layout.LINE, g -> {
             g.writeStartObject();
             if (index >= 0) {
@@ -132,6 +162,10 @@ final class GenerateCommand implements Callable<Integer> {
             g.writeEndArray();
             g.writeStringField("text", s.text());
             g.writeStringField("finish_reason", s.finishReason());
+            for (Map.Entry<String, Object> e : source.entrySet()) {
+                g.writeFieldName(e.getKey());
+                Json.write(g, e.getValue());
+            }
             g.writeEndObject();
         });
     }

@@ -46,7 +46,7 @@ public final class Dataset {
         this.questionField = questionField;
         this.answerField = answerField;
         Problem[] ps = new Problem[rows.size()];
-        for (int i = 0; i < ps.length; i++) ps[i] = problem(i, rows.get(i).object(), source + " line " + rows.get(i).number());
+        for (int i = 0; i < ps.length; i++) ps[i] = problem(i, rows.get(i).number(), rows.get(i).object(), source + " line " + rows.get(i).number());
         this.problems = List.of(ps);
     }
 
@@ -87,7 +87,7 @@ public final class Dataset {
         };
     }
 
-    private Problem problem(int idx, Map<String, Object> row, String where) {
+    private Problem problem(int idx, int line, Map<String, Object> row, String where) {
         String raw = rawAnswer(row, where);
         // parse_ground_truth: what the prompt's True/False check sees
         String parsed = switch (goldSource) {
@@ -97,7 +97,7 @@ public final class Dataset {
         };
         // evaluate() parses the sample again: one more pass for every data set but Minerva
         String gold = goldSource == GoldSource.SOLUTION_BOXED_KEEP_UNITS ? parsed : strip(parsed);
-        return new Problem(idx, question(row, parsed, where), gold, row);
+        return new Problem(idx, line, question(row, parsed, where), gold, row);
     }
 
     private String rawAnswer(Map<String, Object> row, String where) {

@@ -17,10 +17,15 @@ import java.util.Map;
  * @param limit the number of problems run, when fewer than the whole data set
  * @param dtype {@code --dtype}, what the weights were computed in ("auto" when absent: runs from before it existed)
  * @param kvCacheDtype {@code --kv-cache-dtype} ("auto" when absent)
+ * @param topK {@code --top-k} (0, off, when absent: runs from before it was recorded could not have set it otherwise
+ *     and been resumed)
+ * @param minP {@code --min-p} (0 when absent)
+ * @param stop the {@code --stop} strings given (the format's own are implied by {@code format}; none when absent)
+ * @param ignoreEos {@code --ignore-eos} (false when absent)
  */
 public record RunSettings(String model, List<Expert> experts, List<Double> lambdas, String dataset, int n,
                           Double temperature, Double topP, Integer maxTokens, String format, Long seed, Integer limit,
-                          String dtype, String kvCacheDtype) {
+                          String dtype, String kvCacheDtype, Integer topK, Double minP, List<String> stop, Boolean ignoreEos) {
 
     /** One expert pair: the RL-trained small model and the base it was trained from. */
     public record Expert(String expert, String base) {}
@@ -31,6 +36,10 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         if (n < 1) throw new BadInputException("settings: n must be at least 1, got " + n);
         dtype = dtype == null ? "auto" : dtype;
         kvCacheDtype = kvCacheDtype == null ? "auto" : kvCacheDtype;
+        topK = topK == null ? 0 : topK;
+        minP = minP == null ? 0.0 : minP;
+        stop = stop == null ? List.of() : List.copyOf(stop);
+        ignoreEos = ignoreEos != null && ignoreEos;
     }
 
     public Map<String, Object> toJson() {
@@ -55,6 +64,10 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         m.put("limit", limit);
         m.put("dtype", dtype);
         m.put("kv_cache_dtype", kvCacheDtype);
+        m.put("top_k", topK);
+        m.put("min_p", minP);
+        m.put("stop", stop);
+        m.put("ignore_eos", ignoreEos);
         return m;
     }
 
@@ -78,7 +91,13 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         if (dataset == null) throw new BadInputException(source + ": missing field 'dataset'");
         if (format == null) throw new BadInputException(source + ": missing field 'format'");
         Integer maxTokens = f.int32("max_tokens"), limit = f.int32("limit");
+        List<String> stop = new ArrayList<>();
+        for (Object o : f.list("stop")) {
+            if (!(o instanceof String x)) throw new BadInputException(source + ": 'stop' must be a list of strings");
+            stop.add(x);
+        }
         return new RunSettings(f.string("model"), experts, lambdas, dataset, n, f.number("temperature"),
-                f.number("top_p"), maxTokens, format, f.integer("seed"), limit, f.string("dtype"), f.string("kv_cache_dtype"));
+                f.number("top_p"), maxTokens, format, f.integer("seed"), limit, f.string("dtype"), f.string("kv_cache_dtype"),
+                f.int32("top_k"), f.number("min_p"), stop, f.bool("ignore_eos"));
     }
 }

@@ -13,8 +13,16 @@ import java.util.Map;
  * @param tokens its length in tokens
  * @param pred the graded prediction, null when the completion had none
  * @param correct the grader's verdict
+ * @param problemHash the problem's {@link dev.rast.eval.data.Problem#sourceHash()}: what the sample was made and graded
+ *     from; null in rows written before rast kept it
  */
-public record SampleRow(String dataset, int idx, int sample, String completion, int tokens, String pred, boolean correct) {
+public record SampleRow(String dataset, int idx, int sample, String completion, int tokens, String pred, boolean correct,
+                        String problemHash) {
+
+    /** A row without the problem's hash. */
+    public SampleRow(String dataset, int idx, int sample, String completion, int tokens, String pred, boolean correct) {
+        this(dataset, idx, sample, completion, tokens, pred, correct, null);
+    }
 
     public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -25,6 +33,7 @@ public record SampleRow(String dataset, int idx, int sample, String completion, 
         m.put("tokens", tokens);
         m.put("pred", pred);
         m.put("correct", correct);
+        if (problemHash != null) m.put("problem_hash", problemHash);
         return m;
     }
 
@@ -33,6 +42,6 @@ public record SampleRow(String dataset, int idx, int sample, String completion, 
         return new SampleRow(f.required("dataset", f.string("dataset")), f.required("idx", f.int32("idx")),
                 f.required("sample", f.int32("sample")), f.required("completion", f.string("completion")),
                 f.required("tokens", f.int32("tokens")), f.string("pred"),
-                f.required("correct", f.bool("correct")));
+                f.required("correct", f.bool("correct")), f.string("problem_hash"));
     }
 }
