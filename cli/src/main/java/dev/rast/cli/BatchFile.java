@@ -1,6 +1,8 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.io.IoErrors;
+import dev.rast.engine.io.Utf8Lines;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.run.JsonLinesLog;
@@ -9,7 +11,6 @@ import dev.rast.run.Sample;
 import dev.rast.run.SampleRunner;
 import dev.rast.run.SourceHash;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -133,13 +134,11 @@ final class BatchFile {
     private static long key(int index, int sample) { return ((long) index << 32) | sample; }
 
     private List<Row> read(Path input) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(input, StandardCharsets.UTF_8);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new BadInputException(input + ": not valid UTF-8");
+        List<String> lines = new ArrayList<>();
+        try (java.io.InputStream in = Files.newInputStream(input)) {
+            Utf8Lines.forEach(in, input.toString(), (number, text) -> lines.add(text)); // bytes that are not UTF-8 name their line
         } catch (IOException e) {
-            throw new BadInputException(input + ": cannot read: " + e.getMessage());
+            throw new BadInputException(input + ": cannot read: " + IoErrors.reason(e));
         }
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

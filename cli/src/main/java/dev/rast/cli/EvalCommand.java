@@ -174,8 +174,16 @@ final class EvalCommand implements Callable<Integer> {
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
         List<Dataset> sets = new ArrayList<>();
         java.util.Set<String> named = new java.util.LinkedHashSet<>(); // "math500,math500" runs math500 once
-        for (String name : dataset.split(",")) named.add(name.strip());
-        for (String name : named) sets.add(Datasets.load(name, questionField, answerField));
+        for (String name : dataset.split(",", -1)) {
+            if (name.isBlank()) throw new BadInputException("--dataset '" + dataset + "': an empty name (a comma too many?)");
+            named.add(name.strip());
+        }
+        for (String name : named) {
+            Dataset d = Datasets.load(name, questionField, answerField);
+            // Nothing to sample would end in "0/0 problems" and exit 0, as if the evaluation had run.
+            if (d.size() == 0) throw new BadInputException("data set " + d.name() + " has no problems (every line is blank)");
+            sets.add(d);
+        }
 
         RunDir run = new RunDir(out);
         checkWritable(out);

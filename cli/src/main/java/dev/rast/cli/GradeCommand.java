@@ -8,11 +8,8 @@ import dev.rast.eval.data.Datasets;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.eval.grader.Grader;
 import dev.rast.eval.grader.PyNumbers;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,8 +59,7 @@ final class GradeCommand implements Callable<Integer> {
         PromptFormat fmt = PromptFormat.byName(format);
         Dataset ds = Datasets.load(dataset, questionField, answerField);
         PrintStream out = System.out;
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        JsonLines.forEach(in, "stdin", line -> {
+        JsonLines.forEach(System.in, "stdin", line -> {
             Map<String, Object> o = line.object();
             String where = "stdin line " + line.number();
             if (!(o.get("completion") instanceof String completion))

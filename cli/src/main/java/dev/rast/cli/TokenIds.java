@@ -8,9 +8,12 @@ final class TokenIds {
 
     static int[] parse(String flag, String text) {
         if (text == null || text.isBlank()) throw new BadInputException(flag + ": no token ids given");
-        String[] parts = text.trim().split("\\s*,\\s*|\\s+");
+        // Limit -1 keeps empty parts: "1,2," and "1,,2" are refused, not read as 1,2.
+        String[] parts = text.trim().split("\\s*,\\s*|\\s+", -1);
         int[] ids = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty())
+                throw new BadInputException(flag + ": an empty id in '" + text.strip() + "' (a comma too many?)");
             try {
                 ids[i] = Integer.parseInt(parts[i]);
             } catch (NumberFormatException e) {

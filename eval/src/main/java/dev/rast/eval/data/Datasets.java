@@ -2,12 +2,9 @@ package dev.rast.eval.data;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.eval.data.Dataset.GoldSource;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -56,7 +53,7 @@ public final class Datasets {
             String resource = "/dev/rast/eval/datasets/" + nameOrPath + ".jsonl.gz";
             try (InputStream raw = Datasets.class.getResourceAsStream(resource)) {
                 if (raw == null) throw new IllegalStateException("missing resource " + resource);
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(raw), StandardCharsets.UTF_8))) {
+                try (InputStream in = new GZIPInputStream(raw)) {
                     return new Dataset(nameOrPath, b.gold(), null, b.answerField(), JsonLines.readAll(in, nameOrPath + ".jsonl"), nameOrPath + ".jsonl");
                 }
             } catch (IOException e) {
@@ -68,7 +65,7 @@ public final class Datasets {
             throw new BadInputException("unknown data set '" + nameOrPath + "'; known: " + String.join(", ", names())
                     + ", or a path to a .jsonl file");
         if (!Files.isRegularFile(file)) throw new BadInputException("data set file not found: " + file);
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (InputStream in = Files.newInputStream(file)) {
             return new Dataset(file.toString(), GoldSource.FIELD, questionField, answerField == null ? "answer" : answerField,
                     JsonLines.readAll(in, file.toString()), file.toString());
         } catch (IOException e) {

@@ -2,15 +2,17 @@ package dev.rast.eval.data;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.json.Json;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.rast.engine.io.Utf8Lines;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-/** JSON Lines reading with errors that name the source and the line number. Blank lines are skipped. */
+/**
+ * JSON Lines reading with errors that name the source and the line number. Blank lines are skipped. Input is strict
+ * UTF-8 ({@link Utf8Lines}): bytes that are not are an error naming the line, never replaced.
+ */
 public final class JsonLines {
     private JsonLines() {}
 
@@ -18,24 +20,17 @@ public final class JsonLines {
     public record Line(int number, Map<String, Object> object) {}
 
     /** Every non-blank line as a JSON object, with its line number (blank lines are skipped, so rows ≠ lines). */
-    public static List<Line> readAll(BufferedReader in, String source) {
+    public static List<Line> readAll(InputStream in, String source) {
         List<Line> out = new ArrayList<>();
         forEach(in, source, out::add);
         return out;
     }
 
     /** Calls {@code action} for each non-blank line, in order, as it is read. */
-    public static void forEach(BufferedReader in, String source, Consumer<Line> action) {
-        int n = 0;
-        try {
-            for (String text; (text = in.readLine()) != null; ) {
-                n++;
-                if (text.isBlank()) continue;
-                action.accept(new Line(n, parse(text, source, n)));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + source + " at line " + (n + 1), e);
-        }
+    public static void forEach(InputStream in, String source, Consumer<Line> action) {
+        Utf8Lines.forEach(in, source, (n, text) -> {
+            if (!text.isBlank()) action.accept(new Line(n, parse(text, source, n)));
+        });
     }
 
     /** One line as a JSON object, or a BadInputException naming source, line and column. */

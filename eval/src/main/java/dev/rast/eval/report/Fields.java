@@ -37,6 +37,13 @@ final class Fields {
         return (int) (long) v;
     }
 
+    /** An index or a count: an int of 0 or more (a negative one would be counted as a problem or sample of its own). */
+    Integer count(String k) {
+        Integer v = int32(k);
+        if (v != null && v < 0) throw new BadInputException(where + ": field '" + k + "' must be 0 or more, is " + v);
+        return v;
+    }
+
     Double number(String k) {
         Object v = m.get(k);
         if (v == null) return null;

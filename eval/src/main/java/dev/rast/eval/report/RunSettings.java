@@ -90,7 +90,7 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         String dataset = f.string("dataset"), format = f.string("format");
         if (dataset == null) throw new BadInputException(source + ": missing field 'dataset'");
         if (format == null) throw new BadInputException(source + ": missing field 'format'");
-        Integer maxTokens = f.int32("max_tokens"), limit = f.int32("limit");
+        Integer maxTokens = f.count("max_tokens"), limit = f.count("limit");
         List<String> stop = new ArrayList<>();
         for (Object o : f.list("stop")) {
             if (!(o instanceof String x)) throw new BadInputException(source + ": 'stop' must be a list of strings");
@@ -98,6 +98,6 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         }
         return new RunSettings(f.string("model"), experts, lambdas, dataset, n, f.number("temperature"),
                 f.number("top_p"), maxTokens, format, f.integer("seed"), limit, f.string("dtype"), f.string("kv_cache_dtype"),
-                f.int32("top_k"), f.number("min_p"), stop, f.bool("ignore_eos"));
+                f.count("top_k"), f.number("min_p"), stop, f.bool("ignore_eos"));
     }
 }

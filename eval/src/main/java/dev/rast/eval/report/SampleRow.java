@@ -39,9 +39,9 @@ public record SampleRow(String dataset, int idx, int sample, String completion, 
 
     static SampleRow fromJson(Map<String, Object> m, String where) {
         Fields f = new Fields(m, where);
-        return new SampleRow(f.required("dataset", f.string("dataset")), f.required("idx", f.int32("idx")),
-                f.required("sample", f.int32("sample")), f.required("completion", f.string("completion")),
-                f.required("tokens", f.int32("tokens")), f.string("pred"),
+        return new SampleRow(f.required("dataset", f.string("dataset")), f.required("idx", f.count("idx")),
+                f.required("sample", f.count("sample")), f.required("completion", f.string("completion")),
+                f.required("tokens", f.count("tokens")), f.string("pred"),
                 f.required("correct", f.bool("correct")), f.string("problem_hash"));
     }
 }

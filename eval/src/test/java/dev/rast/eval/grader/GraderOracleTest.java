@@ -7,10 +7,8 @@ import dev.rast.eval.data.Dataset;
 import dev.rast.eval.data.Datasets;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.text.chat.PromptFormat;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,8 +39,7 @@ class GraderOracleTest {
 
     static List<Row> rows() throws IOException {
         List<Row> out = new ArrayList<>();
-        try (InputStream raw = GraderOracleTest.class.getResourceAsStream(FIXTURE);
-             BufferedReader in = new BufferedReader(new InputStreamReader(new GZIPInputStream(raw), StandardCharsets.UTF_8))) {
+        try (InputStream raw = GraderOracleTest.class.getResourceAsStream(FIXTURE); InputStream in = new GZIPInputStream(raw)) {
             for (JsonLines.Line l : JsonLines.readAll(in, FIXTURE)) {
                 Map<String, Object> o = l.object();
                 Object pred = o.get("pred");
