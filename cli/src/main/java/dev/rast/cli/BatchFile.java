@@ -64,6 +64,7 @@ final class BatchFile {
     void run(Path input, Path output) {
         List<Row> rows = read(input);
         if (rows.isEmpty()) throw new BadInputException(input + ": no prompts (every line is blank)");
+        SampleRunner.checkPlan(rows.size(), n, rows.size() + " prompts");
         Set<Long> done = existing(output, input, rows);
         // What each prompt still lacks: all n samples unless a run is resumed.
         List<Row> todoRows = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.JavaHeap;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.json.Json;
@@ -67,6 +68,7 @@ final class BenchCommand implements Callable<Integer> {
         try (Backend backend = runtime.open(); CausalLM m = Models.load(ModelFolders.model(model), backend, runtime.weights())) {
             runtime.configure(List.of(m));
             int V = m.config().vocabSize();
+            checkSizes(m);
             SplittableRandom rnd = new SplittableRandom(42);
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
@@ -155,6 +157,28 @@ final class BenchCommand implements Callable<Integer> {
             if (!json && !pairs.isEmpty()) fusedBench(backend, m, prompt);
         }
         return 0;
+    }
+
+    /**
+     * Refuses, before any of it is made, what would not fit: the prompt's ids, the timings of --runs and the logits
+     * rows of --batch sequences on the Java heap, and the KV caches of --prompt-len + --gen tokens for each sequence
+     * in the backend's memory (each model of a RAST step has its own).
+     */
+    private void checkSizes(CausalLM m) {
+        int models = 1 + 2 * pairs.size();
+        String sizes = "--prompt-len " + promptLen + " and --gen " + gen + (batch > 1 ? " with --batch " + batch : "");
+        double tokens = (double) promptLen + gen;
+        if (tokens > Integer.MAX_VALUE)
+            throw new BadInputException(sizes + ": " + (long) tokens + " positions, more than a KV cache holds (" + Integer.MAX_VALUE + ")");
+        JavaHeap.require(4.0 * promptLen, "--prompt-len " + promptLen + " (the prompt's ids)", "lower --prompt-len");
+        JavaHeap.require(8.0 * 4 * runs * models, "--runs " + runs + " (their timings)", "lower --runs");
+        JavaHeap.require(4.0 * batch * m.config().vocabSize() * models,
+                "--batch " + batch + " (a logits row per sequence and model)", "lower --batch");
+        long free = m.backend().freeMemoryBytes();
+        double kv = (double) m.kvCacheBytesPerToken() * models * tokens * batch;
+        if (free >= 0 && kv > free)
+            throw new BadInputException(String.format(java.util.Locale.ROOT, "%s: the KV caches would need %s, %s is free: lower them",
+                    sizes, JavaHeap.size(kv), JavaHeap.size(free)));
     }
 
     /** A field with {@code decimals} digits after the point, as printf's %f writes it; null when not finite. */

@@ -185,6 +185,9 @@ final class EvalCommand implements Callable<Integer> {
             sets.add(d);
         }
 
+        long problems = 0;
+        for (Dataset d : sets) problems += limit == null ? d.size() : Math.min(limit, d.size());
+        SampleRunner.checkPlan(problems, sampling.n, problems + " problems");
         RunDir run = new RunDir(out);
         checkWritable(out);
         // One run per folder: a second one would make every sample again and append each twice.

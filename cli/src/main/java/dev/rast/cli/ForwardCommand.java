@@ -1,5 +1,7 @@
 package dev.rast.cli;
 
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.JavaHeap;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.model.CausalLM;
@@ -37,6 +39,10 @@ final class ForwardCommand implements Callable<Integer> {
             runtime.configure(java.util.List.of(m));
             int V = m.config().vocabSize();
             TokenIds.check("--tokens", ids, V);
+            // Every position's logits come back to the heap at once: 300 ids of a 152k vocabulary are 180 MB.
+            if ((long) ids.length * V > Integer.MAX_VALUE - 8)
+                throw new BadInputException(ids.length + " --tokens × " + V + " logits each is more than one array holds: give fewer --tokens");
+            JavaHeap.require(4.0 * ids.length * V, ids.length + " --tokens × " + V + " logits each", "give fewer --tokens");
             float[] logits = new float[ids.length * V];
             try (KvCache cache = m.newCache(ids.length)) {
                 backend.download(m.forward(ids, cache, ids.length), MemorySegment.ofArray(logits));

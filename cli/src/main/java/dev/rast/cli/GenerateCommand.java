@@ -66,9 +66,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "With --input: append one JSON line per sample; a re-run skips what is there (resumable).")
     Path output;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
-            description = "With --input: most sequences decoding together (default: ${DEFAULT-VALUE}); samples of the next prompts fill places as samples finish.")
-    int batch;
+    @Option(names = "--batch", paramLabel = "N",
+            description = "Most sequences decoding together (default: 32 with --input, where samples of the next prompts fill places as samples finish; all --n of one prompt).")
+    Integer batch;
 
     @Mixin RuntimeOptions runtime;
 
@@ -83,6 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
                     + " applies to text prompts (--prompt, or \"prompt\" rows of --input)");
         if (source.input != null && output == null) throw new BadInputException("--input needs --output FILE");
         if (source.input == null && output != null) throw new BadInputException("--output goes with --input");
+        if (batch == null) batch = source.input != null ? 32 : sampling.n;
         if (batch < 1) throw new BadInputException("--batch must be at least 1, is " + batch);
         // One run per output file: a second run into it would make every sample again and write each twice.
         try (RunLock lock = output == null ? null : RunLock.beside(output, "rast generate", "--output");
@@ -99,7 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
             boolean stream = !json && sampling.n == 1;
             boolean textOut = set.tokenizer() != null;
             SampleRunner.TextListener live = stream && textOut ? (s, chunk) -> { out.print(chunk); out.flush(); } : null;
-            List<Sample> samples = runner.run(prompt, sampling.n, sampling.seed, live, null);
+            List<Sample> samples = runner.run(prompt, sampling.n, batch, sampling.seed, live, null, null);
             for (int s = 0; s < samples.size(); s++) {
                 Sample sm = samples.get(s);
                 if (json) out.println(toJson(sm, -1, s, Map.of(), Map.of()));

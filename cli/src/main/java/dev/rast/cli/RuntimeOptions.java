@@ -14,7 +14,7 @@ final class RuntimeOptions {
             description = "Backend to run on: cuda (an NVIDIA GPU), cpu, reference (every op as plain scalar loops on one thread: slow, for checking the others), or auto = cuda when a usable GPU is found, else cpu (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores; at most 4 per core, at least 8, at most 1024).")
     Integer threads;
 
     @Option(names = "--kv-cache-dtype", paramLabel = "auto|f32|bf16", defaultValue = "auto",
@@ -45,12 +45,26 @@ final class RuntimeOptions {
         for (CausalLM m : models) m.kvCacheDtype(kv);
     }
 
-    /** --threads, or all cores; refused below 1 (a command may ask before it starts its work, as demo does). */
+    /**
+     * --threads, or all cores; refused below 1 and above {@link #maxThreads()} (a command may ask before it starts its
+     * work, as demo does).
+     */
     int threadCount() {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        int procs = Runtime.getRuntime().availableProcessors();
+        int n = threads == null ? procs : threads;
         if (n < 1) throw new BadInputException("--threads must be at least 1, is " + n);
+        if (n > maxThreads())
+            throw new BadInputException("--threads " + n + " is more than " + maxThreads() + " (4 × the " + procs
+                    + " processors here, at least 8, at most 1024): more threads than cores only wait for each other");
         return n;
     }
+
+    /**
+     * The most worker threads a run starts: 4 per processor (at least 8, so that a small container can still test a
+     * larger setting), never more than 1024. Tens of thousands would each reserve a stack and the run would spend its
+     * time starting them.
+     */
+    static int maxThreads() { return Math.min(1024, Math.max(8, 4 * Runtime.getRuntime().availableProcessors())); }
 
     /**
      * "auto": the GPU backend when it says it can run here, else the CPU. The probe is silent: on a machine

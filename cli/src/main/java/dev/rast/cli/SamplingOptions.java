@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.sample.SamplingParams;
+import dev.rast.run.SampleRunner;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -17,7 +18,7 @@ final class SamplingOptions {
     static final Defaults GENERATE = new Defaults(1, 1.0, 1.0, 128);
     static final Defaults EVAL = new Defaults(32, 1.0, 0.95, 16384);
 
-    @Option(names = "--n", paramLabel = "N", description = "Samples per prompt, decoded together as one batch (default: generate 1, eval 32).")
+    @Option(names = "--n", paramLabel = "N", description = "Samples per prompt, decoded together as one batch (default: generate 1, eval 32; at most 65536).")
     Integer n;
 
     @Option(names = "--temperature", paramLabel = "T", split = ",", description = "0 = greedy (default: 1.0); rast eval takes a list (0.6,1.0) to sweep it.")
@@ -67,6 +68,8 @@ final class SamplingOptions {
     /** The sampling stage at temperature {@code t} (one point of a sweep). */
     SamplingParams params(double t) {
         if (n < 1) throw new BadInputException("--n must be at least 1, is " + n);
+        if (n > SampleRunner.MAX_SAMPLES_PER_PROMPT)
+            throw new BadInputException("--n " + n + " is more than " + SampleRunner.MAX_SAMPLES_PER_PROMPT + ", the most samples per prompt rast makes");
         if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, is " + maxTokens);
         return new SamplingParams(t, topK, topP, minP, seed);
     }

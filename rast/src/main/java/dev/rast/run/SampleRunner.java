@@ -28,6 +28,15 @@ public final class SampleRunner {
         void text(int sample, String chunk);
     }
 
+    /**
+     * The most samples of one prompt a run makes. pass@k studies go to a few thousand; more is a mistyped number
+     * that would only fill the memory with bookkeeping before the first token.
+     */
+    public static final int MAX_SAMPLES_PER_PROMPT = 1 << 16;
+
+    /** Heap per sample of a run for its bookkeeping: which prompt and sample it is, what it lacks, its state slot. */
+    private static final int BOOKKEEPING_BYTES = 24;
+
     private final ModelSet models;
     private final SamplingParams params;
     private final int maxTokens;
@@ -61,8 +70,13 @@ public final class SampleRunner {
 
     /** As above; {@code onFinish} (may be null) receives each sample the moment it ends. */
     public List<Sample> run(int[] prompt, int n, long seed, TextListener listener, Runnable onToken, FinishListener onFinish) {
+        return run(prompt, n, n, seed, listener, onToken, onFinish);
+    }
+
+    /** As above, with at most {@code maxBatch} of the n samples decoding at once (the next start as others end). */
+    public List<Sample> run(int[] prompt, int n, int maxBatch, long seed, TextListener listener, Runnable onToken, FinishListener onFinish) {
         Sample[] done = new Sample[n];
-        runAll(List.of(prompt), new int[][] {java.util.stream.IntStream.range(0, n).toArray()}, new long[] {seed}, n,
+        runAll(List.of(prompt), new int[][] {java.util.stream.IntStream.range(0, n).toArray()}, new long[] {seed}, maxBatch,
                 listener, onToken, (p, s, sample) -> {
             done[s] = sample;
             if (onFinish != null) onFinish.finished(s, sample);
@@ -105,6 +119,30 @@ public final class SampleRunner {
     /** Left aside from the free memory for activations and everything else. */
     public static final long KV_RESERVE_BYTES = 512L << 20;
 
+    /**
+     * Refuses a run of {@code prompts} prompts × {@code n} samples whose bookkeeping alone would not fit in the Java
+     * heap (before any of it is made); {@code what} names the prompts ("4000 problems").
+     */
+    public static void checkPlan(long prompts, int n, String what) {
+        double samples = (double) prompts * n;
+        if (samples > Integer.MAX_VALUE)
+            throw new dev.rast.engine.BadInputException(String.format(java.util.Locale.ROOT,
+                    "%s × --n %d = %.0f samples, more than one run makes (%d): lower --n, or split the input", what, n, samples, Integer.MAX_VALUE));
+        dev.rast.engine.JavaHeap.require(samples * BOOKKEEPING_BYTES, String.format(java.util.Locale.ROOT,
+                "the bookkeeping of %s × --n %d samples", what, n), "lower --n, or split the input");
+    }
+
+    /**
+     * Refuses a batch whose logits rows would not fit in the Java heap: each live sequence keeps one host row per
+     * model, its whole vocabulary in F32 (600 KB a model for Qwen2.5's), so --n 5000 of one prompt needs GBs.
+     */
+    static void checkLiveRows(ModelSet models, long live) {
+        long rowBytes = 0;
+        for (var m : models.models()) rowBytes += 4L * m.config().vocabSize();
+        dev.rast.engine.JavaHeap.require((double) live * rowBytes, live + " sequences decoding at once (their logits rows, "
+                + dev.rast.engine.JavaHeap.size(rowBytes) + " each)", "lower --batch (or --n)");
+    }
+
     /** Told each sample of a prompt the moment it ends. */
     @FunctionalInterface
     public interface PromptFinishListener {
@@ -123,12 +161,19 @@ public final class SampleRunner {
                        Runnable onToken, PromptFinishListener onFinish) {
         Tokenizer tok = models.tokenizer();
         List<Generator.Request> requests = new ArrayList<>();
-        int total = 0;
+        long totalSamples = 0;
         for (int p = 0; p < prompts.size(); p++) {
             if (samples[p].length == 0) continue;
             requests.add(new Generator.Request(prompts.get(p), samples[p].length));
-            total += samples[p].length;
+            totalSamples += samples[p].length;
         }
+        if (totalSamples > Integer.MAX_VALUE)
+            throw new dev.rast.engine.BadInputException(totalSamples + " samples in one run, more than " + Integer.MAX_VALUE
+                    + ": lower --n, or split the input");
+        dev.rast.engine.JavaHeap.require((double) totalSamples * BOOKKEEPING_BYTES, totalSamples + " samples' bookkeeping",
+                "lower --n, or split the input");
+        int total = (int) totalSamples;
+        checkLiveRows(models, Math.min(maxBatch, total));
         int longest = 0;
         for (int[] p : prompts) longest = Math.max(longest, p.length);
         String warning = kvMemoryWarning(models, Math.min(maxBatch, total), (long) longest + maxTokens);

@@ -9,6 +9,7 @@ import dev.rast.eval.metrics.Metrics.Vote;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,19 +56,19 @@ public final class Report {
         RunSettings settings = rd.readSettings();
         RunDir.Samples samples = rd.readSamples();
         int n = settings.n();
-        // dataset -> idx -> the n samples (null where missing); the first line for a (dataset, idx, sample) wins
-        Map<String, Map<Integer, SampleRow[]>> byDataset = new TreeMap<>(DATASET_ORDER);
+        // dataset -> idx -> sample -> its row; the first line for a (dataset, idx, sample) wins. Only the rows there
+        // are held: room for n per problem would be n × the problems however few samples the file has.
+        Map<String, Map<Integer, Map<Integer, SampleRow>>> byDataset = new TreeMap<>(DATASET_ORDER);
         for (int i = 0; i < samples.rows().size(); i++) {
             SampleRow s = samples.rows().get(i);
             if (s.sample() < 0 || s.sample() >= n)
                 throw new BadInputException(rd.file(RunDir.SAMPLES) + " line " + samples.lines().get(i) + ": sample " + s.sample() + " of " + s.dataset()
                         + " idx " + s.idx() + " is outside 0.." + (n - 1) + " (n = " + n + " in settings.json)");
-            SampleRow[] slot = byDataset.computeIfAbsent(s.dataset(), k -> new TreeMap<>())
-                    .computeIfAbsent(s.idx(), k -> new SampleRow[n]);
-            if (slot[s.sample()] == null) slot[s.sample()] = s;
+            byDataset.computeIfAbsent(s.dataset(), k -> new TreeMap<>()).computeIfAbsent(s.idx(), k -> new HashMap<>())
+                    .putIfAbsent(s.sample(), s);
         }
         List<DatasetStats> stats = new ArrayList<>();
-        for (Map.Entry<String, Map<Integer, SampleRow[]>> e : byDataset.entrySet()) stats.add(stats(e.getKey(), e.getValue(), n));
+        for (Map.Entry<String, Map<Integer, Map<Integer, SampleRow>>> e : byDataset.entrySet()) stats.add(stats(e.getKey(), e.getValue(), n));
         return new RunReport(runDir, settings, stats, samples.tornTail());
     }
 
@@ -76,15 +77,15 @@ public final class Report {
             .comparingInt((String d) -> Datasets.isBuiltin(d) ? Datasets.names().indexOf(d) : Integer.MAX_VALUE)
             .thenComparing(Comparator.naturalOrder());
 
-    private static DatasetStats stats(String dataset, Map<Integer, SampleRow[]> problems, int n) {
+    private static DatasetStats stats(String dataset, Map<Integer, Map<Integer, SampleRow>> problems, int n) {
         List<boolean[]> verdicts = new ArrayList<>();
         List<List<Vote>> votes = new ArrayList<>();
         List<Integer> lengths = new ArrayList<>();
         int incomplete = 0, noPred = 0;
-        for (SampleRow[] rows : problems.values()) {
-            boolean complete = true;
-            for (SampleRow r : rows) complete &= r != null;
-            if (!complete) { incomplete++; continue; }
+        for (Map<Integer, SampleRow> bySample : problems.values()) {
+            if (bySample.size() < n) { incomplete++; continue; } // samples are 0..n-1 (checked above): all n there
+            SampleRow[] rows = new SampleRow[n];
+            for (SampleRow r : bySample.values()) rows[r.sample()] = r;
             boolean[] v = new boolean[n];
             List<Vote> vs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {

@@ -1,6 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.run.SampleRunner;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +88,10 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         }
         Integer n = f.int32("n");
         if (n == null) throw new BadInputException(source + ": missing field 'n' (samples per problem)");
+        // A report keeps every problem's samples: a hand-edited n in the billions must not size anything.
+        if (n > SampleRunner.MAX_SAMPLES_PER_PROMPT)
+            throw new BadInputException(source + ": n " + n + " is more than " + SampleRunner.MAX_SAMPLES_PER_PROMPT
+                    + " samples per problem, the most rast makes");
         String dataset = f.string("dataset"), format = f.string("format");
         if (dataset == null) throw new BadInputException(source + ": missing field 'dataset'");
         if (format == null) throw new BadInputException(source + ": missing field 'format'");
