@@ -45,7 +45,13 @@ public final class SampleRunner {
     /** Samplers keep scratch rows, so one per thread: the generator chooses tokens of several sequences at once. */
     private final ThreadLocal<Sampler> sampler;
 
+    /**
+     * Stop strings are matched in decoded text: without a tokenizer there is none, and they would be ignored without
+     * a word, so they are refused (as is an empty one, which would end every sample before its first token).
+     */
     public SampleRunner(ModelSet models, SamplingParams params, int maxTokens, List<String> stops, boolean ignoreEos) {
+        new StopStrings(stops); // refuses an empty stop string
+        if (!stops.isEmpty()) models.requireTokenizer("--stop (stop strings are matched in the decoded text)");
         this.models = models;
         this.params = params;
         this.maxTokens = maxTokens;

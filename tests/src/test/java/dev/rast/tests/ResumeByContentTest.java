@@ -80,7 +80,7 @@ class ResumeByContentTest {
         // Same input, other sampling settings: the rows would mix two experiments.
         Files.writeString(in, P0 + P1 + P2);
         Cli.refused(Cli.rast(generate(in, out, "--top-p", "0.5")), "out.jsonl line 1", "other settings");
-        Cli.refused(Cli.rast(generate(in, out, "--stop", "x")), "out.jsonl line 1", "other settings");
+        Cli.refused(Cli.rast(generate(in, out, "--min-p", "0.01")), "out.jsonl line 1", "other settings");
 
         // Back to the input and settings the rows were made with: nothing to do, nothing changed.
         r = Cli.rast(generate(in, out));

@@ -29,6 +29,15 @@ class StrictInputTest {
     }
 
     @Test
+    void stopStringsThatCouldNeverMatchAreRefused() {
+        // Stop strings are matched in decoded text: this model has no tokenizer, so they would be ignored.
+        Cli.refused(Cli.rast("generate", "--model", m(), "--prompt-tokens", "1,2", "--stop", "x", "--threads", "1"),
+                "no tokenizer.json", "--stop");
+        Cli.refused(Cli.rast("generate", "--model", m(), "--prompt-tokens", "1,2", "--stop=", "--threads", "1"),
+                "--stop strings must not be empty");
+    }
+
+    @Test
     void aNegativeIndexInSamplesIsRefused() throws IOException {
         Path run = runFolder("neg", 1);
         Files.writeString(run.resolve("samples.jsonl"),
