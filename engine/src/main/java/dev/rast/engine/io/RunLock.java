@@ -46,6 +46,9 @@ public final class RunLock implements AutoCloseable {
     }
 
     private static RunLock acquire(Path lockFile, Path guarded, String command, String flag) {
+        Path folder = lockFile.toAbsolutePath().getParent();
+        if (!java.nio.file.Files.isDirectory(folder))
+            throw new BadInputException(guarded + ": the folder " + folder + " does not exist (give " + flag + " in an existing folder)");
         FileChannel ch;
         try {
             ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
