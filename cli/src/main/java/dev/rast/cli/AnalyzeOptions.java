@@ -62,8 +62,9 @@ final class AnalyzeOptions {
         long total = 0;
         for (Trajectory t : ts) total += t.tokens().length;
         long[] done = {0};
+        TeacherForcing forcing = new TeacherForcing(models, rowsPerPass); // refuses a pass too large before the bar starts
         try (ProgressBar bar = new ProgressBar("teacher forcing", total, "tokens", 1)) {
-            new TeacherForcing(models, rowsPerPass).run(ts, new TeacherForcing.Visitor() {
+            forcing.run(ts, new TeacherForcing.Visitor() {
                 @Override public void position(int t, int index, float[][] rows) {
                     analysis.position(t, index, rows);
                     if ((++done[0] & 63) == 0) bar.update(done[0]);

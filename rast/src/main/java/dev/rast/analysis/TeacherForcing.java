@@ -1,5 +1,7 @@
 package dev.rast.analysis;
 
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.JavaHeap;
 import dev.rast.engine.model.Batch;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
@@ -44,6 +46,22 @@ public final class TeacherForcing {
         if (rowsPerPass < 1) throw new IllegalArgumentException("rows per pass must be at least 1, is " + rowsPerPass);
         this.models = List.copyOf(models);
         this.rowsPerPass = rowsPerPass;
+        checkLogitsFit(rowsPerPass);
+    }
+
+    /**
+     * A pass keeps every model's logits of its rows on the Java heap ({@link #run}): refused up front, naming the
+     * option, when they would not fit (one model's must also fit in one array).
+     */
+    private void checkLogitsFit(int rows) {
+        double bytes = 0;
+        for (CausalLM m : models) {
+            int V = m.config().vocabSize();
+            if ((long) rows * V > Integer.MAX_VALUE - 8)
+                throw new BadInputException("--rows-per-pass " + rows + " × " + V + " logits is more than one array holds: lower --rows-per-pass");
+            bytes += 4.0 * rows * V;
+        }
+        JavaHeap.require(bytes, "--rows-per-pass " + rows + " (every model's logits of a pass)", "lower --rows-per-pass");
     }
 
     /** A trajectory being read: its tokens to feed and how many are in its caches. */

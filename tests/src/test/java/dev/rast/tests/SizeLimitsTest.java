@@ -47,6 +47,15 @@ class SizeLimitsTest {
     }
 
     @Test
+    void teacherForcingRowsPerPassAreCheckedAgainstMemory() throws IOException {
+        Path t = tmp.resolve("t.jsonl");
+        Files.writeString(t, "{\"id\": \"a\", \"prompt_tokens\": [5, 6], \"tokens\": [7, 8]}\n");
+        for (String rows : new String[] {"2000000000", "3000000"})
+            Cli.refused(Cli.rast("analyze", "pcr", "--trajectories", t.toString(), "--model", m(), "--device", "cpu", "--threads", "1",
+                    "--rows-per-pass", rows), "--rows-per-pass " + rows);
+    }
+
+    @Test
     void aRunFolderAskingForBillionsOfSamplesIsRefused() throws IOException {
         Path run = runFolder("huge", 1);
         Files.writeString(run.resolve("settings.json"), Files.readString(run.resolve("settings.json")).replace("\"n\": 1", "\"n\": 2000000000"));
