@@ -48,6 +48,19 @@ class ConcurrentRunsTest {
     }
 
     @Test
+    void aSecondSweepIntoTheSameFolderIsRefused() throws Exception {
+        Path sweep = tmp.resolve("sweep"), data = tmp.resolve("d.jsonl");
+        Files.createDirectories(sweep);
+        Files.writeString(data, "{\"question\": \"1+1?\", \"answer\": \"2\"}\n");
+        Path trio = Fixtures.reference("rast-trio/M").getParent();
+        try (var other = new LockHolder.Running(sweep.resolve("rast.lock"), "pid 778, started 2020-01-01T00:00:00Z, rast eval (sweep)")) {
+            Cli.refused(Cli.rast("eval", "--model", m(), "--expert", trio.resolve("E1").toString(), "--expert-base", trio.resolve("B1").toString(),
+                    "--lambda", "0,1", "--dataset", data.toString(), "--n", "1", "--out", sweep.toString()), "sweep", "in use by another run", "pid 778");
+            assertFalse(Files.exists(sweep.resolve("sweep.json")), "nothing written while the other run holds the folder");
+        }
+    }
+
+    @Test
     void theSameOutputTwiceInOneProcessIsRefusedToo() throws Exception {
         Path out = tmp.resolve("o.jsonl");
         try (var held = dev.rast.engine.io.RunLock.beside(out, "rast generate", "--output")) {
