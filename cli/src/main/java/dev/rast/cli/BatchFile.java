@@ -1,8 +1,8 @@
 package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.io.IoErrors;
-import dev.rast.engine.io.Utf8Lines;
+import dev.rast.engine.files.IoErrors;
+import dev.rast.engine.files.Utf8Lines;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.run.JsonLinesLog;

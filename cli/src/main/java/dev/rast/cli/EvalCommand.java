@@ -2,7 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
-import dev.rast.engine.io.RunLock;
+import dev.rast.engine.files.RunLock;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.eval.data.Dataset;
 import dev.rast.eval.data.Datasets;

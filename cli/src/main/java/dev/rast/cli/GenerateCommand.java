@@ -2,7 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
-import dev.rast.engine.io.RunLock;
+import dev.rast.engine.files.RunLock;
 import dev.rast.text.chat.PromptFormat;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.sample.SequenceRandom;

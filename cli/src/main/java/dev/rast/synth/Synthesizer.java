@@ -1,6 +1,6 @@
 package dev.rast.synth;
 
-import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.files.AtomicFiles;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.weights.SafeTensorsWriter;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.rast.analysis;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.io.AtomicFiles;
-import dev.rast.engine.io.IoErrors;
+import dev.rast.engine.files.AtomicFiles;
+import dev.rast.engine.files.IoErrors;
 import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -63,7 +63,7 @@ class ConcurrentRunsTest {
     @Test
     void theSameOutputTwiceInOneProcessIsRefusedToo() throws Exception {
         Path out = tmp.resolve("o.jsonl");
-        try (var held = dev.rast.engine.io.RunLock.beside(out, "rast generate", "--output")) {
+        try (var held = dev.rast.engine.files.RunLock.beside(out, "rast generate", "--output")) {
             Path in = tmp.resolve("p.jsonl");
             Files.writeString(in, "{\"prompt_tokens\": [5]}\n");
             Cli.refused(Cli.rast("generate", "--model", m(), "--input", in.toString(), "--output", out.toString(), "--threads", "1"),

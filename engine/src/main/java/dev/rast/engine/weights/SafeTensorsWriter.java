@@ -1,6 +1,6 @@
 package dev.rast.engine.weights;
 
-import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.files.AtomicFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.engine.tensor.DType;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package dev.rast.eval.data;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.files.Utf8Lines;
 import dev.rast.engine.json.Json;
-import dev.rast.engine.io.Utf8Lines;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.files.AtomicFiles;
 import dev.rast.engine.json.Json;
 import dev.rast.eval.data.Datasets;
 import dev.rast.eval.metrics.Metrics;

@@ -1,8 +1,8 @@
 package dev.rast.eval.report;
 
 import dev.rast.engine.BadInputException;
-import dev.rast.engine.io.AtomicFiles;
-import dev.rast.engine.io.IoErrors;
+import dev.rast.engine.files.AtomicFiles;
+import dev.rast.engine.files.IoErrors;
 import dev.rast.engine.json.Json;
 import dev.rast.eval.data.JsonLines;
 import dev.rast.run.JsonLinesLog;

@@ -19,7 +19,7 @@ public final class SvgPlot {
             "#7f7f7f", "#bcbd22", "#17becf"};
     static final int PANEL_W = 360, PANEL_H = 260, LEFT = 52, RIGHT = 16, TOP = 30, BOTTOM = 42, COLUMNS = 3;
 
-    public static void write(List<RunReport> runs, Path out) { RunDir.write(out, render(runs), dev.rast.engine.io.AtomicFiles.Durability.RENAMED); }
+    public static void write(List<RunReport> runs, Path out) { RunDir.write(out, render(runs), dev.rast.engine.files.AtomicFiles.Durability.RENAMED); }
 
     public static String render(List<RunReport> runs) {
         List<String> datasets = ReportFormat.datasets(runs);

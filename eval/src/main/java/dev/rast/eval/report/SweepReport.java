@@ -2,7 +2,7 @@ package dev.rast.eval.report;
 
 import dev.rast.analysis.AnalysisFiles;
 import dev.rast.analysis.Svg;
-import dev.rast.engine.io.AtomicFiles;
+import dev.rast.engine.files.AtomicFiles;
 import dev.rast.eval.metrics.Metrics;
 import dev.rast.eval.report.Report.DatasetStats;
 import dev.rast.eval.report.Report.RunReport;

@@ -1,4 +1,4 @@
-package dev.rast.engine.io;
+package dev.rast.engine.files;
 
 import dev.rast.engine.BadInputException;
 import java.io.IOException;
@@ -89,16 +89,14 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    /** What the holder wrote: its first line, control characters shown as '?', at most a few hundred characters. */
+    /** What the holder wrote: its first line, at most a few hundred characters (the error line escapes the rest). */
     private static String holder(FileChannel ch) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(MAX_HOLDER_CHARS * 4);
         while (b.hasRemaining() && ch.read(b, b.position()) > 0) { }
         String text = new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).strip();
         int nl = text.indexOf('\n');
         if (nl >= 0) text = text.substring(0, nl);
-        if (text.length() > MAX_HOLDER_CHARS) text = text.substring(0, MAX_HOLDER_CHARS) + "...";
-        return text.codePoints().map(c -> Character.isISOControl(c) ? '?' : c)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return text.length() > MAX_HOLDER_CHARS ? text.substring(0, MAX_HOLDER_CHARS) + "..." : text;
     }
 
     private static void closeQuietly(FileChannel ch) {

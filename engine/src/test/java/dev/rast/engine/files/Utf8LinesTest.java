@@ -1,4 +1,4 @@
-package dev.rast.engine.io;
+package dev.rast.engine.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -42,6 +42,6 @@ class Utf8LinesTest {
         byte[] b = "ok\nab\u00e9\n".getBytes(StandardCharsets.UTF_8);
         b[6] = 0x28; // the second byte of "é" replaced
         var e = assertThrows(BadInputException.class, () -> lines(new ByteArrayInputStream(b)));
-        assertEquals("src line 2: not valid UTF-8 (byte 0xc3 at column 3)", e.getMessage());
+        assertEquals("src line 2: not valid UTF-8 (bad byte 0xc3 at column 3)", e.getMessage());
     }
 }

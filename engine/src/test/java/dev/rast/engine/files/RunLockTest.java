@@ -1,4 +1,4 @@
-package dev.rast.engine.io;
+package dev.rast.engine.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.rast.engine.io;
+package dev.rast.engine.files;
 
 import dev.rast.engine.BadInputException;
 import java.io.ByteArrayOutputStream;
@@ -11,10 +11,11 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Text lines read as strict UTF-8, one at a time: bytes that are not UTF-8 are a {@link BadInputException} naming
- * the line and the byte ("SOURCE line 3: not valid UTF-8 (byte 0xff at column 12)"), never U+FFFD put in their place
- * (a grader or tokenizer would then see other text than the file holds). Lines end at "\n", "\r\n" or "\r", as
- * {@link java.io.BufferedReader#readLine} has them; the terminator is not part of the line.
+ * Text lines read as strict UTF-8, one at a time ({@link Utf8} decodes a whole text): bytes that are not UTF-8 are a
+ * {@link BadInputException} naming the line and the byte ("SOURCE line 3: not valid UTF-8 (bad byte 0xff at column
+ * 12)"), never U+FFFD put in their place (a grader or tokenizer would then see other text than the file holds). Lines
+ * end at "\n", "\r\n" or "\r", as {@link java.io.BufferedReader#readLine} has them; the terminator is not part of
+ * the line.
  */
 public final class Utf8Lines {
     private Utf8Lines() {}
@@ -61,7 +62,7 @@ public final class Utf8Lines {
             return decoder.reset().decode(in).toString();
         } catch (CharacterCodingException e) {
             int at = in.position(); // the decoder stops at the first byte it cannot take
-            throw new BadInputException(source + " line " + number + ": not valid UTF-8 (byte 0x"
+            throw new BadInputException(source + " line " + number + ": not valid UTF-8 (bad byte 0x"
                     + Integer.toHexString(bytes[Math.min(at, bytes.length - 1)] & 0xFF) + " at column " + (at + 1) + ")");
         }
     }

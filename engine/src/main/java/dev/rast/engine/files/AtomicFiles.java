@@ -1,4 +1,4 @@
-package dev.rast.engine.io;
+package dev.rast.engine.files;
 
 import java.io.IOException;
 import java.io.InputStream;
