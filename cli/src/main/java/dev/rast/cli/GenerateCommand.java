@@ -91,7 +91,7 @@ final class GenerateCommand implements Callable<Integer> {
             runtime.configure(set.models());
             SampleRunner runner = new SampleRunner(set, params, sampling.maxTokens, sampling.stop, sampling.ignoreEos);
             if (source.input != null) {
-                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch, sampleSettings(fmt)).run(source.input, output);
+                new BatchFile(set, runner, fmt, sampling.n, sampling.seed, batch, sampleSettings(set, fmt)).run(source.input, output);
                 return 0;
             }
             int[] prompt = source.text != null ? Prompts.encode(set, fmt, source.text)
@@ -116,13 +116,14 @@ final class GenerateCommand implements Callable<Integer> {
     /**
      * What decides an --input prompt's samples besides the prompt itself: the models, the format and every sampling
      * and stopping option (not --n, which only adds samples, nor --batch or --threads, which only change speed).
-     * Paths are absolute, so "m" and "./m" are one model.
+     * Models are the folders loaded, absolute: "m" and "./m" are one model, and a Hub name is its snapshot folder,
+     * so a new revision of the model counts as other settings.
      */
-    private Map<String, Object> sampleSettings(PromptFormat fmt) {
+    private Map<String, Object> sampleSettings(ModelSet set, PromptFormat fmt) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", absolute(models.model));
+        m.put("model", absolute(set.baseDir()));
         List<Object> pairs = new ArrayList<>();
-        for (ModelSet.Pair p : models.pairs()) pairs.add(List.of(absolute(p.expert()), absolute(p.base()), (double) p.lambda()));
+        for (ModelSet.Pair p : set.pairs()) pairs.add(List.of(absolute(p.expert()), absolute(p.base()), (double) p.lambda()));
         m.put("pairs", pairs);
         m.put("format", fmt.id());
         m.put("temperature", sampling.temperature);
