@@ -1,0 +1,96 @@
+package dev.rast.serve;
+
+import dev.rast.engine.generate.Generator;
+import dev.rast.engine.sample.Sampler;
+import dev.rast.engine.sample.SequenceRandom;
+import dev.rast.engine.sample.StopStrings;
+import dev.rast.run.Lockstep;
+import dev.rast.run.ModelSet;
+import dev.rast.text.tokenizer.StreamingDecoder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Runs the samples of several jobs as one continuous batch of the engine's {@link Generator}: each sequence is fused
+ * with its own job's λ (or not at all), sampled with its job's settings and seed, and stopped by its job's max tokens,
+ * stop strings and end-of-sequence rule. Sample s of a job draws from {@code SequenceRandom.of(seed, s)}, as
+ * {@code rast generate} does, so a request gives the tokens {@code rast generate} gives with the same seed.
+ */
+final class BatchRun {
+    private final ModelSet models;
+    private final BooleanSupplier closing;
+
+    BatchRun(ModelSet models, BooleanSupplier closing) {
+        this.models = models;
+        this.closing = closing;
+    }
+
+    void run(List<Job> jobs) {
+        List<Generator.Request> requests = new ArrayList<>();
+        List<Slot> slots = new ArrayList<>();
+        int maxTokens = 0;
+        for (Job job : jobs) {
+            requests.add(new Generator.Request(job.prompt, job.n));
+            for (int s = 0; s < job.n; s++) slots.add(new Slot(job, s));
+            maxTokens = Math.max(maxTokens, job.maxTokens);
+        }
+        Set<Integer> eos = models.eosIds();
+        Generator.Fusion fusion = (g, rows) -> {
+            Job job = slots.get(g).job;
+            return job.fusion == null ? rows[0] : job.fusion.fuseInPlace(rows);
+        };
+        Generator.TokenChooser chooser = (g, row) -> slots.get(g).choose(row);
+        // End-of-sequence ids are a per-job rule (ignore_eos), so the generator is given none and the listener decides.
+        Generator.TokenListener listener = (g, token) -> slots.get(g).accept(token, eos, closing.getAsBoolean());
+        Lockstep.generator(models.models(), fusion).generate(requests, Math.max(1, slots.size()), maxTokens, Set.of(), chooser, listener);
+    }
+
+    /** One sample of a job while it decodes. */
+    private final class Slot {
+        final Job job;
+        final int sample;
+        final RandomGenerator rng;
+        final List<Integer> tokens = new ArrayList<>();
+        final StreamingDecoder decoder;
+        final StopStrings stops;
+        Sampler sampler;
+
+        Slot(Job job, int sample) {
+            this.job = job;
+            this.sample = sample;
+            rng = SequenceRandom.of(job.params.seed(), sample);
+            decoder = models.tokenizer().streamingDecoder(true);
+            stops = new StopStrings(job.stops);
+        }
+
+        // A slot's chooser runs on one thread at a time (the generator chooses each sequence once per step).
+        int choose(float[] row) {
+            if (sampler == null) sampler = new Sampler(job.params);
+            return sampler.sample(row, rng).token();
+        }
+
+        boolean accept(int token, Set<Integer> eos, boolean closing) {
+            tokens.add(token);
+            boolean isEos = !job.ignoreEos && eos.contains(token);
+            emit(stops.feed(decoder.push(token)));
+            boolean stopped = stops.stopped();
+            boolean length = tokens.size() >= job.maxTokens;
+            boolean abort = job.cancelled || closing;
+            if (!(stopped || isEos || length || abort)) return false;
+            if (!stopped) {
+                emit(stops.feed(decoder.flush()));
+                if (!stops.stopped()) emit(stops.flush());
+            }
+            String reason = stops.stopped() || isEos ? "stop" : length ? "length" : "abort";
+            job.events.add(new Job.Finished(sample, tokens.stream().mapToInt(Integer::intValue).toArray(), reason));
+            return true;
+        }
+
+        private void emit(String chunk) {
+            if (!chunk.isEmpty()) job.events.add(new Job.Text(sample, chunk));
+        }
+    }
+}
