@@ -35,10 +35,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", paramLabel = "KEY", description = "Require Authorization: Bearer KEY on /v1/* (default: the environment's RAST_API_KEY, else none).")
     String apiKey;
 
-    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64", description = "Requests that may wait for the running batch; more are answered 429 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64", description = "Requests that may wait for a place in the batch; more are answered 429 (default: ${DEFAULT-VALUE}).")
     int maxQueue;
 
-    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "16", description = "Most requests decoded together in one batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch", paramLabel = "N", defaultValue = "32", description = "Most sequences (samples of all requests) decoding together; requests join between steps as places free up (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
     @Option(names = "--max-n", paramLabel = "N", defaultValue = "16", description = "Largest n a request may ask for (default: ${DEFAULT-VALUE}).")

@@ -7,14 +7,20 @@ import dev.rast.engine.sample.StopStrings;
 import dev.rast.run.Lockstep;
 import dev.rast.run.ModelSet;
 import dev.rast.text.tokenizer.StreamingDecoder;
+import dev.rast.engine.BadInputException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
- * Runs the samples of several jobs as one continuous batch of the engine's {@link Generator}: each sequence is fused
+ * Runs the samples of jobs as one continuous batch of the engine's {@link Generator}, jobs joining between steps as
+ * places free up: each sequence is fused
  * with its own job's λ (or not at all), sampled with its job's settings and seed, and stopped by its job's max tokens,
  * stop strings and end-of-sequence rule. Sample s of a job draws from {@code SequenceRandom.of(seed, s)}, as
  * {@code rast generate} does, so a request gives the tokens {@code rast generate} gives with the same seed.
@@ -28,15 +34,26 @@ final class BatchRun {
         this.closing = closing;
     }
 
-    void run(List<Job> jobs) {
-        List<Generator.Request> requests = new ArrayList<>();
-        List<Slot> slots = new ArrayList<>();
-        int maxTokens = 0;
-        for (Job job : jobs) {
-            requests.add(new Generator.Request(job.prompt, job.n));
-            for (int s = 0; s < job.n; s++) slots.add(new Slot(job, s));
-            maxTokens = Math.max(maxTokens, job.maxTokens);
-        }
+    /**
+     * Decodes {@code first} and every job {@code more} gives (null: none waiting now) as places in the batch free
+     * up, until nothing is live and none waits. {@code maxBatch}: most sequences decoding together. If generation
+     * fails, every job admitted and not finished gets the error.
+     */
+    void run(Job first, Supplier<Job> more, int maxBatch) {
+        // Sequence numbers count samples in admission order (see Generator): a job's slots are numbered as it is
+        // admitted. Slots change only on this thread between steps; choosers read them during a step.
+        Map<Integer, Slot> slots = new HashMap<>();
+        Set<Job> live = new LinkedHashSet<>();
+        Job[] waiting = {first};
+        int[] nextId = {0};
+        Generator.Admission admission = () -> {
+            Job job = waiting[0] != null ? waiting[0] : closing.getAsBoolean() ? null : more.get();
+            waiting[0] = null;
+            if (job == null) return null;
+            for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s));
+            live.add(job);
+            return new Generator.Request(job.prompt, job.n, job.maxTokens);
+        };
         Set<Integer> eos = models.eosIds();
         Generator.Fusion fusion = (g, rows) -> {
             Job job = slots.get(g).job;
@@ -44,8 +61,22 @@ final class BatchRun {
         };
         Generator.TokenChooser chooser = (g, row) -> slots.get(g).choose(row);
         // End-of-sequence ids are a per-job rule (ignore_eos), so the generator is given none and the listener decides.
-        Generator.TokenListener listener = (g, token) -> slots.get(g).accept(token, eos, closing.getAsBoolean());
-        Lockstep.generator(models.models(), fusion).generate(requests, Math.max(1, slots.size()), maxTokens, Set.of(), chooser, listener);
+        Generator.TokenListener listener = (g, token) -> {
+            Slot slot = slots.get(g);
+            if (!slot.accept(token, eos, closing.getAsBoolean())) return false;
+            slots.remove(g);
+            if (--slot.job.unfinished == 0) live.remove(slot.job);
+            return true;
+        };
+        try {
+            Lockstep.generator(models.models(), fusion).generate(admission, maxBatch, 0, Set.of(), chooser, listener);
+        } catch (RuntimeException | Error e) {
+            if (waiting[0] != null) live.add(waiting[0]);
+            ApiError error = e instanceof BadInputException ? ApiError.invalid(null, e.getMessage())
+                    : new ApiError(500, "server_error", null, null, "generation failed: " + e);
+            for (Job job : live) job.events.add(new Job.Failed(error));
+            if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
+        }
     }
 
     /** One sample of a job while it decodes. */

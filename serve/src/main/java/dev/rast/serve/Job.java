@@ -20,6 +20,8 @@ final class Job {
     final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
     /** Set when the client went away: its samples end at the next step. */
     volatile boolean cancelled;
+    /** Samples not yet finished (the scheduler thread's count). */
+    int unfinished;
 
     Job(int[] prompt, int n, int maxTokens, SamplingParams params, List<String> stops, boolean ignoreEos, RastFusion fusion) {
         this.prompt = prompt;
@@ -29,6 +31,7 @@ final class Job {
         this.stops = List.copyOf(stops);
         this.ignoreEos = ignoreEos;
         this.fusion = fusion;
+        this.unfinished = n;
     }
 
     /** What a job's samples produce, in order per sample. */

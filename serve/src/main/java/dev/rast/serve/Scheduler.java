@@ -1,6 +1,5 @@
 package dev.rast.serve;
 
-import dev.rast.engine.BadInputException;
 import dev.rast.run.ModelSet;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,20 +7,20 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * The one thread that owns the models: it takes the jobs waiting in a bounded queue, all of them at once (up to
- * {@code maxBatchJobs}), and decodes them as one batch; jobs that arrive meanwhile wait for the next batch.
- * A full queue refuses new jobs (the server answers 429).
+ * The one thread that owns the models: it decodes the jobs waiting in a bounded queue as one continuous batch of at
+ * most {@code maxBatch} sequences, a job joining between steps whenever the batch has room, and sleeps while there
+ * is none. A full queue refuses new jobs (the server answers 429).
  */
 final class Scheduler implements AutoCloseable {
     private final BlockingQueue<Job> queue;
-    private final int maxBatchJobs;
+    private final int maxBatch;
     private final BatchRun runner;
     private final Thread thread;
     private volatile boolean closing;
 
-    Scheduler(ModelSet models, int queueCapacity, int maxBatchJobs) {
+    Scheduler(ModelSet models, int queueCapacity, int maxBatch) {
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
-        this.maxBatchJobs = maxBatchJobs;
+        this.maxBatch = maxBatch;
         this.runner = new BatchRun(models, () -> closing);
         this.thread = Thread.ofPlatform().name("rast-scheduler").daemon(true).unstarted(this::loop);
         thread.start();
@@ -34,25 +33,18 @@ final class Scheduler implements AutoCloseable {
 
     private void loop() {
         while (!closing) {
-            List<Job> batch = new ArrayList<>();
+            Job first;
             try {
-                batch.add(queue.take());
+                first = queue.take();
             } catch (InterruptedException e) {
                 return;
             }
-            queue.drainTo(batch, maxBatchJobs - 1);
-            try {
-                runner.run(batch);
-            } catch (BadInputException e) {
-                fail(batch, ApiError.invalid(null, e.getMessage()));
-            } catch (RuntimeException | OutOfMemoryError e) {
-                fail(batch, new ApiError(500, "server_error", null, null, "generation failed: " + e));
-            }
+            runner.run(first, queue::poll, maxBatch);
         }
     }
 
-    private static void fail(List<Job> batch, ApiError error) {
-        for (Job job : batch) job.events.add(new Job.Failed(error));
+    private static void fail(List<Job> jobs, ApiError error) {
+        for (Job job : jobs) job.events.add(new Job.Failed(error));
     }
 
     /** Ends running samples at their next step and refuses queued jobs. */

@@ -8,16 +8,16 @@ import java.util.List;
  * and its limits.
  *
  * @param queueCapacity  requests that may wait for the scheduler; one more is answered 429
- * @param maxBatchJobs   most requests decoded together in one batch
+ * @param maxBatch       most sequences (samples of all requests) decoding together
  * @param maxBodyBytes   request bodies above this are answered 413
  * @param maxN           the largest n a request may ask for
  */
 public record ServeConfig(String servedModelName, List<String> pairNames, String host, int port, String apiKey,
-                          int queueCapacity, int maxBatchJobs, int maxBodyBytes, int maxN) {
+                          int queueCapacity, int maxBatch, int maxBodyBytes, int maxN) {
     public ServeConfig {
         pairNames = List.copyOf(pairNames);
         if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1");
-        if (maxBatchJobs < 1) throw new IllegalArgumentException("batch must be at least 1");
+        if (maxBatch < 1) throw new IllegalArgumentException("batch must be at least 1");
     }
 
     /** The model name that means the base with every pair. */

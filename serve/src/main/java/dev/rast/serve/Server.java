@@ -36,7 +36,7 @@ public final class Server implements AutoCloseable {
         this.parser = new RequestParser(models, config);
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
-        this.scheduler = new Scheduler(models, config.queueCapacity(), config.maxBatchJobs());
+        this.scheduler = new Scheduler(models, config.queueCapacity(), config.maxBatch());
         http.setExecutor(executor);
         http.createContext("/", this::handle);
     }

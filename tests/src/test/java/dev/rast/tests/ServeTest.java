@@ -277,4 +277,36 @@ class ServeTest {
         Cli.refused(Cli.rast("generate", "--model", m.toString(), "--prompt", "a", "--expert", e.toString(), "--expert-base", b.toString(),
                 "--name", "x", "--device", "cpu"), "--name names a pair for rast serve");
     }
+
+    /**
+     * Base-only and RAST requests of different settings sent at once decode in one continuous batch (joining
+     * between steps) and each gives the tokens it gives alone.
+     */
+    @Test
+    void concurrentMixedRequestsEqualTheirSoloRuns() throws Exception {
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < 6; i++)
+            bodies.add("{\"model\": \"" + (i % 2 == 0 ? "tiny" : "tiny+rast") + "\", \"prompt\": \"story " + i + "\", \"n\": " + (1 + i % 3)
+                    + ", \"max_tokens\": " + (4 + 3 * i) + ", \"seed\": " + i + ", \"ignore_eos\": true, \"return_token_ids\": true"
+                    + (i == 3 ? ", \"rast\": {\"pairs\": [{\"name\": \"pair1\", \"lambda\": 0.25}]}" : "") + (i == 4 ? ", \"stream\": true" : "") + "}");
+        List<String> solo = new ArrayList<>();
+        for (String body : bodies) solo.add(tokens(post("/v1/completions", body)));
+        for (String t : solo) assertTrue(t.contains("0=["), "token ids came back: " + t);
+        List<CompletableFuture<HttpResponse<String>>> together = new ArrayList<>();
+        for (String body : bodies)
+            together.add(client.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+        for (int i = 0; i < bodies.size(); i++) assertEquals(solo.get(i), tokens(together.get(i).get()), bodies.get(i));
+    }
+
+    /** Each choice's token ids, whole or streamed, as one string. */
+    static String tokens(HttpResponse<String> r) {
+        List<Map<String, Object>> choices = new ArrayList<>();
+        if (r.body().startsWith("data: ")) for (var e : events(r)) choices.addAll(choices(e));
+        else choices.addAll(choices(ok(r)));
+        java.util.TreeMap<Integer, String> byIndex = new java.util.TreeMap<>();
+        for (var c : choices)
+            if (c.get("token_ids") != null) byIndex.put(((Number) c.get("index")).intValue(), java.util.Arrays.toString(ints(c.get("token_ids"))));
+        return byIndex.toString();
+    }
 }
