@@ -24,7 +24,10 @@ final class Answer {
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
 
-    Answer(RequestParser.Parsed req, boolean chat) {
+    private final Server server;
+
+    Answer(RequestParser.Parsed req, boolean chat, Server server) {
+        this.server = server;
         this.req = req;
         this.job = req.job();
         this.chat = chat;
@@ -48,7 +51,11 @@ final class Answer {
         for (int left = job.n; left > 0; ) {
             switch (next()) {
                 case Job.Text t -> text[t.sample()].append(t.chunk());
-                case Job.Finished f -> { done[f.sample()] = f; left--; }
+                case Job.Finished f -> {
+                    done[f.sample()] = f;
+                    server.generated(f.tokens().length);
+                    left--;
+                }
                 case Job.Failed f -> throw f.error();
             }
         }
@@ -70,7 +77,7 @@ final class Answer {
         Map<String, Object> body = header(chat ? "chat.completion" : "text_completion");
         body.put("choices", choices);
         body.put("usage", Server.usage(job.prompt.length, completion));
-        Server.sendJson(ex, 200, body, Map.of());
+        server.sendJson(ex, 200, body, Map.of());
     }
 
     void stream(HttpExchange ex) throws IOException {
@@ -80,6 +87,7 @@ final class Answer {
         ex.getResponseHeaders().set("Content-Type", "text/event-stream");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
         ex.sendResponseHeaders(200, 0);
+        server.streaming();
         OutputStream out = ex.getResponseBody();
         boolean[] started = new boolean[job.n];
         int completion = 0;
@@ -90,6 +98,7 @@ final class Answer {
                     case Job.Text t -> send(out, chunk(t.sample(), t.chunk(), null, null, started));
                     case Job.Finished f -> {
                         completion += f.tokens().length;
+                        server.generated(f.tokens().length);
                         send(out, chunk(f.sample(), "", f.reason(), req.returnTokenIds() ? ids(f.tokens()) : null, started));
                         left--;
                     }

@@ -28,6 +28,7 @@ import java.util.random.RandomGenerator;
 final class BatchRun {
     private final ModelSet models;
     private final BooleanSupplier closing;
+    private volatile int running;
 
     BatchRun(ModelSet models, BooleanSupplier closing) {
         this.models = models;
@@ -39,6 +40,9 @@ final class BatchRun {
      * up, until nothing is live and none waits. {@code maxBatch}: most sequences decoding together. If generation
      * fails, every job admitted and not finished gets the error.
      */
+    /** Sequences decoding now (read by other threads for /metrics). */
+    int running() { return running; }
+
     void run(Job first, Supplier<Job> more, int maxBatch) {
         // Sequence numbers count samples in admission order (see Generator): a job's slots are numbered as it is
         // admitted. Slots change only on this thread between steps; choosers read them during a step.
@@ -52,6 +56,7 @@ final class BatchRun {
             if (job == null) return null;
             for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s));
             live.add(job);
+            running = slots.size();
             return new Generator.Request(job.prompt, job.n, job.maxTokens);
         };
         Set<Integer> eos = models.eosIds();
@@ -65,6 +70,7 @@ final class BatchRun {
             Slot slot = slots.get(g);
             if (!slot.accept(token, eos, closing.getAsBoolean())) return false;
             slots.remove(g);
+            running = slots.size();
             if (--slot.job.unfinished == 0) live.remove(slot.job);
             return true;
         };
@@ -76,6 +82,8 @@ final class BatchRun {
                     : new ApiError(500, "server_error", null, null, "generation failed: " + e);
             for (Job job : live) job.events.add(new Job.Failed(error));
             if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
+        } finally {
+            running = 0;
         }
     }
 

@@ -31,6 +31,11 @@ final class Scheduler implements AutoCloseable {
 
     int waiting() { return queue.size(); }
 
+    boolean closing() { return closing; }
+
+    /** Sequences decoding now. */
+    int running() { return runner.running(); }
+
     private void loop() {
         while (!closing) {
             Job first;
@@ -60,5 +65,9 @@ final class Scheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // A job offered while the first drain ran is refused too.
+        left.clear();
+        queue.drainTo(left);
+        fail(left, new ApiError(503, "server_error", null, null, "the server is shutting down"));
     }
 }

@@ -30,6 +30,7 @@ public final class Server implements AutoCloseable {
     private final HttpServer http;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
+    private final Metrics metrics;
 
     private Server(ModelSet models, ServeConfig config) throws IOException {
         this.config = config;
@@ -37,6 +38,7 @@ public final class Server implements AutoCloseable {
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
         this.scheduler = new Scheduler(models, config.queueCapacity(), config.maxBatch());
+        this.metrics = new Metrics(scheduler::waiting, scheduler::running);
         http.setExecutor(executor);
         http.createContext("/", this::handle);
     }
@@ -61,6 +63,9 @@ public final class Server implements AutoCloseable {
                 route(ex);
             } catch (ApiError e) {
                 sendJson(ex, e.status, e.body(), e.status == 429 ? Map.of("Retry-After", "1") : Map.of());
+            } catch (RuntimeException e) {
+                // Not the request's fault: say what failed, in the error object (no stack trace).
+                sendJson(ex, 500, new ApiError(500, "server_error", null, null, "internal error: " + e).body(), Map.of());
             }
         } catch (IOException | RuntimeException e) {
             // The client went away mid-answer, or the answer could not be written: nothing more to tell it.
@@ -73,6 +78,14 @@ public final class Server implements AutoCloseable {
             case "/health" -> {
                 requireMethod(method, "GET");
                 sendJson(ex, 200, Map.of("status", "ok"), Map.of());
+            }
+            case "/metrics" -> {
+                authorize(ex);
+                requireMethod(method, "GET");
+                byte[] text = metrics.text().getBytes(StandardCharsets.UTF_8);
+                ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                ex.sendResponseHeaders(200, text.length);
+                ex.getResponseBody().write(text);
             }
             case "/v1/models" -> {
                 authorize(ex);
@@ -111,10 +124,12 @@ public final class Server implements AutoCloseable {
             throw ApiError.invalid(null, e.getMessage());
         }
         RequestParser.Parsed req = parser.parse(body, chat);
+        if (scheduler.closing()) throw new ApiError(503, "server_error", null, null, "the server is shutting down");
         if (!scheduler.offer(req.job()))
             throw new ApiError(429, "rate_limit_error", null, "queue_full", "the server is busy (" + config.queueCapacity()
                     + " requests waiting); retry later");
-        Answer answer = new Answer(req, chat);
+        metrics.prompt(req.job().prompt.length);
+        Answer answer = new Answer(req, chat, this);
         if (req.stream()) answer.stream(ex);
         else answer.whole(ex);
     }
@@ -139,7 +154,8 @@ public final class Server implements AutoCloseable {
         return new ApiError(413, "invalid_request_error", null, "body_too_large", "the request body is over " + config.maxBodyBytes() + " bytes");
     }
 
-    static void sendJson(HttpExchange ex, int status, Object body, Map<String, String> headers) throws IOException {
+    void sendJson(HttpExchange ex, int status, Object body, Map<String, String> headers) throws IOException {
+        metrics.answered(status);
         byte[] bytes = (Json.write(body, Json.Layout.COMPACT)).getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
@@ -149,12 +165,20 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** Stops listening, ends running samples at their next step and refuses the queued ones. */
+    /** A streamed answer has begun (status 200). */
+    void streaming() { metrics.answered(200); }
+
+    void generated(int tokens) { metrics.generated(tokens); }
+
+    /**
+     * Stops listening, ends running samples at their next step and refuses the queued ones; request threads still
+     * waiting are interrupted after a second.
+     */
     @Override
     public void close() {
         scheduler.close();
         http.stop(1);
-        executor.close();
+        executor.shutdownNow();
     }
 
     static Map<String, Object> usage(int prompt, int completion) {

@@ -104,6 +104,19 @@ class ServeTest {
     }
 
     @Test
+    void metricsInPrometheusText() throws Exception {
+        ok(post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 3, \"ignore_eos\": true}"));
+        HttpResponse<String> r = send(server, "GET", "/metrics", null, null);
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+        for (String line : List.of("# TYPE rast_requests_total counter", "rast_requests_total{status=\"200\"} ",
+                "# TYPE rast_queue_depth gauge", "rast_running_sequences ", "rast_prompt_tokens_total ", "rast_generation_tokens_total "))
+            assertTrue(r.body().contains(line), line + " in\n" + r.body());
+        long generated = r.body().lines().filter(l -> l.startsWith("rast_generation_tokens_total ")).mapToLong(l -> Long.parseLong(l.split(" ")[1])).sum();
+        assertTrue(generated >= 3, r.body());
+    }
+
+    @Test
     void completionWholeAndStreamedAgree() throws Exception {
         String req = "{\"model\": \"tiny+rast\", \"prompt\": \"Hello world\", \"max_tokens\": 10, \"seed\": 5, \"return_token_ids\": true";
         Map<String, Object> whole = ok(post("/v1/completions", req + "}"));
