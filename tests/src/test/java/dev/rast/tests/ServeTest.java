@@ -103,6 +103,24 @@ class ServeTest {
         assertEquals(405, send(server, "GET", "/v1/completions", null, null).statusCode());
     }
 
+    /** A stop string ends the text just before it, with finish_reason "stop", whole and streamed. */
+    @Test
+    void stopStringEndsTheText() throws Exception {
+        String req = "{\"model\": \"tiny+rast\", \"prompt\": \"The\", \"max_tokens\": 16, \"temperature\": 0, \"ignore_eos\": true";
+        String full = (String) choices(ok(post("/v1/completions", req + "}"))).getFirst().get("text");
+        int i = full.length() / 2;
+        while (i < full.length() && (Character.isSurrogate(full.charAt(i)) || Character.isWhitespace(full.charAt(i)))) i++;
+        org.junit.jupiter.api.Assumptions.assumeTrue(i < full.length(), "the text has a character to stop at: " + full);
+        String stop = String.valueOf(full.charAt(i));
+        String withStop = req + ", \"stop\": [" + Json.quote(stop) + "]";
+        Map<String, Object> c = choices(ok(post("/v1/completions", withStop + "}"))).getFirst();
+        assertEquals(full.substring(0, full.indexOf(stop)), c.get("text"));
+        assertEquals("stop", c.get("finish_reason"));
+        StringBuilder streamed = new StringBuilder();
+        for (var e : events(post("/v1/completions", withStop + ", \"stream\": true}"))) streamed.append(choices(e).getFirst().get("text"));
+        assertEquals(c.get("text"), streamed.toString());
+    }
+
     @Test
     void metricsInPrometheusText() throws Exception {
         ok(post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 3, \"ignore_eos\": true}"));
