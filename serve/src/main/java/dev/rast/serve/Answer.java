@@ -71,6 +71,7 @@ final class Answer {
             }
             c.put("finish_reason", done[s].reason());
             if (req.returnTokenIds()) c.put("token_ids", ids(done[s].tokens()));
+            if (req.logprobs()) c.put("logprobs", logprobs(done[s]));
             choices.add(c);
             completion += done[s].tokens().length;
         }
@@ -158,6 +159,45 @@ final class Answer {
     private static void send(OutputStream out, Object event) throws IOException {
         out.write(("data: " + Json.write(event, Json.Layout.COMPACT) + "\n\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
+    }
+
+    /**
+     * The log-probability each token was drawn with (after temperature, top-k, top-p and min-p; as rast generate
+     * --json gives), in OpenAI's shape: chat's {"content": [{"token", "logprob", "bytes", "top_logprobs": []}]},
+     * completions' {"tokens", "token_logprobs", "top_logprobs": null, "text_offset"}.
+     */
+    private Map<String, Object> logprobs(Job.Finished f) {
+        List<String> pieces = new ArrayList<>();
+        for (int t : f.tokens()) pieces.add(server.tokenText(t));
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (chat) {
+            List<Object> content = new ArrayList<>();
+            for (int i = 0; i < pieces.size(); i++) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("token", pieces.get(i));
+                e.put("logprob", f.logprobs()[i]);
+                List<Integer> bytes = new ArrayList<>();
+                for (byte b : pieces.get(i).getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xFF);
+                e.put("bytes", bytes);
+                e.put("top_logprobs", List.of());
+                content.add(e);
+            }
+            out.put("content", content);
+        } else {
+            List<Integer> offsets = new ArrayList<>();
+            int at = 0;
+            for (String p : pieces) {
+                offsets.add(at);
+                at += p.length();
+            }
+            out.put("tokens", pieces);
+            List<Object> lp = new ArrayList<>();
+            for (double v : f.logprobs()) lp.add(v);
+            out.put("token_logprobs", lp);
+            out.put("top_logprobs", null);
+            out.put("text_offset", offsets);
+        }
+        return out;
     }
 
     private static List<Integer> ids(int[] tokens) { return IntStream.of(tokens).boxed().toList(); }

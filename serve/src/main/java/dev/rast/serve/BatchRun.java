@@ -93,6 +93,7 @@ final class BatchRun {
         final int sample;
         final RandomGenerator rng;
         final List<Integer> tokens = new ArrayList<>();
+        final List<Double> logprobs = new ArrayList<>();
         final StreamingDecoder decoder;
         final StopStrings stops;
         Sampler sampler;
@@ -108,7 +109,9 @@ final class BatchRun {
         // A slot's chooser runs on one thread at a time (the generator chooses each sequence once per step).
         int choose(float[] row) {
             if (sampler == null) sampler = new Sampler(job.params);
-            return sampler.sample(row, rng).token();
+            Sampler.Choice c = sampler.sample(row, rng);
+            logprobs.add(c.logprob());
+            return c.token();
         }
 
         boolean accept(int token, Set<Integer> eos, boolean closing) {
@@ -124,7 +127,8 @@ final class BatchRun {
                 if (!stops.stopped()) emit(stops.flush());
             }
             String reason = stops.stopped() || isEos ? "stop" : length ? "length" : "abort";
-            job.events.add(new Job.Finished(sample, tokens.stream().mapToInt(Integer::intValue).toArray(), reason));
+            job.events.add(new Job.Finished(sample, tokens.stream().mapToInt(Integer::intValue).toArray(),
+                    logprobs.stream().mapToDouble(Double::doubleValue).toArray(), reason));
             return true;
         }
 

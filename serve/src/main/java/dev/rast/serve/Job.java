@@ -40,8 +40,11 @@ final class Job {
     /** Final text of sample {@code sample} (after stop-string hold-back). */
     record Text(int sample, String chunk) implements Event {}
 
-    /** Sample {@code sample} ended: its ids and why ("stop" or "length", OpenAI's names). */
-    record Finished(int sample, int[] tokens, String reason) implements Event {}
+    /**
+     * Sample {@code sample} ended: its ids, the log-probability each was drawn with, and why ("stop", "length" or
+     * "abort").
+     */
+    record Finished(int sample, int[] tokens, double[] logprobs, String reason) implements Event {}
 
     /** The generation failed; every sample not finished is lost. */
     record Failed(ApiError error) implements Event {}

@@ -17,7 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class RequestParser {
     /** What a request asked for besides its job: how to answer. */
-    record Parsed(Job job, String model, boolean stream, boolean includeUsage, boolean returnTokenIds) {}
+    record Parsed(Job job, String model, boolean stream, boolean includeUsage, boolean returnTokenIds, boolean logprobs) {}
 
     private final ModelSet models;
     private final ServeConfig config;
@@ -65,8 +65,11 @@ final class RequestParser {
         if (body.get("stream_options") instanceof Map<?, ?> so) includeUsage = Boolean.TRUE.equals(so.get("include_usage"));
         else if (body.get("stream_options") != null) throw ApiError.invalid("stream_options", "stream_options must be an object");
         boolean returnIds = bool(body, "return_token_ids", false);
-        if (body.get("logprobs") != null && !Boolean.FALSE.equals(body.get("logprobs")))
-            throw ApiError.invalid("logprobs", "logprobs are not supported by this server yet");
+        // The chosen tokens' log-probabilities only: chat's logprobs true (top_logprobs 0), completions' logprobs 0.
+        boolean logprobs = chat ? bool(body, "logprobs", false) : integer(body, "logprobs", 0, 0) != null;
+        Integer top = integer(body, "top_logprobs", 0, 0);
+        if (top != null && !chat) throw ApiError.invalid("top_logprobs", "top_logprobs is a chat field; completions take logprobs: 0");
+        if (logprobs && stream) throw ApiError.invalid("logprobs", "logprobs with stream are not supported by this server yet");
         SamplingParams params;
         try {
             params = new SamplingParams(temperature < SamplingParams.MIN_TEMPERATURE ? 0 : temperature,
@@ -79,7 +82,7 @@ final class RequestParser {
         for (float l : lambdas) rast |= l != 0;
         Job job = new Job(prompt, n == null ? 1 : n, maxTokens, params, stops(body.get("stop")), ignoreEos,
                 rast ? new RastFusion(lambdas) : null);
-        return new Parsed(job, model, stream, includeUsage, returnIds);
+        return new Parsed(job, model, stream, includeUsage, returnIds, logprobs);
     }
 
     List<String> modelNames() {
@@ -170,7 +173,8 @@ final class RequestParser {
         Object v = body.get(name);
         if (v == null) return null;
         if (v instanceof Long l && l >= min && l <= max) return (int) (long) l;
-        throw ApiError.invalid(name, name + " must be an integer from " + min + (max == Integer.MAX_VALUE ? " up" : " to " + max));
+        throw ApiError.invalid(name, name + (min == max ? " must be " + min + " (other values are not supported yet)"
+                : " must be an integer from " + min + (max == Integer.MAX_VALUE ? " up" : " to " + max)));
     }
 
     private static Long longValue(Map<String, Object> body, String name) {

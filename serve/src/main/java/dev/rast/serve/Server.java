@@ -31,6 +31,7 @@ public final class Server implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final byte[] apiKey;
     private final Metrics metrics;
+    private final dev.rast.text.tokenizer.Tokenizer tokenizer;
 
     private Server(ModelSet models, ServeConfig config) throws IOException {
         this.config = config;
@@ -38,6 +39,7 @@ public final class Server implements AutoCloseable {
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
         this.scheduler = new Scheduler(models, config.queueCapacity(), config.maxBatch());
+        this.tokenizer = models.tokenizer();
         this.metrics = new Metrics(scheduler::waiting, scheduler::running);
         http.setExecutor(executor);
         http.createContext("/", this::handle);
@@ -169,6 +171,9 @@ public final class Server implements AutoCloseable {
     void streaming() { metrics.answered(200); }
 
     void generated(int tokens) { metrics.generated(tokens); }
+
+    /** One token's text (special tokens as written), for logprobs. */
+    String tokenText(int id) { return tokenizer == null ? String.valueOf(id) : tokenizer.decode(new int[] {id}); }
 
     /**
      * Stops listening, ends running samples at their next step and refuses the queued ones; request threads still

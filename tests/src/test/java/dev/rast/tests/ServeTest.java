@@ -164,6 +164,10 @@ class ServeTest {
         Map<String, Object> whole = ok(post("/v1/chat/completions", req + "}"));
         assertEquals("chat.completion", whole.get("object"));
         Map<?, ?> msg = (Map<?, ?>) choices(whole).getFirst().get("message");
+        Map<?, ?> lp = (Map<?, ?>) choices(ok(post("/v1/chat/completions", req + ", \"logprobs\": true}"))).getFirst().get("logprobs");
+        List<?> lpContent = (List<?>) lp.get("content");
+        assertEquals(((Map<?, ?>) whole.get("usage")).get("completion_tokens"), (long) lpContent.size());
+        for (Object o : lpContent) assertTrue(((Number) ((Map<?, ?>) o).get("logprob")).doubleValue() <= 0, lp.toString());
         assertEquals("assistant", msg.get("role"));
 
         List<Map<String, Object>> ev = events(post("/v1/chat/completions", req + ", \"stream\": true}"));
@@ -214,12 +218,17 @@ class ServeTest {
         assertEquals(0, g.status(), g.stderr());
         List<String> lines = g.stdout().lines().toList();
         Map<String, Object> served = ok(post("/v1/completions", "{\"model\": \"" + model + "\", \"prompt\": \"Once upon a time\", \"n\": 2,"
-                + " \"temperature\": 0.8, \"top_p\": 0.9, \"top_k\": 50, \"seed\": 11, \"max_tokens\": 12, \"return_token_ids\": true" + rast + "}"));
+                + " \"temperature\": 0.8, \"top_p\": 0.9, \"top_k\": 50, \"seed\": 11, \"max_tokens\": 12, \"return_token_ids\": true, \"logprobs\": 0" + rast + "}"));
         for (int s = 0; s < 2; s++) {
             Map<String, Object> want = Json.parseObject(lines.get(s), "generate");
             Map<String, Object> got = choices(served).get(s);
             assertArrayEquals(ints(want.get("tokens")), ints(got.get("token_ids")), kind + " sample " + s);
             assertEquals(want.get("text"), got.get("text"));
+            List<?> wantLp = (List<?>) want.get("logprobs"), gotLp = (List<?>) ((Map<?, ?>) got.get("logprobs")).get("token_logprobs");
+            assertEquals(wantLp.size(), gotLp.size());
+            for (int t = 0; t < wantLp.size(); t++)
+                assertEquals(((Number) wantLp.get(t)).doubleValue(), ((Number) gotLp.get(t)).doubleValue(),
+                        1e-5 * (1 + Math.abs(((Number) wantLp.get(t)).doubleValue())), kind + " logprob " + t); // generate prints 6 digits
         }
     }
 
@@ -234,7 +243,7 @@ class ServeTest {
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 0}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 100000000}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 1.5}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"stop\": 5}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"seed\": \"x\"}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"stream\": \"yes\"}",
-            "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 3}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"ignore_eos\": 1}",
+            "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 3}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 0, \"stream\": true}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"ignore_eos\": 1}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": 1}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": {\"pairs\": [{\"name\": \"nope\"}]}}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": {\"pairs\": [{\"name\": \"pair1\", \"lambda\": \"x\"}]}}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"seed\": 99999999999999999999}", "{\"model\": \"tiny\", \"prompt\": \"\\ud800\"}"})
