@@ -35,14 +35,14 @@ final class BatchRun {
         this.closing = closing;
     }
 
+    /** Sequences decoding now (read by other threads for /metrics). */
+    int running() { return running; }
+
     /**
      * Decodes {@code first} and every job {@code more} gives (null: none waiting now) as places in the batch free
      * up, until nothing is live and none waits. {@code maxBatch}: most sequences decoding together. If generation
      * fails, every job admitted and not finished gets the error.
      */
-    /** Sequences decoding now (read by other threads for /metrics). */
-    int running() { return running; }
-
     void run(Job first, Supplier<Job> more, int maxBatch) {
         // Sequence numbers count samples in admission order (see Generator): a job's slots are numbered as it is
         // admitted. Slots change only on this thread between steps; choosers read them during a step.
@@ -102,7 +102,8 @@ final class BatchRun {
             this.job = job;
             this.sample = sample;
             rng = SequenceRandom.of(job.params.seed(), sample);
-            decoder = models.tokenizer().streamingDecoder(true);
+            // Without a tokenizer (prompts of token ids) there is no text: tokens only, no stop strings.
+            decoder = models.tokenizer() == null ? null : models.tokenizer().streamingDecoder(true);
             stops = new StopStrings(job.stops);
         }
 
@@ -117,12 +118,12 @@ final class BatchRun {
         boolean accept(int token, Set<Integer> eos, boolean closing) {
             tokens.add(token);
             boolean isEos = !job.ignoreEos && eos.contains(token);
-            emit(stops.feed(decoder.push(token)));
+            if (decoder != null) emit(stops.feed(decoder.push(token)));
             boolean stopped = stops.stopped();
             boolean length = tokens.size() >= job.maxTokens;
             boolean abort = job.cancelled || closing;
             if (!(stopped || isEos || length || abort)) return false;
-            if (!stopped) {
+            if (!stopped && decoder != null) {
                 emit(stops.feed(decoder.flush()));
                 if (!stops.stopped()) emit(stops.flush());
             }
