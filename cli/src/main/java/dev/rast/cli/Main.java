@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 /** The {@code rast} command line. */
 @Command(name = "rast", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Pure-Java LLM inference for Qwen2.5 and Llama-3.1, built for RAST decoding.", ""},
-        subcommands = {DemoCommand.class, GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class, PullCommand.class, EvalCommand.class,
+        subcommands = {DemoCommand.class, GenerateCommand.class, ForwardCommand.class, BenchCommand.class, SynthCommand.class, PullCommand.class, EvalCommand.class, ServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class,
                 GradeCommand.class, ReportCommand.class, AnalyzeCommand.class, PlanCommand.class,
                 CommandLine.HelpCommand.class},

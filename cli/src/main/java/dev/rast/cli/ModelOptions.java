@@ -36,6 +36,9 @@ final class ModelOptions {
         @Option(names = "--lambda", paramLabel = "L", split = ",", description = "Weight of this pair's delta E − B (default: 1.0); rast eval takes a list (0,0.5,1) to sweep it.")
         List<Float> lambda;
 
+        @Option(names = "--name", paramLabel = "N", description = "rast serve: the name requests give this pair by (default: pair1, pair2, ...).")
+        String name;
+
         /** This pair's λ values: the one given, the list of a sweep, or the default 1. */
         List<Float> lambdas() {
             List<Float> l = lambda == null || lambda.isEmpty() ? List.of(1f) : lambda;
@@ -51,6 +54,21 @@ final class ModelOptions {
                         + ": several values sweep λ, which only rast eval does; give one value");
             return l.getFirst();
         }
+    }
+
+    /** Set by the commands that name pairs (rast serve); the others refuse --name rather than ignore it. */
+    boolean namesPairs;
+
+    /** Each pair's --name, or pairN (N from 1, in order); two pairs of one name are refused. */
+    List<String> pairNames() {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < pairs.size(); i++) {
+            String n = pairs.get(i).name == null ? "pair" + (i + 1) : pairs.get(i).name;
+            if (n.isBlank()) throw new BadInputException("--name of pair " + (i + 1) + " is empty");
+            if (names.contains(n)) throw new BadInputException("two expert pairs are named '" + n + "': give each its own --name");
+            names.add(n);
+        }
+        return names;
     }
 
     List<ModelSet.Pair> pairs() {
@@ -71,6 +89,9 @@ final class ModelOptions {
 
     /** Loads the base with {@code withPairs} (e.g. one point of a sweep), model names resolved as above. */
     ModelSet load(Backend backend, WeightDtype weights, List<ModelSet.Pair> withPairs) {
+        if (!namesPairs)
+            for (PairOptions p : pairs)
+                if (p.name != null) throw new BadInputException("--name names a pair for rast serve; this command does not use it");
         List<ModelSet.Pair> local = withPairs.stream()
                 .map(p -> new ModelSet.Pair(ModelFolders.model(p.expert()), ModelFolders.model(p.base()), p.lambda())).toList();
         return ModelSet.load(ModelFolders.model(model), local, ModelFolders.tokenizer(tokenizer), allowTokenizerMismatch, backend, weights);

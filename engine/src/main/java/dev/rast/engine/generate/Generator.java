@@ -59,12 +59,28 @@ public final class Generator {
         this.fusion = fusion;
     }
 
-    /** One prompt and how many samples of it to generate. */
-    public record Request(int[] prompt, int samples) {
+    /**
+     * One prompt, how many samples of it to generate, and at most how many tokens each ({@code maxTokens} 0: the
+     * generate call's).
+     */
+    public record Request(int[] prompt, int samples, int maxTokens) {
         public Request {
             if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
             if (samples < 1) throw new IllegalArgumentException("samples must be at least 1, is " + samples);
+            if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         }
+
+        public Request(int[] prompt, int samples) { this(prompt, samples, 0); }
+    }
+
+    /**
+     * Where requests come from while a batch runs (e.g. a server's queue): asked for the next request whenever the
+     * batch has a free place, between steps, on the thread that called generate.
+     */
+    @FunctionalInterface
+    public interface Admission {
+        /** The next request, or null when none is waiting now (generate returns once nothing is live and none waits). */
+        Request next();
     }
 
     /**
@@ -98,21 +114,43 @@ public final class Generator {
                          TokenChooser chooser, TokenListener listener) {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
-        int[] first = new int[requests.size()];
-        for (int r = 1; r < requests.size(); r++) first[r] = first[r - 1] + requests.get(r - 1).samples();
         if (maxTokens == 0) return;
+        var next = requests.iterator();
+        generate(() -> next.hasNext() ? next.next() : null, maxBatch, maxTokens, stopIds, chooser, listener);
+    }
+
+    /**
+     * As above, with requests admitted as they come (continuous batching across requests): whenever the batch has a
+     * free place, between steps, {@code admission} is asked for the next request, and its samples join the running
+     * ones. Sequence numbers count the samples of the requests in the order they were admitted. Returns when no
+     * sequence is live and {@code admission} has none.
+     */
+    public void generate(Admission admission, int maxBatch, int maxTokens, Set<Integer> stopIds,
+                         TokenChooser chooser, TokenListener listener) {
+        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
         try (Sequences models = sequences.get()) {
             List<Live> active = new ArrayList<>();
-            int nextRequest = 0, nextSample = 0, parent = -1;
+            Request current = null;
+            int nextSample = 0, parent = -1, nextId = 0, limit = 0;
             while (true) {
                 // Fill free places with the next samples; the last sample of a prompt takes its prefilled sequence.
-                while (active.size() < maxBatch && nextRequest < requests.size()) {
-                    Request r = requests.get(nextRequest);
-                    if (parent < 0) parent = models.start(r.prompt(), (int) Math.min(Integer.MAX_VALUE, (long) r.prompt().length + maxTokens));
-                    boolean last = nextSample == r.samples() - 1;
-                    active.add(new Live(last ? parent : models.fork(parent), first[nextRequest] + nextSample));
+                while (active.size() < maxBatch) {
+                    if (current == null) {
+                        current = admission.next();
+                        if (current == null) break;
+                        limit = current.maxTokens() > 0 ? current.maxTokens() : maxTokens;
+                        if (limit == 0) { // nothing to generate: its numbers are spent, no sequence is opened
+                            nextId += current.samples();
+                            current = null;
+                            continue;
+                        }
+                    }
+                    if (parent < 0) parent = models.start(current.prompt(), (int) Math.min(Integer.MAX_VALUE, (long) current.prompt().length + limit));
+                    boolean last = nextSample == current.samples() - 1;
+                    active.add(new Live(last ? parent : models.fork(parent), nextId++, limit));
                     if (last) {
-                        nextRequest++;
+                        current = null;
                         nextSample = 0;
                         parent = -1;
                     } else nextSample++;
@@ -134,7 +172,7 @@ public final class Generator {
                     s.last = token;
                     s.count++;
                     boolean stop = listener != null && listener.accept(s.id, token);
-                    if (stop || stopIds.contains(token) || s.count == maxTokens) models.release(s.sequence);
+                    if (stop || stopIds.contains(token) || s.count == s.limit) models.release(s.sequence);
                     else continuing.add(s);
                 }
                 active = continuing;
@@ -154,14 +192,15 @@ public final class Generator {
         return chooser.choose(s.id, fusion.fuse(s.id, models.logits(s.sequence)));
     }
 
-    /** A sample being decoded: its number among all requests' samples, its sequence in the set, its last token. */
+    /** A sample being decoded: its number among all requests' samples, its sequence in the set, its token limit, its last token. */
     private static final class Live {
-        final int sequence, id;
+        final int sequence, id, limit;
         int last, count;
 
-        Live(int sequence, int id) {
+        Live(int sequence, int id, int limit) {
             this.sequence = sequence;
             this.id = id;
+            this.limit = limit;
         }
     }
 
