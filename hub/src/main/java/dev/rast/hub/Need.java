@@ -1,7 +1,7 @@
 package dev.rast.hub;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rast.engine.BadInputException;
+import dev.rast.engine.json.Json;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -21,8 +21,6 @@ public enum Need {
     /** What a download for this need fetches: the engine's files, or config.json alone for {@link #CONFIG}. */
     public FileSelection files() { return this == CONFIG ? FileSelection.of(java.util.List.of("config.json")) : FileSelection.engine(); }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** What the snapshot lacks; empty when it is complete. A link to a missing blob counts as missing. */
     public List<String> missing(Path snapshot) {
         List<String> out = new ArrayList<>();
@@ -35,12 +33,14 @@ public enum Need {
         Path index = snapshot.resolve("model.safetensors.index.json");
         if (Files.isRegularFile(index)) {
             try {
-                JsonNode map = JSON.readTree(index.toFile()).path("weight_map");
-                for (JsonNode shard : (Iterable<JsonNode>) () -> map.elements()) {
-                    String f = shard.asText();
-                    if (!out.contains(f) && !f.contains("..") && !Files.isRegularFile(snapshot.resolve(f))) out.add(f);
-                }
-            } catch (IOException e) {
+                Object root = Json.parse(Files.readAllBytes(index), index);
+                Object map = root instanceof java.util.Map<?, ?> m ? m.get("weight_map") : null;
+                if (map instanceof java.util.Map<?, ?> shards)
+                    for (Object shard : shards.values()) {
+                        String f = String.valueOf(shard);
+                        if (!out.contains(f) && !f.contains("..") && !Files.isRegularFile(snapshot.resolve(f))) out.add(f);
+                    }
+            } catch (IOException | BadInputException e) {
                 out.add("a readable model.safetensors.index.json");
             }
         } else if (!hasSafetensors(snapshot)) {
