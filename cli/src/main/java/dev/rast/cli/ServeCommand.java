@@ -2,6 +2,7 @@ package dev.rast.cli;
 
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
+import dev.rast.plan.MemoryPlan;
 import dev.rast.run.ModelSet;
 import dev.rast.serve.ServeConfig;
 import dev.rast.serve.Server;
@@ -47,6 +48,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "1048576", description = "Larger request bodies are answered 413 (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes;
 
+    @Option(names = "--prefill-chunk", paramLabel = "TOKENS", defaultValue = "512", description = "Most prompt tokens prefilled in one step, beside the running sequences' decode step, so they keep streaming while a long prompt goes in (default: ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
+    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", defaultValue = "auto", description = "KV-cache memory requests may reserve (prompt + max_tokens per sample, in every model it uses): bytes, or e.g. 8GiB, 500MB; a request waits until its caches fit, one that never fits is a 400. auto (default): 90%% of the device's free memory after loading the models; none: no limit beyond --max-batch.")
+    String kvCacheMemory;
+
+    @Option(names = "--shutdown-grace", paramLabel = "SECONDS", defaultValue = "30", description = "On SIGTERM or Ctrl-C: stop taking requests, let running and queued ones finish for up to SECONDS, then end the rest (finish_reason abort) and exit 0 (default: ${DEFAULT-VALUE}).")
+    double shutdownGrace;
+
     @Mixin RuntimeOptions runtime;
 
     @Override
@@ -56,25 +66,58 @@ final class ServeCommand implements Callable<Integer> {
         if (maxBatch < 1) throw new BadInputException("--max-batch must be at least 1, is " + maxBatch);
         if (maxN < 1) throw new BadInputException("--max-n must be at least 1, is " + maxN);
         if (maxBodyBytes < 1) throw new BadInputException("--max-body-bytes must be at least 1, is " + maxBodyBytes);
+        if (prefillChunk < 1) throw new BadInputException("--prefill-chunk must be at least 1, is " + prefillChunk);
+        if (!(shutdownGrace >= 0 && shutdownGrace <= 86_400)) throw new BadInputException("--shutdown-grace must be 0..86400 seconds, is " + shutdownGrace);
+        Long kvLimit = switch (kvCacheMemory) {
+            case "auto" -> null;
+            case "none" -> 0L;
+            default -> {
+                Long b = MemoryPlan.parseBytes(kvCacheMemory);
+                if (b == null || b <= 0) throw new BadInputException("--kv-cache-memory " + kvCacheMemory + ": expected auto, none, or a size such as 8GiB, 500MB or 1073741824");
+                yield b;
+            }
+        };
         String key = apiKey != null ? apiKey : System.getenv("RAST_API_KEY");
         if (key != null && key.isEmpty()) throw new BadInputException("--api-key is empty");
         models.namesPairs = true;
         var names = models.pairNames();
+        CountDownLatch closed = new CountDownLatch(1);
         try (Backend backend = runtime.open(); ModelSet set = models.load(backend, runtime.weights())) {
             runtime.configure(set.models());
             String name = servedModelName != null ? servedModelName : set.baseDir().toAbsolutePath().normalize().getFileName().toString();
-            ServeConfig config = new ServeConfig(name, names, host, port, key, maxQueue, maxBatch, maxBodyBytes, maxN);
+            long kvBytes = kvLimit != null ? kvLimit : autoKvBudget(backend);
+            ServeConfig config = new ServeConfig(name, names, host, port, key, maxQueue, maxBatch, maxBodyBytes, maxN, prefillChunk, kvBytes);
             CountDownLatch stopped = new CountDownLatch(1);
             try (Server server = Server.start(set, config)) {
+                // SIGTERM (or Ctrl-C) runs this: drain within the grace period, let this thread close the models,
+                // then end the process with status 0 (a JVM stopped by a signal would otherwise exit 143).
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    server.close();
+                    System.err.println("rast serve: stopping (up to " + shutdownGrace + " s for running requests)");
+                    server.shutdown((long) (shutdownGrace * 1000));
                     stopped.countDown();
+                    try {
+                        closed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    System.err.println("rast serve: stopped");
+                    System.err.flush();
+                    Runtime.getRuntime().halt(0);
                 }));
                 System.err.println("rast serve: listening on http://" + host + ":" + server.port() + " (models: " + name
-                        + (names.isEmpty() ? "" : ", " + config.rastModelName() + " with pairs " + String.join(", ", names)) + ")");
+                        + (names.isEmpty() ? "" : ", " + config.rastModelName() + " with pairs " + String.join(", ", names)) + ")"
+                        + (kvBytes > 0 ? "; KV-cache memory " + String.format(java.util.Locale.ROOT, "%.2f GiB", kvBytes / (double) (1L << 30)) : ""));
                 stopped.await();
             }
+        } finally {
+            closed.countDown();
         }
         return 0;
+    }
+
+    /** 90% of what the device has free once the models are loaded; 0 (no limit) where that is unknown. */
+    private static long autoKvBudget(Backend backend) {
+        long free = backend.freeMemoryBytes();
+        return free > 0 ? free / 10 * 9 : 0;
     }
 }

@@ -6,101 +6,145 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
 /**
- * Turns a queued job's events into OpenAI's answer: one JSON object when every sample has finished, or, streaming,
- * one Server-Sent Event per piece of text and per finish, then {@code data: [DONE]}. A client that goes away while
- * streaming cancels its job.
+ * Turns a request's job events into OpenAI's answer: one JSON object when every choice has finished, or, streaming,
+ * one Server-Sent Event per piece of text and per finish, then {@code data: [DONE]}. A client that goes away cancels
+ * the request's jobs: while streaming, the next write fails; while waiting for a whole answer, the answer is begun
+ * after {@link #HEARTBEAT_MILLIS} (status 200, chunked) and a space is written every {@link #HEARTBEAT_MILLIS} until
+ * the JSON follows (leading whitespace is valid JSON), so a closed connection is noticed within about two of them.
  */
 final class Answer {
+    /** How long a whole answer waits before it begins, and then between the spaces that keep checking the client. */
+    static final long HEARTBEAT_MILLIS = 500;
+
     private final RequestParser.Parsed req;
-    private final Job job;
     private final boolean chat;
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
-
+    private final int choices;
     private final Server server;
 
     Answer(RequestParser.Parsed req, boolean chat, Server server) {
         this.server = server;
         this.req = req;
-        this.job = req.job();
         this.chat = chat;
+        this.choices = req.choices();
         this.id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     }
 
-    private Job.Event next() {
+    private Job.Event next(long timeoutMillis) {
         try {
-            return job.events.take();
+            return timeoutMillis < 0 ? req.events().take() : req.events().poll(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            job.cancelled = true;
+            req.cancel();
             Thread.currentThread().interrupt();
             throw new ApiError(503, "server_error", null, null, "the server is shutting down");
         }
     }
 
     void whole(HttpExchange ex) throws IOException {
-        StringBuilder[] text = new StringBuilder[job.n];
-        Job.Finished[] done = new Job.Finished[job.n];
-        for (int s = 0; s < job.n; s++) text[s] = new StringBuilder();
-        for (int left = job.n; left > 0; ) {
-            switch (next()) {
-                case Job.Text t -> text[t.sample()].append(t.chunk());
-                case Job.Finished f -> {
-                    done[f.sample()] = f;
-                    server.generated(f.tokens().length);
-                    left--;
+        StringBuilder[] text = new StringBuilder[choices];
+        Job.Finished[] done = new Job.Finished[choices];
+        for (int c = 0; c < choices; c++) text[c] = new StringBuilder();
+        OutputStream begun = null; // the body, once the answer has begun (status 200 sent)
+        ApiError failed = null;
+        try {
+            for (int left = choices; left > 0; ) {
+                Job.Event e = next(HEARTBEAT_MILLIS);
+                if (e == null) { // still decoding: check that the client is there
+                    if (begun == null) {
+                        ex.getResponseHeaders().set("Content-Type", "application/json");
+                        ex.sendResponseHeaders(200, 0);
+                        server.streaming();
+                        begun = ex.getResponseBody();
+                    }
+                    begun.write(' ');
+                    begun.flush();
+                    continue;
                 }
-                case Job.Failed f -> throw f.error();
+                switch (e) {
+                    case Job.Text t -> text[t.choice()].append(t.chunk());
+                    case Job.Finished f -> {
+                        done[f.choice()] = f;
+                        server.generated(f.tokens().length);
+                        left--;
+                    }
+                    case Job.Failed f -> {
+                        failed = f.error();
+                        left = 0;
+                    }
+                }
             }
+        } catch (IOException gone) {
+            req.cancel();
+            throw gone;
         }
-        List<Object> choices = new ArrayList<>();
-        int completion = 0;
-        for (int s = 0; s < job.n; s++) {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("index", s);
-            if (chat) c.put("message", Map.of("role", "assistant", "content", text[s].toString()));
-            else {
-                c.put("text", text[s].toString());
-                c.put("logprobs", null);
+        if (failed != null && begun == null) throw failed;
+        Object body;
+        if (failed != null) body = failed.body(); // the status is sent already: the error object is the body
+        else {
+            List<Object> list = new ArrayList<>();
+            int completion = 0;
+            for (int c = 0; c < choices; c++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("index", c);
+                if (chat) m.put("message", Map.of("role", "assistant", "content", text[c].toString()));
+                else {
+                    m.put("text", text[c].toString());
+                    m.put("logprobs", null);
+                }
+                m.put("finish_reason", done[c].reason());
+                if (req.returnTokenIds()) m.put("token_ids", ids(done[c].tokens()));
+                if (req.logprobs()) m.put("logprobs", logprobs(done[c].logprobs(), 0));
+                list.add(m);
+                completion += done[c].tokens().length;
             }
-            c.put("finish_reason", done[s].reason());
-            if (req.returnTokenIds()) c.put("token_ids", ids(done[s].tokens()));
-            if (req.logprobs()) c.put("logprobs", logprobs(done[s]));
-            choices.add(c);
-            completion += done[s].tokens().length;
+            Map<String, Object> b = header(chat ? "chat.completion" : "text_completion");
+            b.put("choices", list);
+            b.put("usage", Server.usage(req.promptTokens(), completion));
+            body = b;
         }
-        Map<String, Object> body = header(chat ? "chat.completion" : "text_completion");
-        body.put("choices", choices);
-        body.put("usage", Server.usage(job.prompt.length, completion));
-        server.sendJson(ex, 200, body, Map.of());
+        if (begun == null) server.sendJson(ex, 200, body, Map.of());
+        else {
+            begun.write(Json.write(body, Json.Layout.COMPACT).getBytes(StandardCharsets.UTF_8));
+            begun.close();
+        }
     }
 
     void stream(HttpExchange ex) throws IOException {
-        // The first event decides the status: a job that fails before any output still gets its error object.
-        Job.Event first = next();
+        // The first event decides the status: a request that fails before any output still gets its error object.
+        Job.Event first = next(-1);
         if (first instanceof Job.Failed f) throw f.error();
         ex.getResponseHeaders().set("Content-Type", "text/event-stream");
         ex.getResponseHeaders().set("Cache-Control", "no-cache");
         ex.sendResponseHeaders(200, 0);
         server.streaming();
         OutputStream out = ex.getResponseBody();
-        boolean[] started = new boolean[job.n];
+        boolean[] started = new boolean[choices];
+        int[] streamedTokens = new int[choices], textOffset = new int[choices];
         int completion = 0;
         try {
             Job.Event e = first;
-            for (int left = job.n; ; e = next()) {
+            for (int left = choices; ; e = next(-1)) {
                 switch (e) {
-                    case Job.Text t -> send(out, chunk(t.sample(), t.chunk(), null, null, started));
+                    case Job.Text t -> {
+                        streamedTokens[t.choice()] += t.tokens().length;
+                        send(out, chunk(t.choice(), t.chunk(), null, null, t.logprobs(), textOffset, started));
+                    }
                     case Job.Finished f -> {
                         completion += f.tokens().length;
                         server.generated(f.tokens().length);
-                        send(out, chunk(f.sample(), "", f.reason(), req.returnTokenIds() ? ids(f.tokens()) : null, started));
+                        // The tokens no piece of text carried (held back, or past a stop string).
+                        Logprobs.Token[] rest = Arrays.copyOfRange(f.logprobs(), Math.min(streamedTokens[f.choice()], f.logprobs().length), f.logprobs().length);
+                        send(out, chunk(f.choice(), "", f.reason(), req.returnTokenIds() ? ids(f.tokens()) : null, rest, textOffset, started));
                         left--;
                     }
                     case Job.Failed f -> {
@@ -113,33 +157,36 @@ final class Answer {
             if (req.includeUsage()) {
                 Map<String, Object> u = header(chunkObject());
                 u.put("choices", List.of());
-                u.put("usage", Server.usage(job.prompt.length, completion));
+                u.put("usage", Server.usage(req.promptTokens(), completion));
                 send(out, u);
             }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
             out.close();
         } catch (IOException gone) {
-            job.cancelled = true;
+            req.cancel();
             throw gone;
         }
     }
 
     private String chunkObject() { return chat ? "chat.completion.chunk" : "text_completion"; }
 
-    private Map<String, Object> chunk(int sample, String text, String finish, List<Integer> tokenIds, boolean[] started) {
+    private Map<String, Object> chunk(int choice, String text, String finish, List<Integer> tokenIds, Logprobs.Token[] lp,
+                                      int[] textOffset, boolean[] started) {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("index", sample);
+        c.put("index", choice);
         if (chat) {
             Map<String, Object> delta = new LinkedHashMap<>();
-            if (!started[sample]) delta.put("role", "assistant");
+            if (!started[choice]) delta.put("role", "assistant");
             if (!text.isEmpty() || finish == null) delta.put("content", text);
             c.put("delta", delta);
+            if (req.logprobs()) c.put("logprobs", logprobs(lp, 0));
         } else {
             c.put("text", text);
-            c.put("logprobs", null);
+            c.put("logprobs", req.logprobs() ? logprobs(lp, textOffset[choice]) : null);
         }
-        started[sample] = true;
+        if (req.logprobs() && !chat) for (Logprobs.Token t : lp) textOffset[choice] += server.tokenText(t.id()).length();
+        started[choice] = true;
         c.put("finish_reason", finish);
         if (tokenIds != null) c.put("token_ids", tokenIds);
         Map<String, Object> body = header(chunkObject());
@@ -161,43 +208,10 @@ final class Answer {
         out.flush();
     }
 
-    /**
-     * The log-probability each token was drawn with (after temperature, top-k, top-p and min-p; as rast generate
-     * --json gives), in OpenAI's shape: chat's {"content": [{"token", "logprob", "bytes", "top_logprobs": []}]},
-     * completions' {"tokens", "token_logprobs", "top_logprobs": null, "text_offset"}.
-     */
-    private Map<String, Object> logprobs(Job.Finished f) {
-        List<String> pieces = new ArrayList<>();
-        for (int t : f.tokens()) pieces.add(server.tokenText(t));
-        Map<String, Object> out = new LinkedHashMap<>();
-        if (chat) {
-            List<Object> content = new ArrayList<>();
-            for (int i = 0; i < pieces.size(); i++) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("token", pieces.get(i));
-                e.put("logprob", f.logprobs()[i]);
-                List<Integer> bytes = new ArrayList<>();
-                for (byte b : pieces.get(i).getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xFF);
-                e.put("bytes", bytes);
-                e.put("top_logprobs", List.of());
-                content.add(e);
-            }
-            out.put("content", content);
-        } else {
-            List<Integer> offsets = new ArrayList<>();
-            int at = 0;
-            for (String p : pieces) {
-                offsets.add(at);
-                at += p.length();
-            }
-            out.put("tokens", pieces);
-            List<Object> lp = new ArrayList<>();
-            for (double v : f.logprobs()) lp.add(v);
-            out.put("token_logprobs", lp);
-            out.put("top_logprobs", null);
-            out.put("text_offset", offsets);
-        }
-        return out;
+    /** The tokens' log-probabilities (and alternatives) in the endpoint's shape; see {@link Logprobs}. */
+    private Map<String, Object> logprobs(Logprobs.Token[] tokens, int textOffset) {
+        return chat ? Logprobs.chat(tokens, server::tokenText)
+                : Logprobs.completion(tokens, server::tokenText, req.topLogprobs() > 0, textOffset);
     }
 
     private static List<Integer> ids(int[] tokens) { return IntStream.of(tokens).boxed().toList(); }

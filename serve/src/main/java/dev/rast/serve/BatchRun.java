@@ -1,49 +1,89 @@
 package dev.rast.serve;
 
+import dev.rast.engine.BadInputException;
 import dev.rast.engine.generate.Generator;
+import dev.rast.engine.generate.Sequences;
 import dev.rast.engine.sample.Sampler;
 import dev.rast.engine.sample.SequenceRandom;
 import dev.rast.engine.sample.StopStrings;
 import dev.rast.run.Lockstep;
 import dev.rast.run.ModelSet;
 import dev.rast.text.tokenizer.StreamingDecoder;
-import dev.rast.engine.BadInputException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
+import java.util.function.LongConsumer;
 import java.util.random.RandomGenerator;
 
 /**
  * Runs the samples of jobs as one continuous batch of the engine's {@link Generator}, jobs joining between steps as
- * places free up: each sequence is fused
- * with its own job's λ (or not at all), sampled with its job's settings and seed, and stopped by its job's max tokens,
- * stop strings and end-of-sequence rule. Sample s of a job draws from {@code SequenceRandom.of(seed, s)}, as
- * {@code rast generate} does, so a request gives the tokens {@code rast generate} gives with the same seed.
+ * places and KV-cache memory free up, their prompts prefilled in chunks of at most {@code prefillChunk} tokens a step
+ * beside the running sequences' decode. Each sequence runs only in the models its job uses (the base, and the pairs
+ * with λ ≠ 0), is fused with its own job's pairs and λ (or not at all), sampled with its job's settings and seed, and
+ * stopped by its job's max tokens, stop strings and end-of-sequence rule. Sample s of a job draws from
+ * {@code SequenceRandom.of(seed, s)}, as {@code rast generate} does, so a request gives the tokens
+ * {@code rast generate} gives with the same seed.
  */
 final class BatchRun {
     private final ModelSet models;
-    private final BooleanSupplier closing;
+    private final BooleanSupplier abort;
+    private final int prefillChunk;
+    private final long kvBudget;
+    private final long[] kvBytesPerToken;
+    private final LongConsumer stepTime;
+    private final AtomicLongArray modelTokens;
+    private final AtomicLong kvReserved = new AtomicLong();
+    private volatile long kvUsed;
     private volatile int running;
 
-    BatchRun(ModelSet models, BooleanSupplier closing) {
+    /**
+     * {@code abort}: true when running samples must end now (finish_reason "abort") and no job may join;
+     * {@code kvBudget}: KV-cache bytes that admitted jobs may reserve (≤ 0: no limit); {@code stepTime}: told each
+     * step's nanoseconds.
+     */
+    BatchRun(ModelSet models, BooleanSupplier abort, int prefillChunk, long kvBudget, LongConsumer stepTime) {
         this.models = models;
-        this.closing = closing;
+        this.abort = abort;
+        this.prefillChunk = prefillChunk;
+        this.kvBudget = kvBudget;
+        this.stepTime = stepTime;
+        this.kvBytesPerToken = bytesPerToken(models);
+        this.modelTokens = new AtomicLongArray(models.models().size());
+    }
+
+    /** Each model's KV-cache bytes per token, in the set's order. */
+    static long[] bytesPerToken(ModelSet models) {
+        return models.models().stream().mapToLong(m -> m.kvCacheBytesPerToken()).toArray();
     }
 
     /** Sequences decoding now (read by other threads for /metrics). */
     int running() { return running; }
 
+    long kvUsed() { return kvUsed; }
+
+    long kvReserved() { return kvReserved.get(); }
+
+    long kvBudget() { return kvBudget; }
+
+    long modelTokens(int model) { return modelTokens.get(model); }
+
+    /** Whether {@code job} could ever be admitted: its KV caches at full length fit the budget. */
+    boolean everFits(Job job) { return kvBudget <= 0 || job.kvBytes(kvBytesPerToken) <= kvBudget; }
+
     /**
-     * Decodes {@code first} and every job {@code more} gives (null: none waiting now) as places in the batch free
-     * up, until nothing is live and none waits. {@code maxBatch}: most sequences decoding together. If generation
-     * fails, every job admitted and not finished gets the error.
+     * Decodes {@code first} and the jobs queued in {@code queue} (taken from its head, in order, when the batch has
+     * a free place and the head job's KV caches fit what is not reserved; a head job that does not fit waits, and so
+     * do those behind it), until nothing is live and none may join. {@code maxBatch}: most sequences decoding
+     * together. If generation fails, every job admitted and not finished gets the error.
      */
-    void run(Job first, Supplier<Job> more, int maxBatch) {
+    void run(Job first, Queue<Job> queue, int maxBatch) {
         // Sequence numbers count samples in admission order (see Generator): a job's slots are numbered as it is
         // admitted. Slots change only on this thread between steps; choosers read them during a step.
         Map<Integer, Slot> slots = new HashMap<>();
@@ -51,31 +91,49 @@ final class BatchRun {
         Job[] waiting = {first};
         int[] nextId = {0};
         Generator.Admission admission = () -> {
-            Job job = waiting[0] != null ? waiting[0] : closing.getAsBoolean() ? null : more.get();
+            Job job = waiting[0];
+            if (job == null) {
+                if (abort.getAsBoolean()) return null;
+                job = queue.peek();
+                if (job == null) return null;
+                if (kvBudget > 0 && kvReserved.get() + job.kvBytes(kvBytesPerToken) > kvBudget) return null; // waits for memory
+                queue.poll();
+            }
             waiting[0] = null;
-            if (job == null) return null;
-            for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s));
+            long perSample = job.kvBytes(kvBytesPerToken) / job.n;
+            kvReserved.addAndGet(perSample * job.n);
+            for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s, perSample));
             live.add(job);
             running = slots.size();
-            return new Generator.Request(job.prompt, job.n, job.maxTokens);
+            return new Generator.Request(job.prompt, job.n, job.maxTokens, job.models());
         };
         Set<Integer> eos = models.eosIds();
         Generator.Fusion fusion = (g, rows) -> {
             Job job = slots.get(g).job;
-            return job.fusion == null ? rows[0] : job.fusion.fuseInPlace(rows);
+            if (job.fusion == null) return rows[0];
+            // The rows of the pairs it uses, as RastFusion takes them: M, E₁, B₁, E₂, B₂, ...
+            float[][] used = new float[1 + 2 * job.pairs.length][];
+            used[0] = rows[0];
+            for (int i = 0; i < job.pairs.length; i++) {
+                used[1 + 2 * i] = rows[1 + 2 * job.pairs[i]];
+                used[2 + 2 * i] = rows[2 + 2 * job.pairs[i]];
+            }
+            return job.fusion.fuseInPlace(used);
         };
         Generator.TokenChooser chooser = (g, row) -> slots.get(g).choose(row);
         // End-of-sequence ids are a per-job rule (ignore_eos), so the generator is given none and the listener decides.
         Generator.TokenListener listener = (g, token) -> {
             Slot slot = slots.get(g);
-            if (!slot.accept(token, eos, closing.getAsBoolean())) return false;
+            if (!slot.accept(token, eos, abort.getAsBoolean())) return false;
             slots.remove(g);
+            kvReserved.addAndGet(-slot.kvBytes);
             running = slots.size();
             if (--slot.job.unfinished == 0) live.remove(slot.job);
             return true;
         };
         try {
-            Lockstep.generator(models.models(), fusion).generate(admission, maxBatch, 0, Set.of(), chooser, listener);
+            new Generator(() -> new Metered(new Lockstep(models.models(), modelTokens)), fusion)
+                    .generate(admission, maxBatch, 0, prefillChunk, Set.of(), chooser, listener);
         } catch (RuntimeException | Error e) {
             if (waiting[0] != null) live.add(waiting[0]);
             ApiError error = e instanceof BadInputException ? ApiError.invalid(null, e.getMessage())
@@ -84,23 +142,58 @@ final class BatchRun {
             if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
         } finally {
             running = 0;
+            kvReserved.set(0);
+            kvUsed = 0;
         }
+    }
+
+    /** The model set's sequences, each step timed and the caches' bytes taken after it. */
+    private final class Metered implements Sequences {
+        private final Lockstep inner;
+
+        Metered(Lockstep inner) { this.inner = inner; }
+
+        @Override public int open(int capacity, long mask) { return inner.open(capacity, mask); }
+
+        @Override public int fork(int sequence) { return inner.fork(sequence); }
+
+        @Override
+        public void step(List<Work> work) {
+            long t0 = System.nanoTime();
+            inner.step(work);
+            stepTime.accept(System.nanoTime() - t0);
+            kvUsed = inner.cacheBytes();
+        }
+
+        @Override public float[][] logits(int sequence) { return inner.logits(sequence); }
+
+        @Override
+        public void release(int sequence) {
+            inner.release(sequence);
+            kvUsed = inner.cacheBytes();
+        }
+
+        @Override public void close() { inner.close(); }
     }
 
     /** One sample of a job while it decodes. */
     private final class Slot {
         final Job job;
         final int sample;
+        final long kvBytes;
         final RandomGenerator rng;
         final List<Integer> tokens = new ArrayList<>();
-        final List<Double> logprobs = new ArrayList<>();
+        final List<Logprobs.Token> logprobs = new ArrayList<>();
         final StreamingDecoder decoder;
         final StopStrings stops;
         Sampler sampler;
+        /** Tokens before this one went out with a piece of text. */
+        int reported;
 
-        Slot(Job job, int sample) {
+        Slot(Job job, int sample, long kvBytes) {
             this.job = job;
             this.sample = sample;
+            this.kvBytes = kvBytes;
             rng = SequenceRandom.of(job.params.seed(), sample);
             // Without a tokenizer (prompts of token ids) there is no text: tokens only, no stop strings.
             decoder = models.tokenizer() == null ? null : models.tokenizer().streamingDecoder(true);
@@ -111,30 +204,34 @@ final class BatchRun {
         int choose(float[] row) {
             if (sampler == null) sampler = new Sampler(job.params);
             Sampler.Choice c = sampler.sample(row, rng);
-            logprobs.add(c.logprob());
+            logprobs.add(Logprobs.of(row, c.token(), c.logprob(), job.topLogprobs));
             return c.token();
         }
 
-        boolean accept(int token, Set<Integer> eos, boolean closing) {
+        boolean accept(int token, Set<Integer> eos, boolean aborting) {
             tokens.add(token);
             boolean isEos = !job.ignoreEos && eos.contains(token);
             if (decoder != null) emit(stops.feed(decoder.push(token)));
             boolean stopped = stops.stopped();
             boolean length = tokens.size() >= job.maxTokens;
-            boolean abort = job.cancelled || closing;
+            boolean abort = job.cancelled || aborting;
             if (!(stopped || isEos || length || abort)) return false;
             if (!stopped && decoder != null) {
                 emit(stops.feed(decoder.flush()));
                 if (!stops.stopped()) emit(stops.flush());
             }
             String reason = stops.stopped() || isEos ? "stop" : length ? "length" : "abort";
-            job.events.add(new Job.Finished(sample, tokens.stream().mapToInt(Integer::intValue).toArray(),
-                    logprobs.stream().mapToDouble(Double::doubleValue).toArray(), reason));
+            job.events.add(new Job.Finished(job.firstChoice + sample, tokens.stream().mapToInt(Integer::intValue).toArray(),
+                    logprobs.toArray(Logprobs.Token[]::new), reason));
             return true;
         }
 
         private void emit(String chunk) {
-            if (!chunk.isEmpty()) job.events.add(new Job.Text(sample, chunk));
+            if (chunk.isEmpty()) return;
+            int[] ids = tokens.subList(reported, tokens.size()).stream().mapToInt(Integer::intValue).toArray();
+            Logprobs.Token[] lp = logprobs.subList(reported, tokens.size()).toArray(Logprobs.Token[]::new);
+            reported = tokens.size();
+            job.events.add(new Job.Text(job.firstChoice + sample, chunk, ids, lp));
         }
     }
 }

@@ -8,6 +8,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -16,8 +17,22 @@ import java.util.concurrent.ThreadLocalRandom;
  * extras (user, metadata, ...).
  */
 final class RequestParser {
-    /** What a request asked for besides its job: how to answer. */
-    record Parsed(Job job, String model, boolean stream, boolean includeUsage, boolean returnTokenIds, boolean logprobs) {}
+    /**
+     * A request: its jobs (one per prompt; choice {@code p·n + s} is prompt p's sample s, as OpenAI numbers them), the
+     * queue their events arrive on, and how to answer.
+     */
+    record Parsed(List<Job> jobs, LinkedBlockingQueue<Job.Event> events, String model, boolean stream, boolean includeUsage,
+                  boolean returnTokenIds, boolean logprobs, int topLogprobs) {
+        /** Choices of the answer: n per prompt. */
+        int choices() { return jobs.size() * jobs.getFirst().n; }
+
+        int promptTokens() { return jobs.stream().mapToInt(j -> j.prompt.length).sum(); }
+
+        void cancel() { for (Job j : jobs) j.cancelled = true; }
+    }
+
+    /** Most alternatives per token a request may ask for (OpenAI's top_logprobs limit). */
+    static final int MAX_TOP_LOGPROBS = 20;
 
     private final ModelSet models;
     private final ServeConfig config;
@@ -41,18 +56,25 @@ final class RequestParser {
                 + "'; this server has " + String.join(", ", modelNames()));
         if (body.containsKey("rast")) lambdas = rastPairs(body.get("rast"));
 
-        int[] prompt = chat ? chatPrompt(body) : completionPrompt(body);
-        if (prompt.length == 0) throw ApiError.invalid(chat ? "messages" : "prompt", "the prompt is empty");
-        for (int id : prompt)
-            if (id < 0 || id >= models.sharedVocab())
-                throw ApiError.invalid("prompt", "token id " + id + " is outside the vocabulary (0.." + (models.sharedVocab() - 1) + ")");
+        List<int[]> prompts = chat ? List.of(chatPrompt(body)) : completionPrompts(body);
+        if (prompts.size() > config.queueCapacity())
+            throw ApiError.invalid("prompt", prompts.size() + " prompts in one request; this server queues at most " + config.queueCapacity());
         Integer max = integer(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
         if (max == null) max = integer(body, "max_tokens", 1, Integer.MAX_VALUE);
-        // OpenAI's defaults: 16 for completions, the rest of the context for chat.
-        int maxTokens = max != null ? max : chat ? Math.max(1, context - prompt.length) : 16;
-        if ((long) prompt.length + maxTokens > context)
-            throw ApiError.invalid(max != null ? "max_tokens" : chat ? "messages" : "prompt", "the prompt (" + prompt.length
-                    + " tokens) plus max_tokens (" + maxTokens + ") is more than the model's context of " + context + " tokens");
+        int[] maxTokens = new int[prompts.size()];
+        for (int p = 0; p < prompts.size(); p++) {
+            int[] prompt = prompts.get(p);
+            String which = prompts.size() == 1 ? "the prompt" : "prompt " + p;
+            if (prompt.length == 0) throw ApiError.invalid(chat ? "messages" : "prompt", which + " is empty");
+            for (int id : prompt)
+                if (id < 0 || id >= models.sharedVocab())
+                    throw ApiError.invalid("prompt", "token id " + id + " is outside the vocabulary (0.." + (models.sharedVocab() - 1) + ")");
+            // OpenAI's defaults: 16 for completions, the rest of the context for chat.
+            maxTokens[p] = max != null ? max : chat ? Math.max(1, context - prompt.length) : 16;
+            if ((long) prompt.length + maxTokens[p] > context)
+                throw ApiError.invalid(max != null ? "max_tokens" : chat ? "messages" : "prompt", which + " (" + prompt.length
+                        + " tokens) plus max_tokens (" + maxTokens[p] + ") is more than the model's context of " + context + " tokens");
+        }
         Integer n = integer(body, "n", 1, config.maxN());
         double temperature = number(body, "temperature", 0, 2, 1);
         double topP = number(body, "top_p", Double.MIN_VALUE, 1, 1);
@@ -65,11 +87,21 @@ final class RequestParser {
         if (body.get("stream_options") instanceof Map<?, ?> so) includeUsage = Boolean.TRUE.equals(so.get("include_usage"));
         else if (body.get("stream_options") != null) throw ApiError.invalid("stream_options", "stream_options must be an object");
         boolean returnIds = bool(body, "return_token_ids", false);
-        // The chosen tokens' log-probabilities only: chat's logprobs true (top_logprobs 0), completions' logprobs 0.
-        boolean logprobs = chat ? bool(body, "logprobs", false) : integer(body, "logprobs", 0, 0) != null;
-        Integer top = integer(body, "top_logprobs", 0, 0);
-        if (top != null && !chat) throw ApiError.invalid("top_logprobs", "top_logprobs is a chat field; completions take logprobs: 0");
-        if (logprobs && stream) throw ApiError.invalid("logprobs", "logprobs with stream are not supported by this server yet");
+        // Chat: logprobs true, and top_logprobs alternatives per token; completions: logprobs K (K alternatives).
+        boolean logprobs;
+        int top;
+        if (chat) {
+            logprobs = bool(body, "logprobs", false);
+            Integer t = integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS);
+            if (t != null && t > 0 && !logprobs) throw ApiError.invalid("top_logprobs", "top_logprobs needs logprobs: true");
+            top = t == null ? 0 : t;
+        } else {
+            if (body.get("top_logprobs") != null)
+                throw ApiError.invalid("top_logprobs", "top_logprobs is a chat field; completions take logprobs: K (K alternatives per token)");
+            Integer k = integer(body, "logprobs", 0, MAX_TOP_LOGPROBS);
+            logprobs = k != null;
+            top = k == null ? 0 : k;
+        }
         SamplingParams params;
         try {
             params = new SamplingParams(temperature < SamplingParams.MIN_TEMPERATURE ? 0 : temperature,
@@ -78,11 +110,24 @@ final class RequestParser {
         } catch (BadInputException e) {
             throw ApiError.invalid(null, e.getMessage());
         }
-        boolean rast = false;
-        for (float l : lambdas) rast |= l != 0;
-        Job job = new Job(prompt, n == null ? 1 : n, maxTokens, params, stops(body.get("stop")), ignoreEos,
-                rast ? new RastFusion(lambdas) : null);
-        return new Parsed(job, model, stream, includeUsage, returnIds, logprobs);
+        // Only the pairs with λ ≠ 0 run: a pair at 0 adds exactly 0 to every logit, so leaving it out changes nothing.
+        int used = 0;
+        for (float l : lambdas) if (l != 0) used++;
+        int[] pairs = new int[used];
+        float[] usedLambdas = new float[used];
+        for (int i = 0, k = 0; i < lambdas.length; i++)
+            if (lambdas[i] != 0) {
+                pairs[k] = i;
+                usedLambdas[k++] = lambdas[i];
+            }
+        RastFusion fusion = used == 0 ? null : new RastFusion(usedLambdas);
+        int samples = n == null ? 1 : n;
+        List<String> stops = stops(body.get("stop"));
+        LinkedBlockingQueue<Job.Event> events = new LinkedBlockingQueue<>();
+        List<Job> jobs = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++)
+            jobs.add(new Job(prompts.get(p), samples, maxTokens[p], params, stops, ignoreEos, fusion, pairs, top, p * samples, events));
+        return new Parsed(jobs, events, model, stream, includeUsage, returnIds, logprobs, top);
     }
 
     List<String> modelNames() {
@@ -109,18 +154,38 @@ final class RequestParser {
         return lambdas;
     }
 
-    private int[] completionPrompt(Map<String, Object> body) {
+    /**
+     * OpenAI's prompt forms: a string, a list of token ids (one prompt each), or a list of strings or of token-id lists
+     * (several prompts).
+     */
+    private List<int[]> completionPrompts(Map<String, Object> body) {
         Object p = body.get("prompt");
-        if (p instanceof List<?> list && list.size() == 1 && list.getFirst() instanceof String s) p = s;
-        if (p instanceof String text) return tokenizer().encode(text, true);
-        if (p instanceof List<?> list && !list.isEmpty() && list.stream().allMatch(o -> o instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE)) {
-            int[] ids = new int[list.size()];
-            for (int i = 0; i < ids.length; i++) ids[i] = (int) (long) (Long) list.get(i);
-            return ids;
-        }
         if (p == null) throw ApiError.invalid("prompt", "prompt is required");
-        throw ApiError.invalid("prompt", "prompt must be a string, a list of one string, or a list of token ids"
-                + " (several prompts in one request are not supported)");
+        if (p instanceof String text) return List.of(tokenizer().encode(text, true));
+        if (p instanceof List<?> list && !list.isEmpty()) {
+            int[] ids = ids(list);
+            if (ids != null) return List.<int[]>of(ids);
+            List<int[]> prompts = new ArrayList<>();
+            for (Object o : list) {
+                if (o instanceof String text) prompts.add(tokenizer().encode(text, true));
+                else if (o instanceof List<?> l && !l.isEmpty() && (ids = ids(l)) != null) prompts.add(ids);
+                else {
+                    prompts = null;
+                    break;
+                }
+            }
+            if (prompts != null) return prompts;
+        }
+        throw ApiError.invalid("prompt", "prompt must be a string, a list of token ids, or a list of several prompts"
+                + " (strings or non-empty lists of token ids)");
+    }
+
+    /** The list as token ids, or null when it is not a list of non-negative integers. */
+    private static int[] ids(List<?> list) {
+        if (!list.stream().allMatch(o -> o instanceof Long l && l >= 0 && l <= Integer.MAX_VALUE)) return null;
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = (int) (long) (Long) list.get(i);
+        return ids;
     }
 
     private int[] chatPrompt(Map<String, Object> body) {

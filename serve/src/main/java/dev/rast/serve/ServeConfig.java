@@ -11,13 +11,26 @@ import java.util.List;
  * @param maxBatch       most sequences (samples of all requests) decoding together
  * @param maxBodyBytes   request bodies above this are answered 413
  * @param maxN           the largest n a request may ask for
+ * @param prefillChunk   most prompt tokens prefilled in one step, beside the running sequences' decode
+ * @param kvCacheBytes   KV-cache bytes admitted requests may reserve (prompt + max_tokens per sample, in every model
+ *                       it uses); ≤ 0: no limit beyond {@code maxBatch}
  */
 public record ServeConfig(String servedModelName, List<String> pairNames, String host, int port, String apiKey,
-                          int queueCapacity, int maxBatch, int maxBodyBytes, int maxN) {
+                          int queueCapacity, int maxBatch, int maxBodyBytes, int maxN, int prefillChunk, long kvCacheBytes) {
+    /** The default {@code --prefill-chunk}. */
+    public static final int DEFAULT_PREFILL_CHUNK = 512;
+
     public ServeConfig {
         pairNames = List.copyOf(pairNames);
         if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1");
         if (maxBatch < 1) throw new IllegalArgumentException("batch must be at least 1");
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be at least 1");
+    }
+
+    /** Default prefill chunk, no KV-cache budget. */
+    public ServeConfig(String servedModelName, List<String> pairNames, String host, int port, String apiKey,
+                       int queueCapacity, int maxBatch, int maxBodyBytes, int maxN) {
+        this(servedModelName, pairNames, host, port, apiKey, queueCapacity, maxBatch, maxBodyBytes, maxN, DEFAULT_PREFILL_CHUNK, 0);
     }
 
     /** The model name that means the base with every pair. */

@@ -38,9 +38,10 @@ public final class Server implements AutoCloseable {
         this.parser = new RequestParser(models, config);
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 0);
-        this.scheduler = new Scheduler(models, config.queueCapacity(), config.maxBatch());
+        Metrics[] m = new Metrics[1]; // the scheduler reports step times to the metrics, which read its gauges
+        this.scheduler = new Scheduler(models, config, nanos -> m[0].step(nanos));
         this.tokenizer = models.tokenizer();
-        this.metrics = new Metrics(scheduler::waiting, scheduler::running);
+        this.metrics = m[0] = new Metrics(scheduler::waiting, scheduler::running, scheduler.gauges(), modelLabels(config));
         http.setExecutor(executor);
         http.createContext("/", this::handle);
     }
@@ -54,6 +55,16 @@ public final class Server implements AutoCloseable {
         } catch (IOException e) {
             throw new BadInputException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage());
         }
+    }
+
+    /** A label per model of the set for /metrics: base, then each pair's expert and expert base. */
+    private static List<String> modelLabels(ServeConfig config) {
+        List<String> labels = new java.util.ArrayList<>(List.of("base"));
+        for (String pair : config.pairNames()) {
+            labels.add(pair + ".expert");
+            labels.add(pair + ".expert_base");
+        }
+        return labels;
     }
 
     /** The port listened on (the one the system chose when the config said 0). */
@@ -126,11 +137,16 @@ public final class Server implements AutoCloseable {
             throw ApiError.invalid(null, e.getMessage());
         }
         RequestParser.Parsed req = parser.parse(body, chat);
+        for (Job job : req.jobs())
+            if (!scheduler.everFits(job))
+                throw ApiError.invalid("max_tokens", "the request's KV caches (n = " + job.n + " samples of " + job.prompt.length
+                        + " prompt tokens + " + job.maxTokens + " max_tokens, in every model it uses) would never fit the server's"
+                        + " KV-cache memory of " + config.kvCacheBytes() + " bytes (--kv-cache-memory); ask for fewer tokens or samples");
         if (scheduler.closing()) throw new ApiError(503, "server_error", null, null, "the server is shutting down");
-        if (!scheduler.offer(req.job()))
+        if (!scheduler.offer(req.jobs()))
             throw new ApiError(429, "rate_limit_error", null, "queue_full", "the server is busy (" + config.queueCapacity()
                     + " requests waiting); retry later");
-        metrics.prompt(req.job().prompt.length);
+        metrics.prompt(req.promptTokens());
         Answer answer = new Answer(req, chat, this);
         if (req.stream()) answer.stream(ex);
         else answer.whole(ex);
@@ -180,8 +196,15 @@ public final class Server implements AutoCloseable {
      * waiting are interrupted after a second.
      */
     @Override
-    public void close() {
-        scheduler.close();
+    public void close() { shutdown(0); }
+
+    /**
+     * Stops taking requests (new ones are answered 503), lets the queued and running ones finish for up to
+     * {@code graceMillis}, then ends the running choices ("abort") and refuses what still waits (503); the answers
+     * are written (a second at most), then the server stops listening.
+     */
+    public void shutdown(long graceMillis) {
+        scheduler.shutdown(graceMillis);
         http.stop(1);
         executor.shutdownNow();
     }

@@ -243,7 +243,9 @@ class ServeTest {
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 0}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 100000000}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"max_tokens\": 1.5}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"stop\": 5}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"seed\": \"x\"}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"stream\": \"yes\"}",
-            "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 3}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 0, \"stream\": true}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"ignore_eos\": 1}",
+            "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": 21}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"logprobs\": true}",
+            "{\"model\": \"tiny\", \"prompt\": \"a\", \"top_logprobs\": 2}", "{\"model\": \"tiny\", \"prompt\": [[1, 2], \"a\", 5]}",
+            "{\"model\": \"tiny\", \"prompt\": [[]]}", "{\"model\": \"tiny\", \"prompt\": [\"a\", []]}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"ignore_eos\": 1}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": 1}", "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": {\"pairs\": [{\"name\": \"nope\"}]}}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"rast\": {\"pairs\": [{\"name\": \"pair1\", \"lambda\": \"x\"}]}}",
             "{\"model\": \"tiny\", \"prompt\": \"a\", \"seed\": 99999999999999999999}", "{\"model\": \"tiny\", \"prompt\": \"\\ud800\"}"})

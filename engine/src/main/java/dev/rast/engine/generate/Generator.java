@@ -1,6 +1,8 @@
 package dev.rast.engine.generate;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -60,15 +62,20 @@ public final class Generator {
     }
 
     /**
-     * One prompt, how many samples of it to generate, and at most how many tokens each ({@code maxTokens} 0: the
-     * generate call's).
+     * One prompt, how many samples of it to generate, at most how many tokens each ({@code maxTokens} 0: the
+     * generate call's), and which models its sequences run in ({@code models}: bit m for model m of the
+     * {@link Sequences}; {@link Sequences#ALL_MODELS} for all). A model outside the mask never runs for it, and its
+     * rows reach the fusion as null.
      */
-    public record Request(int[] prompt, int samples, int maxTokens) {
+    public record Request(int[] prompt, int samples, int maxTokens, long models) {
         public Request {
             if (prompt.length == 0) throw new IllegalArgumentException("prompt is empty");
             if (samples < 1) throw new IllegalArgumentException("samples must be at least 1, is " + samples);
             if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
+            if (models == 0) throw new IllegalArgumentException("a request must use at least one model");
         }
+
+        public Request(int[] prompt, int samples, int maxTokens) { this(prompt, samples, maxTokens, Sequences.ALL_MODELS); }
 
         public Request(int[] prompt, int samples) { this(prompt, samples, 0); }
     }
@@ -123,69 +130,120 @@ public final class Generator {
      * As above, with requests admitted as they come (continuous batching across requests): whenever the batch has a
      * free place, between steps, {@code admission} is asked for the next request, and its samples join the running
      * ones. Sequence numbers count the samples of the requests in the order they were admitted. Returns when no
-     * sequence is live and {@code admission} has none.
+     * sequence is live and {@code admission} has none. Each prompt is prefilled whole when it is admitted.
      */
     public void generate(Admission admission, int maxBatch, int maxTokens, Set<Integer> stopIds,
                          TokenChooser chooser, TokenListener listener) {
+        generate(admission, maxBatch, maxTokens, 0, stopIds, chooser, listener);
+    }
+
+    /**
+     * As above, with chunked prefill when {@code prefillChunk} > 0: an admitted prompt is prefilled at most
+     * {@code prefillChunk} tokens a step (all prompts waiting share that budget, first admitted first), in the same
+     * batched pass as the running sequences' decode step, so they keep streaming while a long prompt goes in. When
+     * its last chunk is in, the request's samples fork from it and join. {@code prefillChunk} 0: each prompt whole,
+     * in a pass of its own, as it is admitted.
+     *
+     * <p>The places of the batch ({@code maxBatch}) count the running sequences and the samples of admitted requests
+     * that have not joined yet; a request is admitted only while a place is free.
+     */
+    public void generate(Admission admission, int maxBatch, int maxTokens, int prefillChunk, Set<Integer> stopIds,
+                         TokenChooser chooser, TokenListener listener) {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
+        if (prefillChunk < 0) throw new IllegalArgumentException("prefillChunk must be >= 0, is " + prefillChunk);
         try (Sequences models = sequences.get()) {
             List<Live> active = new ArrayList<>();
-            Request current = null;
-            int nextSample = 0, parent = -1, nextId = 0, limit = 0;
+            ArrayDeque<Admitted> admitted = new ArrayDeque<>(); // prefilling, or prefilled and waiting for places
+            int nextId = 0, notJoined = 0;
             while (true) {
-                // Fill free places with the next samples; the last sample of a prompt takes its prefilled sequence.
-                while (active.size() < maxBatch) {
-                    if (current == null) {
-                        current = admission.next();
-                        if (current == null) break;
-                        limit = current.maxTokens() > 0 ? current.maxTokens() : maxTokens;
-                        if (limit == 0) { // nothing to generate: its numbers are spent, no sequence is opened
-                            nextId += current.samples();
-                            current = null;
-                            continue;
-                        }
+                while (active.size() + notJoined < maxBatch) {
+                    Request r = admission.next();
+                    if (r == null) break;
+                    int limit = r.maxTokens() > 0 ? r.maxTokens() : maxTokens;
+                    if (limit == 0) { // nothing to generate: its numbers are spent, no sequence is opened
+                        nextId += r.samples();
+                        continue;
                     }
-                    if (parent < 0) parent = models.start(current.prompt(), (int) Math.min(Integer.MAX_VALUE, (long) current.prompt().length + limit));
-                    boolean last = nextSample == current.samples() - 1;
-                    active.add(new Live(last ? parent : models.fork(parent), nextId++, limit));
-                    if (last) {
-                        current = null;
-                        nextSample = 0;
-                        parent = -1;
-                    } else nextSample++;
+                    int capacity = (int) Math.min(Integer.MAX_VALUE, (long) r.prompt().length + limit);
+                    Admitted a = new Admitted(r, nextId, limit);
+                    if (prefillChunk == 0) {
+                        a.sequence = models.start(r.prompt(), capacity, r.models());
+                        a.filled = r.prompt().length;
+                    } else a.sequence = models.open(capacity, r.models());
+                    admitted.add(a);
+                    nextId += r.samples();
+                    notJoined += r.samples();
                 }
-                int live = active.size();
-                if (live == 0) break;
-                // Fusion and sampling of the live sequences run in parallel (each sequence has its own logits rows
-                // and RNG, so the result does not depend on the order); listeners then run in sequence order.
-                int[] chosen = new int[live];
-                List<Live> choosing = active;
-                if (live >= PARALLEL_CHOICE)
-                    IntStream.range(0, live).parallel().forEach(i -> chosen[i] = choose(choosing.get(i), models, chooser));
-                else
-                    for (int i = 0; i < live; i++) chosen[i] = choose(choosing.get(i), models, chooser);
-                List<Live> continuing = new ArrayList<>(live);
-                for (int i = 0; i < live; i++) {
-                    Live s = active.get(i);
-                    int token = chosen[i];
-                    s.last = token;
-                    s.count++;
-                    boolean stop = listener != null && listener.accept(s.id, token);
-                    if (stop || stopIds.contains(token) || s.count == s.limit) models.release(s.sequence);
-                    else continuing.add(s);
+                // Prefilled requests' samples take free places, first admitted first; the last sample of a prompt
+                // takes its prefilled sequence, the others fork from it.
+                while (!admitted.isEmpty() && admitted.peek().prefilled() && active.size() < maxBatch) {
+                    Admitted a = admitted.peek();
+                    boolean last = a.joined == a.request.samples() - 1;
+                    active.add(new Live(last ? a.sequence : models.fork(a.sequence), a.firstId + a.joined, a.limit));
+                    a.joined++;
+                    notJoined--;
+                    if (last) admitted.poll();
                 }
-                active = continuing;
-                if (!active.isEmpty()) {
-                    int[] seqs = new int[active.size()], next = new int[active.size()];
-                    for (int i = 0; i < seqs.length; i++) {
-                        seqs[i] = active.get(i).sequence;
-                        next[i] = active.get(i).last;
-                    }
-                    models.step(seqs, next);
+                if (active.isEmpty() && admitted.isEmpty()) break;
+                active = chooseAndListen(active, models, stopIds, chooser, listener);
+                List<Sequences.Work> work = new ArrayList<>(active.size() + 1);
+                for (Live s : active) work.add(new Sequences.Work(s.sequence, new int[] {s.last}, true));
+                int budget = prefillChunk;
+                for (Admitted a : admitted) {
+                    if (budget == 0) break;
+                    int len = a.request.prompt().length;
+                    if (a.filled == len) continue;
+                    int take = Math.min(budget, len - a.filled);
+                    work.add(new Sequences.Work(a.sequence, Arrays.copyOfRange(a.request.prompt(), a.filled, a.filled + take), a.filled + take == len));
+                    a.filled += take;
+                    budget -= take;
                 }
+                if (!work.isEmpty()) models.step(work);
             }
         }
+    }
+
+    /**
+     * Fusion and sampling of the live sequences (in parallel from a few on: each sequence has its own logits rows and
+     * RNG, so the result does not depend on the order); listeners then run in sequence order. Returns the sequences
+     * that go on; the others are released.
+     */
+    private List<Live> chooseAndListen(List<Live> active, Sequences models, Set<Integer> stopIds, TokenChooser chooser,
+                                       TokenListener listener) {
+        int live = active.size();
+        if (live == 0) return active;
+        int[] chosen = new int[live];
+        if (live >= PARALLEL_CHOICE)
+            IntStream.range(0, live).parallel().forEach(i -> chosen[i] = choose(active.get(i), models, chooser));
+        else
+            for (int i = 0; i < live; i++) chosen[i] = choose(active.get(i), models, chooser);
+        List<Live> continuing = new ArrayList<>(live);
+        for (int i = 0; i < live; i++) {
+            Live s = active.get(i);
+            int token = chosen[i];
+            s.last = token;
+            s.count++;
+            boolean stop = listener != null && listener.accept(s.id, token);
+            if (stop || stopIds.contains(token) || s.count == s.limit) models.release(s.sequence);
+            else continuing.add(s);
+        }
+        return continuing;
+    }
+
+    /** A request admitted: its prompt's sequence, how much of the prompt is in, how many of its samples have joined. */
+    private static final class Admitted {
+        final Request request;
+        final int firstId, limit;
+        int sequence, filled, joined;
+
+        Admitted(Request request, int firstId, int limit) {
+            this.request = request;
+            this.firstId = firstId;
+            this.limit = limit;
+        }
+
+        boolean prefilled() { return filled == request.prompt().length; }
     }
 
     private int choose(Live s, Sequences models, TokenChooser chooser) {

@@ -76,6 +76,9 @@ public final class KvCache implements AutoCloseable {
 
     public int length() { return length; }
 
+    /** Bytes its tensors take now: keys and values of every layer, {@link #allocatedRows()} rows each. */
+    public long allocatedBytes() { return 2L * keys.length * rows * kvDim * dtype.bytes(); }
+
     /** Checks that {@code n} more tokens fit, before any are written, and grows the tensors if they must. */
     public void reserve(int n) {
         if (length + n > capacity)
