@@ -57,9 +57,10 @@ final class Answer {
         OutputStream begun = null; // the body, once the answer has begun (status 200 sent)
         ApiError failed = null;
         try {
+            long beat = System.nanoTime() + HEARTBEAT_MILLIS * 1_000_000;
             for (int left = choices; left > 0; ) {
-                Job.Event e = next(HEARTBEAT_MILLIS);
-                if (e == null) { // still decoding: check that the client is there
+                Job.Event e = next(Math.max(1, (beat - System.nanoTime()) / 1_000_000));
+                if (System.nanoTime() - beat >= 0) { // still decoding: check that the client is there
                     if (begun == null) {
                         ex.getResponseHeaders().set("Content-Type", "application/json");
                         ex.sendResponseHeaders(200, 0);
@@ -68,8 +69,9 @@ final class Answer {
                     }
                     begun.write(' ');
                     begun.flush();
-                    continue;
+                    beat = System.nanoTime() + HEARTBEAT_MILLIS * 1_000_000;
                 }
+                if (e == null) continue;
                 switch (e) {
                     case Job.Text t -> text[t.choice()].append(t.chunk());
                     case Job.Finished f -> {

@@ -341,6 +341,155 @@ class ServeTest {
         for (int i = 0; i < bodies.size(); i++) assertEquals(solo.get(i), tokens(together.get(i).get()), bodies.get(i));
     }
 
+    /**
+     * top_logprobs against an independent reference: the base model's logits rows recomputed here (a Lockstep of
+     * the base alone, fed the prompt and the chosen tokens), log_softmax in double and a full sort. Tolerance 1e-4:
+     * the server's values are f32 logits minus a log-normalizer summed in double, the reference's all in double.
+     */
+    @Test
+    void topLogprobsEqualAReferenceSoftmax() throws Exception {
+        String req = "{\"model\": \"tiny\", \"prompt\": [9707, 1879], \"max_tokens\": 5, \"temperature\": 0.7, \"seed\": 4, \"return_token_ids\": true";
+        Map<String, Object> c = choices(ok(post("/v1/completions", req + ", \"logprobs\": 3}"))).getFirst();
+        int[] ids = ints(c.get("token_ids"));
+        Map<?, ?> lp = (Map<?, ?>) c.get("logprobs");
+        List<?> tops = (List<?>) lp.get("top_logprobs"), chosen = (List<?>) lp.get("token_logprobs");
+        Map<?, ?> chat = (Map<?, ?>) choices(ok(post("/v1/chat/completions", "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                + " \"max_tokens\": 4, \"seed\": 2, \"logprobs\": true, \"top_logprobs\": 2}"))).getFirst().get("logprobs");
+        for (Object entry : (List<?>) chat.get("content")) {
+            List<?> alt = (List<?>) ((Map<?, ?>) entry).get("top_logprobs");
+            assertEquals(2, alt.size(), entry.toString());
+            double l0 = ((Number) ((Map<?, ?>) alt.get(0)).get("logprob")).doubleValue(), l1 = ((Number) ((Map<?, ?>) alt.get(1)).get("logprob")).doubleValue();
+            assertTrue(l0 >= l1 && l0 <= 0, entry.toString());
+            assertTrue(((Map<?, ?>) alt.get(0)).containsKey("bytes"), entry.toString());
+        }
+        try (dev.rast.run.Lockstep base = new dev.rast.run.Lockstep(List.of(set.models().getFirst()))) {
+            int seq = base.start(new int[] {9707, 1879}, 16);
+            for (int t = 0; t < ids.length; t++) {
+                float[] row = base.logits(0, seq);
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (float x : row) max = Math.max(max, x);
+                for (float x : row) sum += Math.exp(x - max);
+                double logZ = max + Math.log(sum);
+                Integer[] order = new Integer[row.length];
+                for (int v = 0; v < row.length; v++) order[v] = v;
+                java.util.Arrays.sort(order, (x, y) -> row[x] != row[y] ? Float.compare(row[y], row[x]) : Integer.compare(x, y));
+                Map<?, ?> top = (Map<?, ?>) tops.get(t);
+                assertEquals(3, top.size(), top.toString());
+                for (int k = 0; k < 3; k++) {
+                    String text = set.tokenizer().decode(new int[] {order[k]});
+                    assertEquals(row[order[k]] - logZ, ((Number) top.get(text)).doubleValue(), 1e-4, "token " + t + " alternative " + k);
+                }
+                assertEquals(row[ids[t]] - logZ, ((Number) chosen.get(t)).doubleValue(), 1e-4, "chosen token " + t);
+                base.step(new int[] {seq}, new int[] {ids[t]});
+            }
+        }
+    }
+
+    /** Streamed logprobs, concatenated over a choice's chunks, are the whole answer's, for completions and chat. */
+    @Test
+    void streamedLogprobsEqualWhole() throws Exception {
+        String comp = "{\"model\": \"tiny+rast\", \"prompt\": \"Logprobs\", \"n\": 2, \"max_tokens\": 7, \"seed\": 8, \"logprobs\": 2";
+        List<Map<String, Object>> whole = choices(ok(post("/v1/completions", comp + "}")));
+        List<List<Object>> streamed = List.of(new ArrayList<>(), new ArrayList<>());
+        for (var e : events(post("/v1/completions", comp + ", \"stream\": true}")))
+            for (var ch : choices(e)) streamed.get(((Number) ch.get("index")).intValue()).addAll((List<?>) ((Map<?, ?>) ch.get("logprobs")).get("token_logprobs"));
+        for (int s = 0; s < 2; s++) assertEquals(((Map<?, ?>) whole.get(s).get("logprobs")).get("token_logprobs"), streamed.get(s), "choice " + s);
+
+        String chat = "{\"model\": \"tiny\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 6, \"seed\": 3, \"logprobs\": true, \"top_logprobs\": 1";
+        Object wholeChat = ((Map<?, ?>) choices(ok(post("/v1/chat/completions", chat + "}"))).getFirst().get("logprobs")).get("content");
+        List<Object> streamedChat = new ArrayList<>();
+        for (var e : events(post("/v1/chat/completions", chat + ", \"stream\": true}")))
+            streamedChat.addAll((List<?>) ((Map<?, ?>) choices(e).getFirst().get("logprobs")).get("content"));
+        assertEquals(wholeChat, streamedChat);
+    }
+
+    /**
+     * Several prompts in one completions request: choice p·n + s is prompt p's sample s (OpenAI's order), equal to
+     * that prompt's own request; strings and token-id lists both.
+     */
+    @Test
+    void severalPromptsInOneRequest() throws Exception {
+        String settings = ", \"n\": 2, \"max_tokens\": 5, \"seed\": 12, \"ignore_eos\": true, \"return_token_ids\": true}";
+        List<Map<String, Object>> both = choices(ok(post("/v1/completions", "{\"model\": \"tiny+rast\", \"prompt\": [\"First one\", [9707, 11, 1879]]" + settings)));
+        assertEquals(4, both.size());
+        List<Map<String, Object>> first = choices(ok(post("/v1/completions", "{\"model\": \"tiny+rast\", \"prompt\": \"First one\"" + settings)));
+        List<Map<String, Object>> second = choices(ok(post("/v1/completions", "{\"model\": \"tiny+rast\", \"prompt\": [9707, 11, 1879]" + settings)));
+        for (int s = 0; s < 2; s++) {
+            assertEquals((long) s, both.get(s).get("index"));
+            assertEquals(first.get(s).get("token_ids"), both.get(s).get("token_ids"), "prompt 0 sample " + s);
+            assertEquals(second.get(s).get("token_ids"), both.get(2 + s).get("token_ids"), "prompt 1 sample " + s);
+        }
+        String streamed = tokens(post("/v1/completions", "{\"model\": \"tiny+rast\", \"prompt\": [\"First one\", [9707, 11, 1879]], \"stream\": true" + settings));
+        assertEquals(tokens(post("/v1/completions", "{\"model\": \"tiny+rast\", \"prompt\": [\"First one\", [9707, 11, 1879]]" + settings)), streamed);
+    }
+
+    static long metric(Server s, String name) throws Exception {
+        String text = send(s, "GET", "/metrics", null, null).body();
+        return text.lines().filter(l -> l.startsWith(name + " ")).mapToLong(l -> (long) Double.parseDouble(l.substring(name.length() + 1))).findFirst().orElseThrow();
+    }
+
+    /**
+     * A client that sends a whole (not streamed) request and closes its connection while it decodes: its sequences
+     * end and free their caches within a few heartbeats, long before its 20,000 tokens would have been made.
+     */
+    @Test
+    void departedClientOfAWholeRequestIsCancelled() throws Exception {
+        long baseBefore = metric(server, "rast_model_tokens_total{model=\"base\"}");
+        String body = "{\"model\": \"tiny+rast\", \"prompt\": \"Cancel me\", \"max_tokens\": 20000, \"ignore_eos\": true}";
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
+                    + bytes.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (metric(server, "rast_running_sequences") == 0 && System.currentTimeMillis() < deadline) Thread.sleep(5);
+            assertEquals(1, metric(server, "rast_running_sequences"), "the request is decoding");
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (metric(server, "rast_running_sequences") != 0 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+        assertEquals(0, metric(server, "rast_running_sequences"), "its sequence ended");
+        assertEquals(0, metric(server, "rast_kv_cache_used_bytes"), "its caches are freed");
+        long ran = metric(server, "rast_model_tokens_total{model=\"base\"}") - baseBefore;
+        assertTrue(ran < 20000, "stopped after " + ran + " tokens");
+    }
+
+    /**
+     * SIGTERM (Process.destroy) to a `rast serve` in a child JVM while a stream runs: with a grace period shorter
+     * than the stream, the stream ends cleanly (its choice's finish_reason "abort", then [DONE]) and the process
+     * exits 0.
+     */
+    @Test
+    void sigtermDrainsAndExitsZero() throws Exception {
+        Process p = new ProcessBuilder(ChildJvm.command(dev.rast.cli.Main.class, "serve", "--model", m.toString(), "--expert", e.toString(),
+                "--expert-base", b.toString(), "--port", "0", "--shutdown-grace", "1", "--device", "cpu", "--threads", "1"))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            var err = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(), java.nio.charset.StandardCharsets.UTF_8));
+            int port = -1;
+            for (String line; port < 0 && (line = err.readLine()) != null; ) {
+                var match = java.util.regex.Pattern.compile("listening on http://127.0.0.1:(\\d+)").matcher(line);
+                if (match.find()) port = Integer.parseInt(match.group(1));
+            }
+            assertTrue(port > 0, "the server started");
+            HttpResponse<java.io.InputStream> stream = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"M+rast\", \"prompt\": \"Long\", \"max_tokens\": 30000,"
+                            + " \"ignore_eos\": true, \"stream\": true}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, stream.statusCode());
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8));
+            assertTrue(in.readLine().startsWith("data: "), "decoding");
+            p.destroy(); // SIGTERM
+            List<String> rest = in.lines().filter(l -> !l.isEmpty()).toList();
+            assertEquals("data: [DONE]", rest.getLast());
+            Map<String, Object> last = Json.parseObject(rest.get(rest.size() - 2).substring(6), "event");
+            assertEquals("abort", choices(last).getFirst().get("finish_reason"));
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the server exited");
+            assertEquals(0, p.exitValue());
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /** Each choice's token ids, whole or streamed, as one string. */
     static String tokens(HttpResponse<String> r) {
         List<Map<String, Object>> choices = new ArrayList<>();
