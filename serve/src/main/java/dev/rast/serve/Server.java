@@ -188,8 +188,14 @@ public final class Server implements AutoCloseable {
 
     void generated(int tokens) { metrics.generated(tokens); }
 
-    /** One token's text (special tokens as written), for logprobs. */
-    String tokenText(int id) { return tokenizer == null ? String.valueOf(id) : tokenizer.decode(new int[] {id}); }
+    /**
+     * One token's text (special tokens as written), for logprobs; "" for an id the tokenizer does not have (a
+     * model's padding rows past the tokenizer's ids, which decode to nothing in the text too).
+     */
+    String tokenText(int id) {
+        if (tokenizer == null) return String.valueOf(id);
+        return tokenizer.token(id) == null ? "" : tokenizer.decode(new int[] {id});
+    }
 
     /**
      * Stops listening, ends running samples at their next step and refuses the queued ones; request threads still
