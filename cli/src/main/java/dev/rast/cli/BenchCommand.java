@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchServeCommand.class,
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
                 "On the CPU it first measures the machine's limits with the same threads (a bare read of the model's",
@@ -35,9 +35,11 @@ import picocli.CommandLine.Option;
                 "together through the whole RAST step (every model batched), against one fused sequence."},
         footer = {"", "Example:", "  rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05",
                 "  rast bench --model /tmp/q05 --prompt-len 128 --gen 64 --batch 32",
-                "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32"})
+                "  rast bench --model /tmp/q05 --expert /tmp/tinyE --expert-base /tmp/tinyB --gen 32",
+                "  rast bench serve --model /tmp/q05 --concurrency 1,8,32   # the HTTP server: tokens/s, TTFT, ITL"})
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The model." + ModelFolders.HELP)
+    // Not required by picocli, which would then ask it of `rast bench serve` too: checked in call().
+    @Option(names = "--model", paramLabel = "DIR", description = "The model (required)." + ModelFolders.HELP)
     Path model;
 
     @Option(names = "--prompt-len", paramLabel = "N", defaultValue = "128", description = "Prompt tokens to prefill (default: ${DEFAULT-VALUE}).")
@@ -63,6 +65,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (model == null) throw new BadInputException("Missing required option: '--model=DIR'");
         if (promptLen < 1 || gen < 1 || runs < 1 || batch < 1)
             throw new BadInputException("--prompt-len, --gen, --runs and --batch must be at least 1");
         try (Backend backend = runtime.open(); CausalLM m = Models.load(ModelFolders.model(model), backend, runtime.weights())) {
