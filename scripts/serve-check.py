@@ -2,8 +2,8 @@
 """Drives a running `rast serve` with the official `openai` Python client, as a user of the OpenAI API would.
 
 Not used by tests or CI (nothing there needs Python); it checks that our server speaks the protocol the official
-client expects: model listing, completions and chat, whole and streamed, `n`, seeds, stop strings, usage, and the
-RAST extension through `extra_body`.
+client expects: model listing, completions and chat, whole and streamed, `n`, seeds, stop strings, usage, logprobs
+with alternatives (whole and streamed), several prompts in one request, and the RAST extension through `extra_body`.
 
     python3 -m venv /tmp/oai && /tmp/oai/bin/pip install openai
     bin/rast synth --arch tiny --out /tmp/M; bin/rast synth --arch tiny --seed 1 --out /tmp/E; bin/rast synth --arch tiny --seed 2 --out /tmp/B
@@ -72,6 +72,21 @@ def main():
     parts = client.chat.completions.create(model=R, messages=msgs, max_tokens=12, temperature=0.8, seed=3, stream=True)
     streamed_chat = "".join((c.choices[0].delta.content or "") for c in parts if c.choices)
     check("chat streamed equals whole", streamed_chat == chat.choices[0].message.content)
+
+    lp = client.chat.completions.create(model=R, messages=msgs, max_tokens=6, seed=3, logprobs=True, top_logprobs=2)
+    content = lp.choices[0].logprobs.content
+    check("chat top_logprobs: two alternatives per token, most likely first",
+          len(content) > 0 and all(len(t.top_logprobs) == 2 and t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob for t in content))
+    parts = client.chat.completions.create(model=R, messages=msgs, max_tokens=6, seed=3, logprobs=True, top_logprobs=2, stream=True)
+    streamed_lp = [t.logprob for c in parts if c.choices and c.choices[0].logprobs for t in c.choices[0].logprobs.content]
+    check("chat logprobs streamed equal whole", streamed_lp == [t.logprob for t in content])
+    comp_lp = client.completions.create(model=S, logprobs=3, **common)
+    check("completions logprobs 3: a {text: logprob} of up to 3 per token",
+          all(0 < len(t) <= 3 for t in comp_lp.choices[0].logprobs.top_logprobs), str(comp_lp.choices[0].logprobs.top_logprobs))
+    two = client.completions.create(model=S, prompt=["What is 7*8?", "Name a color."], n=2, max_tokens=8, seed=5)
+    first = client.completions.create(model=S, prompt="Name a color.", n=2, max_tokens=8, seed=5)
+    check("two prompts: four choices, prompt-major", [c.index for c in two.choices] == [0, 1, 2, 3]
+          and [c.text for c in two.choices[2:]] == [c.text for c in first.choices])
 
     try:
         client.completions.create(model="no-such-model", prompt="x", max_tokens=2)
