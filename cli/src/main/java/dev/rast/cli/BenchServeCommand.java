@@ -60,6 +60,9 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--prefill-chunk", paramLabel = "TOKENS", defaultValue = "512", description = "The server's --prefill-chunk (default: ${DEFAULT-VALUE}).")
     int prefillChunk;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "2", description = "Measurements per concurrency, server and generate path alternating; tokens/s are their medians, latencies pooled (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Option(names = "--json", description = "Print one JSON line per concurrency instead of the table.")
     boolean json;
 
@@ -74,6 +77,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (promptLen < 1 || gen < 1) throw new BadInputException("--prompt-len and --gen must be at least 1");
+        if (rounds < 1 || rounds > 100) throw new BadInputException("--rounds must be 1..100, is " + rounds);
         if (prefillChunk < 1) throw new BadInputException("--prefill-chunk must be at least 1, is " + prefillChunk);
         for (int c : concurrency) if (c < 1 || c > 1024) throw new BadInputException("--concurrency values must be 1..1024, is " + c);
         models.namesPairs = true;
@@ -92,9 +96,19 @@ final class BenchServeCommand implements Callable<Integer> {
                 generatePath(set, prompts(Math.min(4, most), vocab, 7), Math.min(gen, 16), Math.min(4, most));
                 for (int c : concurrency) {
                     List<int[]> prompts = prompts(c, vocab, c);
-                    double[][] served = streams(client, server, model, prompts, gen);
-                    double generate = generatePath(set, prompts, gen, c);
-                    Figures f = new Figures(c, served[0][0], pct(served[1], 50), pct(served[1], 99), pct(served[2], 50), pct(served[2], 99), generate);
+                    // Server and generate path alternate, so that a machine whose speed drifts (shared, throttled)
+                    // drifts for both alike.
+                    double[] servedRate = new double[rounds], generateRate = new double[rounds];
+                    List<double[]> ttft = new ArrayList<>(), itl = new ArrayList<>();
+                    for (int r = 0; r < rounds; r++) {
+                        double[][] served = streams(client, server, model, prompts, gen);
+                        servedRate[r] = served[0][0];
+                        ttft.add(served[1]);
+                        itl.add(served[2]);
+                        generateRate[r] = generatePath(set, prompts, gen, c);
+                    }
+                    double[] t = ttft.stream().flatMapToDouble(Arrays::stream).toArray(), i = itl.stream().flatMapToDouble(Arrays::stream).toArray();
+                    Figures f = new Figures(c, median(servedRate), pct(t, 50), pct(t, 99), pct(i, 50), pct(i, 99), median(generateRate));
                     all.add(f);
                     if (!json) System.err.println("concurrency " + c + " done");
                 }
@@ -173,6 +187,14 @@ final class BenchServeCommand implements Callable<Integer> {
         return (double) prompts.size() * tokens / ((System.nanoTime() - t0) / 1e9);
     }
 
+    /** The median (the mean of the middle two for an even count). */
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
     /** The p-th percentile (nearest rank) of {@code values}. */
     static double pct(double[] values, double p) {
         if (values.length == 0) return Double.NaN;
@@ -203,7 +225,7 @@ final class BenchServeCommand implements Callable<Integer> {
             return;
         }
         System.out.println("rast bench serve: " + models.model + (names.isEmpty() ? "" : " with " + names.size() + " pair(s), every request RAST")
-                + ", prompt " + promptLen + " tokens, " + gen + " generated per stream, greedy");
+                + ", prompt " + promptLen + " tokens, " + gen + " generated per stream, greedy, " + rounds + " round(s), prefill chunk " + prefillChunk);
         System.out.println("streams   tok/s   TTFT p50   TTFT p99   ITL p50   ITL p99   generate --input tok/s   overhead");
         for (Figures f : all)
             System.out.println(String.format(Locale.ROOT, "%7d %7.1f %8.1f ms %8.1f ms %6.1f ms %6.1f ms %24.1f %9.1f%%", f.streams(), f.tokensPerSecond(),

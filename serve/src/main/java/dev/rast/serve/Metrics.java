@@ -87,5 +87,4 @@ final class Metrics {
                 .append("# TYPE ").append(name).append(' ').append(type).append('\n')
                 .append(name).append(' ').append(value).append('\n');
     }
-
 }
