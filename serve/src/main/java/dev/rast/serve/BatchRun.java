@@ -95,6 +95,10 @@ final class BatchRun {
             if (job == null) {
                 if (abort.getAsBoolean()) return null;
                 job = queue.peek();
+                while (job != null && job.cancelled) { // its client went away while it waited: nothing to run
+                    queue.poll();
+                    job = queue.peek();
+                }
                 if (job == null) return null;
                 if (kvBudget > 0 && kvReserved.get() + job.kvBytes(kvBytesPerToken) > kvBudget) return null; // waits for memory
                 queue.poll();
