@@ -314,6 +314,9 @@ class ServeTest {
     void commandLineMistakesAreOneLine() {
         Cli.refused(Cli.rast("serve", "--model", m.toString(), "--port", "70000"), "--port must be 0..65535");
         Cli.refused(Cli.rast("serve", "--model", m.toString(), "--max-queue", "0"), "--max-queue");
+        Cli.refused(Cli.rast("serve", "--model", m.toString(), "--prefill-chunk", "0"), "--prefill-chunk must be at least 1");
+        Cli.refused(Cli.rast("serve", "--model", m.toString(), "--kv-cache-memory", "lots"), "--kv-cache-memory lots");
+        Cli.refused(Cli.rast("serve", "--model", m.toString(), "--shutdown-grace", "-1"), "--shutdown-grace");
         Cli.refused(Cli.rast("serve", "--model", m.toString(), "--expert", e.toString(), "--expert-base", b.toString(), "--name", "x",
                 "--expert", e.toString(), "--expert-base", b.toString(), "--name", "x"), "two expert pairs are named 'x'");
         Cli.refused(Cli.rast("generate", "--model", m.toString(), "--prompt", "a", "--expert", e.toString(), "--expert-base", b.toString(),
