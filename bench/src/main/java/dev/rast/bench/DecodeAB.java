@@ -150,7 +150,7 @@ public final class DecodeAB {
                 double[] tb = b.turn(prompt, steps, batch);
                 if (!aFirst) ta = a.turn(prompt, steps, batch);
                 StringBuilder line = new StringBuilder("round " + (r + 1) + ":");
-                for (int k = 0; k < 3; k++) {
+                for (int k = 0; k < (batch > 1 ? 3 : 2); k++) {
                     ratio[k][r] = ta[k] / tb[k]; // > 1: B faster
                     line.append(String.format(Locale.ROOT, "  %s %.1f / %.1f", what[k], ta[k], tb[k]));
                 }

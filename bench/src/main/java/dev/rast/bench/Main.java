@@ -34,9 +34,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * <pre>
  *   scripts/bench/jmh.sh [quick|full] [--threads N] [--only REGEX] [--out FILE.md]
  * </pre>
- * {@code quick} (the default, a few minutes): Qwen2.5-0.5B shapes, a few parameters, short iterations. {@code full}:
+ * {@code quick} (the default, about ten minutes): Qwen2.5-0.5B shapes, a few parameters, short iterations. {@code full}:
  * every parameter of every benchmark (all four models' shapes, every matrix × dtype × token count), longer
- * iterations: about an hour. {@code --only} keeps the benchmarks whose class or method name matches.
+ * iterations: two to three hours. {@code --only} keeps the benchmarks whose class or method name matches.
  */
 public final class Main {
     /** A benchmark class, its parameters in quick mode, and what one call of each of its methods costs. */
