@@ -144,12 +144,12 @@ final class PackedMatMul {
         }
     }
 
-    /** Prefix sums of the parts' unit counts: blocks of B rows, or pairs of blocks when {@code pairs}. */
-    private static int[] firstUnits(Part[] parts, boolean pairs) {
+    /** Prefix sums of the parts' unit counts: each unit {@code per} blocks of B rows (the last one may be short). */
+    private static int[] firstUnits(Part[] parts, int per) {
         int[] first = new int[parts.length + 1];
         for (int i = 0; i < parts.length; i++) {
             int blocks = (parts[i].N + B - 1) / B;
-            first[i + 1] = first[i] + (pairs ? (blocks + 1) / 2 : blocks);
+            first[i + 1] = first[i] + (blocks + per - 1) / per;
         }
         return first;
     }
@@ -159,7 +159,8 @@ final class PackedMatMul {
     /**
      * Each work piece is a range of blocks, read as four interleaved streams (the range cut into four spans, one
      * block of each per pass): the hardware prefetcher follows each stream, so more reads are in flight than one
-     * stream gets. A piece of fewer than four blocks computes its last block more than once (same values).
+     * stream gets. Pieces are whole groups of four blocks, so that the spans come out equal; only a matrix's last
+     * group, when its block count is not a multiple of four, computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kh = (K + 1) / 2;
@@ -171,10 +172,10 @@ final class PackedMatMul {
             }
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
-        int[] first = firstUnits(parts, false);
-        pool.run(first[parts.length], (worker, u0, u1) -> forParts(parts, first, u0, u1, (part, b0, b1) -> {
+        int[] first = firstUnits(parts, 4);
+        pool.run(first[parts.length], (worker, u0, u1) -> forParts(parts, first, u0, u1, (part, g0, g1) -> {
             MemorySegment p = part.p, out = part.out;
-            int N = part.N, span = (b1 - b0 + 3) / 4;
+            int N = part.N, b0 = 4 * g0, b1 = Math.min(4 * g1, (N + B - 1) / B), span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
                 long pa = a * blockBytes, pb = b * blockBytes, pc = c * blockBytes, pd = d * blockBytes;
@@ -312,7 +313,7 @@ final class PackedMatMul {
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
         int sliceGroups = (int) Math.max(1, X_SLICE_BYTES / ((long) K2 * G * 4));
-        int[] first = firstUnits(parts, true);
+        int[] first = firstUnits(parts, 2);
         pool.run(first[parts.length], (worker, u0, u1) -> {
             float[] res = new float[2 * G * B];
             for (int s0 = 0; s0 < groups; s0 += sliceGroups) {

@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed team of threads for data-parallel kernels: {@link #run} splits [0, n) into contiguous pieces, a few per
- * thread, that the threads take in turn, and returns when all are done. The caller is thread 0.
+ * A fixed team of threads for data-parallel kernels: {@link #run} splits [0, n) into contiguous pieces that the
+ * threads take in turn, and returns when all are done. The caller is thread 0.
  *
  * <p>Why not ForkJoinPool: a forward pass issues a few hundred short parallel ops per token; waking pooled
  * threads through futexes each time costs tens of microseconds per op. Our workers spin briefly between ops
@@ -15,7 +15,17 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Why pieces, and why the caller waits only for threads already inside the op: when another process shares a
  * core, a thread can lose its core for milliseconds. With one fixed range per thread every op would wait for it;
  * here the running threads take over its pieces, and a thread that has not even woken up yet finds no pieces left
- * when it does. A piece costs one atomic increment.
+ * when it does. A piece costs one atomic compare-and-set.
+ *
+ * <p>Why pieces shrink (guided scheduling): a piece takes 1/{@value #SHARE} of what is left per thread, down to
+ * 1/{@value #MIN_PIECES_PER_THREAD} of the op per thread. The first pieces are long (a matrix-vector piece streams
+ * its rows front to back, and a stream pays to start), and the last ones short, so that when the last piece is
+ * taken the other threads are left with little to wait for. With equal pieces of 1/8 per thread, the other
+ * thread was on average half a piece from its end when the last one was taken: 1/32 of every op on two threads.
+ *
+ * <p>Waiting, at the end of an op for the other threads and between ops for the next one, spins first (the other
+ * side usually comes within microseconds) and then yields the core: on a machine with more runnable threads than
+ * cores, a thread spinning for a descheduled partner only burns the time slice the partner needs.
  *
  * <p>A failure in a worker reaches the caller of {@link #run}, never ends the worker: the first failure of an op is
  * rethrown when the op ends. Some errors arrive late: the JVM reports a fault on mapped memory (a checkpoint file
@@ -29,34 +39,40 @@ public final class WorkerPool implements AutoCloseable {
         void run(int worker, int start, int end);
     }
 
+    /** A worker with no op spins (then yields) this long before it parks. */
     private static final long SPIN_NANOS = 200_000;
-    /** Pieces per thread an op is cut into. */
-    private static final int PIECES_PER_THREAD = 8;
+    /** Spinning for this long, a waiting thread starts to yield its core between checks. */
+    private static final long YIELD_AFTER_NANOS = 20_000;
+    /** A piece is 1/SHARE of the items left per thread... */
+    static final int SHARE = 4;
+    /** ...and no smaller than 1/MIN_PIECES_PER_THREAD of the op's items per thread. */
+    static final int MIN_PIECES_PER_THREAD = 32;
 
-    /** One parallel op: its body, the next piece to hand out, and the threads working on it. */
+    /** One parallel op: its body, the next item to hand out, and the threads working on it. */
     private static final class Op {
         final Body body;
-        final int items, pieces;
+        final int items, share, minPiece;
         final AtomicInteger next = new AtomicInteger();
         final AtomicInteger active = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Op(Body body, int items, int pieces) {
+        Op(Body body, int items, int threads) {
             this.body = body;
             this.items = items;
-            this.pieces = pieces;
+            this.share = SHARE * threads;
+            this.minPiece = Math.max(1, items / (MIN_PIECES_PER_THREAD * threads));
         }
 
         /** Takes pieces until none are left. */
         void work(int worker) {
             try {
-                for (int p; (p = next.getAndIncrement()) < pieces; ) {
-                    int start = (int) ((long) items * p / pieces), end = (int) ((long) items * (p + 1) / pieces);
-                    if (start < end) body.run(worker, start, end);
+                for (int start; (start = next.get()) < items; ) {
+                    int left = items - start, size = Math.min(left, Math.max(minPiece, (left + share - 1) / share));
+                    if (next.compareAndSet(start, start + size)) body.run(worker, start, start + size);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
-                next.set(pieces); // the op has failed: nobody takes another piece
+                next.set(items); // the op has failed: nobody takes another piece
             }
         }
     }
@@ -88,15 +104,27 @@ public final class WorkerPool implements AutoCloseable {
             body.run(0, 0, n);
             return;
         }
-        Op op = new Op(body, n, Math.min(n, threads * PIECES_PER_THREAD));
+        Op op = new Op(body, n, threads);
         current = op; // volatile write publishes the op
         for (Thread t : workers) LockSupport.unpark(t);
         op.work(0);
         // Every piece is taken. A thread counted in active may still be running one; a thread that joins later
         // increments active before taking a piece, and finds none (next only grows), so it cannot be missed.
-        while (op.active.get() != 0) Thread.onSpinWait();
+        for (long since = 0; op.active.get() != 0; ) since = pause(since);
         Throwable t = op.failure.get();
         rethrow(t != null ? t : late.getAndSet(null));
+    }
+
+    /**
+     * One turn of a wait loop that began at {@code since} (0: now): a spin hint for the first
+     * {@value #YIELD_AFTER_NANOS} ns, then a yield of the core. Returns when the wait began.
+     */
+    private static long pause(long since) {
+        long now = System.nanoTime();
+        if (since == 0) since = now;
+        if (now - since < YIELD_AFTER_NANOS) Thread.onSpinWait();
+        else Thread.yield();
+        return since;
     }
 
     private static void rethrow(Throwable t) {
@@ -113,7 +141,7 @@ public final class WorkerPool implements AutoCloseable {
                 if (op == seen) {
                     long spinStart = System.nanoTime();
                     while ((op = current) == seen && !closed) {
-                        if (System.nanoTime() - spinStart < SPIN_NANOS) Thread.onSpinWait();
+                        if (System.nanoTime() - spinStart < SPIN_NANOS) pause(spinStart);
                         else LockSupport.park(this);
                     }
                     if (closed) return;

@@ -2,10 +2,12 @@ package dev.rast.kernels.cuda;
 
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
+import dev.rast.kernels.KernelTable;
 import java.util.Locale;
 
 /**
- * GPU facts and GEMM throughput for the GPU report (scripts/gpu-check.sh): prints Markdown. Times rast's own matmul
+ * GPU facts and GEMM throughput for the GPU report (scripts/gpu-check.sh): prints Markdown, its tables in the columns
+ * of the CPU's JMH suite ({@link KernelTable}: op, shape, dtype, tokens, time, GB/s, GFLOP/s, % of limit). Times rast's own matmul
  * path (CudaBackend.matmul: bf16 weights with the split-bf16 activations, one plain bf16 GEMM for comparison, f32)
  * on the linear-layer shapes of Qwen2.5-7B with 512 prompt tokens and on a square 8192³, with CUDA events, median of
  * 20 after 3 warm-ups, against the datasheet peak where the GPU is one we know.
@@ -40,10 +42,14 @@ public final class GpuBench {
                 info.ccMinor(), info.multiprocessors(), info.totalMemory() / (double) (1L << 30),
                 CudaDriver.versionString(info.driverVersion()), info.cublasVersion(), info.cublasLibrary(), info.peakBandwidth() / 1e9));
         double[] peak = peakTflops(info.name());
-        md.append("GEMM `out[T,N] = x[T,K]·W[N,K]ᵀ`, F32 accumulation, median of 20 (CUDA events)");
-        md.append(peak == null ? "; datasheet peak unknown for this GPU.\n\n"
+        double dram = info.peakBandwidth() / 1e9;
+        KernelTable.Limits bf16Peak = limits(dram, peak == null ? 0 : peak[0], "bf16 peak");
+        KernelTable.Limits f32Peak = limits(dram, peak == null ? 0 : peak[1], "f32 peak");
+        md.append("GEMM `out[T,N] = x[T,K]·W[N,K]ᵀ`, F32 accumulation, median of 20 (CUDA events); GB/s counts W's bytes,"
+                + " against the peak DRAM bandwidth");
+        md.append(peak == null ? "; datasheet FLOP peak unknown for this GPU.\n\n"
                 : String.format(Locale.ROOT, "; datasheet peak %.0f TFLOP/s bf16 dense, %.0f TFLOP/s f32.%n%n", peak[0], peak[1]));
-        md.append("| T | N | K | path | ms | TFLOP/s | % of peak |\n|---|---|---|---|---|---|---|\n");
+        KernelTable gemm = new KernelTable(bf16Peak);
         int[][] shapes = {{512, 3584, 3584}, {512, 18944, 3584}, {512, 3584, 18944}, {512, 152064, 3584}, {8192, 8192, 8192}};
         try (CudaBackend b = new CudaBackend(dev)) {
             for (int[] s : shapes) {
@@ -51,22 +57,22 @@ public final class GpuBench {
                 Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
                 for (DType wt : new DType[] {DType.BF16, DType.F32}) {
                     Tensor w = b.allocate(wt, N, K);
-                    double flops = 2.0 * T * N * K;
                     if (wt == DType.BF16) {
-                        row(md, T, N, K, "rast: split bf16 (2 GEMMs + split kernel)", time(dev, () -> b.matmul(x, w, out)), flops, peak == null ? 0 : peak[0]);
+                        gemm.add(row("matmul: rast split bf16 (2 GEMMs + split kernel)", T, N, K, wt, time(dev, () -> b.matmul(x, w, out)), bf16Peak));
                         Tensor xb = b.allocate(DType.BF16, T, K);
                         GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, xb.data().address(),
                                 Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
-                        row(md, T, N, K, "one bf16 GEMM (x in bf16)", time(dev, () -> dev.gemm(one)), flops, peak == null ? 0 : peak[0]);
+                        gemm.add(row("one bf16 GEMM (x in bf16)", T, N, K, wt, time(dev, () -> dev.gemm(one)), bf16Peak));
                         b.free(xb);
                     } else if ((long) N * K * 4 < (4L << 30)) {
-                        row(md, T, N, K, "rast: f32 GEMM", time(dev, () -> b.matmul(x, w, out)), flops, peak == null ? 0 : peak[1]);
+                        gemm.add(row("matmul: rast f32 GEMM", T, N, K, wt, time(dev, () -> b.matmul(x, w, out)), f32Peak));
                     }
                     b.free(w);
                 }
                 b.free(x);
                 b.free(out);
             }
+            md.append(gemm.markdown());
             // The same backend throughout: closing a CudaBackend closes its device.
             md.append("\n").append(launchOverhead(dev, b, 20_000));
             md.append("\n").append(decodeShapes(dev, b, info.peakBandwidth() / 1e9, DECODE_SHAPES, DECODE_ROWS));
@@ -84,33 +90,32 @@ public final class GpuBench {
 
     static String decodeShapes(Device dev, CudaBackend b, double peakGBs, int[][] shapes, int[] rows) {
         StringBuilder md = new StringBuilder();
-        md.append("Decode-sized matmuls (T rows), bf16 W: µs per call and GB/s of W read (W's bytes / time) against peak DRAM")
+        md.append("Decode-sized matmuls (T rows), bf16 W: time per call and GB/s of W read (W's bytes / time) against peak DRAM")
           .append(String.format(Locale.ROOT, " bandwidth %.0f GB/s; 10 calls back to back per timing, median of 20.%n%n", peakGBs));
-        md.append("| T | N | K | path | µs | W GB/s | % of peak bandwidth |\n|---|---|---|---|---|---|---|\n");
+        KernelTable table = new KernelTable(limits(peakGBs, 0, "peak"));
         for (int[] s : shapes) {
             int N = s[0], K = s[1];
             Tensor w = b.allocate(DType.BF16, N, K);
-            double wBytes = 2.0 * N * K;
             for (int T : rows) {
                 Tensor x = b.allocate(DType.F32, T, K), out = b.allocate(DType.F32, T, N);
                 Tensor hi = b.allocate(DType.BF16, T, K), lo = b.allocate(DType.BF16, T, K);
                 boolean matvec = b.usesMatvec(T, w);  // -Drast.cuda.matvec=all: every T ≤ 8 (the first report's route)
-                String rast = matvec ? "rast: matvec kernel (x f32)"
-                        : T <= CudaBackend.STACKED_MAX_T ? "rast: split bf16, one GEMM on [hi; lo] + sum" : "rast: split bf16, two GEMMs";
-                decodeRow(md, T, N, K, rast, timeLoop(dev, () -> b.matmul(x, w, out)), wBytes, peakGBs);
+                String rast = matvec ? "matmul: rast matvec kernel (x f32)"
+                        : T <= CudaBackend.STACKED_MAX_T ? "matmul: rast split bf16, one GEMM on [hi; lo] + sum" : "matmul: rast split bf16, two GEMMs";
+                table.add(row(rast, T, N, K, DType.BF16, timeLoop(dev, () -> b.matmul(x, w, out)), null));
                 GemmCall one = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, hi.data().address(),
                         Cublas.CUDA_R_16BF, out.data().address(), N, 0f);
                 GemmCall second = GemmCall.linear(T, N, K, w.data().address(), Cublas.CUDA_R_16BF, lo.data().address(),
                         Cublas.CUDA_R_16BF, out.data().address(), N, 1f);
                 if (!matvec)
-                    decodeRow(md, T, N, K, "two GEMMs on hi, lo (the split kernel not counted)",
-                            timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), wBytes, peakGBs);
-                decodeRow(md, T, N, K, "one bf16 GEMM (x in bf16)", timeLoop(dev, () -> dev.gemm(one)), wBytes, peakGBs);
+                    table.add(row("two GEMMs on hi, lo (the split kernel not counted)", T, N, K, DType.BF16,
+                            timeLoop(dev, () -> { dev.gemm(one); dev.gemm(second); }), null));
+                table.add(row("one bf16 GEMM (x in bf16)", T, N, K, DType.BF16, timeLoop(dev, () -> dev.gemm(one)), null));
                 for (Tensor t : new Tensor[] {x, out, hi, lo}) b.free(t);
             }
             b.free(w);
         }
-        return md.toString();
+        return md.append(table.markdown()).toString();
     }
 
     /**
@@ -141,12 +146,6 @@ public final class GpuBench {
         return time(dev, () -> { for (int i = 0; i < reps; i++) op.run(); }) / reps;
     }
 
-    private static void decodeRow(StringBuilder md, int T, int N, int K, String path, double ms, double wBytes, double peakGBs) {
-        double gbs = wBytes / (ms * 1e-3) / 1e9;
-        md.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %.1f | %.0f | %.0f%% |%n", T, N, K, path, ms * 1e3, gbs,
-                100 * gbs / peakGBs));
-    }
-
     private static double time(Device dev, Runnable op) {
         for (int i = 0; i < 3; i++) op.run();
         double[] ms = new double[20];
@@ -155,9 +154,13 @@ public final class GpuBench {
         return ms[ms.length / 2];
     }
 
-    private static void row(StringBuilder md, int T, int N, int K, String path, double ms, double flops, double peak) {
-        double tf = flops / (ms * 1e-3) / 1e12;
-        md.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %.3f | %.1f | %s |%n", T, N, K, path, ms, tf,
-                peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * tf / peak) : "n/a"));
+    /** The peak DRAM bandwidth (GB/s) and a datasheet FLOP peak (TFLOP/s, 0: unknown) as a table's limits. */
+    static KernelTable.Limits limits(double dramGBs, double peakTflops, String flopName) {
+        return new KernelTable.Limits(dramGBs, "DRAM peak", peakTflops * 1e3, flopName);
+    }
+
+    /** A matmul of T rows by an N×K weight of {@code wt} taking {@code ms}: W's bytes and 2·T·N·K FLOPs. */
+    static KernelTable.Row row(String path, int T, int N, int K, DType wt, double ms, KernelTable.Limits limits) {
+        return new KernelTable.Row(path, N + "×" + K, wt.name(), T, ms * 1e-3, (double) N * K * wt.bytes(), 2.0 * T * N * K, limits);
     }
 }

@@ -1,0 +1,103 @@
+package dev.rast.bench;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.model.CausalLM;
+import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.Models;
+import dev.rast.engine.sample.Sampler;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.kernels.cpu.CpuBackend;
+import dev.rast.kernels.cpu.CpuLimits;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Where a decode step's time goes: loads a model on the CPU backend, prefills a prompt, then decodes greedily,
+ * alternating steps on the plain backend (the step's real time) with steps through a {@link TimingBackend} (each
+ * op's share), and prints per op: calls per step, µs per call, ms per step, share of the step, and for matmuls the
+ * GB/s of weights against the bare read measured in the same run. What no op accounts for is the forward pass's own
+ * Java (per layer: lists, workspace lookups) and the timing itself.
+ *
+ * <pre>
+ *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N]
+ * </pre>
+ */
+public final class DecodeProfile {
+    private DecodeProfile() {}
+
+    public static void main(String[] args) {
+        if (args.length < 1) {
+            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N]");
+            System.exit(2);
+        }
+        Path dir = Path.of(args[0]);
+        int threads = Runtime.getRuntime().availableProcessors(), promptLen = 128, steps = 64;
+        for (int i = 1; i + 1 < args.length; i += 2)
+            switch (args[i]) {
+                case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+                case "--prompt" -> promptLen = Integer.parseInt(args[i + 1]);
+                case "--steps" -> steps = Integer.parseInt(args[i + 1]);
+                default -> { System.err.println("unknown option " + args[i]); System.exit(2); }
+            }
+        CpuBackend cpu = new CpuBackend(threads);
+        TimingBackend timed = new TimingBackend(cpu);
+        try (CausalLM plain = Models.load(dir, cpu); CausalLM profiled = Models.load(dir, timed)) {
+            int V = plain.config().vocabSize();
+            int[] prompt = new int[promptLen];
+            for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(V, 100_000);
+            float[] logits = new float[V];
+            List<Long> plainNs = new ArrayList<>(), timedNs = new ArrayList<>();
+            try (KvCache a = plain.newCache(promptLen + 2 * steps + 8); KvCache b = profiled.newCache(promptLen + 2 * steps + 8)) {
+                a.reserve(promptLen + 2 * steps + 8);
+                b.reserve(promptLen + 2 * steps + 8);
+                cpu.download(plain.forward(prompt, a, 1), MemorySegment.ofArray(logits));
+                timed.download(profiled.forward(prompt, b, 1), MemorySegment.ofArray(logits));
+                int tok = Sampler.argmax(logits);
+                for (int s = -steps / 4; s < steps; s++) { // the first quarter: warm-up
+                    if (s == 0) timed.start();
+                    long t0 = System.nanoTime();
+                    Tensor l = plain.forward(new int[] {tok}, a, 1);
+                    cpu.download(l, MemorySegment.ofArray(logits));
+                    long t1 = System.nanoTime();
+                    l = profiled.forward(new int[] {tok}, b, 1);
+                    timed.download(l, MemorySegment.ofArray(logits));
+                    long t2 = System.nanoTime();
+                    if (s >= 0) { plainNs.add(t1 - t0); timedNs.add(t2 - t1); }
+                    tok = Sampler.argmax(logits);
+                }
+            }
+            double read = CpuLimits.readGBs(plain.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList(), threads);
+            double stepMs = median(plainNs) / 1e6;
+            // The ops' shares are of the timed steps' mean: their tallies are sums over all of them.
+            double timedMs = timedNs.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6;
+            double gb = plain.weightBytes() / 1e9;
+            System.out.printf(Locale.ROOT, "%s, %d threads, prompt %d, %d steps (each plain step alternating with a timed one)%n", dir, threads, promptLen, steps);
+            System.out.printf(Locale.ROOT, "decode step %.2f ms median (%.1f tok/s, %.1f GB/s of %.2f GB weights = %.0f%% of the bare read %.1f GB/s, "
+                    + "which would take %.2f ms); timed steps %.2f ms on average%n%n", stepMs, 1e3 / stepMs, gb / (stepMs / 1e3), gb, 100 * gb / (stepMs / 1e3) / read, read,
+                    gb / read * 1e3, timedMs);
+            System.out.println("| op | calls/step | µs/call | ms/step | % of timed step | GB/s of weights | % of bare read |\n|---|---|---|---|---|---|---|");
+            double sum = 0;
+            for (Map.Entry<String, TimingBackend.Tally> e : timed.tallies().entrySet()) {
+                TimingBackend.Tally t = e.getValue();
+                double ms = t.nanos / 1e6 / steps;
+                sum += ms;
+                String gbs = t.weightBytes > 0 ? String.format(Locale.ROOT, "%.1f", t.weightBytes / t.nanos) : "–";
+                String pct = t.weightBytes > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * t.weightBytes / t.nanos / read) : "–";
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %.3f | %.1f%% | %s | %s |%n", e.getKey(), (double) t.calls / steps,
+                        t.nanos / 1e3 / t.calls, ms, 100 * ms / timedMs, gbs, pct);
+            }
+            System.out.printf(Locale.ROOT, "| outside the ops (forward pass's own Java, timing) | | | %.3f | %.1f%% | | |%n", timedMs - sum, 100 * (timedMs - sum) / timedMs);
+        }
+    }
+
+    private static double median(List<Long> v) {
+        long[] s = v.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+    }
+}

@@ -1,0 +1,114 @@
+package dev.rast.bench;
+
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A backend that runs another and adds up the wall time of each op by name (a matmul by its weights' shapes), for
+ * {@link DecodeProfile}. The CPU backend's ops are synchronous, so an op's wall time is what it costs the step.
+ */
+final class TimingBackend implements Backend {
+    /** Calls and nanoseconds of one op name, and the weight bytes its calls read (matmuls). */
+    static final class Tally {
+        long calls, nanos;
+        double weightBytes;
+    }
+
+    private final Backend b;
+    private final Map<String, Tally> tallies = new LinkedHashMap<>();
+    private boolean on;
+
+    TimingBackend(Backend b) { this.b = b; }
+
+    /** Starts counting (loading and warm-up are not counted). */
+    void start() { on = true; }
+
+    Map<String, Tally> tallies() { return tallies; }
+
+    private long t0() { return on ? System.nanoTime() : 0; }
+
+    private void end(String op, long t0, double bytes) {
+        if (!on) return;
+        Tally t = tallies.computeIfAbsent(op, k -> new Tally());
+        t.calls++;
+        t.nanos += System.nanoTime() - t0;
+        t.weightBytes += bytes;
+    }
+
+    private static double bytes(Tensor w) { return (double) w.numel() * w.dtype().bytes(); }
+
+    private static String shape(Tensor w) { return w.dim(0) + "×" + w.dim(1); }
+
+    @Override public String name() { return b.name(); }
+    @Override public Tensor weight(Tensor host) { return b.weight(host); }
+    @Override public Tensor lookupTable(Tensor host) { return b.lookupTable(host); }
+    @Override public Tensor allocate(DType dtype, int... shape) { return b.allocate(dtype, shape); }
+    @Override public long freeMemoryBytes() { return b.freeMemoryBytes(); }
+    @Override public void free(Tensor t) { b.free(t); }
+    @Override public void close() { b.close(); }
+
+    @Override public void upload(MemorySegment src, Tensor dst) { long t = t0(); b.upload(src, dst); end("upload", t, 0); }
+    @Override public void download(Tensor src, MemorySegment dst) { long t = t0(); b.download(src, dst); end("download logits", t, 0); }
+    @Override public void embed(Tensor table, int[] ids, Tensor out) { long t = t0(); b.embed(table, ids, out); end("embed", t, 0); }
+
+    @Override public void matmul(Tensor x, Tensor w, Tensor out) {
+        long t = t0();
+        b.matmul(x, w, out);
+        end("matmul " + shape(w), t, bytes(w));
+    }
+
+    @Override public void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
+        long t = t0();
+        b.matmul(x, ws, outs);
+        StringBuilder s = new StringBuilder("matmul ");
+        double bytes = 0;
+        for (Tensor w : ws) {
+            s.append(s.length() > 7 ? "+" : "").append(shape(w));
+            bytes += bytes(w);
+        }
+        end(s.toString(), t, bytes);
+    }
+
+    @Override public void addBias(Tensor x, Tensor bias) { long t = t0(); b.addBias(x, bias); end("addBias", t, 0); }
+    @Override public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out) { long t = t0(); b.rmsNorm(x, w, eps, out); end("rmsNorm", t, 0); }
+
+    @Override public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int startPos) {
+        long t = t0();
+        b.rope(x, headDim, cos, sin, startPos);
+        end("rope", t, 0);
+    }
+
+    @Override public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
+        long t = t0();
+        b.rope(x, headDim, cos, sin, chunkRows, startPos);
+        end("rope", t, 0);
+    }
+
+    @Override public void copyRows(Tensor src, Tensor dst, int dstRow) { long t = t0(); b.copyRows(src, dst, dstRow); end("copyRows", t, 0); }
+
+    @Override public void storeKeysValues(Tensor k, Tensor v, Tensor[] kc, Tensor[] vc, int[] rows, int[] pos) {
+        long t = t0();
+        b.storeKeysValues(k, v, kc, vc, rows, pos);
+        end("storeKeysValues", t, 0);
+    }
+
+    @Override public void attention(Tensor q, Tensor k, Tensor v, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+        long t = t0();
+        b.attention(q, k, v, heads, kvHeads, headDim, startPos, out);
+        end("attention", t, 0);
+    }
+
+    @Override public void attention(Tensor q, Tensor[] k, Tensor[] v, int[] rows, int[] pos, int heads, int kvHeads, int headDim, Tensor out) {
+        long t = t0();
+        b.attention(q, k, v, rows, pos, heads, kvHeads, headDim, out);
+        end("attention", t, 0);
+    }
+
+    @Override public void siluMul(Tensor gate, Tensor up, Tensor out) { long t = t0(); b.siluMul(gate, up, out); end("siluMul", t, 0); }
+    @Override public void add(Tensor x, Tensor y) { long t = t0(); b.add(x, y); end("add", t, 0); }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Where a CPU decode step's time goes (dev.rast.bench.DecodeProfile): each op's calls, µs per call, ms per step and
+# share of the step, matmuls' GB/s against the bare read measured in the same run.
+#
+#   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N]
+#   e.g. rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05 && scripts/bench/decode-profile.sh /tmp/q05 --threads 2
+#
+# JMH_SKIP_BUILD=1 skips the build.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
+  ./mvnw -o -B -q package -DskipTests -pl bench -am
+fi
+exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx2g \
+  -cp "bench/target/lib/*:bench/target/classes" dev.rast.bench.DecodeProfile "$@"
