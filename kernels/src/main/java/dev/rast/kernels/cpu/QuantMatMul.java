@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * llama.cpp's: 34 per 32 weights (Q8_0), 18 (Q4_0).
  *
  * <p><b>Math.</b> A weight is widened to F32 exactly ({@code q·d}, or {@code (q−8)·d}: at most 8 significant bits
- * times F16's 11), then multiplied into a row's F32 sum, one FMA per column, columns in order 0, 1, 2, …. So the sum
- * is the same as that of an F32 matrix holding the dequantized weights, and a token's outputs are the same bits
- * alone (the matvec), in a batch or in a prefill (the GEMM), on any number of threads.
+ * times F16's 11), then multiplied into a row's F32 sum, one FMA per column, in one fixed order ({@link #column}).
+ * So the sum is that of an F32 matrix holding the dequantized weights, and a token's outputs are the same bits alone
+ * (the matvec), in a batch or in a prefill (the GEMM), on any number of threads.
  *
  * <p>Why widen instead of multiplying int8 by int8, as llama.cpp does (it quantizes x to 8 bits too): that changes
  * the results (x rounded to 8 bits per block), and the Vector API has no int8 dot-product operation; widened
@@ -123,7 +123,10 @@ final class QuantMatMul {
                 QuantBlocks.dequantizeRow(w, dt, n, K, row, 0);
                 for (int t = 0; t < T; t++) {
                     float s = 0;
-                    for (int k = 0; k < K; k++) s = Math.fma(row[k], xs[t][k], s);
+                    for (int i = 0; i < (K + QB - 1) / QB * QB; i++) {  // positions in summing order (column())
+                        int k = i / QB * QB + column(dt, i % QB);
+                        if (k < K) s = Math.fma(row[k], xs[t][k], s);
+                    }
                     out.setAtIndex(FLOAT, (long) t * N + n, s);
                 }
             }
@@ -152,6 +155,22 @@ final class QuantMatMul {
         return first;
     }
 
+    /**
+     * Where column k of a 32-wide block comes in the sums: Q8_0 in order; Q4_0 byte by byte, its low then its high
+     * nibble (0, 16, 1, 17, …, 15, 31), so that each byte is loaded once. Every kernel sums in this order.
+     */
+    static int column(DType dt, int pos) { return dt == DType.Q8_0 ? pos : (pos & 1) == 0 ? pos >> 1 : 16 + (pos >> 1); }
+
+    /** Row t of x, its columns in summing order ({@link #column}), K padded with zeros to whole blocks. */
+    private static void ordered(MemorySegment x, DType dt, int t, int K, float[] dst, int off, int stride) {
+        int kb = (K + QB - 1) / QB;
+        for (int b = 0; b < kb; b++)
+            for (int pos = 0; pos < QB; pos++) {
+                int k = b * QB + column(dt, pos);
+                dst[off + (b * QB + pos) * stride] = k < K ? x.getAtIndex(FLOAT, (long) t * K + k) : 0f;
+            }
+    }
+
     // ---------------------------------------------------------------- one token: bound by reading the weights
 
     /**
@@ -162,7 +181,7 @@ final class QuantMatMul {
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
         float[] xs = new float[kb * QB];
-        MemorySegment.copy(x, FLOAT, 0, xs, 0, K);
+        ordered(x, dt, 0, K, xs, 0, 1);
         long blockBytes = kb * kBlockBytes(dt);
         boolean q8 = dt == DType.Q8_0;
         int[] first = firstUnits(parts, false);
@@ -210,7 +229,7 @@ final class QuantMatMul {
         store(sd, out, 0, d, N);
     }
 
-    /** {@link #dotQ8} for Q4_0: each loaded byte column holds columns j (low nibbles) and j + 16 (high). */
+    /** {@link #dotQ8} for Q4_0: each byte column is loaded once, its low nibbles then its high ones summed. */
     private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, int kb, float[] x,
                               MemorySegment out, int a, int b, int c, int d, int N) {
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
@@ -227,20 +246,21 @@ final class QuantMatMul {
             FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             long q = o + 2L * B;
             int xk = k * QB;
-            for (int h = 0; h < 2; h++) {  // low nibbles: columns 0..15, then high: 16..31 (columns in order)
-                int shift = 4 * h;
-                for (int j = 0; j < QB / 2; j++) {
-                    FloatVector e = FloatVector.broadcast(F, x[xk + 16 * h + j]);
-                    long at = q + (long) j * B;
-                    IntVector va = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector vd = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    sa = ((FloatVector) va.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(e, sa);
-                    sb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(e, sb);
-                    sc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(e, sc);
-                    sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(e, sd);
-                }
+            for (int j = 0; j < QB / 2; j++) {
+                FloatVector e = FloatVector.broadcast(F, x[xk + 2 * j]), f = FloatVector.broadcast(F, x[xk + 2 * j + 1]);
+                long at = q + (long) j * B;
+                IntVector va = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector vd = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                sa = ((FloatVector) va.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(e, sa);
+                sb = ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(e, sb);
+                sc = ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(e, sc);
+                sd = ((FloatVector) vd.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(e, sd);
+                sa = ((FloatVector) va.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(f, sa);
+                sb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(f, sb);
+                sc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(f, sc);
+                sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(f, sd);
             }
         }
         store(sa, out, 0, a, N);
@@ -252,32 +272,29 @@ final class QuantMatMul {
     // ---------------------------------------------------------------- several tokens: bound by FMAs
 
     /**
-     * x is packed once into groups of {@link #G} tokens: {@code xq[(g·KP + k)·G + t]}, KP = K rounded up to 32
-     * (padding columns and tokens past T are zero). Work pieces are ranges of block pairs; each goes through every
-     * token group with the pair's weights, which stay in cache between groups.
+     * x is packed once into groups of {@link #G} tokens: {@code xq[(g·KP + pos)·G + t]}, KP = K rounded up to 32,
+     * columns in summing order (padding columns and tokens past T are zero). Work pieces are ranges of block pairs;
+     * each pair is dequantized once into a float array (exact: the same F32 weights the matvec multiplies by), which
+     * stays in cache while every token group meets it in an F32 kernel.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G;
         float[] xq = new float[groups * KP * G];
-        for (int t = 0; t < T; t++) {
-            int g = t / G, tt = t % G;
-            for (int k = 0; k < K; k++) xq[(g * KP + k) * G + tt] = x.getAtIndex(FLOAT, (long) t * K + k);
-        }
+        for (int t = 0; t < T; t++) ordered(x, dt, t, K, xq, (t / G) * KP * G + t % G, G);
         boolean q8 = dt == DType.Q8_0;
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = firstUnits(parts, true);
         pool.run(first[parts.length], (worker, u0, u1) -> {
-            float[] res = new float[2 * G * B];
+            float[] res = new float[2 * G * B], wf = new float[2 * KP * B];
             forParts(parts, first, u0, u1, (part, q0, q1) -> {
                 MemorySegment p = part.p, out = part.out;
                 int N = part.N, blocks = (N + B - 1) / B;
                 for (int q = q0; q < q1; q++) {
                     int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
-                    long pb = b * blockBytes, pc = c * blockBytes;
+                    if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf);
+                    else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf);
                     for (int g = 0; g < groups; g++) {
-                        int xb = g * KP * G;
-                        if (q8) kernelQ8(p, pb, pc, kb, xq, xb, res);
-                        else kernelQ4(p, pb, pc, kb, xq, xb, res);
+                        kernel(wf, KP, xq, g * KP * G, res);
                         emit(res, out, b, c, g * G, Math.min(G, T - g * G), N);
                     }
                 }
@@ -285,14 +302,8 @@ final class QuantMatMul {
         });
     }
 
-    /**
-     * Two Q8_0 row blocks × {@link #G} tokens into {@code res} (token t: block b at 2t·B, block c at (2t+1)·B): per
-     * column, each block's bytes widen to a float vector, times the block's scales, that meets 12 broadcast tokens.
-     * Written out, with no helpers, for C2's inlining (see {@link PackedMatMul}'s kernels).
-     */
-    private static void kernelQ8(MemorySegment p, long pb, long pc, int kb, float[] xq, int xb, float[] res) {
-        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
-        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0, c8 = b0, c9 = b0, c10 = b0, c11 = b0;
+    /** Row blocks b and c of a Q8_0 weight as F32 into {@code wf}: column pos's B floats of b at 2·pos·B, of c after. */
+    private static void widenQ8(MemorySegment p, long pb, long pc, int kb, float[] wf) {
         long kbBytes = 34L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes;
@@ -302,35 +313,15 @@ final class QuantMatMul {
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             for (int j = 0; j < QB; j++) {
                 long at = o + 2L * B + (long) j * B;
-                FloatVector wb = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(db);
-                FloatVector wc = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dc);
-                int e = xb + (k * QB + j) * G;
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 8]); b8 = wb.fma(xv, b8); c8 = wc.fma(xv, c8); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 9]); b9 = wb.fma(xv, b9); c9 = wc.fma(xv, c9); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 10]); b10 = wb.fma(xv, b10); c10 = wc.fma(xv, c10); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 11]); b11 = wb.fma(xv, b11); c11 = wc.fma(xv, c11); }
+                int w = 2 * (k * QB + j) * B;
+                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(db).intoArray(wf, w);
+                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dc).intoArray(wf, w + B);
             }
         }
-        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
-        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
-        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
-        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
-        b8.intoArray(res, 16 * B); c8.intoArray(res, 17 * B); b9.intoArray(res, 18 * B); c9.intoArray(res, 19 * B);
-        b10.intoArray(res, 20 * B); c10.intoArray(res, 21 * B); b11.intoArray(res, 22 * B); c11.intoArray(res, 23 * B);
     }
 
-    /** {@link #kernelQ8} for Q4_0: the low nibbles of the 16 byte columns (columns 0..15), then the high ones. */
-    private static void kernelQ4(MemorySegment p, long pb, long pc, int kb, float[] xq, int xb, float[] res) {
-        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
-        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0, c8 = b0, c9 = b0, c10 = b0, c11 = b0;
+    /** {@link #widenQ8} for Q4_0, columns in its summing order (a byte's low nibble, then its high one). */
+    private static void widenQ4(MemorySegment p, long pb, long pc, int kb, float[] wf) {
         long kbBytes = 18L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes;
@@ -338,27 +329,42 @@ final class QuantMatMul {
             IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
             FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            for (int j = 0; j < QB; j++) {
-                long at = o + 2L * B + (long) (j & 15) * B;
-                int shift = j < 16 ? 0 : 4;
+            for (int j = 0; j < QB / 2; j++) {
+                long at = o + 2L * B + (long) j * B;
+                int w = 2 * (k * QB + 2 * j) * B;
                 IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector wb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db);
-                FloatVector wc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, shift).and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc);
-                int e = xb + (k * QB + j) * G;
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 8]); b8 = wb.fma(xv, b8); c8 = wc.fma(xv, c8); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 9]); b9 = wb.fma(xv, b9); c9 = wc.fma(xv, c9); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 10]); b10 = wb.fma(xv, b10); c10 = wc.fma(xv, c10); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 11]); b11 = wb.fma(xv, b11); c11 = wc.fma(xv, c11); }
+                ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db).intoArray(wf, w);
+                ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).intoArray(wf, w + B);
+                ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(db).intoArray(wf, w + 2 * B);
+                ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).intoArray(wf, w + 3 * B);
             }
+        }
+    }
+
+    /**
+     * Two widened row blocks × {@link #G} tokens into {@code res} (token t: block b at 2t·B, block c at (2t+1)·B):
+     * per column, the two blocks' float vectors meet 12 broadcast tokens. Written out, with no helpers, for C2's
+     * inlining (see {@link PackedMatMul}'s kernels).
+     */
+    private static void kernel(float[] wf, int KP, float[] xq, int xb, float[] res) {
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
+        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0, c8 = b0, c9 = b0, c10 = b0, c11 = b0;
+        for (int j = 0; j < KP; j++) {
+            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
+            int e = xb + j * G;
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 8]); b8 = wb.fma(xv, b8); c8 = wc.fma(xv, c8); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 9]); b9 = wb.fma(xv, b9); c9 = wc.fma(xv, c9); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 10]); b10 = wb.fma(xv, b10); c10 = wc.fma(xv, c10); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 11]); b11 = wb.fma(xv, b11); c11 = wc.fma(xv, c11); }
         }
         b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
         b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
