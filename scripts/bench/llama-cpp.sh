@@ -12,8 +12,8 @@
 # quantized with llama-quantize (Q8_0, Q4_0; llama.cpp's own quantizers, whose rules rast's --dtype q8_0 / q4_0
 # follow), then llama-bench and `rast bench` run in turns with the same threads, prompt and decoded tokens.
 #
-# Needs: npm, git, cmake, a C++ compiler, and a Python with numpy, torch, transformers and sentencepiece-free
-# tokenizers for the converter (PYTHON, default .oracle/bin/python). Never part of the build or CI.
+# Needs: npm, git, cmake, a C++ compiler, and a Python with numpy, torch and transformers for the converter (PYTHON,
+# default .oracle/bin/python). Never part of the build or CI.
 #
 # Environment: RAST (default bin/rast), PYTHON, THREADS (2), PROMPT (128), GEN (64), ROUNDS (2), DTYPES ("bf16 q8_0 q4_0").
 set -euo pipefail
@@ -47,7 +47,16 @@ fi
 NAME=$(basename "$MODEL")
 GGUF="$WORK/$NAME"
 if [ ! -f "$GGUF-bf16.gguf" ]; then
-    "$PYTHON" "$WORK/llama.cpp/convert_hf_to_gguf.py" "$MODEL" --outtype bf16 --outfile "$GGUF-bf16.gguf" >/dev/null
+    # gguf-py imports sentencepiece whatever the model; Qwen2's converter then looks for a tokenizer.model, finds
+    # none, and uses tokenizer.json (BPE), the right vocabulary here. Without the package, a stand-in module lets the
+    # import pass; its class is never constructed.
+    STUB="$WORK/no-sentencepiece"
+    if ! "$PYTHON" -c "import sentencepiece" 2>/dev/null; then
+        mkdir -p "$STUB"
+        printf 'class SentencePieceProcessor:\n    def __init__(self, *a, **k):\n        raise RuntimeError("sentencepiece is not installed")\n' > "$STUB/sentencepiece.py"
+    fi
+    PYTHONPATH="$STUB${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" "$WORK/llama.cpp/convert_hf_to_gguf.py" "$MODEL" \
+        --outtype bf16 --outfile "$GGUF-bf16.gguf" >/dev/null 2>&1
 fi
 for q in q8_0 q4_0; do
     [ -f "$GGUF-$q.gguf" ] || "$WORK/llama.cpp/build/bin/llama-quantize" "$GGUF-bf16.gguf" "$GGUF-$q.gguf" "${q^^}" "$THREADS" >/dev/null 2>&1
