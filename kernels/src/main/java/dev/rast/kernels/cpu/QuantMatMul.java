@@ -244,7 +244,6 @@ final class QuantMatMul {
             FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector ma = da.mul(-8f), mb = db.mul(-8f), mc = dc.mul(-8f), md = dd.mul(-8f);
             long q = o + 2L * B;
             int xk = k * QB;
             for (int j = 0; j < QB / 2; j++) {
@@ -254,15 +253,14 @@ final class QuantMatMul {
                 IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector vd = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                // (q − 8)·d as q·d + (−8d): one rounding of an exact value, so the same bits as the product
-                sa = ((FloatVector) va.and(0xF).convert(VectorOperators.I2F, 0)).fma(da, ma).fma(e, sa);
-                sb = ((FloatVector) vb.and(0xF).convert(VectorOperators.I2F, 0)).fma(db, mb).fma(e, sb);
-                sc = ((FloatVector) vc.and(0xF).convert(VectorOperators.I2F, 0)).fma(dc, mc).fma(e, sc);
-                sd = ((FloatVector) vd.and(0xF).convert(VectorOperators.I2F, 0)).fma(dd, md).fma(e, sd);
-                sa = ((FloatVector) va.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(da, ma).fma(f, sa);
-                sb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(db, mb).fma(f, sb);
-                sc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(dc, mc).fma(f, sc);
-                sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(dd, md).fma(f, sd);
+                sa = ((FloatVector) va.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(e, sa);
+                sb = ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(e, sb);
+                sc = ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(e, sc);
+                sd = ((FloatVector) vd.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(e, sd);
+                sa = ((FloatVector) va.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(f, sa);
+                sb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(f, sb);
+                sc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(f, sc);
+                sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(f, sd);
             }
         }
         store(sa, out, 0, a, N);
@@ -331,6 +329,7 @@ final class QuantMatMul {
             IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
             FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
+            // (q − 8)·d as q·d + (−8d) in one FMA: the exact value rounded once, so the same bits as the matvec's product
             FloatVector mb = db.mul(-8f), mc = dc.mul(-8f);
             for (int j = 0; j < QB / 2; j++) {
                 long at = o + 2L * B + (long) j * B;
