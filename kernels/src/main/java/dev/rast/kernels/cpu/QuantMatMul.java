@@ -294,8 +294,11 @@ final class QuantMatMul {
                     if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf);
                     else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf);
                     for (int g = 0; g < groups; g++) {
-                        kernel(wf, KP, xq, g * KP * G, res);
-                        emit(res, out, b, c, g * G, Math.min(G, T - g * G), N);
+                        int tn = Math.min(G, T - g * G);  // a small batch or a prompt's last group: fewer FMAs
+                        if (tn <= 4) kernel4(wf, KP, xq, g * KP * G, res);
+                        else if (tn <= 8) kernel8(wf, KP, xq, g * KP * G, res);
+                        else kernel(wf, KP, xq, g * KP * G, res);
+                        emit(res, out, b, c, g * G, tn, N);
                     }
                 }
             });
@@ -374,6 +377,44 @@ final class QuantMatMul {
         b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
         b8.intoArray(res, 16 * B); c8.intoArray(res, 17 * B); b9.intoArray(res, 18 * B); c9.intoArray(res, 19 * B);
         b10.intoArray(res, 20 * B); c10.intoArray(res, 21 * B); b11.intoArray(res, 22 * B); c11.intoArray(res, 23 * B);
+    }
+
+    /** {@link #kernel} for a group of at most 8 tokens (same sums, in the same order, per token). */
+    private static void kernel8(float[] wf, int KP, float[] xq, int xb, float[] res) {
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0;
+        for (int j = 0; j < KP; j++) {
+            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
+            int e = xb + j * G;
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
+        }
+        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
+        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
+        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
+        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
+    }
+
+    /** {@link #kernel} for a group of at most 4 tokens (a small batch of sequences decoding together). */
+    private static void kernel4(float[] wf, int KP, float[] xq, int xb, float[] res) {
+        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0;
+        for (int j = 0; j < KP; j++) {
+            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
+            int e = xb + j * G;
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
+            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+        }
+        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
+        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
     }
 
     /** Token t's outputs (row t0 + t of out) from a kernel's {@code res}; tokens past tn are padding. */
