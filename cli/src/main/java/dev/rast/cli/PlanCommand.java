@@ -44,7 +44,7 @@ final class PlanCommand implements Callable<Integer> {
     @Option(names = "--memory", paramLabel = "SIZE", description = "Device memory: bytes, or e.g. 80GiB, 141GB, 24G (GiB).")
     String memory;
 
-    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", defaultValue = "auto", description = "What the weights are computed in, as for rast generate (default: ${DEFAULT-VALUE}: each config's).")
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32|q8_0|q4_0", defaultValue = "auto", description = "What the weights are computed in, as for rast generate (default: ${DEFAULT-VALUE}: each config's).")
     String dtype;
 
     @Option(names = "--kv-cache-dtype", paramLabel = "auto|f32|bf16", defaultValue = "auto", description = "What KV caches store, as for rast generate (default: ${DEFAULT-VALUE}).")

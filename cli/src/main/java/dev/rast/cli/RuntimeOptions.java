@@ -21,8 +21,8 @@ final class RuntimeOptions {
             description = "What KV caches store: bf16 halves their memory and the bytes attention reads; auto = bf16 for a model with BF16 weights, else f32 (default: ${DEFAULT-VALUE}).")
     String kvCacheDtype;
 
-    @Option(names = "--dtype", paramLabel = "auto|bf16|f32", defaultValue = "auto",
-            description = "What the weights are computed in: bf16 rounds F32 checkpoints (SimpleRL-Zoo's) to BF16 as they load, like vLLM's --dtype bfloat16: half the bytes a decode step reads (and half the GPU memory); f32 widens BF16 ones; auto keeps each checkpoint's own (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", paramLabel = "auto|bf16|f32|q8_0|q4_0", defaultValue = "auto",
+            description = "What the weights are computed in: bf16 rounds F32 checkpoints (SimpleRL-Zoo's) to BF16 as they load, like vLLM's --dtype bfloat16: half the bytes a decode step reads (and half the GPU memory); f32 widens BF16 ones; q8_0 and q4_0 quantize every matrix into llama.cpp's 8-bit / 4-bit blocks of 32 as it loads (CPU only; norms and biases stay as stored); auto keeps each checkpoint's own (default: ${DEFAULT-VALUE}).")
     String dtype;
 
     @Option(names = "--verbose", description = "Show stack traces on errors.")

@@ -70,8 +70,26 @@ public final class ReferenceCheck {
         return v;
     }
 
+    /**
+     * Host bytes of {@code values} as a tensor of {@code shape} in dtype dt: a quantized dtype's rows of blocks
+     * (QuantBlocks, llama.cpp's rules), otherwise as {@link #bytes(DType, float[])}.
+     */
+    public static MemorySegment bytes(DType dt, float[] values, int... shape) {
+        if (!dt.quantized()) return bytes(dt, values);
+        int K = shape[shape.length - 1], rows = values.length / K;
+        long rowBytes = dt.rowBytes(K);
+        MemorySegment s = Arena.ofAuto().allocate(Math.max(1, rows * rowBytes), 16).asSlice(0, rows * rowBytes);
+        float[] row = new float[K];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(values, r * K, row, 0, K);
+            dev.rast.engine.tensor.QuantBlocks.quantizeRow(row, K, dt, s, r * rowBytes);
+        }
+        return s;
+    }
+
     /** Host bytes of {@code values} in dtype dt; the values are rounded in place to what dt holds (to nearest even). */
     public static MemorySegment bytes(DType dt, float[] values) {
+        if (dt.quantized()) throw new IllegalArgumentException(dt + " needs a shape: bytes(dt, values, shape)");
         MemorySegment s = Arena.ofAuto().allocate((long) values.length * dt.bytes(), 16);
         for (int i = 0; i < values.length; i++) {
             switch (dt) {
@@ -86,6 +104,7 @@ public final class ReferenceCheck {
                     s.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, h);
                     values[i] = Float.float16ToFloat(h);
                 }
+                default -> throw new IllegalArgumentException(dt.toString());
             }
         }
         return s;
@@ -100,7 +119,7 @@ public final class ReferenceCheck {
 
     /** A tensor's bytes, brought to the host. */
     public static byte[] bytesOf(Backend backend, Tensor t) {
-        byte[] out = new byte[(int) (t.numel() * t.dtype().bytes())];
+        byte[] out = new byte[(int) t.dtype().byteSize(t.shape())];
         backend.download(t, MemorySegment.ofArray(out));
         return out;
     }
@@ -129,14 +148,14 @@ public final class ReferenceCheck {
 
     /** An activation or cache holding {@code values} (as dt holds them) on both sides. */
     public Both input(DType dt, float[] values, int... shape) {
-        MemorySegment data = bytes(dt, values);
+        MemorySegment data = bytes(dt, values, shape);
         return new Both(tensor(b, dt, data, shape), tensor(ref, dt, data, shape));
     }
 
     /** A checkpoint tensor through {@link Backend#weight} on both sides, or, if not {@code prepared}, allocated and uploaded. */
     public Both weight(DType dt, float[] values, boolean prepared, int... shape) {
         if (!prepared) return input(dt, values, shape);
-        Tensor host = new Tensor(dt, shape, bytes(dt, values));
+        Tensor host = new Tensor(dt, shape, bytes(dt, values, shape));
         return new Both(b.weight(host), ref.weight(host));
     }
 
@@ -183,7 +202,7 @@ public final class ReferenceCheck {
         Both table = switch (kind) {
             case WEIGHT -> weight(dt, values, true, V, D);
             case LOOKUP_TABLE -> {
-                Tensor host = new Tensor(dt, new int[] {V, D}, bytes(dt, values));
+                Tensor host = new Tensor(dt, new int[] {V, D}, bytes(dt, values, V, D));
                 yield new Both(b.lookupTable(host), ref.lookupTable(host));
             }
             case ALLOCATED -> input(dt, values, V, D);

@@ -21,7 +21,8 @@ public record ModelFootprint(String role, String name, ModelConfig config, DType
         return V * H * (c.tieWordEmbeddings() ? 1 : 2) + c.numLayers() * layer + H;
     }
 
-    public long weightBytes() { return parameters() * weights.bytes(); }
+    /** Quantized weights count their blocks' scales ({@link DType#bytesPerElement}); norms and biases, few, as the matrices. */
+    public long weightBytes() { return (long) Math.ceil(parameters() * weights.bytesPerElement()); }
 
     public long kvBytesPerToken() { return 2L * config.numLayers() * config.kvDim() * kvCache.bytes(); }
 }

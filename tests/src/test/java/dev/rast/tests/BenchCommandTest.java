@@ -69,6 +69,32 @@ class BenchCommandTest {
         assertEquals(num(j, "bytes_per_token") / 2, num(b, "bytes_per_token"), 0.0, "half the bytes a step reads");
     }
 
+    /**
+     * --dtype q8_0 / q4_0: the bench names the weights and counts the blocks' bytes a step reads (QuantizedWeightsTest
+     * counts them by hand): for the tiny model's F32 matrices, 34 / 128 (Q8_0) and 18 / 128 (Q4_0) of their bytes plus
+     * padding, so below 0.3× and 0.15× of F32's whatever the F32 norms add; and the GB/s are those bytes per token.
+     */
+    @Test
+    void quantizedWeightsReadTheirBlocks() {
+        Path dir = tmp.resolve("tinyq");
+        assertEquals(0, Cli.rast("synth", "--arch", "tiny", "--dtype", "f32", "--out", dir.toString()).status());
+        Map<String, Map<String, Object>> out = new java.util.HashMap<>();
+        for (String d : new String[] {"f32", "q8_0", "q4_0"}) {
+            Cli.Result r = Cli.rast("bench", "--model", dir.toString(), "--dtype", d, "--device", "cpu", "--threads", "2",
+                    "--prompt-len", "4", "--gen", "2", "--runs", "1", "--json");
+            assertEquals(0, r.status(), r.stderr());
+            out.put(d, Json.parseObject(r.stdout().strip(), "stdout"));
+            assertEquals(d, out.get(d).get("weights"));
+            Map<String, Object> j = out.get(d);
+            // decode_gb_s = decode_tok_s · bytes / 1e9, both printed with 2 decimals: 1% (plus 0.01) covers the rounding
+            assertEquals(num(j, "decode_tok_s") * num(j, "bytes_per_token") / 1e9, num(j, "decode_gb_s"), 0.01 * num(j, "decode_gb_s") + 0.01);
+        }
+        double f32 = num(out.get("f32"), "bytes_per_token");
+        assertTrue(num(out.get("q8_0"), "bytes_per_token") < 0.3 * f32, out.toString());
+        assertTrue(num(out.get("q4_0"), "bytes_per_token") < 0.15 * f32, out.toString());
+        assertTrue(num(out.get("q4_0"), "bytes_per_token") > 0.125 * f32, "4.5 bits of 32 at least: " + out);
+    }
+
     private static double num(Map<String, Object> j, String key) {
         assertTrue(j.containsKey(key), "missing " + key + " in " + j);
         return ((Number) j.get(key)).doubleValue();

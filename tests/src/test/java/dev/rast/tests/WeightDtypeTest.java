@@ -163,6 +163,6 @@ class WeightDtypeTest {
         }
         Cli.Result bad = Cli.rast("forward", "--model", dir, "--tokens", "1", "--dtype", "fp16");
         assertEquals(dev.rast.cli.Main.EXIT_BAD_INPUT, bad.status());
-        assertEquals("error: --dtype must be auto, f32 or bf16, is 'fp16'", bad.stderr().strip());
+        assertEquals("error: --dtype must be auto, f32, bf16, q8_0 or q4_0, is 'fp16'", bad.stderr().strip());
     }
 }

@@ -28,14 +28,14 @@ public record DecoderWeights(Tensor embedding, Layer[] layers, Tensor finalNorm,
         return out;
     }
 
-    /** Bytes one decode step reads (as loaded, --dtype included: dtype size × elements of {@link #decodeTensors}). */
+    /** Bytes one decode step reads (as loaded, --dtype included: the bytes of {@link #decodeTensors} in their dtype, quantized blocks with their scales). */
     public long bytesPerToken() {
         long n = 0;
         for (Tensor t : decodeTensors()) n += bytes(t);
         return n;
     }
 
-    private static long bytes(Tensor t) { return t == null ? 0 : t.numel() * t.dtype().bytes(); }
+    private static long bytes(Tensor t) { return t == null ? 0 : t.dtype().byteSize(t.shape()); }
 
     public static DecoderWeights load(ModelConfig c, WeightLoader w, boolean qkvBias) {
         int h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), ff = c.intermediateSize(), v = c.vocabSize();

@@ -29,7 +29,7 @@ public final class Tensor {
         this.shape = shape.clone();
         this.data = data;
         this.prepared = prepared;
-        long need = numel() * dtype.bytes();
+        long need = dtype.byteSize(shape);
         if (data.byteSize() != need)
             throw new IllegalArgumentException("tensor " + Arrays.toString(shape) + " " + dtype + " needs " + need
                     + " bytes, storage has " + data.byteSize());
@@ -59,7 +59,7 @@ public final class Tensor {
         if (shape.length != 2) throw new IllegalStateException("rows() needs a rank-2 tensor, have " + Arrays.toString(shape));
         if (from < 0 || count < 0 || from + count > shape[0])
             throw new IndexOutOfBoundsException("rows " + from + "+" + count + " of " + shape[0]);
-        long rowBytes = (long) shape[1] * dtype.bytes();
+        long rowBytes = dtype.rowBytes(shape[1]);
         return new Tensor(dtype, new int[] {count, shape[1]}, data.asSlice(from * rowBytes, count * rowBytes));
     }
 

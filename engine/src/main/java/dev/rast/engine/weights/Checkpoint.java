@@ -109,7 +109,7 @@ public final class Checkpoint implements AutoCloseable {
             throw new BadInputException(t.file() + ": tensor '" + name + "' has shape " + t.shapeString()
                     + ", expected " + Arrays.toString(shape) + (why.isEmpty() ? "" : " (" + why + ")"));
         Tensor stored = byTensor.get(name).tensor(name);
-        DType want = as.resolve(t.dtype());
+        DType want = as.resolve(t.dtype(), shape.length);
         if (want == t.dtype()) return stored;
         Arena arena = Arena.ofShared();
         Tensor copy = WeightCast.to(want, arena, stored);
@@ -145,7 +145,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** The dtype {@link #require} hands tensor {@code name} out in: as stored, unless a {@link WeightDtype} says otherwise. */
-    public DType loadedDtype(String name) { return as.resolve(info(name).dtype()); }
+    public DType loadedDtype(String name) { return as.resolve(info(name).dtype(), info(name).shape().length); }
 
     @Override
     public void close() {

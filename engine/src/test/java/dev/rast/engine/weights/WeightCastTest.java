@@ -87,6 +87,6 @@ class WeightCastTest {
         assertEquals(DType.F16, WeightDtype.AUTO.resolve(DType.F16));
         assertEquals(DType.BF16, WeightDtype.BF16.resolve(DType.F32));
         var e = org.junit.jupiter.api.Assertions.assertThrows(BadInputException.class, () -> WeightDtype.parse("--dtype", "half"));
-        assertEquals("--dtype must be auto, f32 or bf16, is 'half'", e.getMessage());
+        assertEquals("--dtype must be auto, f32, bf16, q8_0 or q4_0, is 'half'", e.getMessage());
     }
 }

@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
  * {@link PackedMatMul} reads (same bytes, another order; decode reads them ~30% faster than the row-major file).
  * That costs memory as large as those matrices, outside the page cache; when the machine has not got it free
  * (or with {@code RAST_CPU_PACK=off} in the environment) a matrix is used in place from the mmapped checkpoint
- * instead, by {@link MatMul}. F16 matrices are always used in place.
+ * instead, by {@link MatMul}. F16 matrices are always used in place. Q8_0 and Q4_0 matrices are always repacked, for
+ * {@link QuantMatMul}.
  */
 public final class CpuBackend implements Backend {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -75,6 +76,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor weight(Tensor host) {
+        if (host.rank() == 2 && host.dtype().quantized()) return quantized(host);
         if (freeMemory == null || host.rank() != 2 || !PackedMatMul.packable(host.dtype())) return host;
         int N = host.dim(0), K = host.dim(1);
         long need = PackedMatMul.packedBytes(host.dtype(), N, K);
@@ -93,6 +95,18 @@ public final class CpuBackend implements Backend {
         long begin = System.nanoTime();
         Tensor t = new Tensor(host.dtype(), host.shape(), host.data(), PackedMatMul.pack(pool, host.data(), host.dtype(), N, K, packed));
         reportPacking(need, begin);
+        return t;
+    }
+
+    /**
+     * A Q8_0 / Q4_0 matrix is always repacked for {@link QuantMatMul} (there is no in-place quantized kernel): its
+     * row-major blocks are a converted copy already, and stay for embedding lookups of a tied table.
+     */
+    private Tensor quantized(Tensor host) {
+        long begin = System.nanoTime();
+        Tensor t = new Tensor(host.dtype(), host.shape(), host.data(),
+                QuantMatMul.pack(pool, host.data(), host.dtype(), host.dim(0), host.dim(1), packed));
+        reportPacking(QuantMatMul.packedBytes(host.dtype(), host.dim(0), host.dim(1)), begin);
         return t;
     }
 
@@ -121,11 +135,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(DType dtype, int... shape) {
-        long n = 1;
-        for (int d : shape) n *= d;
-        requireMemory(n * dtype.bytes(), dtype, shape);
+        requireMemory(dtype.byteSize(shape), dtype, shape);
         Arena arena = Arena.ofShared();
-        Tensor t = new Tensor(dtype, shape, arena.allocate(n * dtype.bytes(), 64));
+        Tensor t = new Tensor(dtype, shape, arena.allocate(dtype.byteSize(shape), 64));
         owned.put(t, arena);
         return t;
     }
@@ -191,7 +203,8 @@ public final class CpuBackend implements Backend {
         float[] row = new float[D];
         for (int t = 0; t < ids.length; t++) {
             if (ids[t] < 0 || ids[t] >= V) throw new IllegalArgumentException("token id " + ids[t] + " outside vocabulary of " + V);
-            MatMul.widenRow(table.data(), table.dtype(), ids[t], D, row, 0);
+            if (table.dtype().quantized()) dev.rast.engine.tensor.QuantBlocks.dequantizeRow(table.data(), table.dtype(), ids[t], D, row, 0);
+            else MatMul.widenRow(table.data(), table.dtype(), ids[t], D, row, 0);
             MemorySegment.copy(row, 0, out.data(), FLOAT, (long) t * D * 4, D);
         }
     }
@@ -200,7 +213,9 @@ public final class CpuBackend implements Backend {
     public void matmul(Tensor x, Tensor w, Tensor out) {
         int T = x.dim(0), K = x.dim(1), N = w.dim(0);
         checkMatmul(x, w, out);
-        if (w.prepared() != null) PackedMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
+        if (w.dtype().quantized() && w.prepared() != null) QuantMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
+        else if (w.dtype().quantized()) QuantMatMul.runInPlace(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
+        else if (w.prepared() != null) PackedMatMul.run(pool, x.data(), w.prepared(), w.dtype(), out.data(), T, N, K);
         else MatMul.run(pool, x.data(), w.data(), w.dtype(), out.data(), T, N, K);
     }
 
@@ -213,6 +228,15 @@ public final class CpuBackend implements Backend {
         for (Tensor w : ws) together &= w.prepared() != null && w.dtype() == ws.get(0).dtype();
         if (!together) { // some stay in place (short of memory, or F16): one op each
             for (int i = 0; i < ws.size(); i++) matmul(x, ws.get(i), outs.get(i));
+            return;
+        }
+        if (ws.get(0).dtype().quantized()) {
+            QuantMatMul.Part[] parts = new QuantMatMul.Part[ws.size()];
+            for (int i = 0; i < parts.length; i++) {
+                checkMatmul(x, ws.get(i), outs.get(i));
+                parts[i] = new QuantMatMul.Part(ws.get(i).prepared(), ws.get(i).dim(0), outs.get(i).data());
+            }
+            QuantMatMul.run(pool, x.data(), parts, ws.get(0).dtype(), T, K);
             return;
         }
         PackedMatMul.Part[] parts = new PackedMatMul.Part[ws.size()];

@@ -377,6 +377,7 @@ final class MatMul {
             case F32 -> w.getAtIndex(FLOAT, index);
             case BF16 -> bf16(w, 2 * index);
             case F16 -> Float.float16ToFloat(w.getAtIndex(SHORT, index));
+            default -> throw new IllegalArgumentException(wt + " weights go through QuantMatMul");
         };
     }
 

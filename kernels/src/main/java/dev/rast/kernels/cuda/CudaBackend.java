@@ -105,6 +105,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public synchronized Tensor weight(Tensor host) {
+        if (host.dtype().quantized()) throw quantizedRefused(host.dtype());
         MemorySegment src = host.data();
         long bytes = src.byteSize();
         if (bytes == 0) return deviceTensor(host.dtype(), host.shape(), 0);
@@ -112,6 +113,12 @@ public final class CudaBackend implements Backend {
         owned.put(p, bytes);
         dev.toDevice(src, p, bytes);
         return deviceTensor(host.dtype(), host.shape(), p);
+    }
+
+    /** Q8_0 / Q4_0 weights are a CPU feature (issue 23): refused before anything is uploaded, in one line. */
+    static dev.rast.engine.BadInputException quantizedRefused(DType t) {
+        return new dev.rast.engine.BadInputException("--dtype " + t.name().toLowerCase(java.util.Locale.ROOT)
+                + ": quantized weights run on the CPU only (--device cpu); on a GPU use --dtype auto, bf16 or f32");
     }
 
     @Override

@@ -345,6 +345,7 @@ public final class CudaDevice implements Device {
             case F32 -> Cublas.CUDA_R_32F;
             case F16 -> Cublas.CUDA_R_16F;
             case BF16 -> Cublas.CUDA_R_16BF;
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException("no cuBLAS type for " + t);
         };
     }
 

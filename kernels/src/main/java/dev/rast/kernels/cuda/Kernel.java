@@ -69,6 +69,7 @@ public enum Kernel {
             case F32 -> 0;
             case F16 -> 1;
             case BF16 -> 2;
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException("no kernel reads " + t);
         };
     }
 

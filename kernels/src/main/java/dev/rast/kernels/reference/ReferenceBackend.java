@@ -2,6 +2,7 @@ package dev.rast.kernels.reference;
 
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.QuantBlocks;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -42,13 +43,22 @@ public final class ReferenceBackend implements Backend {
 
     // ------------------------------------------------------------------ elements
 
-    /** Element i (row-major) of t, widened to float: BF16 is the top half of an F32, F16 is IEEE half precision. */
+    /**
+     * Element i (row-major) of t, widened to float: BF16 is the top half of an F32, F16 is IEEE half precision; a
+     * Q8_0 / Q4_0 element is dequantized from its block, {@code q · d} or {@code (q − 8) · d} ({@link QuantBlocks}).
+     */
     private static float get(Tensor t, long i) {
         MemorySegment m = t.data();
         return switch (t.dtype()) {
             case F32 -> m.get(F32, 4 * i);
             case BF16 -> DType.bf16ToFloat(m.get(SHORT, 2 * i));
             case F16 -> Float.float16ToFloat(m.get(SHORT, 2 * i));
+            case Q8_0, Q4_0 -> {
+                DType q = t.dtype();
+                int K = t.dim(-1), k = (int) (i % K);
+                long block = i / K * q.rowBytes(K) + (long) (k / QuantBlocks.BLOCK) * q.blockBytes();
+                yield QuantBlocks.element(q, m, block, k % QuantBlocks.BLOCK);
+            }
         };
     }
 
@@ -59,6 +69,7 @@ public final class ReferenceBackend implements Backend {
             case F32 -> m.set(F32, 4 * i, v);
             case BF16 -> m.set(SHORT, 2 * i, DType.floatToBf16(v));
             case F16 -> m.set(SHORT, 2 * i, Float.floatToFloat16(v));
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException("quantized tensors are weights, never written: " + t);
         }
     }
 
@@ -71,10 +82,8 @@ public final class ReferenceBackend implements Backend {
     /** Zero-filled host memory, 64-byte aligned. */
     @Override
     public synchronized Tensor allocate(DType dtype, int... shape) {
-        long n = 1;
-        for (int d : shape) n *= d;
         Arena arena = Arena.ofShared();
-        Tensor t = new Tensor(dtype, shape, arena.allocate(n * dtype.bytes(), 64));
+        Tensor t = new Tensor(dtype, shape, arena.allocate(dtype.byteSize(shape), 64));
         owned.put(t, arena);
         return t;
     }

@@ -43,7 +43,7 @@ class CpuKernelsTest {
 
     /** Stores values in the given dtype, rounding them in place to what it holds. */
     Tensor tensor(DType dt, float[] values, int... shape) {
-        return ReferenceCheck.tensor(cpu, dt, ReferenceCheck.bytes(dt, values), shape);
+        return ReferenceCheck.tensor(cpu, dt, ReferenceCheck.bytes(dt, values, shape), shape);
     }
 
     static float[] read(Tensor t) {

@@ -1,0 +1,90 @@
+package dev.rast.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The block quantization of {@link DType#Q8_0} and {@link DType#Q4_0}, as llama.cpp's reference quantizers
+ * ({@code quantize_row_q8_0_ref}, {@code quantize_row_q4_0_ref}) define it, one row at a time:
+ *
+ * <ul>
+ *   <li>Q8_0: {@code d = amax / 127} (amax: the block's largest |w|); {@code q = roundf(w · (1/d))} (half away from
+ *       zero), in [−127, 127]; the weight is {@code q · d}.
+ *   <li>Q4_0: {@code d = m / −8}, m the block's value of largest magnitude with its sign (the first, on a tie);
+ *       {@code q = min(15, floor(w · (1/d) + 8.5))}, in [0, 15]; the weight is {@code (q − 8) · d}.
+ * </ul>
+ *
+ * <p>In both, {@code 1/d} is taken from the F32 d (0 when d is 0) while the block stores d rounded to F16 (nearest
+ * even), and dequantizing uses the stored F16 d, as llama.cpp does. {@code q · d} (at most 8 significant bits times
+ * 11) is exact in F32, so a dequantized weight is exactly the F32 value a kernel multiplies by.
+ */
+public final class QuantBlocks {
+    private QuantBlocks() {}
+
+    public static final int BLOCK = 32;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    /** Quantizes {@code src[0, K)} into the row of {@code dtype} blocks at byte {@code at} of {@code dst}; past K is zero. */
+    public static void quantizeRow(float[] src, int K, DType dtype, MemorySegment dst, long at) {
+        float[] block = new float[BLOCK];
+        for (int b = 0; b * BLOCK < K; b++) {
+            int n = Math.min(BLOCK, K - b * BLOCK);
+            java.util.Arrays.fill(block, 0f);
+            System.arraycopy(src, b * BLOCK, block, 0, n);
+            long o = at + (long) b * dtype.blockBytes();
+            switch (dtype) {
+                case Q8_0 -> quantizeQ8(block, dst, o);
+                case Q4_0 -> quantizeQ4(block, dst, o);
+                default -> throw new IllegalArgumentException(dtype + " is not a quantized dtype");
+            }
+        }
+    }
+
+    private static void quantizeQ8(float[] x, MemorySegment dst, long o) {
+        float amax = 0;
+        for (float v : x) amax = Math.max(amax, Math.abs(v));
+        float d = amax / 127f, id = d != 0 ? 1f / d : 0f;
+        dst.set(SHORT, o, Float.floatToFloat16(d));
+        for (int j = 0; j < BLOCK; j++) dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) roundAway(x[j] * id));
+    }
+
+    private static void quantizeQ4(float[] x, MemorySegment dst, long o) {
+        float amax = 0, max = 0;
+        for (float v : x)
+            if (amax < Math.abs(v)) { amax = Math.abs(v); max = v; }
+        float d = max / -8f, id = d != 0 ? 1f / d : 0f;
+        dst.set(SHORT, o, Float.floatToFloat16(d));
+        for (int j = 0; j < BLOCK / 2; j++) {
+            int lo = Math.min(15, (int) (x[j] * id + 8.5f)), hi = Math.min(15, (int) (x[j + BLOCK / 2] * id + 8.5f));
+            dst.set(ValueLayout.JAVA_BYTE, o + 2 + j, (byte) (lo | hi << 4));
+        }
+    }
+
+    /** C's roundf: to nearest, halves away from zero. */
+    static int roundAway(float v) {
+        int r = Math.round(Math.abs(v));  // exact: floor(|v| + 1/2) without rounding |v| + 1/2 first
+        return v < 0 ? -r : r;
+    }
+
+    /** The block's F16 scale, widened. */
+    public static float scale(MemorySegment src, long blockAt) { return Float.float16ToFloat(src.get(SHORT, blockAt)); }
+
+    /** Element j of the block at byte {@code blockAt}, dequantized: {@code q · d} or {@code (q − 8) · d}. */
+    public static float element(DType dtype, MemorySegment src, long blockAt, int j) {
+        float d = scale(src, blockAt);
+        return switch (dtype) {
+            case Q8_0 -> src.get(ValueLayout.JAVA_BYTE, blockAt + 2 + j) * d;
+            case Q4_0 -> {
+                int b = src.get(ValueLayout.JAVA_BYTE, blockAt + 2 + (j % (BLOCK / 2)));
+                yield ((j < BLOCK / 2 ? b & 0xF : (b >> 4) & 0xF) - 8) * d;
+            }
+            default -> throw new IllegalArgumentException(dtype + " is not a quantized dtype");
+        };
+    }
+
+    /** Row {@code row} of a {@code [rows, K]} {@code dtype} matrix, dequantized into {@code dst[off, off + K)}. */
+    public static void dequantizeRow(MemorySegment src, DType dtype, long row, int K, float[] dst, int off) {
+        long at = row * dtype.rowBytes(K);
+        for (int k = 0; k < K; k++) dst[off + k] = element(dtype, src, at + (long) (k / BLOCK) * dtype.blockBytes(), k % BLOCK);
+    }
+}

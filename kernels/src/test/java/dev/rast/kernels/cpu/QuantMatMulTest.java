@@ -1,0 +1,66 @@
+package dev.rast.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.Tensor;
+import dev.rast.kernels.ReferenceCheck;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The Q8_0 / Q4_0 kernels sum in one order whatever the path, so a token's outputs are the same bits through the
+ * matrix-vector kernel (one token), the GEMM (a batch of 3 or 7, a prompt, any of its 12-token slots, any slice) and the
+ * in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K not a
+ * multiple of 32, a partial last row block, an odd number of blocks, more tokens than one GEMM slice.
+ */
+class QuantMatMulTest {
+    static CpuBackend cpu;
+
+    @BeforeAll static void open() { cpu = new CpuBackend(2, () -> Long.MAX_VALUE); }
+
+    @AfterAll static void close() { cpu.close(); }
+
+    static float[] read(Tensor t) {
+        float[] out = new float[(int) t.numel()];
+        cpu.download(t, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+    void oneTokenBatchesAndPromptsGiveTheSameBits(DType dt) {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int[] s : new int[][] {{45, 97}, {70, 256}, {33, 40}}) {
+            int N = s[0], K = s[1], T = 200;  // 200 tokens: two GEMM slices, the last group partial
+            float[] wv = new float[N * K], xv = new float[T * K];
+            for (int i = 0; i < wv.length; i++) wv[i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < xv.length; i++) xv[i] = (float) rnd.nextGaussian();
+            Tensor stored = ReferenceCheck.tensor(cpu, dt, ReferenceCheck.bytes(dt, wv, N, K), N, K);
+            Tensor host = new Tensor(dt, new int[] {N, K}, ReferenceCheck.bytes(dt, wv, N, K));
+            Tensor w = cpu.weight(host);
+            Tensor x = ReferenceCheck.tensor(cpu, DType.F32, MemorySegment.ofArray(xv), T, K);
+            Tensor all = cpu.allocate(DType.F32, T, N), inPlace = cpu.allocate(DType.F32, T, N), one = cpu.allocate(DType.F32, 1, N);
+            cpu.matmul(x, w, all);
+            cpu.matmul(x, stored, inPlace);
+            float[] a = read(all);
+            assertArrayEquals(a, read(inPlace), dt + " " + N + "x" + K + ": in place");
+            for (int t : new int[] {0, 5, 11, 12, 150, 199}) {
+                cpu.matmul(x.rows(t, 1), w, one);
+                assertArrayEquals(Arrays.copyOfRange(a, t * N, (t + 1) * N), read(one), dt + " " + N + "x" + K + ": token " + t + " alone");
+            }
+            for (int n : new int[] {3, 7}) {  // a small batch: the 4- and 8-token kernels
+                Tensor few = cpu.allocate(DType.F32, n, N);
+                cpu.matmul(x.rows(10, n), w, few);
+                assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": a batch of " + n);
+                cpu.free(few);
+            }
+            for (Tensor f : new Tensor[] {stored, x, all, inPlace, one}) cpu.free(f);
+        }
+    }
+}
