@@ -1,6 +1,7 @@
 package dev.rast.bench;
 
 import dev.rast.engine.tensor.DType;
+import dev.rast.engine.tensor.QuantBlocks;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.kernels.cpu.CpuBackend;
 import java.lang.foreign.Arena;
@@ -48,6 +49,7 @@ final class Data {
      */
     static Tensor hostWeight(Arena arena, SplittableRandom rnd, String dtype, int rows, int cols) {
         DType dt = DType.valueOf(dtype);
+        if (dt.quantized()) return quantizedWeight(arena, rnd, dt, rows, cols);
         long n = (long) rows * cols;
         // A pool of values in the dtype, copied over and over at shifting offsets: drawing a 7B LM head's 545 M
         // values one by one would take longer than its benchmark.
@@ -68,6 +70,21 @@ final class Data {
             MemorySegment.copy(pool, (long) shift * dt.bytes(), m, at * dt.bytes(), len * dt.bytes());
             at += len;
         }
+        return new Tensor(dt, new int[] {rows, cols}, m);
+    }
+
+    /**
+     * Q8_0/Q4_0 weights as {@code --dtype q8_0/q4_0} makes them: F32 values quantized row by row with llama.cpp's
+     * block rules. Rows repeat a small pool of quantized rows (quantizing a 7B LM head value by value would take
+     * longer than its benchmark); the kernels read every byte all the same.
+     */
+    private static Tensor quantizedWeight(Arena arena, SplittableRandom rnd, DType dt, int rows, int cols) {
+        long rowBytes = dt.rowBytes(cols);
+        int poolRows = Math.min(rows, 61);
+        MemorySegment pool = Arena.ofAuto().allocate(poolRows * rowBytes, 64);
+        for (int r = 0; r < poolRows; r++) QuantBlocks.quantizeRow(gaussian(rnd, cols, 0.02), cols, dt, pool, r * rowBytes);
+        MemorySegment m = arena.allocate(rows * rowBytes, 64);
+        for (int r = 0; r < rows; r++) MemorySegment.copy(pool, (r % poolRows) * rowBytes, m, r * rowBytes, rowBytes);
         return new Tensor(dt, new int[] {rows, cols}, m);
     }
 }

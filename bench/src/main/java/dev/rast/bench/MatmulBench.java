@@ -42,7 +42,7 @@ public class MatmulBench {
     public String matrix;
 
     /** The weights' dtype: one name per dtype the backend computes with (Data.hostWeight makes them). */
-    @Param({"F32", "BF16", "F16"})
+    @Param({"F32", "BF16", "F16", "Q8_0", "Q4_0"})
     public String dtype;
 
     @Param({"1", "2", "8", "32", "128"})
@@ -98,7 +98,7 @@ public class MatmulBench {
 
     static double weightBytes(int[][] mats, String dtype) {
         double b = 0;
-        for (int[] nk : mats) b += (double) nk[0] * nk[1] * DType.valueOf(dtype).bytes();
+        for (int[] nk : mats) b += (double) DType.valueOf(dtype).byteSize(nk[0], nk[1]);
         return b;
     }
 

@@ -40,7 +40,7 @@ final class TimingBackend implements Backend {
         t.weightBytes += bytes;
     }
 
-    private static double bytes(Tensor w) { return (double) w.numel() * w.dtype().bytes(); }
+    private static double bytes(Tensor w) { return (double) w.dtype().byteSize(w.shape()); }
 
     private static String shape(Tensor w) { return w.dim(0) + "×" + w.dim(1); }
 

@@ -18,6 +18,17 @@ class CostTest {
     }
 
     @Test
+    void quantizedWeightsReadTheirBlocks() {
+        // Q8_0: 32 int8 weights and an F16 scale per block (34 bytes); Q4_0: 32 nibbles and the scale (18 bytes).
+        // Qwen2.5-0.5B's qkv rows have 896 = 28 blocks.
+        Params q8 = new Params(Map.of("model", "qwen2.5-0.5b", "matrix", "qkv", "dtype", "Q8_0", "tokens", "1"));
+        assertEquals(1152.0 * 28 * 34, MatmulBench.cost("matmul", q8).bytes());
+        Params q4 = new Params(Map.of("model", "qwen2.5-0.5b", "matrix", "qkv", "dtype", "Q4_0", "tokens", "1"));
+        assertEquals(1152.0 * 28 * 18, MatmulBench.cost("matmul", q4).bytes());
+        assertEquals(2.0 * 1152 * 896, MatmulBench.cost("matmul", q4).flops());
+    }
+
+    @Test
     void llamaDownProjectionAndLmHead() {
         // Llama-3.1-8B: hidden 4096, MLP 14336, vocabulary 128256.
         Cost down = MatmulBench.cost("matmul", new Params(Map.of("model", "llama-3.1-8b", "matrix", "down", "dtype", "F32", "tokens", "1")));
