@@ -29,8 +29,12 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7, 4))
     for name in ("M", "B"):
-        e = log[name + "_pretrain"]
-        ax.plot(smooth(e["loss"], 25), label=f"{name} ({e['steps']} steps, {e['seconds'] / 60:.1f} min)")
+        # the phases of a model's pretraining, one after another (train.py's PRETRAIN)
+        phases = [log[k] for k in sorted(log) if k == name + "_pretrain" or k.startswith(name + "_pretrain_phase")]
+        loss = [x for e in phases for x in e["loss"]]
+        steps = "+".join(str(e["steps"]) for e in phases)
+        minutes = sum(e["seconds"] for e in phases) / 60
+        ax.plot(smooth(loss, 25), label=f"{name} ({steps} steps, {minutes:.0f} min)")
     ax.set_yscale("log")
     ax.set_xlabel("step (batch of 32 noisy solutions)")
     ax.set_ylabel("cross-entropy on solution tokens (25-step mean)")
@@ -43,7 +47,7 @@ def main():
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     for name, label in (("M", "M → M_RL"), ("B", "B → E")):
         e = log[name + "_rl"]
-        a1.plot(smooth(e["reward"], 10), label=f"{label} ({e['seconds'] / 60:.1f} min)")
+        a1.plot(smooth(e["reward"], 10), label=f"{label} (lr {e['lr']:g}, {e['seconds'] / 60:.1f} min; kept step {e['kept_step']})")
         steps, accs = zip(*e["val_greedy_acc"])
         a2.plot(steps, [100 * a for a in accs], marker="o", label=label)
     a1.set_xlabel("RL step")
