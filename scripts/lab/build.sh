@@ -4,7 +4,7 @@
 # the training plots under docs/lab/, and the Hugging Face fidelity fixture LabReferenceTest checks them against.
 # Seeded: a rerun on the same torch version and CPU gives the same checkpoints.
 #
-#   scripts/lab/build.sh            # about 30-45 minutes on 2 shared cores
+#   scripts/lab/build.sh            # about 75 minutes on 2 cores shared with other jobs
 #   PYTHON=/path/to/python LAB_WORK=/tmp/lab scripts/lab/build.sh   # another venv; keep (and reuse) the F32 stages
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -10,9 +10,9 @@ OUT="${1:?usage: scripts/lab/results.sh OUT_DIR}"
 RAST="${RAST:-bin/rast}"
 mkdir -p "$OUT"
 LAB=cli/src/main/resources/dev/rast/cli/lab
-COMMON=(--dataset "$LAB/test.jsonl" --format qwen-boxed --n 8 --temperature 1.0 --top-p 1 --max-tokens 64 --seed 0)
+COMMON=(--dataset "$LAB/test.jsonl" --format qwen-boxed --n 8 --temperature 1.0 --top-p 1 --max-tokens 96 --seed 0)
 
-$RAST demo --cache "$OUT/cache" --lambdas 0.5,1,1.5,2,3 | tee "$OUT/demo.txt"
+[ -f "$OUT/demo.txt" ] || $RAST demo --cache "$OUT/cache" --lambdas 0.5,1,1.5,2,3 | tee "$OUT/demo.txt"
 for m in M M_RL E B; do
   $RAST eval --model "$LAB/$m" "${COMMON[@]}" --out "$OUT/eval-$m" > /dev/null
 done
