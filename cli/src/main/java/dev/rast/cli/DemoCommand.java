@@ -24,32 +24,56 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run RAST on a small random-weight model trio (no download).", "A base model M (Qwen2.5-0.5B shapes)",
-                "and an expert pair E, B (tiny Qwen2 shapes, F32 like the SimpleRL-Zoo checkpoints), built once with",
-                "`rast synth` in a cache folder. Decodes greedily from M + λ·(E − B) and shows, step by step, where",
-                "the expert delta changed M's top token, with fused vs base log-probabilities.",
-                "The weights are random: the text is noise. The point is the mechanics (see the README for real models)."},
-        footer = {"", "Examples:", "  rast demo", "  rast demo --lambda 2 --max-tokens 32 --prompt 'What is 7 times 8?'"})
+        description = {"Run RAST on the pocket lab (no download): tiny Qwen2 models trained on multi-step word problems by",
+                "scripts/lab/train.py and shipped in this jar (docs/lab.md): a large base M, a small base B, E = B after RL",
+                "and M_RL = M after the same RL. Shows one test problem answered by M alone and by M + λ·(E − B) side by",
+                "side, then greedy accuracy on the test split for B, E, M, M_RL and RAST at each λ, with the recovery rate",
+                "(acc_RAST − acc_M)/(acc_M_RL − acc_M).",
+                "With --random: the mechanics on a random-weight trio built with `rast synth` (the text is noise): where",
+                "the expert delta changed M's top token, step by step, with fused vs base log-probabilities."},
+        footer = {"", "Examples:", "  rast demo", "  rast demo --lambdas 0.5,1,2,3 --problem 7",
+                "  rast demo --random --lambda 2 --max-tokens 32 --prompt 'What is 7 times 8?'"})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "Where the demo models live (default: $XDG_CACHE_HOME/rast/demo or ~/.cache/rast/demo).")
     Path cache;
 
-    @Option(names = "--lambda", paramLabel = "L", defaultValue = "1.0", description = "Weight of the expert delta (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--random", description = "The random-weight demo (rast synth models) instead of the lab.")
+    boolean random;
+
+    @Option(names = "--lambda", paramLabel = "L", defaultValue = "1.0", description = "Weight of the expert delta in the side-by-side example (default: ${DEFAULT-VALUE}).")
     float lambda;
 
-    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "24", description = "Tokens to generate (default: ${DEFAULT-VALUE}).")
-    int maxTokens;
+    @Option(names = "--lambdas", paramLabel = "L,...", split = ",", defaultValue = "0.5,1,2",
+            description = "Lab: the λ values whose test accuracy is measured (default: ${DEFAULT-VALUE}).")
+    float[] lambdas;
 
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "What is 7 times 8?", description = "Question, in the qwen-boxed format (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-tokens", paramLabel = "N", description = "Tokens to generate per answer (default: 96 for the lab, 24 with --random).")
+    Integer maxTokens;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Lab: only the first N test problems (default: all).")
+    Integer limit;
+
+    @Option(names = "--problem", paramLabel = "IDX", description = "Lab: the test problem of the side-by-side example (default: the first M gets wrong and RAST right).")
+    Integer problem;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", description = "Question of the example, in the qwen-boxed format (default: a test problem; with --random: \"What is 7 times 8?\").")
     String prompt;
 
     @Mixin RuntimeOptions runtime;
 
     @Override
     public Integer call() throws Exception {
+        int maxTokens = this.maxTokens != null ? this.maxTokens : random ? 24 : 96;
         if (maxTokens < 1) throw new dev.rast.engine.BadInputException("--max-tokens must be at least 1, is " + maxTokens);
         if (!Float.isFinite(lambda)) throw new dev.rast.engine.BadInputException("--lambda must be a finite number, is " + lambda);
         runtime.threadCount(); // checked before the models are built, not after
+        if (!random) {
+            for (float l : lambdas)
+                if (!Float.isFinite(l)) throw new dev.rast.engine.BadInputException("--lambdas: every λ must be a finite number, one is " + l);
+            if (limit != null && limit < 1) throw new dev.rast.engine.BadInputException("--limit must be at least 1, is " + limit);
+            if (problem != null && problem < 0) throw new dev.rast.engine.BadInputException("--problem must be 0 or more, is " + problem);
+            if (prompt != null && prompt.isBlank()) throw new dev.rast.engine.BadInputException("--prompt is empty");
+        }
         Path dir = cache != null ? cache : defaultCache();
         try {
             Files.createDirectories(dir);
@@ -58,6 +82,16 @@ final class DemoCommand implements Callable<Integer> {
                     + (e instanceof java.nio.file.FileAlreadyExistsException ? "a file is in the way" : e.getClass().getSimpleName() + ": " + e.getMessage()) + ")");
         }
 
+        if (!random) {
+            LabModels.Lab lab = LabModels.extract(dir);
+            PrintStream out = Stdout.utf8();
+            try (Backend backend = runtime.open()) {
+                new LabDemo(lab, backend, runtime, maxTokens).run(out, lambda, lambdas, limit, problem, prompt);
+            }
+            out.flush();
+            return 0;
+        }
+        String prompt = this.prompt != null ? this.prompt : "What is 7 times 8?";
         Path m = ensure(dir.resolve("M-qwen2.5-0.5b-bf16"), "qwen2.5-0.5b", DType.BF16, 1);
         Path e = ensure(dir.resolve("E-tiny-f32"), "tiny", DType.F32, 2);
         Path b = ensure(dir.resolve("B-tiny-f32"), "tiny", DType.F32, 3);

@@ -24,6 +24,8 @@ public final class ImageTraining {
             run("generate", "--model", model, "--prompt", "What is 7*8?", "--format", "qwen-boxed", "--max-tokens", "8", "--threads", "2");
             run("generate", "--model", model, "--expert", model, "--expert-base", model, "--prompt", "Hi", "--chat", "--n", "2",
                     "--max-tokens", "4", "--json", "--threads", "2");
+            // The README's first command: the lab demo (its models copied out of the jar, eval's grader), kept short.
+            run("demo", "--cache", tmp.resolve("demo").toString(), "--limit", "4", "--max-tokens", "8", "--threads", "2");
             // The Hub client's classes, offline against an empty cache: refused before any request.
             System.setProperty("HF_HUB_OFFLINE", "1");
             System.setProperty("HF_HUB_CACHE", tmp.resolve("hub").toString());
