@@ -33,10 +33,10 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
- * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels: {@link #rastFuse} and
- * {@link #sample}, which would let a decoding step return only the chosen ids. Only tests call them so far: the
- * generation loop downloads every model's logits rows and fuses and samples on the host (rast's Lockstep and
- * RastFusion). Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
+ * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels, {@link #rastFuse} and
+ * {@link #sample}, and through them the engine's {@link DeviceLogits} capability, with which the generation loop
+ * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back.
+ * Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
 public final class CudaBackend implements Backend, DeviceLogits {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
@@ -69,9 +69,16 @@ public final class CudaBackend implements Backend, DeviceLogits {
     private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
     private boolean closed;
 
-    public CudaBackend(Device dev) {
+    /** GEMMs against BF16 weights as {@code -Drast.cuda.gemm} says: {@code split} (the default) or {@code bf16}. */
+    public CudaBackend(Device dev) { this(dev, gemmProperty()); }
+
+    /**
+     * {@code bf16Gemm}: GEMMs against BF16 weights take x rounded to BF16 into one bf16 GEMM with F32 accumulation
+     * (PyTorch's and vLLM's precision for these models); false: x split into two BF16 halves (the exact path).
+     */
+    public CudaBackend(Device dev, boolean bf16Gemm) {
         this.dev = dev;
-        this.splitPrecision = !"bf16".equals(System.getProperty("rast.cuda.gemm", "split"));
+        this.splitPrecision = !bf16Gemm;
         this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
         String attention = System.getProperty("rast.cuda.decode-attention", "per-head");
         if (!attention.equals("per-head") && !attention.equals("grouped"))
@@ -81,7 +88,17 @@ public final class CudaBackend implements Backend, DeviceLogits {
         this.decodeTargetBlocks = Integer.getInteger("rast.cuda.decode-target-blocks", DECODE_TARGET_BLOCKS);
     }
 
+    private static boolean gemmProperty() {
+        String g = System.getProperty("rast.cuda.gemm", "split");
+        if (!g.equals("split") && !g.equals("bf16"))
+            throw new IllegalArgumentException("-Drast.cuda.gemm must be split or bf16, is '" + g + "'");
+        return g.equals("bf16");
+    }
+
     public Device device() { return dev; }
+
+    /** Whether GEMMs against BF16 weights run at BF16 precision (one GEMM) rather than split (two halves of x). */
+    public boolean bf16Gemm() { return !splitPrecision; }
 
     @Override public synchronized long freeMemoryBytes() { return dev.memoryInfo()[0]; }
 
