@@ -42,8 +42,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * on one backend that is a {@link DeviceLogits}): each step copies the rows into device memory the set owns (a slot
  * per live sequence, in every model) instead of downloading them, and {@link #choose} fuses and samples there, so
  * only the chosen ids and their log-probabilities reach the host. {@link #logits(int)} then downloads a sequence's
- * rows when asked (and checks them), so the {@link Sequences} contract holds either way. The finiteness check of
- * each row is not made on the device path.
+ * rows when asked (and checks them), so the {@link Sequences} contract holds either way. Rows are not checked for
+ * NaN and ±∞ each step on the device path; a non-finite log-probability from the device (which any such value in a
+ * row gives) has the rows downloaded and checked then, so a broken model is named as on the host path.
  */
 public final class Lockstep implements Sequences {
     private final List<CausalLM> models;
@@ -281,7 +282,16 @@ public final class Lockstep implements Sequences {
         for (int s : sequences)
             for (KvCache c : live(s))
                 if (c == null) throw new IllegalArgumentException("sequence " + s + " does not use every model");
-        return device.choose(sequences, lambdas, shared, params, uniforms, logprobs);
+        int[] ids = device.choose(sequences, lambdas, shared, params, uniforms, logprobs);
+        // A NaN or ±∞ in a row makes its log-sum-exp, so its log-probability, non-finite: then, as on the host path,
+        // name the model (logits() downloads and checks its rows), or refuse the fused row.
+        for (int i = 0; i < sequences.length; i++) {
+            if (Double.isFinite(logprobs[i])) continue;
+            logits(sequences[i]);
+            throw new IllegalArgumentException("the fused logits of sequence " + sequences[i] + " are not finite (log-probability "
+                    + logprobs[i] + " of id " + ids[i] + ")");
+        }
+        return ids;
     }
 
     /** The KV cache of {@code sequence} in {@code model} (e.g. to check its length); null if it does not use the model. */

@@ -82,6 +82,38 @@ class DeviceSamplingPathTest {
         }
     }
 
+    /**
+     * NaN weights (M's final norm) make NaN logits on the device too: the run is refused naming the model, as on the
+     * host path (HostileInputTest), not sampled from.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.rast.kernels.cuda.GpuTargets#targets")
+    void nanLogitsOnTheDeviceNameTheModel(String target, @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        CudaBackend gpu = backends.gpu(target);
+        Path m = tmp.resolve("M");
+        java.nio.file.Files.createDirectories(m);
+        for (String f : new String[] {"config.json", "model.safetensors"}) java.nio.file.Files.copy(trio("M").resolve(f), m.resolve(f));
+        Path st = m.resolve("model.safetensors");
+        dev.rast.engine.weights.TensorInfo info;
+        try (var file = dev.rast.engine.weights.SafeTensorsFile.open(st)) {
+            info = file.tensors().get("model.norm.weight");
+        }
+        byte[] bytes = java.nio.file.Files.readAllBytes(st);
+        long dataStart = 8 + java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        // All bits set is a NaN in F32 and in BF16 alike.
+        java.util.Arrays.fill(bytes, (int) (dataStart + info.begin()), (int) (dataStart + info.end()), (byte) 0xFF);
+        java.nio.file.Files.write(st, bytes);
+        for (SamplingParams params : List.of(SETTINGS.get(0), SETTINGS.get(1))) {
+            try (ModelSet set = ModelSet.load(m, List.of(), null, false, gpu)) {
+                SampleRunner r = new SampleRunner(set, params, 4, List.of(), true);
+                assertTrue(r.samplesOnDevice());
+                var e = org.junit.jupiter.api.Assertions.assertThrows(dev.rast.engine.BadInputException.class,
+                        () -> r.run(new int[] {1, 2, 3}, 1, 5, null, null));
+                assertTrue(e.getMessage().contains(m.toString()) && e.getMessage().contains("the model's logits are not finite"), e.getMessage());
+            }
+        }
+    }
+
     /** Batch of 2 (smaller than the 5 samples), so sequences leave and join between steps. */
     static Sample[][] run(SampleRunner r, List<int[]> prompts, int[][] wanted, long[] seeds) {
         Sample[][] out = new Sample[prompts.size()][3];
