@@ -7,13 +7,22 @@
 # Steps (each with a time limit, the report is written as they finish):
 #   1. GPU facts: nvidia-smi, driver and CUDA versions.
 #   2. The GPU tests (CudaHostTest, BackendOpsTest, CudaKernelsTest, CudaReferenceModelTest, KvCacheBf16Test,
-#      WeightDtypeTest) on target "cuda" only (BackendOpsTest and the whole-model tests run their CPU and reference
+#      WeightDtypeTest, DeviceSamplingPathTest, Bf16GemmTest) on target "cuda" only (BackendOpsTest and the whole-model tests run their CPU and reference
 #      cases too).
 #   3. GEMM TFLOP/s of rast's matmul path vs the datasheet peak (GpuBench).
 #   4. Decode tokens/s and GB/s of `rast bench --device cuda` on `rast synth` models (bf16), against the DRAM
 #      bandwidth limit, and the same model in PyTorch (scripts/bench/torch_gpu_bench.py) in the same run.
 #   5. The RAST step in the paper's setting (7B base, 1.5B pair with an F32 expert), as stored and with --dtype bf16
 #      (GPU_CHECK_RAST=0 skips it; it needs qwen2.5-7b and qwen2.5-1.5b among the models).
+#   6. 7B with 256 sequences (`rast bench --batch 256`), when at least 90 s of the budget are left
+#      (GPU_CHECK_BATCH256=0 skips it).
+#   7. The headline figures, machine-readable, in $OUT/gpu-figures.json (copy it to docs/gpu-figures.json):
+#      {"date", "commit", "gpu", "decode_7b_tok_s", "decode_1_5b_tok_s", "batch32_7b_tok_s", "batch256_7b_tok_s",
+#      "rast_7b_1_5b_batch32_tok_s", "hf_decode_7b_tok_s"}, null for what did not run (scripts/bench/gpu_figures.py;
+#      the RAST figure is the --dtype bf16 step's, the HF figure PyTorch's decode of the same 7B model).
+# GPU_CHECK_DRY_RUN=1 runs no GPU step: it checks the figures writer (gpu_figures.py --self-test) and writes
+# $OUT/gpu-figures.json with every figure null, on any machine. GPU_CHECK_JAVA_OPTS: extra JVM options for every
+# Java step (e.g. "-Drast.cuda.gemm=bf16" or "-Drast.sampling=host" to measure those paths).
 # Environment: GPU_CHECK_MODELS (default "qwen2.5-1.5b qwen2.5-7b"), GPU_CHECK_GEN (decode tokens, default 128),
 # GPU_CHECK_WORK (where synthetic models go, default /tmp/rast-gpu-check), GPU_CHECK_BUDGET (seconds for the whole
 # check, default 480).
@@ -27,6 +36,19 @@ cd "$root"
 out=${OUT:-$root/out}
 mkdir -p "$out"
 report=$out/gpu-report.md
+figures=$out/figures.txt
+: > "$figures"
+# The commit measured: prepare-device.sh records it in .device/commit (the device gets no .git).
+commit=${GPU_CHECK_COMMIT:-$(cat .device/commit 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || true)}
+figure() { python3 scripts/bench/gpu_figures.py add "$figures" "$@" 2>> "$out/figures.log" || true; }
+write_figures() {
+  python3 scripts/bench/gpu_figures.py write "$figures" "$out/gpu-figures.json" "$(date -u +%Y-%m-%d)" "$commit" "$1"
+}
+if [ "${GPU_CHECK_DRY_RUN:-0}" = 1 ]; then
+  python3 scripts/bench/gpu_figures.py --self-test || exit 1
+  write_figures "" && cat "$out/gpu-figures.json"
+  exit 0
+fi
 work=${GPU_CHECK_WORK:-/tmp/rast-gpu-check}
 models=${GPU_CHECK_MODELS:-qwen2.5-1.5b qwen2.5-7b}
 gen=${GPU_CHECK_GEN:-128}
@@ -51,6 +73,8 @@ if [ -z "$java" ] || ! "$java" -version 2>&1 | grep -qE 'version "(2[5-9]|[3-9][
   exit 2
 fi
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+read -ra extra_opts <<< "${GPU_CHECK_JAVA_OPTS:-}"
+flags+=("${extra_opts[@]}")
 cp_tests=".device/lib/*:.device/classes/kernels-test:.device/classes/tests-test:tests/src/test/resources"
 cp_cli=".device/lib/*"
 jrun() { "$java" "${flags[@]}" "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2); }
@@ -158,6 +182,13 @@ for m in $models; do
   r=$(timeout -k 10 "$(limit 150)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$dir" --device cuda --prompt-len 128 \
         --gen "$gen" --runs 3 --batch 32 --json 2> "$out/bench-$m.log" | tail -n 1)
   t=$(timeout -k 10 "$(limit 150)" python3 scripts/bench/torch_gpu_bench.py "$dir" --prompt-len 128 --gen "$gen" --runs 3 2> "$out/torch-$m.log" | tail -n 1)
+  case $m in
+    qwen2.5-7b)
+      figure decode_7b_tok_s decode_tok_s "$r"
+      figure batch32_7b_tok_s batch_decode_tok_s "$r"
+      figure hf_decode_7b_tok_s decode_tok_s "$t" ;;
+    qwen2.5-1.5b) figure decode_1_5b_tok_s decode_tok_s "$r" ;;
+  esac
   python3 - "$m" "${peak:-0}" "$r" "$t" "$out" >> "$report" <<'PY'
 import json, os, sys
 m, peak, r, t, out = sys.argv[1], float(sys.argv[2] or 0), sys.argv[3], sys.argv[4], sys.argv[5]
@@ -202,6 +233,7 @@ if [ -n "$rast_expert" ]; then
     r=$(timeout -k 10 "$(limit 120)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$work/qwen2.5-7b" \
           --expert "$work/$rast_expert" --expert-base "$work/qwen2.5-1.5b" --dtype "$dt" --device cuda --prompt-len 128 \
           --gen 64 --runs 2 --batch 32 --json 2> "$out/rast-$dt.log" | tail -n 1)
+    [ "$dt" = bf16 ] && figure rast_7b_1_5b_batch32_tok_s fused_batch_tok_s "$r"
     python3 - "$dt" "$r" "$out/rast-$dt.log" >> "$report" <<'PY'
 import json, sys
 dt, r, log = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -221,10 +253,42 @@ PY
   done
   echo >> "$report"
 fi
-echo "Logs (tests.log, tests.md, gemm.log, bench-*.log, torch-*.log, rast-*.log) in logs.tgz beside this report." >> "$report"
+if [ "${GPU_CHECK_BATCH256:-1}" = 1 ] && grep -qs '^done$' "$work/qwen2.5-7b/.complete"; then
+  echo "## 256 sequences" >> "$report"
+  echo >> "$report"
+  if (( $(limit 100000) < 90 )); then
+    echo "(skipped: less than 90 s of the $budget s budget left)" >> "$report"
+  else
+    r=$(timeout -k 10 "$(limit 150)" "$java" "${flags[@]}" -cp "$cp_cli" dev.rast.cli.Main bench --model "$work/qwen2.5-7b" --device cuda \
+          --prompt-len 128 --gen 32 --runs 1 --batch 256 --json 2> "$out/bench-batch256.log" | tail -n 1)
+    figure batch256_7b_tok_s batch_decode_tok_s "$r"
+    python3 - "$r" "$out/bench-batch256.log" >> "$report" <<'PY'
+import json, sys
+try:
+    j = json.loads(sys.argv[1])
+    print(f"qwen2.5-7b (bf16), 256 samples of a 128-token prompt, 32 steps: {j['batch_decode_tok_s']:.1f} tok/s over all 256"
+          f" (single stream {j['decode_tok_s']:.1f} tok/s; sampling on the {j.get('sampling', '?')}).")
+except Exception:
+    lines = [l.strip() for l in open(sys.argv[2]) if l.strip() and not l.startswith("WARNING")] or ["no output"]
+    print(f"rast failed: {lines[-1][:200]}")
+PY
+  fi
+  echo >> "$report"
+fi
+
+echo "## Headline figures" >> "$report"
+echo >> "$report"
+gpu_name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+if write_figures "$gpu_name"; then
+  { echo '```json'; cat "$out/gpu-figures.json"; echo '```'; } >> "$report"
+else
+  echo "(gpu-figures.json could not be written: see figures.log)" >> "$report"
+fi
+echo >> "$report"
+echo "Logs (tests.log, tests.md, gemm.log, bench-*.log, torch-*.log, rast-*.log, figures.*) in logs.tgz beside this report." >> "$report"
 stop_synth
 echo "Total $(( $(date +%s) - start )) s of a $budget s budget." >> "$report"
 # The device tool returns at most 8 files: the logs go packed.
-(cd "$out" && tar -czf logs.tgz --ignore-failed-read tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log 2>/dev/null \
-  && rm -f tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log)
+(cd "$out" && tar -czf logs.tgz --ignore-failed-read tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log figures.txt figures.log 2>/dev/null \
+  && rm -f tests.log tests.md gemm.log bench-*.log torch-*.log rast-*.log figures.txt figures.log)
 echo "gpu-check: wrote $report"

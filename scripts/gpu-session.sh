@@ -17,4 +17,5 @@ OUT=$work/profile PROFILE_AB_ROUNDS=${PROFILE_AB_ROUNDS:-1} PROFILE_SANITIZER_S=
 tar -C "$work" -czf "$out/gpu-session.tgz" check profile
 cp "$work/check/gpu-report.md" "$out/" 2>/dev/null
 cp "$work/profile/ab.txt" "$out/" 2>/dev/null
+cp "$work/check/gpu-figures.json" "$out/" 2>/dev/null  # copy to docs/gpu-figures.json
 echo "gpu-session: $out/gpu-session.tgz ($(du -k "$out/gpu-session.tgz" | cut -f1) KB)"

@@ -35,6 +35,11 @@ mkdir -p "$out/classes/tests-test"
 cp -r tests/target/test-classes/dev "$out/classes/tests-test/"
 # The emulator sources are not needed on the GPU machine (targets = cuda there).
 
+# The commit the device measures (it gets the working tree without .git): gpu-check.sh puts it in gpu-figures.json.
+c=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || c="$c-dirty"
+echo "$c" > "$out/commit"
+
 echo "prepare-device: jlink runtime"
 # What rast and JUnit use (jdeps also lists java.sql, which only picocli's optional type converters need), and
 # jdk.jfr for a flight recording of a GPU run's host side.

@@ -1,6 +1,6 @@
 // The logits pipeline on the device: RAST fusion and the sampling stage, with which only the chosen ids of a
-// decoding step need travel back to the host. Tests call them (against the host fusion and sampler); the
-// generation loop does not yet: it fuses and samples on the host.
+// decoding step need travel back to the host. The generation loop calls them (through the engine's DeviceLogits) when
+// the backend is CUDA; the tests compare them with the host fusion and sampler.
 #pragma once
 #include "common.cuh"
 
@@ -70,13 +70,15 @@ __device__ float block_exclusive_scan(float v, float* total) {
 //     top-k (0 < topK < V) keeps z ≥ the k-th largest z (ties kept);
 //     top-p (0 < topP < 1) then keeps the smallest set of largest p whose mass ≥ topP of what top-k kept;
 //     min-p (minP > 0) keeps p ≥ minP · max p;
-//     the draw: u = Philox(seeds[row], step) ∈ [0, 1); the first id, in vocabulary order, at which the running sum
-//     of kept p exceeds u · Σ kept p.
+//     the draw: u = uniforms[row] when uniforms is not null (the host's draw: the product path, so that it picks what
+//     the host sampler picks from the same generator), else Philox(seeds[row], step), ∈ [0, 1); the first id, in
+//     vocabulary order, at which the running sum of kept p exceeds u · Σ kept p.
+//   outLogprobs (may be null) gets log_softmax(row)[id] of the row as given (before temperature and truncation).
 // Thresholds are found by bisection on the order-preserving integer key of z (32 block reductions each), so
 // nothing is sorted. Mirrored by the Java reference sampler in the tests.
-extern "C" __global__ void sample_tokens(const float* logits, long long ld, int V, float temperature, int topK, float topP,
-                                         float minP, const u64* seeds, u64 step, int* outIds) {
-    const float* row = logits + blockIdx.x * ld;
+// The id sample_tokens picks for one row; every thread of the block returns it.
+__device__ int pick_token(const float* row, int V, float temperature, int topK, float topP, float minP, const u64* seeds,
+                          u64 step, const float* uniforms) {
     int tid = threadIdx.x, nt = blockDim.x;
 
     if (temperature <= 0.0f) {
@@ -88,8 +90,7 @@ extern "C" __global__ void sample_tokens(const float* logits, long long ld, int 
         }
         float M = block_max(best);
         int pick = block_min_int(best == M ? bi : 0x7fffffff);
-        if (tid == 0) outIds[blockIdx.x] = pick == 0x7fffffff ? 0 : pick;
-        return;
+        return pick == 0x7fffffff ? 0 : pick;
     }
 
     float mx = -INFINITY;
@@ -141,7 +142,8 @@ extern "C" __global__ void sample_tokens(const float* logits, long long ld, int 
     }
     float total;
     float excl = block_exclusive_scan(mine, &total);
-    float target = philox_uniform(seeds[blockIdx.x], step) * total;
+    float u = uniforms != nullptr ? uniforms[blockIdx.x] : philox_uniform(seeds[blockIdx.x], step);
+    float target = u * total;
     int cand = 0x7fffffff;
     if (lastKept >= 0 && target >= excl && target < excl + mine) {
         float run = excl;
@@ -157,5 +159,24 @@ extern "C" __global__ void sample_tokens(const float* logits, long long ld, int 
     }
     int pick = block_min_int(cand);
     if (pick == 0x7fffffff) pick = -block_min_int(-lastKept);  // target fell between chunks by rounding: the last kept id
-    if (tid == 0) outIds[blockIdx.x] = pick < 0 ? 0 : pick;
+    return pick < 0 ? 0 : pick;
+}
+
+extern "C" __global__ void sample_tokens(const float* logits, long long ld, int V, float temperature, int topK, float topP,
+                                         float minP, const u64* seeds, u64 step, const float* uniforms, int* outIds,
+                                         float* outLogprobs) {
+    const float* row = logits + blockIdx.x * ld;
+    int tid = threadIdx.x, nt = blockDim.x;
+    int pick = pick_token(row, V, temperature, topK, topP, minP, seeds, step, uniforms);
+    if (tid == 0) outIds[blockIdx.x] = pick;
+    if (outLogprobs != nullptr) {
+        // log Σ e^l = max + log Σ e^(l − max), over the raw row
+        float m = -INFINITY;
+        for (int i = tid; i < V; i += nt) m = fmaxf(m, row[i]);
+        m = block_max(m);
+        float s = 0.0f;
+        for (int i = tid; i < V; i += nt) s += expf(row[i] - m);
+        s = block_sum(s);
+        if (tid == 0) outLogprobs[blockIdx.x] = row[pick] - (m + logf(s));
+    }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.JavaHeap;
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.DeviceLogits;
+import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.json.Json;
 import dev.rast.run.Lockstep;
@@ -82,11 +84,11 @@ final class BenchCommand implements Callable<Integer> {
                     cache.reserve(promptLen + gen); // allocate it all now: a cache growing mid-run would be timed
                     long t0 = System.nanoTime();
                     Tensor l = m.forward(prompt, cache, 1);
-                    backend.download(l, MemorySegment.ofArray(logits));
+                    int next = argmax(backend, l, logits);
                     long t1 = System.nanoTime();
                     for (int i = 0; i < gen; i++) {
-                        l = m.forward(new int[] {Generator.argmax(logits)}, cache, 1);
-                        backend.download(l, MemorySegment.ofArray(logits));
+                        l = m.forward(new int[] {next}, cache, 1);
+                        next = argmax(backend, l, logits);
                     }
                     long t2 = System.nanoTime();
                     if (r >= 0) {
@@ -95,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 if (batch > 1) {
-                    double[] t = lockstepDecode(List.of(m), Generator.Fusion.FIRST, batch, prompt);
+                    double[] t = lockstepDecode(List.of(m), Generator.Fusion.FIRST, new float[0], batch, prompt);
                     if (r >= 0) { fork[r] = t[0]; batched[r] = batch * 1e3 / t[1]; }
                 }
                 if (!json) System.err.print(r < 0 ? "warm-up done\n" : "run " + (r + 1) + "/" + runs + " done\n");
@@ -115,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
                     g.writeStringField("backend", backend.name());
                     g.writeStringField("weights", m.weightDtype().name().toLowerCase(java.util.Locale.ROOT));
                     g.writeStringField("kv_cache", kvName(m));
+                    g.writeStringField("sampling", deviceSampling() && backend instanceof DeviceLogits ? "device" : "host");
                     g.writeNumberField("prompt_len", promptLen);
                     g.writeNumberField("gen", gen);
                     fixed(g, "prefill_tok_s", 2, p);
@@ -221,16 +224,16 @@ final class BenchCommand implements Callable<Integer> {
             List<Double> singleMs = new ArrayList<>();
             StringBuilder singles = new StringBuilder();
             for (CausalLM x : all) {
-                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, 1, prompt);
+                double ms = stepMs(List.of(x), Generator.Fusion.FIRST, new float[0], 1, prompt);
                 sumSingles += ms;
                 singleMs.add(ms);
                 singles.append(String.format(java.util.Locale.ROOT, " %.1f", ms));
             }
             dev.rast.fusion.RastFusion rast = new dev.rast.fusion.RastFusion(lambdas);
             Generator.Fusion fusion = (seq, rows) -> rast.fuseInPlace(rows);
-            double fused = stepMs(all, fusion, 1, prompt);
+            double fused = stepMs(all, fusion, lambdas, 1, prompt);
             // RAST's sampling workload: n samples of one prompt, every model decoding them as one batch.
-            double fusedBatch = batch > 1 ? stepMs(all, fusion, batch, prompt) : 0;
+            double fusedBatch = batch > 1 ? stepMs(all, fusion, lambdas, batch, prompt) : 0;
             if (json) {
                 double sum = sumSingles;
                 return g -> {
@@ -266,10 +269,10 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Median ms per decode step of {@code models} in lockstep ({@code n} sequences), fused and chosen greedily. */
-    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
+    private double stepMs(List<CausalLM> models, Generator.Fusion fusion, float[] lambdas, int n, int[] prompt) {
         double[] ms = new double[runs];
         for (int r = -1; r < runs; r++) {
-            double[] t = lockstepDecode(models, fusion, n, prompt);
+            double[] t = lockstepDecode(models, fusion, lambdas, n, prompt);
             if (r >= 0) ms[r] = t[1];
         }
         return median(ms);
@@ -278,11 +281,17 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * {@code n} sequences of {@code models} in lockstep: one prefill of the prompt per model forked into every
      * sequence, then {@code --gen} steps decoding all of them together, each choosing the argmax of its fused row
-     * (the downloads, the fusion and the choice are part of a step's cost). Returns {prefill + fork ms, ms per step}.
+     * (the downloads, the fusion and the choice are part of a step's cost). On a backend that can
+     * ({@link Lockstep#deviceCapable}, unless {@code -Drast.sampling=host}), the fusion ({@code lambdas}, one per
+     * pair) and the argmax run on the device, as in {@code rast generate}. Returns {prefill + fork ms, ms per step}.
      */
-    private double[] lockstepDecode(List<CausalLM> models, Generator.Fusion fusion, int n, int[] prompt) {
+    private double[] lockstepDecode(List<CausalLM> models, Generator.Fusion fusion, float[] lambdas, int n, int[] prompt) {
         int[] all = new int[n], next = new int[n];
-        try (Lockstep ls = new Lockstep(models)) {
+        int shared = Integer.MAX_VALUE;
+        for (CausalLM x : models) shared = Math.min(shared, x.config().vocabSize());
+        double[] draws = new double[n], logprobs = new double[n];
+        SamplingParams greedy = SamplingParams.greedy();
+        try (Lockstep ls = new Lockstep(models, null, deviceSampling())) {
             long t0 = System.nanoTime();
             all[0] = ls.start(prompt, promptLen + gen);
             for (int s = 1; s < n; s++) all[s] = ls.fork(all[0]);
@@ -290,12 +299,27 @@ final class BenchCommand implements Callable<Integer> {
                 for (int mi = 0; mi < models.size(); mi++) ls.cache(mi, all[s]).reserve(gen);
             long t1 = System.nanoTime();
             for (int i = 0; i < gen; i++) {
-                for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(all[s])));
+                if (ls.onDevice()) next = ls.choose(all, lambdas, shared, greedy, draws, logprobs);
+                else for (int s = 0; s < n; s++) next[s] = Generator.argmax(fusion.fuse(s, ls.logits(all[s])));
                 ls.step(all, next);
             }
             long t2 = System.nanoTime();
             return new double[] {(t1 - t0) / 1e6, (t2 - t1) / 1e6 / gen};
         }
+    }
+
+    /** Whether logits may stay on the device (the product path's default; {@code -Drast.sampling=host} forces the host). */
+    private static boolean deviceSampling() { return !"host".equals(System.getProperty("rast.sampling", "device")); }
+
+    /**
+     * The next token of a single-sequence step, the argmax of its logits {@code l}: on the device when the backend
+     * can (one id comes back), else from the row downloaded into {@code row}.
+     */
+    private static int argmax(Backend backend, Tensor l, float[] row) {
+        if (deviceSampling() && backend instanceof DeviceLogits d)
+            return d.choose(l, SamplingParams.greedy(), new double[1], new double[1])[0];
+        backend.download(l, MemorySegment.ofArray(row));
+        return Generator.argmax(row);
     }
 
     /**

@@ -1,6 +1,10 @@
 package dev.rast.run;
 
 import dev.rast.engine.BadInputException;
+import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.DeviceLogits;
+import dev.rast.engine.sample.SamplingParams;
+import dev.rast.engine.tensor.DType;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.generate.Sequences;
 import dev.rast.engine.model.Batch;
@@ -33,6 +37,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * with expert pairs, or a request with a subset of the pairs. Each model then runs only for the sequences that use
  * it, and has no cache and no row for the others. A step may mix decode tokens and chunks of prompts (chunked
  * prefill): each model still makes one batched pass for all of them.
+ *
+ * <p>Device rows ({@link #Lockstep(List, AtomicLongArray, boolean)} with {@code deviceRows}, when every model runs
+ * on one backend that is a {@link DeviceLogits}): each step copies the rows into device memory the set owns (a slot
+ * per live sequence, in every model) instead of downloading them, and {@link #choose} fuses and samples there, so
+ * only the chosen ids and their log-probabilities reach the host. {@link #logits(int)} then downloads a sequence's
+ * rows when asked (and checks them), so the {@link Sequences} contract holds either way. Rows are not checked for
+ * NaN and ±∞ each step on the device path; a non-finite log-probability from the device (which any such value in a
+ * row gives) has the rows downloaded and checked then, so a broken model is named as on the host path.
  */
 public final class Lockstep implements Sequences {
     private final List<CausalLM> models;
@@ -45,11 +57,19 @@ public final class Lockstep implements Sequences {
     private final List<ArrayDeque<float[]>> spareRows = new ArrayList<>();
     /** Tokens each model has run (prompt and decode), counted for whoever watches (a server's /metrics); may be null. */
     private final AtomicLongArray tokensRun;
+    /** The device rows (see the class comment); null: rows are downloaded to the host each step. */
+    private final DeviceRows device;
 
     public Lockstep(List<CausalLM> models) { this(models, null); }
 
     /** As above, adding to {@code tokensRun[m]} the tokens model m runs in each pass ({@code tokensRun} may be null). */
-    public Lockstep(List<CausalLM> models, AtomicLongArray tokensRun) {
+    public Lockstep(List<CausalLM> models, AtomicLongArray tokensRun) { this(models, tokensRun, false); }
+
+    /**
+     * As above; {@code deviceRows}: keep the logits rows on the device and choose there (see the class comment),
+     * if {@link #deviceCapable} holds for the models, else the host path.
+     */
+    public Lockstep(List<CausalLM> models, AtomicLongArray tokensRun, boolean deviceRows) {
         if (models.isEmpty()) throw new IllegalArgumentException("no models");
         if (models.size() > 63) throw new IllegalArgumentException("at most 63 models, got " + models.size());
         if (tokensRun != null && tokensRun.length() != models.size())
@@ -57,7 +77,18 @@ public final class Lockstep implements Sequences {
         this.models = List.copyOf(models);
         this.tokensRun = tokensRun;
         for (int m = 0; m < models.size(); m++) spareRows.add(new ArrayDeque<>());
+        this.device = deviceRows && deviceCapable(models) ? new DeviceRows(this.models) : null;
     }
+
+    /** Whether every model runs on one backend and it can fuse and sample where its tensors are. */
+    public static boolean deviceCapable(List<CausalLM> models) {
+        Backend b = models.getFirst().backend();
+        for (CausalLM m : models) if (m.backend() != b) return false;
+        return b instanceof DeviceLogits;
+    }
+
+    /** Whether this set keeps its logits rows on the device (see the class comment). */
+    public boolean onDevice() { return device != null; }
 
     public int models() { return models.size(); }
 
@@ -68,6 +99,15 @@ public final class Lockstep implements Sequences {
     public static Generator generator(List<CausalLM> models, Generator.Fusion fusion, AtomicLongArray tokensRun) {
         List<CausalLM> copy = List.copyOf(models);
         return new Generator(() -> new Lockstep(copy, tokensRun), fusion);
+    }
+
+    /**
+     * As {@link #generator(List, Generator.Fusion, AtomicLongArray)}, keeping the rows on the device when
+     * {@code deviceRows} and {@link #deviceCapable} (then a {@link Generator.BatchChooser} calls {@link #choose}).
+     */
+    public static Generator generator(List<CausalLM> models, Generator.Fusion fusion, AtomicLongArray tokensRun, boolean deviceRows) {
+        List<CausalLM> copy = List.copyOf(models);
+        return new Generator(() -> new Lockstep(copy, tokensRun, deviceRows), fusion);
     }
 
     /** Plain generation with one model. */
@@ -92,7 +132,9 @@ public final class Lockstep implements Sequences {
             free(c, r);
             throw e;
         }
-        return add(c, r);
+        int seq = add(c, r);
+        if (device != null) device.open(seq);
+        return seq;
     }
 
     private long usable() { return models.size() == 63 ? Long.MAX_VALUE : (1L << models.size()) - 1; }
@@ -116,7 +158,9 @@ public final class Lockstep implements Sequences {
             free(c, r);
             throw e;
         }
-        return add(c, r);
+        int seq = add(c, r);
+        if (device != null) device.fork(sequence, seq);
+        return seq;
     }
 
     private void free(KvCache[] c, float[][] r) {
@@ -156,16 +200,25 @@ public final class Lockstep implements Sequences {
             CausalLM model = models.get(m);
             List<Batch.Chunk> chunks = new ArrayList<>(work.size());
             List<float[]> wanted = new ArrayList<>();
+            List<Integer> wantedSequences = new ArrayList<>();
             long tokens = 0;
             for (Work w : work) {
                 KvCache c = live(w.sequence())[m];
                 if (c == null) continue;
                 chunks.add(new Batch.Chunk(c, w.tokens(), w.logits() ? 1 : 0));
-                if (w.logits()) wanted.add(rows.get(w.sequence())[m]);
+                if (w.logits()) {
+                    wanted.add(rows.get(w.sequence())[m]);
+                    wantedSequences.add(w.sequence());
+                }
                 tokens += w.tokens().length;
             }
             if (chunks.isEmpty()) continue;
             Tensor l = model.forward(new Batch(chunks.toArray(Batch.Chunk[]::new)));
+            if (device != null) {
+                for (int i = 0; i < wantedSequences.size(); i++) device.store(m, l.rows(i, 1), wantedSequences.get(i));
+                if (tokensRun != null) tokensRun.addAndGet(m, tokens);
+                continue;
+            }
             for (int i = 0; i < wanted.size(); i++) {
                 float[] row = wanted.get(i);
                 model.backend().download(l.rows(i, 1), MemorySegment.ofArray(row));
@@ -191,16 +244,55 @@ public final class Lockstep implements Sequences {
     @Override
     public void release(int sequence) {
         free(live(sequence), rows.get(sequence));
+        if (device != null) device.release(sequence);
         caches.remove(sequence);
         rows.remove(sequence);
     }
 
     /** Model {@code model}'s logits of {@code sequence} after its start, fork or last step (reused between steps; null if it does not use the model). */
-    public float[] logits(int model, int sequence) { return rows.get(sequence)[model]; }
+    public float[] logits(int model, int sequence) { return logits(sequence)[model]; }
 
-    /** Every model's logits row of {@code sequence}, in model order, null for models it does not use (reused between steps). */
+    /**
+     * Every model's logits row of {@code sequence}, in model order, null for models it does not use (reused between
+     * steps). With device rows, downloaded now.
+     */
     @Override
-    public float[][] logits(int sequence) { return rows.get(sequence); }
+    public float[][] logits(int sequence) {
+        float[][] r = rows.get(sequence);
+        if (device != null && r != null) {
+            for (int m = 0; m < models.size(); m++) {
+                if (r[m] == null) continue;
+                device.download(m, sequence, r[m]);
+                requireFinite(models.get(m), r[m]);
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Device rows only: RAST fusion (models in the order M, E₁, B₁, ..., one λ per pair; none: M's row as it is)
+     * over the first {@code shared} ids and one token per sequence by {@code params}, drawn at {@code uniforms[i]},
+     * all on the device. Every sequence must use every model. Returns the ids; {@code logprobs[i]} gets
+     * log_softmax(fused row)[id], as {@code Sampler.Choice.logprob}.
+     */
+    public int[] choose(int[] sequences, float[] lambdas, int shared, SamplingParams params, double[] uniforms, double[] logprobs) {
+        if (device == null) throw new IllegalStateException("this set keeps its logits on the host");
+        if (models.size() != 1 + 2 * lambdas.length)
+            throw new IllegalArgumentException(models.size() + " models for " + lambdas.length + " expert pairs");
+        for (int s : sequences)
+            for (KvCache c : live(s))
+                if (c == null) throw new IllegalArgumentException("sequence " + s + " does not use every model");
+        int[] ids = device.choose(sequences, lambdas, shared, params, uniforms, logprobs);
+        // A NaN or ±∞ in a row makes its log-sum-exp, so its log-probability, non-finite: then, as on the host path,
+        // name the model (logits() downloads and checks its rows), or refuse the fused row.
+        for (int i = 0; i < sequences.length; i++) {
+            if (Double.isFinite(logprobs[i])) continue;
+            logits(sequences[i]);
+            throw new IllegalArgumentException("the fused logits of sequence " + sequences[i] + " are not finite (log-probability "
+                    + logprobs[i] + " of id " + ids[i] + ")");
+        }
+        return ids;
+    }
 
     /** The KV cache of {@code sequence} in {@code model} (e.g. to check its length); null if it does not use the model. */
     public KvCache cache(int model, int sequence) { return live(sequence)[model]; }
@@ -218,5 +310,98 @@ public final class Lockstep implements Sequences {
         for (KvCache[] perModel : caches.values())
             for (KvCache c : perModel) if (c != null) c.close();
         caches.clear();
+        if (device != null) device.close();
+    }
+
+    /**
+     * The logits rows of the live sequences on the device: per model an F32 {@code [slots, vocab]} tensor, a slot per
+     * sequence (the same in every model), grown by doubling; and gather buffers where {@link #choose} lines up the
+     * rows of one step's sequences for the fusion and sampling kernels (one row copy per sequence and model).
+     */
+    private static final class DeviceRows {
+        private final List<CausalLM> models;
+        private final Backend backend;
+        private final DeviceLogits logits;
+        private final Tensor[] slots, gathered;
+        private final Map<Integer, Integer> slotOf = new HashMap<>();
+        private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+        private int nextSlot;
+
+        DeviceRows(List<CausalLM> models) {
+            this.models = models;
+            this.backend = models.getFirst().backend();
+            this.logits = (DeviceLogits) backend;
+            this.slots = new Tensor[models.size()];
+            this.gathered = new Tensor[models.size()];
+        }
+
+        private int vocab(int m) { return models.get(m).config().vocabSize(); }
+
+        void open(int sequence) {
+            Integer s = freeSlots.poll();
+            if (s == null) {
+                s = nextSlot++;
+                int have = slots[0] == null ? 0 : slots[0].dim(0);
+                if (s >= have) grow(slots, Math.max(8, 2 * have), true);
+            }
+            slotOf.put(sequence, s);
+        }
+
+        void fork(int from, int to) {
+            open(to);
+            int a = slotOf.get(from), b = slotOf.get(to);
+            for (int m = 0; m < models.size(); m++) backend.copyRows(slots[m].rows(a, 1), slots[m], b);
+        }
+
+        void store(int model, Tensor row, int sequence) { backend.copyRows(row, slots[model], slotOf.get(sequence)); }
+
+        void download(int model, int sequence, float[] into) {
+            backend.download(slots[model].rows(slotOf.get(sequence), 1), MemorySegment.ofArray(into));
+        }
+
+        void release(int sequence) {
+            Integer s = slotOf.remove(sequence);
+            if (s != null) freeSlots.push(s);
+        }
+
+        /** Replaces each model's tensor in {@code ts} by one of {@code rows} rows, keeping the old rows when {@code keep}. */
+        private void grow(Tensor[] ts, int rows, boolean keep) {
+            for (int m = 0; m < models.size(); m++) {
+                Tensor bigger = backend.allocate(DType.F32, rows, vocab(m));
+                if (ts[m] != null) {
+                    if (keep) backend.copyRows(ts[m], bigger, 0);
+                    backend.free(ts[m]);
+                }
+                ts[m] = bigger;
+            }
+        }
+
+        int[] choose(int[] sequences, float[] lambdas, int shared, SamplingParams params, double[] uniforms, double[] logprobs) {
+            int n = sequences.length;
+            if (n == 0) return new int[0];
+            if (gathered[0] == null || gathered[0].dim(0) < n) grow(gathered, Math.max(8, Integer.highestOneBit(n - 1) << 1), false);
+            Tensor[] g = new Tensor[models.size()];
+            for (int m = 0; m < models.size(); m++) {
+                g[m] = gathered[m].rows(0, n);
+                for (int i = 0; i < n; i++) backend.copyRows(slots[m].rows(slotOf.get(sequences[i]), 1), g[m], i);
+            }
+            if (lambdas.length > 0) {
+                List<Tensor> experts = new ArrayList<>(), bases = new ArrayList<>();
+                for (int p = 0; p < lambdas.length; p++) {
+                    experts.add(g[1 + 2 * p]);
+                    bases.add(g[2 + 2 * p]);
+                }
+                logits.fuse(g[0], g[0], experts, bases, lambdas, shared); // in place in M's rows, as fuseInPlace
+            }
+            return logits.choose(g[0], params, uniforms, logprobs);
+        }
+
+        void close() {
+            for (Tensor[] ts : new Tensor[][] {slots, gathered})
+                for (int m = 0; m < ts.length; m++) {
+                    if (ts[m] != null) backend.free(ts[m]);
+                    ts[m] = null;
+                }
+        }
     }
 }

@@ -44,6 +44,11 @@ public final class SampleRunner {
     private final boolean ignoreEos;
     /** Samplers keep scratch rows, so one per thread: the generator chooses tokens of several sequences at once. */
     private final ThreadLocal<Sampler> sampler;
+    /**
+     * Fusion and sampling on the device when the models' backend can ({@link Lockstep#deviceCapable}): the default;
+     * {@code -Drast.sampling=host} (or {@link #hostSampling}) forces the host path (rows downloaded each step).
+     */
+    private boolean deviceSampling = !"host".equals(System.getProperty("rast.sampling", "device"));
 
     /**
      * Stop strings are matched in decoded text: without a tokenizer there is none, and they would be ignored without
@@ -59,6 +64,15 @@ public final class SampleRunner {
         this.ignoreEos = ignoreEos;
         this.sampler = ThreadLocal.withInitial(() -> new Sampler(params));
     }
+
+    /** {@code true}: fuse and sample on the host even where the backend could do it on the device. */
+    public SampleRunner hostSampling(boolean host) {
+        this.deviceSampling = !host;
+        return this;
+    }
+
+    /** Whether a run fuses and samples on the device (the backend can, and the host path is not forced). */
+    public boolean samplesOnDevice() { return deviceSampling && Lockstep.deviceCapable(models.models()); }
 
     /** Told each sample as soon as it is finished (samples of one prompt finish at different steps). */
     @FunctionalInterface
@@ -229,7 +243,27 @@ public final class SampleRunner {
             }
             return stopString;
         };
-        Lockstep.generator(models.models(), models.fusion()).generate(requests, maxBatch, maxTokens, eos, chooser, onChosen);
+        if (!samplesOnDevice()) {
+            Lockstep.generator(models.models(), models.fusion()).generate(requests, maxBatch, maxTokens, eos, chooser, onChosen);
+            return;
+        }
+        // The device path: the same generators, one draw per token as the host Sampler makes, passed to the
+        // device's sampler with the fused rows; only the ids and log-probabilities come back.
+        float[] lambdas = models.lambdas();
+        int shared = models.sharedVocab();
+        Generator.BatchChooser onDevice = (set, ids, sequences) -> {
+            double[] u = new double[ids.length], lp = new double[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                int g = ids[i];
+                Pending s = pending[g];
+                if (s == null) pending[g] = s = new Pending(SequenceRandom.of(seeds[promptOf[g]], sampleOf[g]), tok);
+                if (!params.isGreedy()) u[i] = s.rng.nextDouble();
+            }
+            int[] chosen = ((Lockstep) set).choose(sequences, lambdas, shared, params, u, lp);
+            for (int i = 0; i < ids.length; i++) pending[ids[i]].logprobs.add(lp[i]);
+            return chosen;
+        };
+        Lockstep.generator(models.models(), models.fusion(), null, true).generate(requests, maxBatch, maxTokens, eos, onDevice, onChosen);
     }
 
     /** What one sample gathers while it is generated: its draws, tokens, log-probabilities and decoded text. */

@@ -37,6 +37,17 @@ public final class Generator {
         Fusion FIRST = (sequence, rows) -> rows[0];
     }
 
+    /**
+     * Chooses the next tokens of all live sequences at once, from logits the {@link Sequences} holds wherever it
+     * holds them (e.g. on a GPU: fusion and sampling there, only the ids come back). {@code ids[i]} is the number of
+     * the sample (as a {@link TokenChooser} sees it), {@code sequences[i]} its sequence in {@code models}. Replaces
+     * both the {@link Fusion} and the {@link TokenChooser}. Called on the generate thread.
+     */
+    @FunctionalInterface
+    public interface BatchChooser {
+        int[] choose(Sequences models, int[] ids, int[] sequences);
+    }
+
     /** Told each chosen token as it is chosen; returns true to end that sequence now (e.g. a stop string matched). */
     @FunctionalInterface
     public interface TokenListener {
@@ -126,6 +137,16 @@ public final class Generator {
         generate(() -> next.hasNext() ? next.next() : null, maxBatch, maxTokens, stopIds, chooser, listener);
     }
 
+    /** As above, all live sequences' tokens chosen by one {@link BatchChooser} call per step. */
+    public void generate(List<Request> requests, int maxBatch, int maxTokens, Set<Integer> stopIds,
+                         BatchChooser chooser, TokenListener listener) {
+        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
+        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
+        if (maxTokens == 0) return;
+        var next = requests.iterator();
+        generate(() -> next.hasNext() ? next.next() : null, maxBatch, maxTokens, 0, stopIds, chooser, listener);
+    }
+
     /**
      * As above, with requests admitted as they come (continuous batching across requests): whenever the batch has a
      * free place, between steps, {@code admission} is asked for the next request, and its samples join the running
@@ -149,6 +170,15 @@ public final class Generator {
      */
     public void generate(Admission admission, int maxBatch, int maxTokens, int prefillChunk, Set<Integer> stopIds,
                          TokenChooser chooser, TokenListener listener) {
+        generate(admission, maxBatch, maxTokens, prefillChunk, stopIds, perSequence(chooser), listener);
+    }
+
+    /**
+     * As above, all live sequences' tokens chosen by one {@link BatchChooser} call per step (this generator's
+     * {@link Fusion} is not used).
+     */
+    public void generate(Admission admission, int maxBatch, int maxTokens, int prefillChunk, Set<Integer> stopIds,
+                         BatchChooser chooser, TokenListener listener) {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
         if (prefillChunk < 0) throw new IllegalArgumentException("prefillChunk must be >= 0, is " + prefillChunk);
@@ -205,19 +235,22 @@ public final class Generator {
     }
 
     /**
-     * Fusion and sampling of the live sequences (in parallel from a few on: each sequence has its own logits rows and
-     * RNG, so the result does not depend on the order); listeners then run in sequence order. Returns the sequences
+     * Fusion and sampling of the live sequences by {@code chooser} (the host path: in parallel from a few on, each
+     * sequence with its own logits rows and RNG, so the result does not depend on the order); listeners then run in
+     * sequence order. Returns the sequences
      * that go on; the others are released.
      */
-    private List<Live> chooseAndListen(List<Live> active, Sequences models, Set<Integer> stopIds, TokenChooser chooser,
+    private List<Live> chooseAndListen(List<Live> active, Sequences models, Set<Integer> stopIds, BatchChooser chooser,
                                        TokenListener listener) {
         int live = active.size();
         if (live == 0) return active;
-        int[] chosen = new int[live];
-        if (live >= PARALLEL_CHOICE)
-            IntStream.range(0, live).parallel().forEach(i -> chosen[i] = choose(active.get(i), models, chooser));
-        else
-            for (int i = 0; i < live; i++) chosen[i] = choose(active.get(i), models, chooser);
+        int[] ids = new int[live], sequences = new int[live];
+        for (int i = 0; i < live; i++) {
+            ids[i] = active.get(i).id;
+            sequences[i] = active.get(i).sequence;
+        }
+        int[] chosen = chooser.choose(models, ids, sequences);
+        if (chosen.length != live) throw new IllegalStateException(chosen.length + " tokens chosen for " + live + " sequences");
         List<Live> continuing = new ArrayList<>(live);
         for (int i = 0; i < live; i++) {
             Live s = active.get(i);
@@ -246,8 +279,20 @@ public final class Generator {
         boolean prefilled() { return filled == request.prompt().length; }
     }
 
-    private int choose(Live s, Sequences models, TokenChooser chooser) {
-        return chooser.choose(s.id, fusion.fuse(s.id, models.logits(s.sequence)));
+    /** The host path: per sequence, its rows → {@link Fusion} → {@code chooser}. */
+    private BatchChooser perSequence(TokenChooser chooser) {
+        return (models, ids, sequences) -> {
+            int[] chosen = new int[ids.length];
+            if (ids.length >= PARALLEL_CHOICE)
+                IntStream.range(0, ids.length).parallel().forEach(i -> chosen[i] = choose(ids[i], sequences[i], models, chooser));
+            else
+                for (int i = 0; i < ids.length; i++) chosen[i] = choose(ids[i], sequences[i], models, chooser);
+            return chosen;
+        };
+    }
+
+    private int choose(int id, int sequence, Sequences models, TokenChooser chooser) {
+        return chooser.choose(id, fusion.fuse(id, models.logits(sequence)));
     }
 
     /** A sample being decoded: its number among all requests' samples, its sequence in the set, its token limit, its last token. */

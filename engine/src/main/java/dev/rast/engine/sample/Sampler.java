@@ -17,7 +17,8 @@ import java.util.random.RandomGenerator;
  *       That is the smallest prefix whose probability reaches p. Which of several tokens tied exactly at the
  *       boundary HF keeps depends on torch.sort's internals (it differs with the vocabulary size); here the lower id.
  *   <li>min-p: keep a token when p(token) ≥ minP · p(top token), i.e. exp(s − max s) ≥ minP.
- *   <li>draw: one {@code rng.nextDouble()} per token, inverse CDF over the survivors.
+ *   <li>draw: one {@code rng.nextDouble()} per token, inverse CDF over the survivors in id order (as the device
+ *       sampler walks them, so that the same draw gives the same id on both).
  *   <li>greedy: the largest logit, the lowest id among ties (as torch.argmax).
  * </ul>
  * Weights are exp(s − max s) in f32 (vectorized, see {@link LogitMath}); every normalizer and cumulative sum is in
@@ -151,8 +152,26 @@ public final class Sampler {
         if (topK) n = topP(max, topK(vocab, params.topK()), vocab, params.topP());
         else if (params.topP() < 1) n = topPOfAll(max, vocab, params.topP());
         else n = all(vocab);
+        if (params.topP() < 1) inIdOrder(n, vocab);
         if (params.minP() > 0) n = minP(max, n, params.minP());
         return n;
+    }
+
+    /**
+     * Puts kept[0..n) back in id order after top-p (which leaves its boundary bucket sorted by s), so that the draw
+     * walks the survivors in vocabulary order: the order the device sampler (sampling.cuh) walks them, so that the
+     * same draw picks the same id on both. A few survivors are sorted; many are re-listed by one pass over a mark
+     * per id.
+     */
+    private void inIdOrder(int n, int vocab) {
+        if (n <= 4096) {
+            Arrays.sort(kept, 0, n);
+            return;
+        }
+        java.util.BitSet marks = new java.util.BitSet(vocab);
+        for (int j = 0; j < n; j++) marks.set(kept[j]);
+        int j = 0;
+        for (int v = marks.nextSetBit(0); v >= 0; v = marks.nextSetBit(v + 1)) kept[j++] = v;
     }
 
     private int all(int vocab) {

@@ -1,6 +1,8 @@
 package dev.rast.kernels.cuda;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.DeviceLogits;
+import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -31,12 +33,12 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
- * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels: {@link #rastFuse} and
- * {@link #sample}, which would let a decoding step return only the chosen ids. Only tests call them so far: the
- * generation loop downloads every model's logits rows and fuses and samples on the host (rast's Lockstep and
- * RastFusion). Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
+ * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels, {@link #rastFuse} and
+ * {@link #sample}, and through them the engine's {@link DeviceLogits} capability, with which the generation loop
+ * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back.
+ * Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, DeviceLogits {
     static final int MATVEC_MAX_T = 8;         // matvec.cuh MATVEC_MAX_T
     static final int MATVEC_BLOCK = 256;       // 8 warps, one weight row each
     static final int STACKED_MAX_T = 256;      // split-bf16 GEMMs up to this many rows go as one stacked GEMM
@@ -67,9 +69,16 @@ public final class CudaBackend implements Backend {
     private final Map<String, long[]> scratch = new HashMap<>();  // name → {address, bytes}
     private boolean closed;
 
-    public CudaBackend(Device dev) {
+    /** GEMMs against BF16 weights as {@code -Drast.cuda.gemm} says: {@code split} (the default) or {@code bf16}. */
+    public CudaBackend(Device dev) { this(dev, gemmProperty()); }
+
+    /**
+     * {@code bf16Gemm}: GEMMs against BF16 weights take x rounded to BF16 into one bf16 GEMM with F32 accumulation
+     * (PyTorch's and vLLM's precision for these models); false: x split into two BF16 halves (the exact path).
+     */
+    public CudaBackend(Device dev, boolean bf16Gemm) {
         this.dev = dev;
-        this.splitPrecision = !"bf16".equals(System.getProperty("rast.cuda.gemm", "split"));
+        this.splitPrecision = !bf16Gemm;
         this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
         String attention = System.getProperty("rast.cuda.decode-attention", "per-head");
         if (!attention.equals("per-head") && !attention.equals("grouped"))
@@ -79,7 +88,17 @@ public final class CudaBackend implements Backend {
         this.decodeTargetBlocks = Integer.getInteger("rast.cuda.decode-target-blocks", DECODE_TARGET_BLOCKS);
     }
 
+    private static boolean gemmProperty() {
+        String g = System.getProperty("rast.cuda.gemm", "split");
+        if (!g.equals("split") && !g.equals("bf16"))
+            throw new IllegalArgumentException("-Drast.cuda.gemm must be split or bf16, is '" + g + "'");
+        return g.equals("bf16");
+    }
+
     public Device device() { return dev; }
+
+    /** Whether GEMMs against BF16 weights run at BF16 precision (one GEMM) rather than split (two halves of x). */
+    public boolean bf16Gemm() { return !splitPrecision; }
 
     @Override public synchronized long freeMemoryBytes() { return dev.memoryInfo()[0]; }
 
@@ -564,9 +583,43 @@ public final class CudaBackend implements Backend {
         long idBuf = scratch("sample_ids", rows * 4L);
         dev.toDevice(MemorySegment.ofArray(seeds), seedBuf, rows * 8L);
         launch(Kernel.SAMPLE_TOKENS.args().ptr(logits).i64(logits.dim(1)).i32(vocab).f32(s.temperature()).i32(s.topK())
-                .f32(s.topP()).f32(s.minP()).ptr(seedBuf).i64(step).ptr(idBuf), rows, 1, 1, SAMPLE_BLOCK, 0);
+                .f32(s.topP()).f32(s.minP()).ptr(seedBuf).i64(step).ptr(0L).ptr(idBuf).ptr(0L), rows, 1, 1, SAMPLE_BLOCK, 0);
         int[] ids = new int[rows];
         dev.toHost(idBuf, MemorySegment.ofArray(ids), rows * 4L);
+        return ids;
+    }
+
+    @Override
+    public void fuse(Tensor out, Tensor m, List<Tensor> experts, List<Tensor> bases, float[] lambdas, int shared) {
+        rastFuse(out, m, experts, bases, lambdas, shared);
+    }
+
+    /**
+     * The product path's choice (see {@link DeviceLogits#choose}): sample_tokens over each row's whole width with
+     * the host's draws; ids and log-probabilities come back in one transfer.
+     */
+    @Override
+    public synchronized int[] choose(Tensor logits, SamplingParams p, double[] uniforms, double[] logprobs) {
+        int rows = logits.dim(0), vocab = logits.dim(1);
+        requireF32(logits);
+        if (logprobs.length != rows || (!p.isGreedy() && uniforms.length != rows))
+            throw new IllegalArgumentException("choose: " + rows + " rows, " + uniforms.length + " draws, " + logprobs.length + " log-probabilities");
+        if (rows == 0) return new int[0];
+        requireGridY(rows, "choose");
+        // Host topK ≥ vocab and topP = 1 are "off", as the kernel's topK ≥ V and topP ≥ 1.
+        DeviceSampling s = new DeviceSampling((float) p.temperature(), p.topK(), (float) p.topP(), (float) p.minP());
+        // One buffer for draws in, ids and log-probabilities out: [u_0..u_n | id_0..id_n | lp_0..lp_n], 4 bytes each.
+        long buf = scratch("choose_rows", rows * 12L);
+        float[] u = new float[rows];
+        if (!p.isGreedy()) for (int r = 0; r < rows; r++) u[r] = (float) uniforms[r];
+        dev.toDevice(MemorySegment.ofArray(u), buf, rows * 4L);
+        launch(Kernel.SAMPLE_TOKENS.args().ptr(logits).i64(vocab).i32(vocab).f32(s.temperature()).i32(s.topK())
+                .f32(s.topP()).f32(s.minP()).ptr(0L).i64(0).ptr(buf).ptr(buf + rows * 4L).ptr(buf + rows * 8L),
+                rows, 1, 1, SAMPLE_BLOCK, 0);
+        int[] back = new int[rows * 2];
+        dev.toHost(buf + rows * 4L, MemorySegment.ofArray(back), rows * 8L);
+        int[] ids = Arrays.copyOf(back, rows);
+        for (int r = 0; r < rows; r++) logprobs[r] = Float.intBitsToFloat(back[rows + r]);
         return ids;
     }
 

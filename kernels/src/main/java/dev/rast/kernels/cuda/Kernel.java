@@ -49,8 +49,8 @@ public enum Kernel {
     ATTN_PREFILL("attn_prefill", "pppipiiiiif"),
     /** (out, ldOut, M, ldM, E, ldE, B, ldB, lambda, shared, vocabOut, first); grid (·, rows). */
     RAST_FUSE("rast_fuse", "plplplplfiii"),
-    /** (logits, ld, V, temperature, topK, topP, minP, seeds, step, outIds); grid rows. */
-    SAMPLE_TOKENS("sample_tokens", "plififfplp");
+    /** (logits, ld, V, temperature, topK, topP, minP, seeds, step, uniforms, outIds, outLogprobs); grid rows. */
+    SAMPLE_TOKENS("sample_tokens", "plififfplppp");
 
     /** The PTX module, a resource of this package. */
     public static final String PTX_RESOURCE = "rast_kernels.ptx";

@@ -31,7 +31,8 @@ public final class DeviceTestMain {
     public static void main(String[] args) throws IOException {
         List<String> classes = args.length > 0 ? List.of(args)
                 : List.of("dev.rast.kernels.cuda.CudaHostTest", "dev.rast.kernels.BackendOpsTest", "dev.rast.kernels.cuda.CudaKernelsTest",
-                        "dev.rast.tests.CudaReferenceModelTest", "dev.rast.tests.KvCacheBf16Test", "dev.rast.tests.WeightDtypeTest");
+                        "dev.rast.tests.CudaReferenceModelTest", "dev.rast.tests.KvCacheBf16Test", "dev.rast.tests.WeightDtypeTest",
+                        "dev.rast.tests.DeviceSamplingPathTest", "dev.rast.tests.Bf16GemmTest");
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(classes.stream().map(c -> selectClass(c)).toList()).build();
         List<Outcome> outcomes = new ArrayList<>();
