@@ -460,8 +460,11 @@ final class PackedMatMul {
         b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
     }
 
-    /** Token t's outputs (row t0 + t of out) from {@link #kernelBf16}'s {@code res}; tokens past tn are padding. */
-    private static void emit(float[] res, MemorySegment out, int b, int c, int t0, int tn, int N) {
+    /**
+     * Token t's outputs (row t0 + t of out) from a token-group kernel's {@code res} (two row blocks per token, as
+     * {@link #kernelBf16} and QuantMatMul's kernels leave them); tokens past tn are padding.
+     */
+    static void emit(float[] res, MemorySegment out, int b, int c, int t0, int tn, int N) {
         for (int t = 0; t < tn; t++) {
             long r = (long) (t0 + t) * N;
             store(FloatVector.fromArray(F, res, 2 * t * B), out, r, b, N);
@@ -470,7 +473,7 @@ final class PackedMatMul {
     }
 
     /** Stores block {@code blk}'s rows of one token (out row starting at float {@code rowStart}); the last block may be partial. */
-    private static void store(FloatVector v, MemorySegment out, long rowStart, int blk, int N) {
+    static void store(FloatVector v, MemorySegment out, long rowStart, int blk, int N) {
         int n0 = blk * B;
         long at = (rowStart + n0) * 4;
         if (n0 + B <= N) v.intoMemorySegment(out, at, LE);

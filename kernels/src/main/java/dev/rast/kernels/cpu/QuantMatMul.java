@@ -223,10 +223,10 @@ final class QuantMatMul {
                 sd = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dd).fma(e, sd);
             }
         }
-        store(sa, out, 0, a, N);
-        store(sb, out, 0, b, N);
-        store(sc, out, 0, c, N);
-        store(sd, out, 0, d, N);
+        PackedMatMul.store(sa, out, 0, a, N);
+        PackedMatMul.store(sb, out, 0, b, N);
+        PackedMatMul.store(sc, out, 0, c, N);
+        PackedMatMul.store(sd, out, 0, d, N);
     }
 
     /** {@link #dotQ8} for Q4_0: each byte column is loaded once, its low nibbles then its high ones summed. */
@@ -263,10 +263,10 @@ final class QuantMatMul {
                 sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(f, sd);
             }
         }
-        store(sa, out, 0, a, N);
-        store(sb, out, 0, b, N);
-        store(sc, out, 0, c, N);
-        store(sd, out, 0, d, N);
+        PackedMatMul.store(sa, out, 0, a, N);
+        PackedMatMul.store(sb, out, 0, b, N);
+        PackedMatMul.store(sc, out, 0, c, N);
+        PackedMatMul.store(sd, out, 0, d, N);
     }
 
     // ---------------------------------------------------------------- several tokens: bound by FMAs
@@ -298,7 +298,7 @@ final class QuantMatMul {
                         if (tn <= 4) kernel4(wf, KP, xq, g * KP * G, res);
                         else if (tn <= 8) kernel8(wf, KP, xq, g * KP * G, res);
                         else kernel(wf, KP, xq, g * KP * G, res);
-                        emit(res, out, b, c, g * G, tn, N);
+                        PackedMatMul.emit(res, out, b, c, g * G, tn, N);
                     }
                 }
             });
@@ -415,22 +415,5 @@ final class QuantMatMul {
         }
         b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
         b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
-    }
-
-    /** Token t's outputs (row t0 + t of out) from a kernel's {@code res}; tokens past tn are padding. */
-    private static void emit(float[] res, MemorySegment out, int b, int c, int t0, int tn, int N) {
-        for (int t = 0; t < tn; t++) {
-            long r = (long) (t0 + t) * N;
-            store(FloatVector.fromArray(F, res, 2 * t * B), out, r, b, N);
-            store(FloatVector.fromArray(F, res, (2 * t + 1) * B), out, r, c, N);
-        }
-    }
-
-    /** Stores block {@code blk}'s rows of one token (out row starting at float {@code rowStart}); the last block may be partial. */
-    private static void store(FloatVector v, MemorySegment out, long rowStart, int blk, int N) {
-        int n0 = blk * B;
-        long at = (rowStart + n0) * 4;
-        if (n0 + B <= N) v.intoMemorySegment(out, at, LE);
-        else v.intoMemorySegment(out, at, LE, F.indexInRange(0, N - n0));
     }
 }
