@@ -317,7 +317,8 @@ final class EvalCommand implements Callable<Integer> {
         return new RunSettings(models.model.toString(), experts, lambdas, dataset, sampling.n, temperature,
                 sampling.topP, sampling.maxTokens, format, sampling.seed, limit,
                 runtime.weights().name().toLowerCase(java.util.Locale.ROOT), runtime.kvCache().name().toLowerCase(java.util.Locale.ROOT),
-                sampling.topK, sampling.minP, sampling.stop, sampling.ignoreEos);
+                sampling.topK, sampling.minP, sampling.stop, sampling.ignoreEos,
+                models.tokenizer == null ? null : models.tokenizer.toString());
     }
 
     /** A re-run must use the settings the folder was started with, or the samples would mix two experiments. */

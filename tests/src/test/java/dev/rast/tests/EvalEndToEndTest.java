@@ -62,11 +62,17 @@ class EvalEndToEndTest {
                 "was started with temperature = 1.0, not 0.5");
         Cli.refused(Cli.rast(eval(model, run, "--dtype", "f32")), "was started with dtype = auto, not f32");
         Cli.refused(Cli.rast(eval(model, run, "--kv-cache-dtype", "F32")), "was started with kv_cache_dtype = auto, not f32");
+        // Another tokenizer would map the same text to other ids: refused, naming both folders.
+        Path otherTokenizer = tmp.resolve("tiny2");
+        Synthesizer.write(SynthArch.byName("tiny"), DType.BF16, 2, otherTokenizer, b -> {});
+        Cli.refused(Cli.rast(eval(model, run, "--tokenizer", otherTokenizer.toString())),
+                "was started with tokenizer = " + model + ", not " + otherTokenizer);
         // A folder from before the dtypes were recorded: they were auto then, so it resumes.
         Path settings = run.resolve("settings.json");
         Map<String, Object> old = new java.util.LinkedHashMap<>(dev.rast.engine.json.Json.parseObject(Files.readAllBytes(settings), settings));
         assertEquals("auto", old.remove("dtype"));
         assertEquals("auto", old.remove("kv_cache_dtype"));
+        assertEquals(model.toString(), old.remove("tokenizer"));
         Files.writeString(settings, dev.rast.engine.json.Json.pretty(old));
         r = Cli.rast(eval(model, run));
         assertEquals(0, r.status(), r.stderr());

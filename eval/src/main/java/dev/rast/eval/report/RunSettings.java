@@ -23,10 +23,12 @@ import java.util.Map;
  * @param minP {@code --min-p} (0 when absent)
  * @param stop the {@code --stop} strings given (the format's own are implied by {@code format}; none when absent)
  * @param ignoreEos {@code --ignore-eos} (false when absent)
+ * @param tokenizer the folder whose tokenizer.json the run used: {@code --tokenizer}, else the model's (the model when absent)
  */
 public record RunSettings(String model, List<Expert> experts, List<Double> lambdas, String dataset, int n,
                           Double temperature, Double topP, Integer maxTokens, String format, Long seed, Integer limit,
-                          String dtype, String kvCacheDtype, Integer topK, Double minP, List<String> stop, Boolean ignoreEos) {
+                          String dtype, String kvCacheDtype, Integer topK, Double minP, List<String> stop, Boolean ignoreEos,
+                          String tokenizer) {
 
     /** One expert pair: the RL-trained small model and the base it was trained from. */
     public record Expert(String expert, String base) {}
@@ -41,6 +43,8 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         minP = minP == null ? 0.0 : minP;
         stop = stop == null ? List.of() : List.copyOf(stop);
         ignoreEos = ignoreEos != null && ignoreEos;
+        // The tokenizer is the model folder's unless --tokenizer named another; folders from before it was recorded used the model's.
+        tokenizer = tokenizer == null ? model : tokenizer;
     }
 
     public Map<String, Object> toJson() {
@@ -69,6 +73,7 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         m.put("min_p", minP);
         m.put("stop", stop);
         m.put("ignore_eos", ignoreEos);
+        m.put("tokenizer", tokenizer);
         return m;
     }
 
@@ -103,6 +108,6 @@ public record RunSettings(String model, List<Expert> experts, List<Double> lambd
         }
         return new RunSettings(f.string("model"), experts, lambdas, dataset, n, f.number("temperature"),
                 f.number("top_p"), maxTokens, format, f.integer("seed"), limit, f.string("dtype"), f.string("kv_cache_dtype"),
-                f.count("top_k"), f.number("min_p"), stop, f.bool("ignore_eos"));
+                f.count("top_k"), f.number("min_p"), stop, f.bool("ignore_eos"), f.string("tokenizer"));
     }
 }

@@ -27,7 +27,7 @@ class ReportTest {
 
     static RunSettings settings(String dataset, int n) {
         return new RunSettings("models/m", List.of(new RunSettings.Expert("models/s-rl", "models/s")), List.of(1.0),
-                dataset, n, 1.0, 0.95, 16384, "qwen-boxed", 0L, null, null, null, null, null, null, null);
+                dataset, n, 1.0, 0.95, 16384, "qwen-boxed", 0L, null, null, null, null, null, null, null, null);
     }
 
     /** Writes a run: for each problem the list of (pred, correct, tokens) samples. */
