@@ -230,22 +230,15 @@ public final class CpuBackend implements Backend {
             for (int i = 0; i < ws.size(); i++) matmul(x, ws.get(i), outs.get(i));
             return;
         }
-        if (ws.get(0).dtype().quantized()) {
-            QuantMatMul.Part[] parts = new QuantMatMul.Part[ws.size()];
-            for (int i = 0; i < parts.length; i++) {
-                checkMatmul(x, ws.get(i), outs.get(i));
-                parts[i] = new QuantMatMul.Part(ws.get(i).prepared(), ws.get(i).dim(0), outs.get(i).data());
-            }
-            QuantMatMul.run(pool, x.data(), parts, ws.get(0).dtype(), T, K);
-            return;
-        }
         PackedMatMul.Part[] parts = new PackedMatMul.Part[ws.size()];
         for (int i = 0; i < parts.length; i++) {
             Tensor w = ws.get(i), out = outs.get(i);
             checkMatmul(x, w, out);
             parts[i] = new PackedMatMul.Part(w.prepared(), w.dim(0), out.data());
         }
-        PackedMatMul.run(pool, x.data(), parts, ws.get(0).dtype(), T, K);
+        DType dt = ws.get(0).dtype();
+        if (dt.quantized()) QuantMatMul.run(pool, x.data(), parts, dt, T, K);
+        else PackedMatMul.run(pool, x.data(), parts, dt, T, K);
     }
 
     /** x F32 [T, K], w [N, K], out F32 [T, N]. */

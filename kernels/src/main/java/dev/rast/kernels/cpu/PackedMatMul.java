@@ -101,7 +101,10 @@ final class PackedMatMul {
      * One matmul of a group that shares its input x (q, k and v; gate and up): its packed weight {@code p} with
      * {@code N} rows, and its output {@code out [T, N]}.
      */
-    record Part(MemorySegment p, int N, MemorySegment out) {}
+    record Part(MemorySegment p, int N, MemorySegment out) {
+        /** This part for tokens [t0, t0 + n) only: the same weight, those rows of its output. */
+        Part tokens(int t0, int n) { return new Part(p, N, out.asSlice((long) t0 * N * 4, (long) n * N * 4)); }
+    }
 
     static void run(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
         run(pool, x, new Part[] {new Part(p, N, out)}, dt, T, K);
@@ -122,22 +125,19 @@ final class PackedMatMul {
         for (int t0 = 0; t0 < T; t0 += SLICE_TOKENS) {
             int n = Math.min(SLICE_TOKENS, T - t0);
             Part[] slice = new Part[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                Part q = parts[i];
-                slice[i] = new Part(q.p, q.N, q.out.asSlice((long) t0 * q.N * 4, (long) n * q.N * 4));
-            }
+            for (int i = 0; i < parts.length; i++) slice[i] = parts[i].tokens(t0, n);
             gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), slice, dt, n, K);
         }
     }
 
     /** Work over several parts as one range: part i owns units [first[i], first[i+1]). */
     @FunctionalInterface
-    private interface PartBody {
+    interface PartBody {
         void run(Part part, int start, int end);
     }
 
     /** Runs {@code body} over every part's units in [u0, u1), given each part's first unit. */
-    private static void forParts(Part[] parts, int[] first, int u0, int u1, PartBody body) {
+    static void forParts(Part[] parts, int[] first, int u0, int u1, PartBody body) {
         for (int i = 0; i < parts.length; i++) {
             int lo = Math.max(u0, first[i]), hi = Math.min(u1, first[i + 1]);
             if (lo < hi) body.run(parts[i], lo - first[i], hi - first[i]);
@@ -145,7 +145,7 @@ final class PackedMatMul {
     }
 
     /** Prefix sums of the parts' unit counts: each unit {@code per} blocks of B rows (the last one may be short). */
-    private static int[] firstUnits(Part[] parts, int per) {
+    static int[] firstUnits(Part[] parts, int per) {
         int[] first = new int[parts.length + 1];
         for (int i = 0; i < parts.length; i++) {
             int blocks = (parts[i].N + B - 1) / B;

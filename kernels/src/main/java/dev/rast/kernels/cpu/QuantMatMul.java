@@ -2,6 +2,7 @@ package dev.rast.kernels.cpu;
 
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.QuantBlocks;
+import dev.rast.kernels.cpu.PackedMatMul.Part;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -86,9 +87,6 @@ final class QuantMatMul {
         return p;
     }
 
-    /** One matmul of a group that shares its input x: packed weight {@code p} with {@code N} rows, output {@code [T, N]}. */
-    record Part(MemorySegment p, int N, MemorySegment out) {}
-
     static void run(WorkerPool pool, MemorySegment x, MemorySegment p, DType dt, MemorySegment out, int T, int N, int K) {
         run(pool, x, new Part[] {new Part(p, N, out)}, dt, T, K);
     }
@@ -102,10 +100,7 @@ final class QuantMatMul {
         for (int t0 = 0; t0 < T; t0 += SLICE_TOKENS) {
             int n = Math.min(SLICE_TOKENS, T - t0);
             Part[] slice = new Part[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                Part q = parts[i];
-                slice[i] = new Part(q.p, q.N, q.out.asSlice((long) t0 * q.N * 4, (long) n * q.N * 4));
-            }
+            for (int i = 0; i < parts.length; i++) slice[i] = parts[i].tokens(t0, n);
             gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), slice, dt, n, K);
         }
     }
@@ -131,28 +126,6 @@ final class QuantMatMul {
                 }
             }
         });
-    }
-
-    @FunctionalInterface
-    private interface PartBody {
-        void run(Part part, int start, int end);
-    }
-
-    private static void forParts(Part[] parts, int[] first, int u0, int u1, PartBody body) {
-        for (int i = 0; i < parts.length; i++) {
-            int lo = Math.max(u0, first[i]), hi = Math.min(u1, first[i + 1]);
-            if (lo < hi) body.run(parts[i], lo - first[i], hi - first[i]);
-        }
-    }
-
-    /** Prefix sums of the parts' unit counts: blocks of B rows, or pairs of blocks when {@code pairs}. */
-    private static int[] firstUnits(Part[] parts, boolean pairs) {
-        int[] first = new int[parts.length + 1];
-        for (int i = 0; i < parts.length; i++) {
-            int blocks = (parts[i].N + B - 1) / B;
-            first[i + 1] = first[i] + (pairs ? (blocks + 1) / 2 : blocks);
-        }
-        return first;
     }
 
     /**
@@ -184,10 +157,10 @@ final class QuantMatMul {
         ordered(x, dt, 0, K, xs, 0, 1);
         long blockBytes = kb * kBlockBytes(dt);
         boolean q8 = dt == DType.Q8_0;
-        int[] first = firstUnits(parts, false);
-        pool.run(first[parts.length], (worker, u0, u1) -> forParts(parts, first, u0, u1, (part, b0, b1) -> {
-            MemorySegment p = part.p, out = part.out;
-            int N = part.N, span = (b1 - b0 + 3) / 4;
+        int[] first = PackedMatMul.firstUnits(parts, 1);
+        pool.run(first[parts.length], (worker, u0, u1) -> PackedMatMul.forParts(parts, first, u0, u1, (part, b0, b1) -> {
+            MemorySegment p = part.p(), out = part.out();
+            int N = part.N(), span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
                 if (q8) dotQ8(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xs, out, a, b, c, d, N);
@@ -283,12 +256,12 @@ final class QuantMatMul {
         for (int t = 0; t < T; t++) ordered(x, dt, t, K, xq, (t / G) * KP * G + t % G, G);
         boolean q8 = dt == DType.Q8_0;
         long blockBytes = kb * kBlockBytes(dt);
-        int[] first = firstUnits(parts, true);
+        int[] first = PackedMatMul.firstUnits(parts, 2);
         pool.run(first[parts.length], (worker, u0, u1) -> {
             float[] res = new float[2 * G * B], wf = new float[2 * KP * B];
-            forParts(parts, first, u0, u1, (part, q0, q1) -> {
-                MemorySegment p = part.p, out = part.out;
-                int N = part.N, blocks = (N + B - 1) / B;
+            PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
+                MemorySegment p = part.p(), out = part.out();
+                int N = part.N(), blocks = (N + B - 1) / B;
                 for (int q = q0; q < q1; q++) {
                     int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
                     if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf);
