@@ -130,11 +130,7 @@ public final class Generator {
      */
     public void generate(List<Request> requests, int maxBatch, int maxTokens, Set<Integer> stopIds,
                          TokenChooser chooser, TokenListener listener) {
-        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
-        if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
-        if (maxTokens == 0) return;
-        var next = requests.iterator();
-        generate(() -> next.hasNext() ? next.next() : null, maxBatch, maxTokens, stopIds, chooser, listener);
+        generate(requests, maxBatch, maxTokens, stopIds, perSequence(chooser), listener);
     }
 
     /** As above, all live sequences' tokens chosen by one {@link BatchChooser} call per step. */
