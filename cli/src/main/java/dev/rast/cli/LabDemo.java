@@ -9,6 +9,7 @@ import dev.rast.eval.data.Datasets;
 import dev.rast.eval.data.Problem;
 import dev.rast.eval.grader.Grader;
 import dev.rast.eval.metrics.Metrics;
+import dev.rast.plan.ModelFootprint;
 import dev.rast.run.ModelSet;
 import dev.rast.run.SampleRunner;
 import dev.rast.text.chat.PromptFormat;
@@ -168,7 +169,7 @@ final class LabDemo {
     }
 
     private String describe(String name) {
-        ModelConfig c = dev.rast.engine.config.ModelConfig.load(lab.model(name));
+        ModelConfig c = ModelConfig.load(lab.model(name));
         String role = switch (name) {
             case "M" -> "the large base";
             case "B" -> "the small base";
@@ -176,14 +177,7 @@ final class LabDemo {
             default -> "the ceiling: M after the same RL";
         };
         return String.format(Locale.ROOT, "%-5s %s (%d layers, hidden %d, %.2fM parameters)", name, role, c.numLayers(),
-                c.hiddenSize(), parameters(c) / 1e6);
-    }
-
-    /** Parameters of a Qwen2 decoder with tied embeddings: embeddings, and per layer q/k/v/o with biases, MLP, norms. */
-    static long parameters(ModelConfig c) {
-        long h = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), i = c.intermediateSize();
-        long layer = h * q + q + 2 * (h * kv + kv) + q * h + 3 * h * i + 2 * h;
-        return c.vocabSize() * h * (c.tieWordEmbeddings() ? 1 : 2) + c.numLayers() * layer + h;
+                c.hiddenSize(), ModelFootprint.parameters(c) / 1e6);
     }
 
     private ModelSet load(Path m, Path e, Path b, float lambda) {

@@ -13,8 +13,10 @@ import dev.rast.engine.tensor.DType;
  * KV cache: keys and values of every layer, 2 · layers · kvHeads · headDim values per token.
  */
 public record ModelFootprint(String role, String name, ModelConfig config, DType weights, DType kvCache) {
-    public long parameters() {
-        ModelConfig c = config;
+    public long parameters() { return parameters(config); }
+
+    /** The parameters of a model with config {@code c}, counted as the class comment says. */
+    public static long parameters(ModelConfig c) {
         long H = c.hiddenSize(), q = c.qDim(), kv = c.kvDim(), I = c.intermediateSize(), V = c.vocabSize();
         boolean bias = c.attentionBias() || c.architecture().startsWith("Qwen2");
         long layer = H * q + 2 * H * kv + q * H + (bias ? q + 2 * kv : 0) + 3 * H * I + 2 * H;
