@@ -47,14 +47,16 @@ class ContinuousBatchingTest {
             int maxTokens = 24;
 
             // Together: 10 samples through a batch of 3; sample g draws from generator g.
-            Sampler sampler = new Sampler(SamplingParams.temperature(1.0, 0));
+            // A Sampler keeps scratch arrays and is not thread-safe; the Generator chooses the tokens of 4 or more
+            // live sequences in parallel, so each thread gets its own (as SampleRunner does).
+            ThreadLocal<Sampler> sampler = ThreadLocal.withInitial(() -> new Sampler(SamplingParams.temperature(1.0, 0)));
             RandomGenerator[] rng = new RandomGenerator[10];
             for (int g = 0; g < rng.length; g++) rng[g] = SequenceRandom.of(99, g);
             List<Integer> seen = new ArrayList<>();
             List<List<Integer>> tokens = new ArrayList<>();
             for (int g = 0; g < 10; g++) tokens.add(new ArrayList<>());
             Lockstep.generator(m).generate(requests, 3, maxTokens, stops,
-                    (g, row) -> sampler.sample(row, rng[g]).token(),
+                    (g, row) -> sampler.get().sample(row, rng[g]).token(),
                     (g, token) -> { seen.add(g); tokens.get(g).add(token); return false; });
             int[][] together = new int[10][];
             for (int g = 0; g < 10; g++) together[g] = tokens.get(g).stream().mapToInt(Integer::intValue).toArray();
@@ -65,9 +67,8 @@ class ContinuousBatchingTest {
                 int base = first;
                 RandomGenerator[] own = new RandomGenerator[r.samples()];
                 for (int i = 0; i < own.length; i++) own[i] = SequenceRandom.of(99, base + i);
-                Sampler alone = new Sampler(SamplingParams.temperature(1.0, 0));
                 int[][] out = Lockstep.generator(m).generate(r.prompt(), r.samples(), maxTokens, stops,
-                        (s, row) -> alone.sample(row, own[s]).token(), null);
+                        (s, row) -> sampler.get().sample(row, own[s]).token(), null);
                 for (int i = 0; i < r.samples(); i++) {
                     assertArrayEquals(out[i], together[base + i], "sample " + i + " of prompt starting at " + base);
                     lengths += out[i].length;
