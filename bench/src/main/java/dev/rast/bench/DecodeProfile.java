@@ -6,6 +6,7 @@ import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
 import dev.rast.engine.sample.Sampler;
 import dev.rast.engine.tensor.Tensor;
+import dev.rast.engine.weights.WeightDtype;
 import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cpu.CpuLimits;
 import java.lang.foreign.MemorySegment;
@@ -32,21 +33,23 @@ public final class DecodeProfile {
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N]");
+            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype auto|f32|bf16|q8_0|q4_0]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
         int threads = Runtime.getRuntime().availableProcessors(), promptLen = 128, steps = 64;
+        WeightDtype dtype = WeightDtype.AUTO;
         for (int i = 1; i + 1 < args.length; i += 2)
             switch (args[i]) {
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--prompt" -> promptLen = Integer.parseInt(args[i + 1]);
                 case "--steps" -> steps = Integer.parseInt(args[i + 1]);
+                case "--dtype" -> dtype = WeightDtype.parse("--dtype", args[i + 1]);
                 default -> { System.err.println("unknown option " + args[i]); System.exit(2); }
             }
         CpuBackend cpu = new CpuBackend(threads);
         TimingBackend timed = new TimingBackend(cpu);
-        try (CausalLM plain = Models.load(dir, cpu); CausalLM profiled = Models.load(dir, timed)) {
+        try (CausalLM plain = Models.load(dir, cpu, dtype); CausalLM profiled = Models.load(dir, timed, dtype)) {
             int V = plain.config().vocabSize();
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(V, 100_000);
