@@ -33,9 +33,13 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
+ * <p>Backend's fused ops run as one kernel each ({@link #addRmsNorm}, {@link #biasRope}, {@link #gateUpSiluMul} where
+ * both matrices take the stacked split-bf16 GEMM), in place of the two to five launches of their default.
+ *
  * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels, {@link #rastFuse} and
  * {@link #sample}, and through them the engine's {@link DeviceLogits} capability, with which the generation loop
- * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back.
+ * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back; the
+ * logits rows move between the sequences' slots and the batch by {@link #gatherRows}.
  * Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
 public final class CudaBackend implements Backend, DeviceLogits {
