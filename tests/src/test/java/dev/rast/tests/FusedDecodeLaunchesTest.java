@@ -10,6 +10,7 @@ import dev.rast.engine.model.Models;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
+import dev.rast.engine.weights.WeightDtype;
 import dev.rast.kernels.cuda.CudaBackend;
 import dev.rast.kernels.cuda.EmulatedDevice;
 import dev.rast.kernels.cuda.Kernel;
@@ -66,6 +67,41 @@ class FusedDecodeLaunchesTest {
             for (int v = 0; v < plain[s].length; v++)
                 assertTrue(Math.abs(plain[s][v] - fused[s][v]) <= 1e-5 * Math.max(1, Math.abs(plain[s][v])),
                         "sequence " + s + " id " + v + ": plain " + plain[s][v] + ", fused " + fused[s][v]);
+    }
+
+    /**
+     * A 12-token prompt through the trio's M in BF16 (--dtype bf16): 12 rows take the stacked split-bf16 GEMMs, so
+     * gate and up's halves go straight into silu_mul_halves. Per layer the plain ops launch the 10 element-wise
+     * kernels above and gate and up's 2 sum_halves (12); the fused ones bias_rope, 2 add_rms_norm and silu_mul_halves
+     * (4). The logits agree within 1e-5 as above.
+     */
+    @Test
+    void aPromptChunkWithBf16WeightsAlsoFusesTheMlp() {
+        CudaBackend gpu = backends.gpu("emulator");
+        EmulatedDevice emu = (EmulatedDevice) gpu.device();
+        int[] prompt = {1, 17, 300, 42, 5, 6, 7, 8, 9, 10, 11, 12};
+        int layers, fusedCount, plainCount, halves;
+        float[] fused, plain;
+        try (CausalLM m = Models.load(trio("M"), gpu, WeightDtype.BF16); Lockstep ls = new Lockstep(List.of(m))) {
+            layers = m.config().numLayers();
+            int s = ls.open(32, 1), before = emu.launches(), h = emu.launches(Kernel.SILU_MUL_HALVES);
+            ls.step(List.of(new Work(s, prompt, true)));
+            fusedCount = emu.launches() - before;
+            halves = emu.launches(Kernel.SILU_MUL_HALVES) - h;
+            fused = ls.logits(s)[0].clone();
+        }
+        try (CausalLM m = Models.load(trio("M"), new Unfused(gpu), WeightDtype.BF16); Lockstep ls = new Lockstep(List.of(m))) {
+            int s = ls.open(32, 1), before = emu.launches();
+            ls.step(List.of(new Work(s, prompt, true)));
+            plainCount = emu.launches() - before;
+            plain = ls.logits(s)[0].clone();
+        }
+        System.out.printf("prompt of %d tokens, BF16 weights, %d layers: %d launches with the plain ops, %d fused%n",
+                prompt.length, layers, plainCount, fusedCount);
+        assertEquals(layers, halves, "one silu_mul_halves a layer");
+        assertEquals(plainCount - (12 - 4) * layers + 1, fusedCount, "12 element-wise launches a layer become 4, and one rmsNorm before layer 0");
+        for (int v = 0; v < plain.length; v++)
+            assertTrue(Math.abs(plain[v] - fused[v]) <= 1e-5 * Math.max(1, Math.abs(plain[v])), "id " + v + ": plain " + plain[v] + ", fused " + fused[v]);
     }
 
     /** Prefills a prompt, forks it, and returns each sequence's logits after one decode step; counts its launches. */
