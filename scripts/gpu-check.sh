@@ -6,8 +6,9 @@
 #     bash scripts/gpu-check.sh
 # Steps (each with a time limit, the report is written as they finish):
 #   1. GPU facts: nvidia-smi, driver and CUDA versions.
-#   2. The GPU tests (CudaHostTest, BackendOpsTest, CudaKernelsTest, CudaReferenceModelTest, KvCacheBf16Test,
-#      WeightDtypeTest, DeviceSamplingPathTest, Bf16GemmTest) on target "cuda" only (BackendOpsTest and the whole-model tests run their CPU and reference
+#   2. The GPU tests (DeviceTestMain.GPU_TESTS: CudaHostTest, BackendOpsTest, CudaKernelsTest, CudaFusedOpsTest,
+#      CudaReferenceModelTest, KvCacheBf16Test, WeightDtypeTest, DeviceSamplingPathTest, ServeDeviceSamplingTest,
+#      Bf16GemmTest) on target "cuda" only (BackendOpsTest and the whole-model tests run their CPU and reference
 #      cases too).
 #   3. GEMM TFLOP/s of rast's matmul path vs the datasheet peak (GpuBench).
 #   4. Decode tokens/s and GB/s of `rast bench --device cuda` on `rast synth` models (bf16), against the DRAM

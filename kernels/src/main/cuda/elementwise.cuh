@@ -18,6 +18,25 @@ extern "C" __global__ void rms_norm(const float* x, const void* w, int wtype, fl
     for (int i = threadIdx.x; i < D; i += blockDim.x) orow[i] = xr[i] * inv * load_f32(w, wtype, i);
 }
 
+// The residual add and the next RMSNorm in one pass (the decoder's x += sublayer output, then the norm that feeds
+// the next sublayer): x[r] += y[r], then out[r] = x[r] / sqrt(mean(x[r]²) + eps) · w. One block per row; out may be
+// y (each thread reads its elements of y before the reduction's barrier, and writes only those of out after it).
+// The same operations in the same order as add_inplace followed by rms_norm with the same block size.
+extern "C" __global__ void add_rms_norm(float* x, const float* y, const void* w, int wtype, float eps, float* out, int D) {
+    float* xr = x + (long long) blockIdx.x * D;
+    const float* yr = y + (long long) blockIdx.x * D;
+    float* orow = out + (long long) blockIdx.x * D;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        float v = xr[i] + yr[i];
+        xr[i] = v;
+        ss += v * v;
+    }
+    ss = block_sum(ss);
+    float inv = 1.0f / sqrtf(ss / (float) D + eps);
+    for (int i = threadIdx.x; i < D; i += blockDim.x) orow[i] = xr[i] * inv * load_f32(w, wtype, i);
+}
+
 // Rotary embedding in place on x [rows, width] (width = heads·headDim), rotating the half-split pairs
 // (i, i + headDim/2) of every head. cos/sin are [maxPos, headDim/2]. Row r is at position positions[r] when
 // positions is given (rows of different sequences in one batch), else startPos + r. One block per row.
@@ -41,6 +60,30 @@ extern "C" __global__ void rope(float* x, int width, int headDim, const float* c
                                 int startPos, const int* positions) {
     int row = blockIdx.x;
     rope_row(x, width, headDim, cosTable, sinTable, row, positions ? positions[row] : startPos + row);
+}
+
+// The attention input's element-wise tail in one pass: the q/k/v biases (when bq is not null; Qwen2's) added to
+// row r of q [rows, qWidth], k and v [rows, kvWidth], then q and k rotated at position positions[r] (rows of any
+// sequences, prefill chunks and decode tokens alike). One block per row; the barrier orders the bias adds before the
+// rotation reads the pairs other threads added to. The same operations as add_bias ×3 then rope ×2.
+extern "C" __global__ void bias_rope(float* q, float* k, float* v, const void* bq, const void* bk, const void* bv,
+                                     int btype, int qWidth, int kvWidth, int headDim, const float* cosTable,
+                                     const float* sinTable, const int* positions) {
+    int row = blockIdx.x;
+    if (bq) {
+        float* qr = q + (long long) row * qWidth;
+        float* kr = k + (long long) row * kvWidth;
+        float* vr = v + (long long) row * kvWidth;
+        for (int i = threadIdx.x; i < qWidth; i += blockDim.x) qr[i] += load_f32(bq, btype, i);
+        for (int i = threadIdx.x; i < kvWidth; i += blockDim.x) {
+            kr[i] += load_f32(bk, btype, i);
+            vr[i] += load_f32(bv, btype, i);
+        }
+        __syncthreads();
+    }
+    int pos = positions[row];
+    rope_row(q, qWidth, headDim, cosTable, sinTable, row, pos);
+    rope_row(k, kvWidth, headDim, cosTable, sinTable, row, pos);
 }
 
 // rope for a decode step: row r (one token of sequence r) at position rows.pos[r]. One block per row.
@@ -68,6 +111,17 @@ extern "C" __global__ void silu_mul(const float* gate, const float* up, float* o
     for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+// out = silu(g) · u where g and u are each the two halves of a stacked split-bf16 GEMM (y[0, n) + y[n, 2n), as
+// sum_halves): the gate/up projections' outputs read where the GEMMs wrote them, without summing them first. The
+// same operations as sum_halves ×2 then silu_mul; out may be either's first half.
+extern "C" __global__ void silu_mul_halves(const float* yg, const float* yu, float* out, long long n) {
+    for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long) gridDim.x * blockDim.x) {
+        float g = yg[i] + yg[n + i];
+        float u = yu[i] + yu[n + i];
+        out[i] = g / (1.0f + expf(-g)) * u;
     }
 }
 

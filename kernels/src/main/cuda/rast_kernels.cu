@@ -12,5 +12,5 @@
 
 // Every entry point, for the host emulator used by the tests (and checked against the PTX and the Java list).
 #define RAST_KERNELS(X) \
-    X(rms_norm) X(rope) X(rope_rows) X(store_kv) X(silu_mul) X(add_inplace) X(sum_halves) X(add_bias) X(embed) X(split_bf16) X(to_bf16) X(widen_f32) \
-    X(matvec) X(attn_decode_partial) X(attn_decode_rows) X(attn_decode_grouped) X(attn_decode_grouped_rows) X(attn_decode_combine) X(attn_prefill) X(rast_fuse) X(sample_tokens)
+    X(rms_norm) X(add_rms_norm) X(rope) X(bias_rope) X(rope_rows) X(store_kv) X(silu_mul) X(silu_mul_halves) X(add_inplace) X(sum_halves) X(add_bias) X(embed) X(split_bf16) X(to_bf16) X(widen_f32) \
+    X(matvec) X(attn_decode_partial) X(attn_decode_rows) X(attn_decode_grouped) X(attn_decode_grouped_rows) X(attn_decode_combine) X(attn_prefill) X(rast_fuse) X(gather_rows) X(sample_tokens)

@@ -4,6 +4,28 @@
 #pragma once
 #include "common.cuh"
 
+// Up to ROW_TABLES_MAX pairs of F32 tensors whose rows gather_rows copies, passed by value (192 bytes): table t's
+// source and destination (device addresses) and its row width in floats (the same in both). Mirrored by
+// dev.rast.kernels.cuda.RowTables.
+#define ROW_TABLES_MAX 8
+struct RowTables {
+    u64 src[ROW_TABLES_MAX];
+    u64 dst[ROW_TABLES_MAX];
+    long long width[ROW_TABLES_MAX];
+};
+
+// Row copies for several tables in one launch: dst_t[dstRows[i]] = src_t[srcRows[i]], a null index array meaning
+// row i (a gather of sequences' slots, or a scatter of a step's rows into them). Grid (ceil(maxWidth / 2048), rows,
+// tables), block 256: each block copies 2048 columns of one row of one table.
+extern "C" __global__ void gather_rows(RowTables t, const int* srcRows, const int* dstRows) {
+    int i = blockIdx.y, tab = blockIdx.z;
+    long long w = t.width[tab];
+    const float* s = (const float*) t.src[tab] + (srcRows ? srcRows[i] : i) * w;
+    float* d = (float*) t.dst[tab] + (dstRows ? dstRows[i] : i) * w;
+    long long end = min(w, ((long long) blockIdx.x + 1) * 2048);
+    for (long long j = (long long) blockIdx.x * 2048 + threadIdx.x; j < end; j += blockDim.x) d[j] = s[j];
+}
+
 // One pair (expert E, its base B) of the RAST fusion M + Σᵢ λᵢ(Eᵢ − Bᵢ), for rows of logits:
 //   first != 0:  out[v] = M[v] + λ(E[v] − B[v])  for v < shared,   out[v] = −inf for shared ≤ v < vocabOut
 //   first == 0:  out[v] += λ(E[v] − B[v])        for v < shared

@@ -215,7 +215,7 @@ public final class Lockstep implements Sequences {
             if (chunks.isEmpty()) continue;
             Tensor l = model.forward(new Batch(chunks.toArray(Batch.Chunk[]::new)));
             if (device != null) {
-                for (int i = 0; i < wantedSequences.size(); i++) device.store(m, l.rows(i, 1), wantedSequences.get(i));
+                device.store(m, l, wantedSequences);
                 if (tokensRun != null) tokensRun.addAndGet(m, tokens);
                 continue;
             }
@@ -276,13 +276,37 @@ public final class Lockstep implements Sequences {
      * log_softmax(fused row)[id], as {@code Sampler.Choice.logprob}.
      */
     public int[] choose(int[] sequences, float[] lambdas, int shared, SamplingParams params, double[] uniforms, double[] logprobs) {
-        if (device == null) throw new IllegalStateException("this set keeps its logits on the host");
         if (models.size() != 1 + 2 * lambdas.length)
             throw new IllegalArgumentException(models.size() + " models for " + lambdas.length + " expert pairs");
-        for (int s : sequences)
-            for (KvCache c : live(s))
-                if (c == null) throw new IllegalArgumentException("sequence " + s + " does not use every model");
-        int[] ids = device.choose(sequences, lambdas, shared, params, uniforms, logprobs);
+        return choose(sequences, java.util.stream.IntStream.range(0, lambdas.length).toArray(), lambdas, shared, params,
+                uniforms, logprobs, null);
+    }
+
+    /**
+     * As above with some of the set's pairs: {@code pairs[i]} (0-based; models 1 + 2·pair and 2 + 2·pair) at
+     * {@code lambdas[i]}, over the first {@code shared} ids (the shortest vocabulary of M and those pairs); a server's
+     * request that uses only some pairs. Every sequence must use M and those pairs' models. Where
+     * {@code fusedRows[i]} is not null (fusedRows may be null), sequence i's fused row (M's width, −∞ past
+     * {@code shared} when there are pairs; M's row as it is when none) is downloaded into it: what a request for
+     * the most likely alternatives needs, and only then.
+     */
+    public int[] choose(int[] sequences, int[] pairs, float[] lambdas, int shared, SamplingParams params, double[] uniforms,
+                        double[] logprobs, float[][] fusedRows) {
+        if (device == null) throw new IllegalStateException("this set keeps its logits on the host");
+        if (pairs.length != lambdas.length) throw new IllegalArgumentException(pairs.length + " pairs, " + lambdas.length + " lambdas");
+        int[] used = new int[1 + 2 * pairs.length]; // model numbers in the order M, E₁, B₁, ...
+        for (int i = 0; i < pairs.length; i++) {
+            if (pairs[i] < 0 || 2 + 2 * pairs[i] >= models.size())
+                throw new IllegalArgumentException("pair " + pairs[i] + " of " + (models.size() - 1) / 2);
+            used[1 + 2 * i] = 1 + 2 * pairs[i];
+            used[2 + 2 * i] = 2 + 2 * pairs[i];
+        }
+        for (int s : sequences) {
+            KvCache[] c = live(s);
+            for (int m : used)
+                if (c[m] == null) throw new IllegalArgumentException("sequence " + s + " does not use model " + m);
+        }
+        int[] ids = device.choose(sequences, used, lambdas, shared, params, uniforms, logprobs, fusedRows);
         // A NaN or ±∞ in a row makes its log-sum-exp, so its log-probability, non-finite: then, as on the host path,
         // name the model (logits() downloads and checks its rows), or refuse the fused row.
         for (int i = 0; i < sequences.length; i++) {
@@ -316,7 +340,9 @@ public final class Lockstep implements Sequences {
     /**
      * The logits rows of the live sequences on the device: per model an F32 {@code [slots, vocab]} tensor, a slot per
      * sequence (the same in every model), grown by doubling; and gather buffers where {@link #choose} lines up the
-     * rows of one step's sequences for the fusion and sampling kernels (one row copy per sequence and model).
+     * rows of one step's sequences for the fusion and sampling kernels. A model's step scatters its rows into their
+     * slots in one launch, and a choice gathers the rows of every model it uses in one launch
+     * ({@link DeviceLogits#gatherRows}).
      */
     private static final class DeviceRows {
         private final List<CausalLM> models;
@@ -353,7 +379,14 @@ public final class Lockstep implements Sequences {
             for (int m = 0; m < models.size(); m++) backend.copyRows(slots[m].rows(a, 1), slots[m], b);
         }
 
-        void store(int model, Tensor row, int sequence) { backend.copyRows(row, slots[model], slotOf.get(sequence)); }
+        /** Row i of model {@code model}'s logits into the slot of {@code sequences.get(i)}, all in one launch. */
+        void store(int model, Tensor logitRows, List<Integer> sequences) {
+            int n = sequences.size();
+            if (n == 0) return;
+            int[] to = new int[n];
+            for (int i = 0; i < n; i++) to[i] = slotOf.get(sequences.get(i));
+            logits.gatherRows(List.of(logitRows.rows(0, n)), null, List.of(slots[model]), to);
+        }
 
         void download(int model, int sequence, float[] into) {
             backend.download(slots[model].rows(slotOf.get(sequence), 1), MemorySegment.ofArray(into));
@@ -376,24 +409,34 @@ public final class Lockstep implements Sequences {
             }
         }
 
-        int[] choose(int[] sequences, float[] lambdas, int shared, SamplingParams params, double[] uniforms, double[] logprobs) {
+        /** {@code used}: the model numbers in the order M, E₁, B₁, ... (see Lockstep.choose). */
+        int[] choose(int[] sequences, int[] used, float[] lambdas, int shared, SamplingParams params, double[] uniforms,
+                     double[] logprobs, float[][] fusedRows) {
             int n = sequences.length;
             if (n == 0) return new int[0];
             if (gathered[0] == null || gathered[0].dim(0) < n) grow(gathered, Math.max(8, Integer.highestOneBit(n - 1) << 1), false);
-            Tensor[] g = new Tensor[models.size()];
-            for (int m = 0; m < models.size(); m++) {
-                g[m] = gathered[m].rows(0, n);
-                for (int i = 0; i < n; i++) backend.copyRows(slots[m].rows(slotOf.get(sequences[i]), 1), g[m], i);
+            int[] from = new int[n];
+            for (int i = 0; i < n; i++) from[i] = slotOf.get(sequences[i]);
+            List<Tensor> src = new ArrayList<>(), dst = new ArrayList<>();
+            for (int m : used) {
+                src.add(slots[m]);
+                dst.add(gathered[m].rows(0, n));
             }
+            logits.gatherRows(src, from, dst, null); // one launch for every model's rows
+            Tensor fused = dst.getFirst();
             if (lambdas.length > 0) {
                 List<Tensor> experts = new ArrayList<>(), bases = new ArrayList<>();
                 for (int p = 0; p < lambdas.length; p++) {
-                    experts.add(g[1 + 2 * p]);
-                    bases.add(g[2 + 2 * p]);
+                    experts.add(dst.get(1 + 2 * p));
+                    bases.add(dst.get(2 + 2 * p));
                 }
-                logits.fuse(g[0], g[0], experts, bases, lambdas, shared); // in place in M's rows, as fuseInPlace
+                logits.fuse(fused, fused, experts, bases, lambdas, shared); // in place in M's rows, as fuseInPlace
             }
-            return logits.choose(g[0], params, uniforms, logprobs);
+            int[] ids = logits.choose(fused, params, uniforms, logprobs);
+            if (fusedRows != null)
+                for (int i = 0; i < n; i++)
+                    if (fusedRows[i] != null) backend.download(fused.rows(i, 1), MemorySegment.ofArray(fusedRows[i]));
+            return ids;
         }
 
         void close() {

@@ -4,6 +4,7 @@ import dev.rast.engine.BadInputException;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.generate.Sequences;
 import dev.rast.engine.sample.Sampler;
+import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.sample.SequenceRandom;
 import dev.rast.engine.sample.StopStrings;
 import dev.rast.run.Lockstep;
@@ -30,6 +31,13 @@ import java.util.random.RandomGenerator;
  * stopped by its job's max tokens, stop strings and end-of-sequence rule. Sample s of a job draws from
  * {@code SequenceRandom.of(seed, s)}, as {@code rast generate} does, so a request gives the tokens
  * {@code rast generate} gives with the same seed.
+ *
+ * <p>On a backend that can fuse and sample where its tensors are ({@link Lockstep#deviceCapable}: CUDA), the rows stay
+ * on the device as in {@code rast generate}: each step's live sequences are grouped by what their jobs ask (the pairs
+ * and λ used, the sampling settings), each group fused and sampled in one {@link Lockstep#choose} call, and only the
+ * ids and log-probabilities come back, with the fused rows of the sequences whose job wants the most likely
+ * alternatives (top_logprobs). The draws are the host path's: one {@code nextDouble()} per token from the sample's
+ * own generator, so the tokens are the host path's (see DeviceLogits for where F32 sums could differ).
  */
 final class BatchRun {
     private final ModelSet models;
@@ -38,6 +46,7 @@ final class BatchRun {
     private final long kvBudget;
     private final long[] kvBytesPerToken;
     private final LongConsumer stepTime;
+    private final boolean onDevice;
     private final AtomicLongArray modelTokens;
     private final AtomicLong kvReserved = new AtomicLong();
     private volatile long kvUsed;
@@ -48,7 +57,7 @@ final class BatchRun {
      * {@code kvBudget}: KV-cache bytes that admitted jobs may reserve (≤ 0: no limit); {@code stepTime}: told each
      * step's nanoseconds.
      */
-    BatchRun(ModelSet models, BooleanSupplier abort, int prefillChunk, long kvBudget, LongConsumer stepTime) {
+    BatchRun(ModelSet models, BooleanSupplier abort, int prefillChunk, long kvBudget, boolean hostSampling, LongConsumer stepTime) {
         this.models = models;
         this.abort = abort;
         this.prefillChunk = prefillChunk;
@@ -56,7 +65,11 @@ final class BatchRun {
         this.stepTime = stepTime;
         this.kvBytesPerToken = bytesPerToken(models);
         this.modelTokens = new AtomicLongArray(models.models().size());
+        this.onDevice = !hostSampling && Lockstep.deviceCapable(models.models());
     }
+
+    /** Whether this server fuses and samples on the device (see the class comment). */
+    boolean samplesOnDevice() { return onDevice; }
 
     /** Each model's KV-cache bytes per token, in the set's order. */
     static long[] bytesPerToken(ModelSet models) {
@@ -136,8 +149,9 @@ final class BatchRun {
             return true;
         };
         try {
-            new Generator(() -> new Metered(new Lockstep(models.models(), modelTokens)), fusion)
-                    .generate(admission, maxBatch, 0, prefillChunk, Set.of(), chooser, listener);
+            Generator generator = new Generator(() -> new Metered(new Lockstep(models.models(), modelTokens, onDevice)), fusion);
+            if (onDevice) generator.generate(admission, maxBatch, 0, prefillChunk, Set.of(), deviceChooser(slots), listener);
+            else generator.generate(admission, maxBatch, 0, prefillChunk, Set.of(), chooser, listener);
         } catch (RuntimeException | Error e) {
             if (waiting[0] != null) live.add(waiting[0]);
             ApiError error = e instanceof BadInputException ? ApiError.invalid(null, e.getMessage())
@@ -149,6 +163,64 @@ final class BatchRun {
             kvReserved.set(0);
             kvUsed = 0;
         }
+    }
+
+    /** What sequences share a device choice: the same pairs and λ, the same sampling settings (seeds aside: the draws come from the host). */
+    private record Group(List<Integer> pairs, List<Float> lambdas, SamplingParams params) {
+        static Group of(Job job) {
+            List<Float> l = new ArrayList<>();
+            for (int i = 0; i < job.pairs.length; i++) l.add(job.fusion.lambda(i));
+            SamplingParams p = job.params;
+            return new Group(java.util.Arrays.stream(job.pairs).boxed().toList(), l,
+                    new SamplingParams(p.temperature(), p.topK(), p.topP(), p.minP(), 0));
+        }
+    }
+
+    /**
+     * The device path's chooser: the live sequences grouped by {@link Group}, one {@link Lockstep#choose} per group,
+     * each token's draw from its slot's generator (none when greedy, as the host Sampler), the fused rows downloaded
+     * only for jobs that want alternatives.
+     */
+    private Generator.BatchChooser deviceChooser(Map<Integer, Slot> slots) {
+        int mVocab = models.base().config().vocabSize();
+        return (set, ids, sequences) -> {
+            Lockstep lockstep = ((Metered) set).inner;
+            Map<Group, List<Integer>> groups = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < ids.length; i++) groups.computeIfAbsent(Group.of(slots.get(ids[i]).job), g -> new ArrayList<>()).add(i);
+            int[] chosen = new int[ids.length];
+            for (var e : groups.entrySet()) {
+                Group g = e.getKey();
+                List<Integer> at = e.getValue();
+                int n = at.size();
+                int[] seqs = new int[n], pairs = g.pairs().stream().mapToInt(Integer::intValue).toArray();
+                float[] lambdas = new float[pairs.length];
+                for (int p = 0; p < pairs.length; p++) lambdas[p] = g.lambdas().get(p);
+                double[] u = new double[n], lp = new double[n];
+                float[][] rows = new float[n][];
+                for (int j = 0; j < n; j++) {
+                    Slot slot = slots.get(ids[at.get(j)]);
+                    seqs[j] = sequences[at.get(j)];
+                    if (!g.params().isGreedy()) u[j] = slot.rng.nextDouble();
+                    if (slot.job.topLogprobs > 0) rows[j] = new float[mVocab];
+                }
+                int[] got = lockstep.choose(seqs, pairs, lambdas, sharedVocab(pairs), g.params(), u, lp, rows);
+                for (int j = 0; j < n; j++) {
+                    Slot slot = slots.get(ids[at.get(j)]);
+                    chosen[at.get(j)] = got[j];
+                    slot.logprobs.add(rows[j] == null ? new Logprobs.Token(got[j], lp[j], new int[0], new double[0])
+                            : Logprobs.of(rows[j], got[j], lp[j], slot.job.topLogprobs));
+                }
+            }
+            return chosen;
+        };
+    }
+
+    /** The ids M and the given pairs all have: the shortest of their vocabularies (RastFusion.sharedVocab). */
+    private int sharedVocab(int[] pairs) {
+        int shared = models.base().config().vocabSize();
+        for (int p : pairs)
+            for (int m : new int[] {1 + 2 * p, 2 + 2 * p}) shared = Math.min(shared, models.models().get(m).config().vocabSize());
+        return shared;
     }
 
     /** The model set's sequences, each step timed and the caches' bytes taken after it. */

@@ -37,7 +37,7 @@ final class Scheduler implements AutoCloseable {
     Scheduler(ModelSet models, ServeConfig config, LongConsumer stepTime) {
         this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
         this.maxBatch = config.maxBatch();
-        this.runner = new BatchRun(models, () -> aborting, config.prefillChunk(), config.kvCacheBytes(), stepTime);
+        this.runner = new BatchRun(models, () -> aborting, config.prefillChunk(), config.kvCacheBytes(), config.hostSampling(), stepTime);
         this.thread = Thread.ofPlatform().name("rast-scheduler").daemon(true).unstarted(this::loop);
         thread.start();
     }
@@ -68,6 +68,8 @@ final class Scheduler implements AutoCloseable {
     }
 
     int waiting() { return queue.size(); }
+
+    boolean samplesOnDevice() { return runner.samplesOnDevice(); }
 
     boolean closing() { return closing; }
 

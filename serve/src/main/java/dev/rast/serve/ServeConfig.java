@@ -14,9 +14,12 @@ import java.util.List;
  * @param prefillChunk   most prompt tokens prefilled in one step, beside the running sequences' decode
  * @param kvCacheBytes   KV-cache bytes admitted requests may reserve (prompt + max_tokens per sample, in every model
  *                       it uses); ≤ 0: no limit beyond {@code maxBatch}
+ * @param hostSampling   fuse and sample on the host even where the models' backend could do it on the device (the
+ *                       constructors without it take {@code -Drast.sampling=host}, as {@code rast generate} does)
  */
 public record ServeConfig(String servedModelName, List<String> pairNames, String host, int port, String apiKey,
-                          int queueCapacity, int maxBatch, int maxBodyBytes, int maxN, int prefillChunk, long kvCacheBytes) {
+                          int queueCapacity, int maxBatch, int maxBodyBytes, int maxN, int prefillChunk, long kvCacheBytes,
+                          boolean hostSampling) {
     /** The default {@code --prefill-chunk}. */
     public static final int DEFAULT_PREFILL_CHUNK = 512;
 
@@ -25,6 +28,19 @@ public record ServeConfig(String servedModelName, List<String> pairNames, String
         if (queueCapacity < 1) throw new IllegalArgumentException("queue capacity must be at least 1");
         if (maxBatch < 1) throw new IllegalArgumentException("batch must be at least 1");
         if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be at least 1");
+    }
+
+    /** Sampling where {@code -Drast.sampling} says (the device unless it is "host"). */
+    public ServeConfig(String servedModelName, List<String> pairNames, String host, int port, String apiKey,
+                       int queueCapacity, int maxBatch, int maxBodyBytes, int maxN, int prefillChunk, long kvCacheBytes) {
+        this(servedModelName, pairNames, host, port, apiKey, queueCapacity, maxBatch, maxBodyBytes, maxN, prefillChunk, kvCacheBytes,
+                "host".equals(System.getProperty("rast.sampling", "device")));
+    }
+
+    /** As {@code config} with {@code hostSampling} set as given. */
+    public ServeConfig withHostSampling(boolean host) {
+        return new ServeConfig(servedModelName, pairNames, this.host, port, apiKey, queueCapacity, maxBatch, maxBodyBytes, maxN,
+                prefillChunk, kvCacheBytes, host);
     }
 
     /** Default prefill chunk, no KV-cache budget. */

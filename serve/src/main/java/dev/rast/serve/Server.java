@@ -70,6 +70,9 @@ public final class Server implements AutoCloseable {
     /** The port listened on (the one the system chose when the config said 0). */
     public int port() { return http.getAddress().getPort(); }
 
+    /** Whether the server fuses and samples on the device (the models' backend can, and the host path is not forced). */
+    public boolean samplesOnDevice() { return scheduler.samplesOnDevice(); }
+
     private void handle(HttpExchange ex) {
         try (ex) {
             try {

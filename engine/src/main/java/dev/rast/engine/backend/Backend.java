@@ -128,6 +128,43 @@ public interface Backend extends AutoCloseable {
     /** {@code x += y}. */
     void add(Tensor x, Tensor y);
 
+    // Fused ops: several of the ops above that the forward pass runs back to back, as one call, so that a backend
+    // where each op is a kernel launch (CUDA) can run them as one kernel. Each default runs the plain ops, so a
+    // backend gets them correct without doing anything.
+
+    /**
+     * A residual add and the RMSNorm after it: {@code x += y}, then {@code out = rmsNorm(x)} ({@link #add}, then
+     * {@link #rmsNorm}); out may be y.
+     */
+    default void addRmsNorm(Tensor x, Tensor y, Tensor weight, float eps, Tensor out) {
+        add(x, y);
+        rmsNorm(x, weight, eps, out);
+    }
+
+    /**
+     * The attention input's element-wise tail: q, k and v's biases (bq, bk, bv all null: none) by {@link #addBias},
+     * then {@link #rope} of q and k over the batch's chunks, as {@link #rope(Tensor, int, Tensor, Tensor, int[], int[])}.
+     */
+    default void biasRope(Tensor q, Tensor k, Tensor v, Tensor bq, Tensor bk, Tensor bv, int headDim, Tensor cos, Tensor sin,
+                          int[] chunkRows, int[] startPos) {
+        if (bq != null) {
+            addBias(q, bq);
+            addBias(k, bk);
+            addBias(v, bv);
+        }
+        rope(q, headDim, cos, sin, chunkRows, startPos);
+        rope(k, headDim, cos, sin, chunkRows, startPos);
+    }
+
+    /**
+     * The SwiGLU MLP's first half: {@code gate = silu(x·wGateᵀ) · (x·wUpᵀ)}, by {@link #matmul(Tensor, List, List)}
+     * into gate and up, then {@link #siluMul}; up is a buffer of gate's shape that may be written.
+     */
+    default void gateUpSiluMul(Tensor x, Tensor wGate, Tensor wUp, Tensor gate, Tensor up) {
+        matmul(x, List.of(wGate, wUp), List.of(gate, up));
+        siluMul(gate, up, gate);
+    }
+
     /** Bytes free for new tensors now (host memory for the CPU, device memory for a GPU), or -1 where unknown. */
     default long freeMemoryBytes() { return -1; }
 

@@ -28,4 +28,14 @@ public interface DeviceLogits {
      * (~1e-6 relative) of a boundary.
      */
     int[] choose(Tensor logits, SamplingParams params, double[] uniforms, double[] logprobs);
+
+    /**
+     * Row copies between F32 tensors, for every table t at once: {@code dst[t][dstRows[i]] = src[t][srcRows[i]]} for
+     * i &lt; n, where a null index array means the identity (row i) and n is the length of the one given (both given:
+     * equal lengths). Within a table src and dst have the same width; tables may differ. A gather ({@code dstRows}
+     * null: the rows of one step's sequences lined up for {@link #fuse} and {@link #choose}) or a scatter
+     * ({@code srcRows} null: a step's logits into each sequence's slot) in one launch instead of one copy per row.
+     * Rows of dst must not repeat.
+     */
+    void gatherRows(List<Tensor> src, int[] srcRows, List<Tensor> dst, int[] dstRows);
 }

@@ -33,9 +33,13 @@ import java.util.Map;
  * </ul>
  * Attention: the split-key decode kernels for T &lt; 16 queries, the tiled prefill kernel from 16 on.
  *
+ * <p>Backend's fused ops run as one kernel each ({@link #addRmsNorm}, {@link #biasRope}, {@link #gateUpSiluMul} where
+ * both matrices take the stacked split-bf16 GEMM), in place of the two to five launches of their default.
+ *
  * <p>Beyond the {@link Backend} interface it has the logits pipeline's kernels, {@link #rastFuse} and
  * {@link #sample}, and through them the engine's {@link DeviceLogits} capability, with which the generation loop
- * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back.
+ * (rast's Lockstep) fuses and samples on the device and only the chosen ids and log-probabilities come back; the
+ * logits rows move between the sequences' slots and the batch by {@link #gatherRows}.
  * Public methods are synchronized: scratch buffers are shared, and one stream orders all work.
  */
 public final class CudaBackend implements Backend, DeviceLogits {
@@ -540,7 +544,158 @@ public final class CudaBackend implements Backend, DeviceLogits {
         launch(Kernel.ADD.args().ptr(x).ptr(y).i64(n), elementBlocks(n), 1, 1, 256, 0);
     }
 
+    // ------------------------------------------------------------------ fused ops (Backend's defaults run the plain ops)
+
+    /** One {@code add_rms_norm} launch for add_inplace + rms_norm. */
+    @Override
+    public synchronized void addRmsNorm(Tensor x, Tensor y, Tensor weight, float eps, Tensor out) {
+        int T = x.dim(0), D = x.dim(1);
+        requireF32(x);
+        requireF32(y);
+        requireF32(out);
+        requireShape(y, T, D);
+        requireShape(out, T, D);
+        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
+        if (T == 0) return;
+        launch(Kernel.ADD_RMS_NORM.args().ptr(x).ptr(y).ptr(weight).i32(Kernel.dtypeCode(weight.dtype())).f32(eps).ptr(out).i32(D),
+                T, 1, 1, 256, 0);
+    }
+
+    /**
+     * One {@code bias_rope} launch for the three bias adds and both RoPEs, every row at its own position (any mix
+     * of prompt chunks and decode tokens). The positions go up once per forward pass: the upload is skipped while
+     * they equal the last one's (every layer of a pass rotates the same positions).
+     */
+    @Override
+    public synchronized void biasRope(Tensor q, Tensor k, Tensor v, Tensor bq, Tensor bk, Tensor bv, int headDim, Tensor cos,
+                                      Tensor sin, int[] chunkRows, int[] startPos) {
+        int T = q.dim(0), qW = q.dim(1), kvW = k.dim(1);
+        requireF32(q);
+        requireF32(k);
+        requireF32(v);
+        requireShape(k, T, kvW);
+        requireShape(v, T, kvW);
+        if (headDim % 2 != 0 || qW % headDim != 0 || kvW % headDim != 0 || cos.dim(1) * 2 != headDim)
+            throw new IllegalArgumentException("rope on " + q + ", " + k + " head_dim " + headDim);
+        if ((bq == null) != (bk == null) || (bq == null) != (bv == null))
+            throw new IllegalArgumentException("biasRope: q, k and v biases must all be given or none");
+        if (bq != null && (bq.numel() != qW || bk.numel() != kvW || bv.numel() != kvW || bk.dtype() != bq.dtype() || bv.dtype() != bq.dtype()))
+            throw new IllegalArgumentException("biasRope: biases " + bq + ", " + bk + ", " + bv + " for " + q + ", " + k);
+        if (startPos.length != chunkRows.length)
+            throw new IllegalArgumentException(chunkRows.length + " chunks, " + startPos.length + " start positions");
+        int[] pos = new int[T];
+        int row = 0;
+        for (int i = 0; i < chunkRows.length; i++) {
+            if (startPos[i] < 0 || startPos[i] + chunkRows[i] > cos.dim(0))
+                throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (startPos[i] + chunkRows[i]));
+            for (int j = 0; j < chunkRows[i]; j++) {
+                if (row == T) throw new IllegalArgumentException("biasRope: chunks of more than " + T + " rows");
+                pos[row++] = startPos[i] + j;
+            }
+        }
+        if (row != T) throw new IllegalArgumentException("biasRope: chunks of " + row + " rows for " + T);
+        if (T == 0) return;
+        long positions = positions(pos);
+        launch(Kernel.BIAS_ROPE.args().ptr(q).ptr(k).ptr(v).ptr(bq == null ? 0L : addr(bq)).ptr(bk == null ? 0L : addr(bk))
+                .ptr(bv == null ? 0L : addr(bv)).i32(bq == null ? 0 : Kernel.dtypeCode(bq.dtype())).i32(qW).i32(kvW).i32(headDim)
+                .ptr(cos).ptr(sin).ptr(positions), T, 1, 1, 128, 0);
+    }
+
+    private int[] lastPositions;
+    private long lastPositionsAt;
+
+    /** The device copy of {@code pos}, uploaded only when it differs from the last one (or its buffer moved). */
+    private long positions(int[] pos) {
+        long p = scratch("rope_positions", pos.length * 4L);
+        if (p != lastPositionsAt || !Arrays.equals(pos, lastPositions)) {
+            dev.toDevice(MemorySegment.ofArray(pos), p, pos.length * 4L);
+            lastPositions = pos;
+            lastPositionsAt = p;
+        }
+        return p;
+    }
+
+    /**
+     * Where both matrices take the stacked split-bf16 GEMM ({@link #bf16Gemm}: BF16, not the matvec kernel, up to
+     * STACKED_MAX_T rows), {@code silu_mul_halves} reads the two GEMMs' stacked outputs directly, in place of two
+     * sum_halves and a silu_mul. Otherwise the plain matmul and siluMul.
+     */
+    @Override
+    public synchronized void gateUpSiluMul(Tensor x, Tensor wGate, Tensor wUp, Tensor gate, Tensor up) {
+        int T = x.dim(0), K = x.dim(1), N = wGate.dim(0);
+        boolean stacked = splitPrecision && T > 0 && T <= STACKED_MAX_T
+                && wGate.dtype() == DType.BF16 && wUp.dtype() == DType.BF16 && !usesMatvec(T, wGate) && !usesMatvec(T, wUp);
+        if (!stacked) {
+            Backend.super.gateUpSiluMul(x, wGate, wUp, gate, up);
+            return;
+        }
+        requireF32(x);
+        requireF32(gate);
+        for (Tensor w : List.of(wGate, wUp))
+            if (w.rank() != 2 || w.dim(0) != N || w.dim(1) != K) throw new IllegalArgumentException("gateUpSiluMul: x " + x + " vs w " + w);
+        requireShape(gate, T, N);
+        long m = (long) T * N, hi = splitBf16(x, T, K);
+        long yg = scratch("y_gate_stacked", 2 * m * 4), yu = scratch("y_up_stacked", 2 * m * 4);
+        dev.gemm(GemmCall.linear(2 * T, N, K, addr(wGate), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, yg, N, 0f));
+        dev.gemm(GemmCall.linear(2 * T, N, K, addr(wUp), Cublas.CUDA_R_16BF, hi, Cublas.CUDA_R_16BF, yu, N, 0f));
+        launch(Kernel.SILU_MUL_HALVES.args().ptr(yg).ptr(yu).ptr(gate).i64(m), elementBlocks(m), 1, 1, 256, 0);
+    }
+
     // ------------------------------------------------------------------ logits pipeline
+
+    /**
+     * {@link DeviceLogits#gatherRows}: one {@code gather_rows} launch for up to RowTables.MAX tables, the row
+     * indices uploaded in one copy.
+     */
+    @Override
+    public synchronized void gatherRows(List<Tensor> src, int[] srcRows, List<Tensor> dst, int[] dstRows) {
+        if (src.size() != dst.size() || src.isEmpty()) throw new IllegalArgumentException("gatherRows: " + src.size() + " sources, " + dst.size() + " destinations");
+        if (srcRows == null && dstRows == null) throw new IllegalArgumentException("gatherRows: no row indices");
+        if (srcRows != null && dstRows != null && srcRows.length != dstRows.length)
+            throw new IllegalArgumentException("gatherRows: " + srcRows.length + " source rows, " + dstRows.length + " destination rows");
+        int n = srcRows != null ? srcRows.length : dstRows.length;
+        if (n == 0) return;
+        requireGridY(n, "gatherRows");
+        int tables = src.size();
+        long[] s = new long[tables], d = new long[tables], width = new long[tables];
+        long maxWidth = 0;
+        for (int t = 0; t < tables; t++) {
+            Tensor a = src.get(t), b = dst.get(t);
+            requireF32(a);
+            requireF32(b);
+            if (a.rank() != 2 || b.rank() != 2 || a.dim(1) != b.dim(1))
+                throw new IllegalArgumentException("gatherRows: rows of " + a + " into " + b);
+            checkRows(srcRows, n, a.dim(0), "source");
+            checkRows(dstRows, n, b.dim(0), "destination");
+            s[t] = addr(a);
+            d[t] = addr(b);
+            width[t] = a.dim(1);
+            maxWidth = Math.max(maxWidth, width[t]);
+        }
+        if (maxWidth == 0) return;
+        // One upload: [srcRows | dstRows].
+        long idx = scratch("gather_rows", 8L * n);
+        if (srcRows != null) dev.toDevice(MemorySegment.ofArray(srcRows), idx, 4L * n);
+        if (dstRows != null) dev.toDevice(MemorySegment.ofArray(dstRows), idx + 4L * n, 4L * n);
+        int blocksX = (int) ((maxWidth + 2047) / 2048);
+        for (int from = 0; from < tables; from += RowTables.MAX) {
+            int k = Math.min(RowTables.MAX, tables - from);
+            launch(Kernel.GATHER_ROWS.args().struct(RowTables.of(s, d, width, from, k)).ptr(srcRows == null ? 0L : idx)
+                    .ptr(dstRows == null ? 0L : idx + 4L * n), blocksX, n, k, 256, 0);
+        }
+    }
+
+    /** Row indices in [0, rows), no row twice where they are written to. */
+    private static void checkRows(int[] r, int n, int rows, String what) {
+        if (r == null) {
+            if (n > rows) throw new IllegalArgumentException("gatherRows: " + n + " rows, the " + what + " has " + rows);
+            return;
+        }
+        for (int i : r) if (i < 0 || i >= rows) throw new IllegalArgumentException("gatherRows: " + what + " row " + i + " of " + rows);
+        if (what.equals("destination") && Arrays.stream(r).distinct().count() != r.length)
+            throw new IllegalArgumentException("gatherRows: a destination row repeats in " + Arrays.toString(r));
+    }
+
 
     /**
      * RAST fusion for rows of logits: {@code out[r, v] = m[r, v] + Σᵢ λᵢ·(eᵢ[r, v] − bᵢ[r, v])} for v &lt; shared and

@@ -5,20 +5,26 @@ import dev.rast.engine.tensor.DType;
 /**
  * The entry points of rast_kernels.ptx (sources in kernels/src/main/cuda) and their parameter lists, one letter
  * per parameter: {@code p} a device pointer, {@code l} a 64-bit integer, {@code i} a 32-bit integer, {@code f} a
- * float, {@code b} a struct by value ({@link BatchRows}). {@link KernelArgs} refuses a launch whose arguments do not spell the signature, and the tests check every
+ * float, {@code b} a struct by value ({@link BatchRows}, {@link RowTables}). {@link KernelArgs} refuses a launch whose arguments do not spell the signature, and the tests check every
  * signature against the PTX's {@code .param} declarations, so a mismatch is caught without a GPU.
  */
 public enum Kernel {
     /** (x, w, wtype, eps, out, D); grid rows. */
     RMS_NORM("rms_norm", "ppifpi"),
+    /** (x, y, w, wtype, eps, out, D): x += y, out = rms_norm(x); grid rows. */
+    ADD_RMS_NORM("add_rms_norm", "pppifpi"),
     /** (x, width, headDim, cos, sin, startPos, positions|null); grid rows. */
     ROPE("rope", "piippip"),
     /** (x, width, headDim, cos, sin, rows); grid rows: decode row r at position rows.pos[r]. */
     ROPE_ROWS("rope_rows", "piippb"),
+    /** (q, k, v, bq|null, bk, bv, btype, qWidth, kvWidth, headDim, cos, sin, positions); grid rows. */
+    BIAS_ROPE("bias_rope", "ppppppiiiippp"),
     /** (k, v, width, kvType, rows); grid (rows, 2): row r of k and v into row rows.pos[r] of caches rows.k[r], rows.v[r]. */
     STORE_KV("store_kv", "ppiib"),
     /** (gate, up, out, n). */
     SILU_MUL("silu_mul", "pppl"),
+    /** (yGate, yUp, out, n): out = silu(yGate halves summed) · (yUp halves summed). */
+    SILU_MUL_HALVES("silu_mul_halves", "pppl"),
     /** (x, y, n): x += y. */
     ADD("add_inplace", "ppl"),
     /** (y, out, n): out = y[0, n) + y[n, 2n). */
@@ -49,6 +55,8 @@ public enum Kernel {
     ATTN_PREFILL("attn_prefill", "pppipiiiiif"),
     /** (out, ldOut, M, ldM, E, ldE, B, ldB, lambda, shared, vocabOut, first); grid (·, rows). */
     RAST_FUSE("rast_fuse", "plplplplfiii"),
+    /** (tables, srcRows|null, dstRows|null); grid (ceil(maxWidth / 2048), rows, tables). */
+    GATHER_ROWS("gather_rows", "bpp"),
     /** (logits, ld, V, temperature, topK, topP, minP, seeds, step, uniforms, outIds, outLogprobs); grid rows. */
     SAMPLE_TOKENS("sample_tokens", "plififfplppp");
 

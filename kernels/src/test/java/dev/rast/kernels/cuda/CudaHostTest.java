@@ -38,7 +38,7 @@ class CudaHostTest {
 
     /**
      * entry name → signature letters from the PTX's .param list (u64 → p or l, u32/s32 → i, f32 → f, a byte array
-     * of BatchRows' size → b).
+     * of BatchRows' or RowTables' size → b).
      */
     static Map<String, String> ptxEntries(String ptx) {
         Map<String, String> out = new LinkedHashMap<>();
@@ -50,7 +50,7 @@ class CudaHostTest {
                 case "u64", "s64", "b64" -> 'l';
                 case "u32", "s32", "b32" -> 'i';
                 case "f32" -> 'f';
-                case "align" -> Integer.parseInt(p.group(2) == null ? "-1" : p.group(2)) == BatchRows.BYTES ? 'b' : '?';
+                case "align" -> { int bytes = Integer.parseInt(p.group(2) == null ? "-1" : p.group(2)); yield bytes == BatchRows.BYTES || bytes == RowTables.BYTES ? 'b' : '?'; }
                 default -> '?';
             });
             out.put(m.group(1), sig.toString());

@@ -26,13 +26,16 @@ import org.junit.platform.launcher.core.LauncherFactory;
 public final class DeviceTestMain {
     private DeviceTestMain() {}
 
+    /** The GPU check's test classes (scripts/gpu-check.sh): every class whose tests run on the "cuda" target. */
+    public static final List<String> GPU_TESTS = List.of("dev.rast.kernels.cuda.CudaHostTest", "dev.rast.kernels.BackendOpsTest",
+            "dev.rast.kernels.cuda.CudaKernelsTest", "dev.rast.kernels.cuda.CudaFusedOpsTest", "dev.rast.tests.CudaReferenceModelTest",
+            "dev.rast.tests.KvCacheBf16Test", "dev.rast.tests.WeightDtypeTest", "dev.rast.tests.DeviceSamplingPathTest",
+            "dev.rast.tests.ServeDeviceSamplingTest", "dev.rast.tests.Bf16GemmTest");
+
     record Outcome(String name, String status, String detail) {}
 
     public static void main(String[] args) throws IOException {
-        List<String> classes = args.length > 0 ? List.of(args)
-                : List.of("dev.rast.kernels.cuda.CudaHostTest", "dev.rast.kernels.BackendOpsTest", "dev.rast.kernels.cuda.CudaKernelsTest",
-                        "dev.rast.tests.CudaReferenceModelTest", "dev.rast.tests.KvCacheBf16Test", "dev.rast.tests.WeightDtypeTest",
-                        "dev.rast.tests.DeviceSamplingPathTest", "dev.rast.tests.Bf16GemmTest");
+        List<String> classes = args.length > 0 ? List.of(args) : GPU_TESTS;
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(classes.stream().map(c -> selectClass(c)).toList()).build();
         List<Outcome> outcomes = new ArrayList<>();

@@ -138,7 +138,7 @@ public final class EmulatedDevice implements Device {
     private final long capacity;
     private final Map<Long, Allocation> allocations = new HashMap<>();
     private long used;
-    private int launches, gemms;
+    private int launches, gemms, copies;
     private final Map<Kernel, Integer> launchesOf = new java.util.EnumMap<>(Kernel.class);
 
     /** An emulated GPU with {@code capacity} bytes of memory. */
@@ -152,6 +152,9 @@ public final class EmulatedDevice implements Device {
 
     /** Launches of kernel k so far. */
     public int launches(Kernel k) { return launchesOf.getOrDefault(k, 0); }
+
+    /** Device-to-device copies so far. */
+    public int copies() { return copies; }
 
     /** cuBLAS GEMMs so far. */
     public int gemms() { return gemms; }
@@ -204,7 +207,7 @@ public final class EmulatedDevice implements Device {
 
     @Override public void toHost(long src, MemorySegment dst, long bytes) { if (bytes > 0) MemorySegment.copy(span(src, bytes, "toHost"), 0, dst, 0, bytes); }
 
-    @Override public void copy(long src, long dst, long bytes) { if (bytes > 0) MemorySegment.copy(span(src, bytes, "copy"), 0, span(dst, bytes, "copy"), 0, bytes); }
+    @Override public void copy(long src, long dst, long bytes) { copies++; if (bytes > 0) MemorySegment.copy(span(src, bytes, "copy"), 0, span(dst, bytes, "copy"), 0, bytes); }
 
     @Override
     public synchronized void launch(KernelArgs args, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
