@@ -11,6 +11,7 @@ import dev.rast.engine.model.Batch;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.math.Finite;
 import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.KvPool;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -238,6 +239,31 @@ public final class Lockstep implements Sequences {
             throw new BadInputException(model.config().file().getParent() + ": the model's logits are not finite (token id "
                     + bad + " is " + row[bad] + "): its weights hold NaN or infinite values, or overflow in "
                     + model.weightDtype() + "; check the checkpoint's tensors");
+    }
+
+    /** Per model: the blocks {@code work} takes from its pool (new positions, copies of shared last blocks). */
+    @Override
+    public boolean fits(List<Work> work) {
+        for (int m = 0; m < models.size(); m++) {
+            long need = 0;
+            for (Work w : work) {
+                KvCache c = live(w.sequence())[m];
+                if (c != null) need += c.blocksToReserve(w.tokens().length);
+            }
+            if (need > 0 && need > models.get(m).kvPool().freeBlocks()) return false;
+        }
+        return true;
+    }
+
+    /** Per model of {@code mask}: the prompt's blocks and one per sample, against the pool's free blocks. */
+    @Override
+    public boolean fits(int tokens, int samples, long mask) {
+        for (int m = 0; m < models.size(); m++) {
+            if ((mask & (1L << m)) == 0) continue;
+            KvPool pool = models.get(m).kvPool();
+            if (Math.ceilDiv((long) tokens, pool.blockSize()) + samples > pool.freeBlocks()) return false;
+        }
+        return true;
     }
 
     /** Frees {@code sequence}'s caches (its number is not reused). */

@@ -66,6 +66,18 @@ public interface Sequences extends AutoCloseable {
     void step(List<Work> work);
 
     /**
+     * Whether the models' KV-cache pools have the blocks {@code work} needs now (each item's new tokens, and the copy
+     * of a shared, partly filled last block it writes into), in every model. The default: pools without a cap.
+     */
+    default boolean fits(List<Work> work) { return true; }
+
+    /**
+     * Whether a new sequence of {@code tokens} tokens in the models of {@code models}, with {@code samples} samples
+     * to fork from it (each to take a block of its own on its first write), fits the pools next to what they hold.
+     */
+    default boolean fits(int tokens, int samples, long models) { return true; }
+
+    /**
      * Every model's logits row of {@code sequence} after its last step with logits (or its fork), in model order;
      * null for a model it does not use. The rows may be modified in place.
      */
