@@ -11,7 +11,7 @@ import dev.rast.engine.model.Batch;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.math.Finite;
 import dev.rast.engine.model.KvCache;
-import dev.rast.engine.model.KvPool;
+import dev.rast.engine.model.KvBlocks;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -255,14 +255,15 @@ public final class Lockstep implements Sequences {
         return true;
     }
 
-    /** Per model of {@code mask}: the prompt's blocks and one per sample, against the pool's free blocks. */
+    /**
+     * Per model of {@code mask}, against the pool's free blocks: the blocks of the prompt and its first generated
+     * token ({@link KvBlocks#perSequence}), and one for each other sample (the first write of a fork).
+     */
     @Override
     public boolean fits(int tokens, int samples, long mask) {
-        for (int m = 0; m < models.size(); m++) {
-            if ((mask & (1L << m)) == 0) continue;
-            KvPool pool = models.get(m).kvPool();
-            if (Math.ceilDiv((long) tokens, pool.blockSize()) + samples > pool.freeBlocks()) return false;
-        }
+        long need = KvBlocks.perSequence(tokens + 1L) + Math.max(0, samples - 1);
+        for (int m = 0; m < models.size(); m++)
+            if ((mask & (1L << m)) != 0 && need > models.get(m).kvPool().freeBlocks()) return false;
         return true;
     }
 

@@ -191,7 +191,7 @@ public final class Generator {
                 while (!preempted.isEmpty() && active.size() + notJoined < maxBatch) {
                     Live p = preempted.peek();
                     int[] history = p.history();
-                    if (!models.fits(history.length, 0, p.request.models())) break;
+                    if (!models.fits(history.length, 1, p.request.models())) break;
                     preempted.poll();
                     p.sequence = models.start(history, p.capacity(), p.request.models());
                     active.add(p);
@@ -267,7 +267,7 @@ public final class Generator {
                 if (!work.isEmpty()) models.step(work);
                 else if (!admitted.isEmpty() || !preempted.isEmpty()) { // nothing can run: nothing will free a block
                     boolean prefilledWaiting = admitted.stream().anyMatch(Admitted::prefilled);
-                    if (!prefilledWaiting && (preempted.isEmpty() || !models.fits(preempted.peek().history().length, 0, preempted.peek().request.models())))
+                    if (!prefilledWaiting && (preempted.isEmpty() || !models.fits(preempted.peek().history().length, 1, preempted.peek().request.models())))
                         throw new IllegalStateException("KV cache memory too small: the waiting prompts and samples do not fit the pools"
                                 + " even with nothing else running");
                 }

@@ -72,8 +72,9 @@ public interface Sequences extends AutoCloseable {
     default boolean fits(List<Work> work) { return true; }
 
     /**
-     * Whether a new sequence of {@code tokens} tokens in the models of {@code models}, with {@code samples} samples
-     * to fork from it (each to take a block of its own on its first write), fits the pools next to what they hold.
+     * Whether a new sequence of {@code tokens} tokens and its first generated token, in the models of {@code models},
+     * with {@code samples} samples in all (the others forked from it, each to take a block of its own on its first
+     * write), fits the pools next to what they hold.
      */
     default boolean fits(int tokens, int samples, long models) { return true; }
 
