@@ -324,11 +324,10 @@ public final class Lockstep implements Sequences {
     /** The KV cache of {@code sequence} in {@code model} (e.g. to check its length); null if it does not use the model. */
     public KvCache cache(int model, int sequence) { return live(sequence)[model]; }
 
-    /** Bytes the live sequences' caches take now, in every model (what they have grown to, not their capacity). */
+    /** Bytes of the KV blocks in use in the models' pools now (what the caches have grown to; a block forks share counted once). */
     public long cacheBytes() {
         long bytes = 0;
-        for (KvCache[] perModel : caches.values())
-            for (KvCache c : perModel) if (c != null) bytes += c.allocatedBytes();
+        for (CausalLM m : models) bytes += m.kvPool().usedBlocks() * m.kvPool().bytesPerBlock();
         return bytes;
     }
 
