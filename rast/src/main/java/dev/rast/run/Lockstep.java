@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Sequences advancing in several models at once, each model with its own KV cache per sequence: for RAST a base
  * model and expert/base pairs, for plain generation one model. A sequence {@link #start starts} from a prompt
- * (every model prefills it) or is {@link #fork forked} from another (its caches and logits copied), then every
+ * (every model prefills it) or is {@link #fork forked} from another (its cache blocks shared, its logits copied), then every
  * {@link #step} decodes any set of sequences together: one batched pass over each model's weights for all of them,
  * whatever prompt each came from. Sequences are numbered 0, 1, 2, … in the order they are made; a
  * {@link #release released} number is not reused.
@@ -140,7 +140,7 @@ public final class Lockstep implements Sequences {
 
     private long usable() { return models.size() == 63 ? Long.MAX_VALUE : (1L << models.size()) - 1; }
 
-    /** A new sequence that continues from where {@code sequence} is: its caches and logits rows copied. */
+    /** A new sequence that continues from where {@code sequence} is: its caches share the blocks (copy on write), its logits rows are copied. */
     @Override
     public int fork(int sequence) {
         KvCache[] from = live(sequence);

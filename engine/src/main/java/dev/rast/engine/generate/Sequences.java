@@ -47,7 +47,7 @@ public interface Sequences extends AutoCloseable {
         return s;
     }
 
-    /** A new sequence that continues from where {@code sequence} is (caches and logits copied). Returns its number. */
+    /** A new sequence that continues from where {@code sequence} is (cache blocks shared, logits copied). Returns its number. */
     int fork(int sequence);
 
     /** One decode step: sequence {@code sequences[i]} takes token {@code tokens[i]} in every model it uses, as one batch. */
