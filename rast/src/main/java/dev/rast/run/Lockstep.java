@@ -197,6 +197,9 @@ public final class Lockstep implements Sequences {
     @Override
     public void step(List<Work> work) {
         if (work.isEmpty()) return;
+        // Every model's blocks first, so that a full pool (KvPool.Full) stops the step before any model has run.
+        for (Work w : work)
+            for (KvCache c : live(w.sequence())) if (c != null) c.reserve(w.tokens().length);
         for (int m = 0; m < models.size(); m++) {
             CausalLM model = models.get(m);
             List<Batch.Chunk> chunks = new ArrayList<>(work.size());

@@ -28,12 +28,12 @@ class PreemptionTest {
     static final int SAMPLES = 4, MAX_TOKENS = 40;
 
     /** Each sample's tokens, drawn at temperature 1 from its own generator seeded by its number. */
-    private static List<List<Integer>> run(Generator g, List<Generator.Request> requests, int vocab) {
+    private static List<List<Integer>> run(Generator g, List<Generator.Request> requests, int maxBatch) {
         int total = requests.stream().mapToInt(Generator.Request::samples).sum();
         SplittableRandom[] rng = new SplittableRandom[total];
         List<List<Integer>> tokens = new ArrayList<>();
         for (int i = 0; i < total; i++) { rng[i] = new SplittableRandom(1000 + i); tokens.add(new ArrayList<>()); }
-        g.generate(requests, SAMPLES, MAX_TOKENS, Set.of(), (id, logits) -> draw(logits, rng[id]), (id, token) -> {
+        g.generate(requests, maxBatch, MAX_TOKENS, Set.of(), (id, logits) -> draw(logits, rng[id]), (id, token) -> {
             synchronized (tokens) { tokens.get(id).add(token); }
             return false;
         });
@@ -67,7 +67,7 @@ class PreemptionTest {
             List<Generator.Request> requests = List.of(new Generator.Request(a, SAMPLES), new Generator.Request(b, SAMPLES));
 
             Generator g1 = Lockstep.generator(free), g2 = Lockstep.generator(capped);
-            List<List<Integer>> want = run(g1, requests, V), got = run(g2, requests, V);
+            List<List<Integer>> want = run(g1, requests, SAMPLES), got = run(g2, requests, SAMPLES);
             assertEquals(0, g1.preemptions(), "the uncapped pool never preempts");
             assertTrue(g2.preemptions() > 0, "9 blocks must force preemption");
             for (int i = 0; i < want.size(); i++) {
@@ -81,13 +81,49 @@ class PreemptionTest {
         }
     }
 
+    /**
+     * A pool without a cap whose growth the backend cannot give memory for (here: refused past 32 blocks, as a
+     * device out of memory would) keeps its size, takes it as its cap, and the generator preempts and retries the
+     * step: 8 samples of 20 + 100 tokens (8 blocks each at full length, the first shared: 57 in all) still give the
+     * uncapped run's tokens.
+     */
+    @Test
+    void aPoolThatCannotGrowPreemptsInsteadOfFailing() {
+        try (Backend cpu = new CpuBackend(2); CausalLM free = Fixtures.load("qwen2-f32", cpu)) {
+            int kvDim = free.config().kvDim();
+            Backend refusing = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("allocate") && args[1] instanceof int[] shape && shape.length == 2
+                                && shape[1] == kvDim && shape[0] > 32 * KvPool.BLOCK_SIZE)
+                            throw new dev.rast.engine.BadInputException("out of memory (test)");
+                        try {
+                            return method.invoke(cpu, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            try (CausalLM limited = Fixtures.load("qwen2-f32", refusing)) {
+                int V = free.config().vocabSize();
+                int[] a = new int[20];
+                for (int t = 0; t < a.length; t++) a[t] = (t * 37 + 11) % V;
+                List<Generator.Request> requests = List.of(new Generator.Request(a, 8, 100));
+                Generator g1 = Lockstep.generator(free), g2 = Lockstep.generator(limited);
+                List<List<Integer>> want = run(g1, requests, 8), got = run(g2, requests, 8);
+                assertTrue(g2.preemptions() > 0, "the pool stopped at 32 blocks");
+                assertEquals(32, limited.kvPool().maxBlocks(), "the size reached is the cap");
+                for (int i = 0; i < want.size(); i++)
+                    assertArrayEquals(want.get(i).stream().mapToInt(x -> x).toArray(), got.get(i).stream().mapToInt(x -> x).toArray(), "sample " + i);
+            }
+        }
+    }
+
     /** A prompt whose blocks alone exceed the pool is refused with a message, not a pool error mid-step. */
     @Test
     void aPromptLargerThanThePoolIsRefused() {
         try (Backend backend = new CpuBackend(2); CausalLM m = Fixtures.load("qwen2-f32", backend)) {
             m.maxKvBlocks(2);
             var e = assertThrows(IllegalStateException.class,
-                    () -> run(Lockstep.generator(m), List.of(new Generator.Request(new int[40], 1)), m.config().vocabSize()));
+                    () -> run(Lockstep.generator(m), List.of(new Generator.Request(new int[40], 1)), SAMPLES));
             assertTrue(e.getMessage().contains("KV cache memory too small"), e.getMessage());
         }
     }

@@ -1,5 +1,6 @@
 package dev.rast.engine.generate;
 
+import dev.rast.engine.model.KvPool;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -264,8 +265,24 @@ public final class Generator {
                         for (int i = 0; i < chunked.size(); i++) chunked.get(i).filled += chunks.get(i).tokens().length;
                     }
                 }
-                if (!work.isEmpty()) models.step(work);
-                else if (!admitted.isEmpty() || !preempted.isEmpty()) { // nothing can run: nothing will free a block
+                boolean ran = false;
+                while (!work.isEmpty()) {
+                    try {
+                        models.step(work);
+                        ran = true;
+                        break;
+                    } catch (KvPool.Full full) { // a pool could not grow as far as fits() assumed: preempt, retry
+                        if (active.isEmpty()) throw full;
+                        if (work.size() > active.size()) // the prompt chunks were in it: they wait
+                            for (int i = 0; i < chunked.size(); i++) chunked.get(i).filled -= chunks.get(i).tokens().length;
+                        Live victim = active.removeLast();
+                        models.release(victim.sequence);
+                        preempted.addFirst(victim);
+                        preemptions++;
+                        work = decodeWork(active);
+                    }
+                }
+                if (!ran && (!admitted.isEmpty() || !preempted.isEmpty())) { // nothing could run: nothing will free a block
                     boolean prefilledWaiting = admitted.stream().anyMatch(Admitted::prefilled);
                     if (!prefilledWaiting && (preempted.isEmpty() || !models.fits(preempted.peek().history().length, 1, preempted.peek().request.models())))
                         throw new IllegalStateException("KV cache memory too small: the waiting prompts and samples do not fit the pools"

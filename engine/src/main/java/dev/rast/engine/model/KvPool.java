@@ -1,5 +1,6 @@
 package dev.rast.engine.model;
 
+import dev.rast.engine.BadInputException;
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
@@ -18,6 +19,9 @@ import java.util.Arrays;
  * <p>The pool's tensors start with room for a few blocks and double (up to {@link #maxBlocks()}) when a block is
  * wanted and none is free, the old rows copied over; block ids stay valid across a growth. A pool made with a cap
  * holds at most that many blocks: {@link #take} then fails with {@link Full} and a scheduler must wait or preempt.
+ * When the backend has no memory for a growth, the pool keeps its size, takes it as its cap, and fails with
+ * {@link Full} too. (A growth holds the old and the new tensors at once for a moment; a cap near a device's free
+ * memory therefore ends at the last doubling that fits.)
  */
 public final class KvPool implements AutoCloseable {
     /** Positions per block: 16, vLLM's default, even (the CPU attention pairs positions (even, odd)). */
@@ -35,7 +39,7 @@ public final class KvPool implements AutoCloseable {
     private final int kvDim;
     private final DType dtype;
     private final int blockSize;
-    private final int maxBlocks;
+    private int maxBlocks; // lowered to the size reached when the backend cannot give more memory
     private final Tensor[] keys;
     private final Tensor[] values;
     private int[] refs = new int[0];
@@ -80,7 +84,7 @@ public final class KvPool implements AutoCloseable {
 
     public DType dtype() { return dtype; }
 
-    public int maxBlocks() { return maxBlocks; }
+    public synchronized int maxBlocks() { return maxBlocks; }
 
     public long bytesPerBlock() { return bytesPerBlock(layers, kvDim, dtype, blockSize); }
 
@@ -110,7 +114,15 @@ public final class KvPool implements AutoCloseable {
         if (freeCount == 0) {
             if (refs.length >= maxBlocks)
                 throw new Full("KV cache memory full: all " + maxBlocks + " blocks of " + blockSize + " positions are in use");
-            grow((int) Math.min(maxBlocks, Math.max(refs.length + 1L, Math.max(INITIAL_BLOCKS, 2L * refs.length))));
+            int want = (int) Math.min(maxBlocks, Math.max(refs.length + 1L, Math.max(INITIAL_BLOCKS, 2L * refs.length)));
+            try {
+                grow(want);
+            } catch (BadInputException e) { // the backend's out of memory: the pool is as large as it gets
+                if (refs.length == 0) throw e;
+                maxBlocks = refs.length;
+                throw new Full("KV cache memory full: the pool has " + refs.length + " blocks of " + blockSize
+                        + " positions and cannot grow to " + want + " (" + e.getMessage() + ")");
+            }
         }
         int b = free[--freeCount];
         refs[b] = 1;
