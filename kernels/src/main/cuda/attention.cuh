@@ -1,5 +1,6 @@
-// Causal grouped-query attention over a KV cache. q and out are [T, heads·headDim]; the caches are
-// [capacity, kvHeads·headDim], stored as kvType (DT_F32 or DT_BF16, widened exactly as they are read), with
+// Causal grouped-query attention over a paged KV cache. q and out are [T, heads·headDim]; the pools are
+// [blocks·blockSize, kvHeads·headDim], stored as kvType (DT_F32 or DT_BF16, widened exactly as they are read), and
+// a sequence's position p sits at pool row kv_row(table, blockSize, p) (its block table; common.cuh), with
 // keys/values of positions 0..startPos+T-1 filled. Query row t sits at position
 // startPos + t and attends to keys 0..startPos+t; query head h reads KV head h / (heads / kvHeads). Softmax is
 // computed online (running max and sum) in F32, so no score array of the sequence length is ever stored.
@@ -39,7 +40,7 @@ __device__ void write_partial(const float* wm, const float* wl, int ms, const fl
 // (acc[headDim], max m, sum l) in part [T, heads, splits, headDim + 2]; attn_decode_combine merges the splits.
 // Block: ATT_DECODE_WARPS warps, each taking ATT_DECODE_KEYS consecutive keys of the chunk in turn.
 // Query row t (blockIdx.y) attends over len keys of the caches kc, vc.
-__device__ void decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
+__device__ void decode_partial(const float* q, const void* kc, const void* vc, const int* table, int blockSize, int kvType, float* part,
                                int heads, int kvHeads, int headDim, int len, int chunk, float scale) {
     __shared__ float wm[ATT_DECODE_WARPS], wl[ATT_DECODE_WARPS];
     __shared__ float wacc[ATT_DECODE_WARPS][ATT_MAX_HEAD_DIM];
@@ -64,9 +65,9 @@ __device__ void decode_partial(const float* q, const void* kc, const void* vc, i
         float s[ATT_DECODE_KEYS];
 #pragma unroll
         for (int u = 0; u < ATT_DECODE_KEYS; u++) {
-            long long row = (j0 + u) * kvWidth + (long long) kvh * headDim;
             float dot = 0.0f;
             if (j0 + u < end) {  // uniform across the warp
+                long long row = kv_row(table, blockSize, j0 + u) * kvWidth + (long long) kvh * headDim;
 #pragma unroll
                 for (int i = 0; i < ATT_PER_LANE; i++) {
                     int d = lane + 32 * i;
@@ -96,7 +97,7 @@ __device__ void decode_partial(const float* q, const void* kc, const void* vc, i
                 float a = acc[i] * corr;
 #pragma unroll
                 for (int u = 0; u < ATT_DECODE_KEYS; u++)
-                    if (j0 + u < end) a += p[u] * load_f32(vc, kvType, (j0 + u) * kvWidth + (long long) kvh * headDim + d);
+                    if (j0 + u < end) a += p[u] * load_f32(vc, kvType, kv_row(table, blockSize, j0 + u) * kvWidth + (long long) kvh * headDim + d);
                 acc[i] = a;
             }
         }
@@ -114,17 +115,20 @@ __device__ void decode_partial(const float* q, const void* kc, const void* vc, i
 }
 
 extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, const void* vc, int kvType, float* part,
-                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
-    decode_partial(q, kc, vc, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
+                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale,
+                                               const int* table, int blockSize) {
+    decode_partial(q, kc, vc, table, blockSize, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
 }
 
 // A decode step of many sequences in one launch: query row t is sequence t's token at position rows.pos[t], over
-// its own caches rows.k[t], rows.v[t]. Splits past a row's length leave empty partials, which the combine skips.
+// the pools rows.k[t], rows.v[t] through its block table tables + t·tableStride. Splits past a row's length leave
+// empty partials, which the combine skips.
 extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int kvType, float* part,
-                                            int heads, int kvHeads, int headDim, int chunk, float scale) {
+                                            int heads, int kvHeads, int headDim, int chunk, float scale,
+                                            const int* tables, int tableStride, int blockSize) {
     int t = blockIdx.y;
-    decode_partial(q, (const void*) rows.k[t], (const void*) rows.v[t], kvType, part, heads, kvHeads, headDim,
-                   rows.pos[t] + 1, chunk, scale);
+    decode_partial(q, (const void*) rows.k[t], (const void*) rows.v[t], tables + (long long) t * tableStride, blockSize,
+                   kvType, part, heads, kvHeads, headDim, rows.pos[t] + 1, chunk, scale);
 }
 
 // Decode attention for a whole query group at once (grouped-query attention: the G = heads / kvHeads query heads
@@ -140,7 +144,7 @@ extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int 
 #define GQ_MAX_HEAD_DIM 128
 #define GQ_PER_LANE (GQ_MAX_HEAD_DIM / 32)
 
-__device__ void decode_grouped(const float* q, const void* kc, const void* vc, int kvType, float* part,
+__device__ void decode_grouped(const float* q, const void* kc, const void* vc, const int* table, int blockSize, int kvType, float* part,
                                int heads, int kvHeads, int headDim, int len, int chunk, float scale) {
     __shared__ float qs[GQ_MAX_GROUP * GQ_MAX_HEAD_DIM];
     __shared__ float ps[ATT_DECODE_WARPS][GQ_MAX_GROUP][32];
@@ -173,7 +177,7 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
 #pragma unroll
         for (int g = 0; g < GQ_MAX_GROUP; g++) s[g] = 0.0f;
         if (live) {  // this lane's key against every query of the group
-            long long row = j * kvWidth + (long long) kvh * headDim;
+            long long row = kv_row(table, blockSize, j) * kvWidth + (long long) kvh * headDim;
             int d = 0;
             if (vec) {  // 16-byte loads of 8 elements: a row in headDim / 8 loads, not headDim
                 for (; d < headDim; d += 8) {
@@ -215,7 +219,7 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
         int n = min(32, end - j0);
 #pragma unroll 4
         for (int u = 0; u < n; u++) {  // lanes over head dims: the 32 values, weighted, into every head (4 in flight)
-            long long row = (j0 + u) * kvWidth + (long long) kvh * headDim;
+            long long row = kv_row(table, blockSize, j0 + u) * kvWidth + (long long) kvh * headDim;
             float v[GQ_PER_LANE];
 #pragma unroll
             for (int i = 0; i < GQ_PER_LANE; i++) {
@@ -252,16 +256,18 @@ __device__ void decode_grouped(const float* q, const void* kc, const void* vc, i
 }
 
 extern "C" __global__ void attn_decode_grouped(const float* q, const void* kc, const void* vc, int kvType, float* part,
-                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale) {
-    decode_grouped(q, kc, vc, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
+                                               int heads, int kvHeads, int headDim, int startPos, int chunk, float scale,
+                                               const int* table, int blockSize) {
+    decode_grouped(q, kc, vc, table, blockSize, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
 }
 
 // The grouped kernel for a decode step of many sequences (as attn_decode_rows): grid (kvHeads, rows, splits).
 extern "C" __global__ void attn_decode_grouped_rows(const float* q, BatchRows rows, int kvType, float* part,
-                                                    int heads, int kvHeads, int headDim, int chunk, float scale) {
+                                                    int heads, int kvHeads, int headDim, int chunk, float scale,
+                                                    const int* tables, int tableStride, int blockSize) {
     int t = blockIdx.y;
-    decode_grouped(q, (const void*) rows.k[t], (const void*) rows.v[t], kvType, part, heads, kvHeads, headDim,
-                   rows.pos[t] + 1, chunk, scale);
+    decode_grouped(q, (const void*) rows.k[t], (const void*) rows.v[t], tables + (long long) t * tableStride, blockSize,
+                   kvType, part, heads, kvHeads, headDim, rows.pos[t] + 1, chunk, scale);
 }
 
 // Merges the split partials of attn_decode_partial / attn_decode_rows: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).
@@ -293,7 +299,8 @@ extern "C" __global__ void attn_decode_combine(const float* part, float* out, in
 // each query's running softmax. Dynamic shared memory: (32·(headDim+1) + 32·headDim + 16·headDim) floats
 // (keys padded by one float so the 32 lanes reading 32 different rows hit 32 different banks).
 extern "C" __global__ void attn_prefill(const float* q, const void* kc, const void* vc, int kvType, float* out, int T,
-                                        int heads, int kvHeads, int headDim, int startPos, float scale) {
+                                        int heads, int kvHeads, int headDim, int startPos, float scale,
+                                        const int* table, int blockSize) {
     DYNAMIC_SHARED(float, smem);
     int hd = headDim, ks = headDim + 1;
     float* Ks = smem;
@@ -325,8 +332,9 @@ extern "C" __global__ void attn_prefill(const float* q, const void* kc, const vo
             int j = e / hd, d = e - j * hd, key = kb + j;
             float kv = 0.0f, vv = 0.0f;
             if (key <= maxKey) {
-                kv = load_f32(kc, kvType, key * kvWidth + (long long) kvh * hd + d);
-                vv = load_f32(vc, kvType, key * kvWidth + (long long) kvh * hd + d);
+                long long row = kv_row(table, blockSize, key) * kvWidth + (long long) kvh * hd + d;
+                kv = load_f32(kc, kvType, row);
+                vv = load_f32(vc, kvType, row);
             }
             Ks[j * ks + d] = kv;
             Vs[j * hd + d] = vv;

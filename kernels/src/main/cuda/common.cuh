@@ -31,6 +31,11 @@ struct BatchRows {
     int pos[BATCH_ROWS_MAX];
 };
 
+// The pool row of position pos of a paged KV cache: its block table names the block, blockSize positions each.
+__device__ __forceinline__ long long kv_row(const int* table, int blockSize, int pos) {
+    return (long long) table[pos / blockSize] * blockSize + pos % blockSize;
+}
+
 __device__ __forceinline__ float bf16_to_f32(u16 h) { return __uint_as_float(((u32) h) << 16); }
 
 // IEEE binary16 → binary32, exact (every half is a float). Written out so host and device agree bit for bit.

@@ -1,5 +1,7 @@
 package dev.rast.bench;
 
+import dev.rast.engine.backend.PagedKv;
+import dev.rast.engine.model.KvPool;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.kernels.cpu.CpuBackend;
@@ -22,8 +24,11 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One layer's {@code Backend.attention} in a decode step: {@code sequences} sequences, one new row each at position
- * {@code context} − 1 of its own KV cache, grouped-query with the model's heads. Each call takes the next layer's
- * caches (up to the model's layer count, within 512 MiB), so that they come from memory as in a forward pass.
+ * {@code context} − 1 of its own paged KV cache, grouped-query with the model's heads. The sequences' blocks of
+ * {@link KvPool#BLOCK_SIZE} positions interleave in one pool, as they do when sequences grow in lockstep (block b
+ * of sequence s is pool block b·sequences + s), so no two consecutive blocks of a sequence are adjacent. Each call
+ * takes the next layer's pools (up to the model's layer count, within 512 MiB), so that they come from memory as in
+ * a forward pass.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,7 +47,7 @@ public class AttentionBench {
     public String cache;
 
     private CpuBackend backend;
-    private final List<Tensor[][]> layers = new ArrayList<>();
+    private final List<PagedKv> layers = new ArrayList<>();
     private Tensor q, out;
     private int[] chunkRows, startPos;
     private ModelShape m;
@@ -56,15 +61,11 @@ public class AttentionBench {
         DType dt = DType.valueOf(cache);
         long perLayer = 2L * sequences * context * m.kvDim() * dt.bytes();
         int n = (int) Math.clamp((512L << 20) / perLayer, 1, m.layers);
-        float[] values = Data.gaussian(rnd, context * m.kvDim(), 1);
-        for (int l = 0; l < n; l++) {
-            Tensor[] k = new Tensor[sequences], v = new Tensor[sequences];
-            for (int s = 0; s < sequences; s++) {
-                k[s] = filled(dt, values);
-                v[s] = filled(dt, values);
-            }
-            layers.add(new Tensor[][] {k, v});
-        }
+        int bs = KvPool.BLOCK_SIZE, blocks = Math.ceilDiv(context, bs);
+        int[][] tables = new int[sequences][blocks];
+        for (int s = 0; s < sequences; s++) for (int b = 0; b < blocks; b++) tables[s][b] = b * sequences + s;
+        float[] values = Data.gaussian(rnd, blocks * sequences * bs * m.kvDim(), 1);
+        for (int l = 0; l < n; l++) layers.add(new PagedKv(filled(dt, values), filled(dt, values), bs, tables));
         q = Data.activation(backend, rnd, sequences, m.qDim());
         out = backend.allocate(DType.F32, sequences, m.qDim());
         chunkRows = new int[sequences];
@@ -73,10 +74,11 @@ public class AttentionBench {
         Arrays.fill(startPos, context - 1);
     }
 
-    /** A cache [context, kvDim] holding {@code values} (rounded to BF16 by the backend's own store for BF16). */
+    /** A pool [values / kvDim, kvDim] holding {@code values} (rounded to BF16 by the backend's own store for BF16). */
     private Tensor filled(DType dt, float[] values) {
-        Tensor c = backend.allocate(dt, context, m.kvDim());
-        Tensor src = backend.allocate(DType.F32, context, m.kvDim());
+        int rows = values.length / m.kvDim();
+        Tensor c = backend.allocate(dt, rows, m.kvDim());
+        Tensor src = backend.allocate(DType.F32, rows, m.kvDim());
         backend.upload(MemorySegment.ofArray(values), src);
         backend.copyRows(src, c, 0);
         backend.free(src);
@@ -85,9 +87,9 @@ public class AttentionBench {
 
     @Benchmark
     public void attention() {
-        Tensor[][] kv = layers.get(next);
+        PagedKv kv = layers.get(next);
         next = next + 1 == layers.size() ? 0 : next + 1;
-        backend.attention(q, kv[0], kv[1], chunkRows, startPos, m.heads, m.kvHeads, m.headDim, out);
+        backend.attention(q, kv, chunkRows, startPos, m.heads, m.kvHeads, m.headDim, out);
     }
 
     @TearDown(Level.Trial)

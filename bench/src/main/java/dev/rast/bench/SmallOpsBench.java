@@ -1,5 +1,6 @@
 package dev.rast.bench;
 
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.kernels.cpu.CpuBackend;
@@ -88,7 +89,7 @@ public class SmallOpsBench {
     }
 
     @Benchmark public void storeKeysValues() {
-        backend.storeKeysValues(k, v, new Tensor[] {kCache}, new Tensor[] {vCache}, new int[] {tokens}, new int[] {pos});
+        backend.storeKeysValues(k, v, PagedKv.contiguous(kCache, vCache), new int[] {tokens}, new int[] {pos});
     }
 
     @Benchmark public void siluMul() { backend.siluMul(gate, up, act); }

@@ -1,6 +1,7 @@
 package dev.rast.bench;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -91,9 +92,9 @@ final class TimingBackend implements Backend {
 
     @Override public void copyRows(Tensor src, Tensor dst, int dstRow) { long t = t0(); b.copyRows(src, dst, dstRow); end("copyRows", t, 0); }
 
-    @Override public void storeKeysValues(Tensor k, Tensor v, Tensor[] kc, Tensor[] vc, int[] rows, int[] pos) {
+    @Override public void storeKeysValues(Tensor k, Tensor v, PagedKv cache, int[] rows, int[] pos) {
         long t = t0();
-        b.storeKeysValues(k, v, kc, vc, rows, pos);
+        b.storeKeysValues(k, v, cache, rows, pos);
         end("storeKeysValues", t, 0);
     }
 
@@ -103,9 +104,9 @@ final class TimingBackend implements Backend {
         end("attention", t, 0);
     }
 
-    @Override public void attention(Tensor q, Tensor[] k, Tensor[] v, int[] rows, int[] pos, int heads, int kvHeads, int headDim, Tensor out) {
+    @Override public void attention(Tensor q, PagedKv cache, int[] rows, int[] pos, int heads, int kvHeads, int headDim, Tensor out) {
         long t = t0();
-        b.attention(q, k, v, rows, pos, heads, kvHeads, headDim, out);
+        b.attention(q, cache, rows, pos, heads, kvHeads, headDim, out);
         end("attention", t, 0);
     }
 

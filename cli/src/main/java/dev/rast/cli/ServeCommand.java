@@ -51,7 +51,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--prefill-chunk", paramLabel = "TOKENS", defaultValue = "512", description = "Most prompt tokens prefilled in one step, beside the running sequences' decode step, so they keep streaming while a long prompt goes in (default: ${DEFAULT-VALUE}).")
     int prefillChunk;
 
-    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", defaultValue = "auto", description = "KV-cache memory requests may reserve (prompt + max_tokens per sample, in every model it uses): bytes, or e.g. 8GiB, 500MB; a request waits until its caches fit, one that never fits is a 400. auto (default): 90%% of the device's free memory after loading the models; none: no limit beyond --max-batch.")
+    @Option(names = "--kv-cache-memory", paramLabel = "SIZE", defaultValue = "auto", description = "KV-cache memory: it sizes each model's pool of 16-position blocks, and a request reserves whole blocks for prompt + max_tokens per sample in every model it uses: bytes, or e.g. 8GiB, 500MB; a request waits until its blocks fit, one that never fits is a 400. auto (default): 90%% of the device's free memory after loading the models; none: no limit beyond --max-batch.")
     String kvCacheMemory;
 
     @Option(names = "--shutdown-grace", paramLabel = "SECONDS", defaultValue = "30", description = "On SIGTERM or Ctrl-C: stop taking requests, let running and queued ones finish for up to SECONDS, then end the rest (finish_reason abort) and exit 0 (default: ${DEFAULT-VALUE}).")

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.kernels.cuda.CudaBackend;
@@ -12,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -299,60 +301,90 @@ public final class ReferenceCheck {
     }
 
     /**
-     * Caches of chunk i sized for its rows (startPos[i] + chunkRows[i]) plus 3, filled with random values, poisoned
-     * with NaN past its last position (a causal kernel never reads there).
+     * A paged cache for chunk i's positions 0..startPos[i] + chunkRows[i] − 1, blocks of {@code blockSize}: every
+     * sequence's blocks drawn at random from a pool with 3 spare blocks (so tables are neither consecutive nor
+     * ordered), the rows random, poisoned with NaN where no sequence keeps a position (a kernel reading a row through
+     * the wrong block, or past a sequence's end, gets NaNs that fail the comparison).
      */
-    private Both[] caches(DType cache, int[] chunkRows, int[] startPos, int kvWidth) {
-        Both[] c = new Both[chunkRows.length];
-        for (int i = 0; i < c.length; i++) {
-            int valid = startPos[i] + chunkRows[i], rows = valid + 3;
-            float[] v = random(rows * kvWidth);
-            for (int e = valid * kvWidth; e < v.length; e++) v[e] = Float.NaN;
-            c[i] = input(cache, v, rows, kvWidth);
-        }
-        return c;
+    private record Paged(Both keys, Both values, int blockSize, int[][] tables) {
+        PagedKv got() { return new PagedKv(keys.got(), values.got(), blockSize, tables); }
+
+        PagedKv want() { return new PagedKv(keys.want(), values.want(), blockSize, tables); }
     }
 
-    private static Tensor[] got(Both[] ts) { return java.util.Arrays.stream(ts).map(Both::got).toArray(Tensor[]::new); }
+    private Paged paged(DType cache, int[] chunkRows, int[] startPos, int kvWidth, int blockSize) {
+        int[][] tables = new int[chunkRows.length][];
+        int blocks = 3;
+        for (int i = 0; i < tables.length; i++) blocks += Math.ceilDiv(startPos[i] + chunkRows[i], blockSize);
+        int[] order = new int[blocks];
+        for (int b = 0; b < blocks; b++) order[b] = b;
+        for (int b = blocks - 1; b > 0; b--) { // Fisher-Yates
+            int j = rnd.nextInt(b + 1), t = order[b];
+            order[b] = order[j];
+            order[j] = t;
+        }
+        boolean[] kept = new boolean[blocks * blockSize];
+        int next = 0;
+        for (int i = 0; i < tables.length; i++) {
+            int valid = startPos[i] + chunkRows[i];
+            tables[i] = Arrays.copyOfRange(order, next, next + Math.ceilDiv(valid, blockSize));
+            next += tables[i].length;
+            for (int p = 0; p < valid; p++) kept[tables[i][p / blockSize] * blockSize + p % blockSize] = true;
+        }
+        Both[] kv = new Both[2];
+        for (int n = 0; n < 2; n++) {
+            float[] v = random(blocks * blockSize * kvWidth);
+            for (int r = 0; r < kept.length; r++) if (!kept[r]) Arrays.fill(v, r * kvWidth, (r + 1) * kvWidth, Float.NaN);
+            kv[n] = input(cache, v, blocks * blockSize, kvWidth);
+        }
+        return new Paged(kv[0], kv[1], blockSize, tables);
+    }
 
-    private static Tensor[] want(Both[] ts) { return java.util.Arrays.stream(ts).map(Both::want).toArray(Tensor[]::new); }
+    /** Block size of the paged checks: small, so that a chunk crosses many blocks (and the CPU's 64-position tiles). */
+    public static final int BLOCK = 4;
 
     public void storeKeysValues(DType cache, int[] chunkRows, int[] startPos, int kvWidth) {
         int T = sum(chunkRows);
         Both k = input(DType.F32, random(T * kvWidth), T, kvWidth), v = input(DType.F32, random(T * kvWidth), T, kvWidth);
-        Both[] kc = caches(cache, chunkRows, startPos, kvWidth), vc = caches(cache, chunkRows, startPos, kvWidth);
-        b.storeKeysValues(k.got, v.got, got(kc), got(vc), chunkRows, startPos);
-        ref.storeKeysValues(k.want, v.want, want(kc), want(vc), chunkRows, startPos);
-        for (int i = 0; i < chunkRows.length; i++) {
-            compareBytes("storeKeysValues", kc[i], cache + " keys of chunk " + i + " of " + chunkRows.length);
-            compareBytes("storeKeysValues", vc[i], cache + " values of chunk " + i + " of " + chunkRows.length);
-        }
-        free(k, v);
-        free(kc);
-        free(vc);
+        Paged c = paged(cache, chunkRows, startPos, kvWidth, BLOCK);
+        b.storeKeysValues(k.got, v.got, c.got(), chunkRows, startPos);
+        ref.storeKeysValues(k.want, v.want, c.want(), chunkRows, startPos);
+        compareBytes("storeKeysValues", c.keys, cache + " key pool, " + chunkRows.length + " chunks");
+        compareBytes("storeKeysValues", c.values, cache + " value pool, " + chunkRows.length + " chunks");
+        free(k, v, c.keys, c.values);
     }
 
-    /** Queries {@code [T, heads·hd]} at positions start.. over caches of start + T + 3 rows. */
+    /**
+     * Queries {@code [T, heads·hd]} at positions start.. over one contiguous cache of start + T + 3 rows (the rows
+     * past start + T NaN: a causal kernel never reads there).
+     */
     public void attention(DType cache, int heads, int kvHeads, int hd, int start, int T) {
         Both q = input(DType.F32, random(T * heads * hd), T, heads * hd), out = output(DType.F32, T, heads * hd);
-        Both[] kc = caches(cache, new int[] {T}, new int[] {start}, kvHeads * hd), vc = caches(cache, new int[] {T}, new int[] {start}, kvHeads * hd);
-        b.attention(q.got, kc[0].got, vc[0].got, heads, kvHeads, hd, start, out.got);
-        ref.attention(q.want, kc[0].want, vc[0].want, heads, kvHeads, hd, start, out.want);
+        int valid = start + T, rows = valid + 3, kvWidth = kvHeads * hd;
+        Both[] kv = new Both[2];
+        for (int n = 0; n < 2; n++) {
+            float[] v = random(rows * kvWidth);
+            Arrays.fill(v, valid * kvWidth, v.length, Float.NaN);
+            kv[n] = input(cache, v, rows, kvWidth);
+        }
+        b.attention(q.got, kv[0].got, kv[1].got, heads, kvHeads, hd, start, out.got);
+        ref.attention(q.want, kv[0].want, kv[1].want, heads, kvHeads, hd, start, out.want);
         compare("attention", out, SUMS, cache + " heads=" + heads + " kvHeads=" + kvHeads + " hd=" + hd + " start=" + start + " T=" + T);
-        free(q, out, kc[0], vc[0]);
+        free(q, out, kv[0], kv[1]);
     }
 
-    /** Batched attention: chunk i of {@code chunkRows[i]} rows at positions startPos[i].. over its own caches. */
+    /**
+     * Batched attention: chunk i of {@code chunkRows[i]} rows at positions startPos[i].. over its own positions of a
+     * paged cache with random block tables ({@link #paged}).
+     */
     public void attention(DType cache, int[] chunkRows, int[] startPos, int heads, int kvHeads, int hd) {
         int T = sum(chunkRows);
         Both q = input(DType.F32, random(T * heads * hd), T, heads * hd), out = output(DType.F32, T, heads * hd);
-        Both[] kc = caches(cache, chunkRows, startPos, kvHeads * hd), vc = caches(cache, chunkRows, startPos, kvHeads * hd);
-        b.attention(q.got, got(kc), got(vc), chunkRows, startPos, heads, kvHeads, hd, out.got);
-        ref.attention(q.want, want(kc), want(vc), chunkRows, startPos, heads, kvHeads, hd, out.want);
-        compare("attention (batched)", out, SUMS, cache + " " + chunkRows.length + " chunks heads=" + heads + " kvHeads=" + kvHeads + " hd=" + hd);
-        free(q, out);
-        free(kc);
-        free(vc);
+        Paged c = paged(cache, chunkRows, startPos, kvHeads * hd, BLOCK);
+        b.attention(q.got, c.got(), chunkRows, startPos, heads, kvHeads, hd, out.got);
+        ref.attention(q.want, c.want(), chunkRows, startPos, heads, kvHeads, hd, out.want);
+        compare("attention (paged)", out, SUMS, cache + " " + chunkRows.length + " chunks heads=" + heads + " kvHeads=" + kvHeads + " hd=" + hd);
+        free(q, out, c.keys, c.values);
     }
 
     /**
@@ -374,7 +406,7 @@ public final class ReferenceCheck {
     /** n ones: the chunk sizes of a decode step. */
     public static int[] ones(int n) {
         int[] a = new int[n];
-        java.util.Arrays.fill(a, 1);
+        Arrays.fill(a, 1);
         return a;
     }
 
@@ -406,5 +438,5 @@ public final class ReferenceCheck {
         free(x, y);
     }
 
-    private static int sum(int[] a) { return java.util.Arrays.stream(a).sum(); }
+    private static int sum(int[] a) { return Arrays.stream(a).sum(); }
 }

@@ -1,5 +1,7 @@
 package dev.rast.plan;
 
+import dev.rast.engine.model.KvBlocks;
+import dev.rast.engine.model.KvPool;
 import dev.rast.engine.tensor.DType;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,8 +16,10 @@ import java.util.function.UnaryOperator;
  * not fit. KV caches grow with the tokens a sequence holds, so a run whose samples stop early fits more; the plan is
  * for the worst case, every sequence at full length.
  *
- * <p>Sequences that fit = ⌊(memory − Σ weights − reserve) / (Σ KV bytes per token · (prompt + max tokens))⌋; the
- * reserve is what {@code rast eval} leaves aside for activations and logits.
+ * <p>KV caches are paged in blocks of 16 positions ({@link KvBlocks}): every model's pool gets
+ * blocks = ⌊(memory − Σ weights − reserve) / (16 · Σ KV bytes per token)⌋, and sequences that fit =
+ * ⌊blocks / ⌈(prompt + max tokens) / 16⌉⌋; the reserve is what {@code rast eval} leaves aside for activations and
+ * logits.
  */
 public record MemoryPlan(List<ModelFootprint> models, int n, int promptLen, int maxTokens, long memory, long reserve) {
 
@@ -38,8 +42,14 @@ public record MemoryPlan(List<ModelFootprint> models, int n, int promptLen, int 
     /** Memory left for KV caches (negative when the weights alone do not fit). */
     public long kvBudget() { return memory - weightBytes() - reserve; }
 
-    /** Sequences at full length that fit at once (0 when not even one does). */
-    public long fits() { return kvBudget() <= 0 ? 0 : kvBudget() / bytesPerSequence(); }
+    /** Blocks of {@link KvPool#BLOCK_SIZE} positions every model's KV pool gets from the budget ({@link KvBlocks}). */
+    public long kvBlocks() { return KvBlocks.blocks(kvBudget(), kvBytesPerToken()); }
+
+    /**
+     * Sequences at full length that fit at once (0 when not even one does): whole blocks, as the scheduler's pools
+     * hold them ({@link KvBlocks}, the one formula both use).
+     */
+    public long fits() { return KvBlocks.sequences(kvBlocks(), tokensPerSequence()); }
 
     public boolean fitsAll() { return fits() >= n; }
 
@@ -60,7 +70,7 @@ public record MemoryPlan(List<ModelFootprint> models, int n, int promptLen, int 
         } else {
             long fits = fits();
             if (fits >= 1) out.add("--batch " + fits + ": run the " + n + " sequences " + fits + " at a time (same results, slower)");
-            long maxTok = kvBudget() / ((long) n * kvBytesPerToken()) - promptLen;
+            long maxTok = kvBlocks() / n * KvPool.BLOCK_SIZE - promptLen; // each of the n sequences' whole blocks
             if (maxTok >= 1) out.add("--max-tokens " + maxTok + ": all " + n + " sequences at once (longer samples are cut)");
             if (fits >= 1) out.add("--n " + fits + ": fewer samples per problem");
         }
@@ -97,6 +107,8 @@ public record MemoryPlan(List<ModelFootprint> models, int n, int promptLen, int 
         m.put("prompt_len", promptLen);
         m.put("max_tokens", maxTokens);
         m.put("bytes_per_sequence", bytesPerSequence());
+        m.put("kv_block_positions", KvPool.BLOCK_SIZE);
+        m.put("kv_blocks", kvBlocks());
         m.put("memory_bytes", memory);
         m.put("reserve_bytes", reserve);
         m.put("sequences_that_fit", fits());
@@ -112,7 +124,8 @@ public record MemoryPlan(List<ModelFootprint> models, int n, int promptLen, int 
                     f.weights().torchName(), gb(f.weightBytes()), f.kvCache().torchName(), f.kvBytesPerToken() / 1024.0));
         b.append(String.format(Locale.ROOT, "%nweights %s; KV %.1f KiB per token, %s per sequence of %,d tokens (prompt %d + max %d)%n",
                 gb(weightBytes()), kvBytesPerToken() / 1024.0, gb(bytesPerSequence()), tokensPerSequence(), promptLen, maxTokens));
-        b.append(String.format(Locale.ROOT, "memory %s, %s reserved: %s left for KV caches%n", gb(memory), gb(reserve), gb(Math.max(0, kvBudget()))));
+        b.append(String.format(Locale.ROOT, "memory %s, %s reserved: %s left for KV caches, %,d blocks of %d positions per model%n",
+                gb(memory), gb(reserve), gb(Math.max(0, kvBudget())), kvBlocks(), KvPool.BLOCK_SIZE));
         b.append(String.format(Locale.ROOT, "%d sequences fit at full length; --n %d %s%n", fits(), n, fitsAll() ? "fits" : "does not fit"));
         List<String> advice = advice();
         if (!advice.isEmpty()) {

@@ -11,6 +11,7 @@ import dev.rast.engine.model.Batch;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.math.Finite;
 import dev.rast.engine.model.KvCache;
+import dev.rast.engine.model.KvBlocks;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Sequences advancing in several models at once, each model with its own KV cache per sequence: for RAST a base
  * model and expert/base pairs, for plain generation one model. A sequence {@link #start starts} from a prompt
- * (every model prefills it) or is {@link #fork forked} from another (its caches and logits copied), then every
+ * (every model prefills it) or is {@link #fork forked} from another (its cache blocks shared, its logits copied), then every
  * {@link #step} decodes any set of sequences together: one batched pass over each model's weights for all of them,
  * whatever prompt each came from. Sequences are numbered 0, 1, 2, … in the order they are made; a
  * {@link #release released} number is not reused.
@@ -139,7 +140,7 @@ public final class Lockstep implements Sequences {
 
     private long usable() { return models.size() == 63 ? Long.MAX_VALUE : (1L << models.size()) - 1; }
 
-    /** A new sequence that continues from where {@code sequence} is: its caches and logits rows copied. */
+    /** A new sequence that continues from where {@code sequence} is: its caches share the blocks (copy on write), its logits rows are copied. */
     @Override
     public int fork(int sequence) {
         KvCache[] from = live(sequence);
@@ -196,6 +197,9 @@ public final class Lockstep implements Sequences {
     @Override
     public void step(List<Work> work) {
         if (work.isEmpty()) return;
+        // Every model's blocks first, so that a full pool (KvPool.Full) stops the step before any model has run.
+        for (Work w : work)
+            for (KvCache c : live(w.sequence())) if (c != null) c.reserve(w.tokens().length);
         for (int m = 0; m < models.size(); m++) {
             CausalLM model = models.get(m);
             List<Batch.Chunk> chunks = new ArrayList<>(work.size());
@@ -238,6 +242,32 @@ public final class Lockstep implements Sequences {
             throw new BadInputException(model.config().file().getParent() + ": the model's logits are not finite (token id "
                     + bad + " is " + row[bad] + "): its weights hold NaN or infinite values, or overflow in "
                     + model.weightDtype() + "; check the checkpoint's tensors");
+    }
+
+    /** Per model: the blocks {@code work} takes from its pool (new positions, copies of shared last blocks). */
+    @Override
+    public boolean fits(List<Work> work) {
+        for (int m = 0; m < models.size(); m++) {
+            long need = 0;
+            for (Work w : work) {
+                KvCache c = live(w.sequence())[m];
+                if (c != null) need += c.blocksToReserve(w.tokens().length);
+            }
+            if (need > 0 && need > models.get(m).kvPool().freeBlocks()) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Per model of {@code mask}, against the pool's free blocks: the blocks of the prompt and its first generated
+     * token ({@link KvBlocks#perSequence}), and one for each other sample (the first write of a fork).
+     */
+    @Override
+    public boolean fits(int tokens, int samples, long mask) {
+        long need = KvBlocks.perSequence(tokens + 1L) + Math.max(0, samples - 1);
+        for (int m = 0; m < models.size(); m++)
+            if ((mask & (1L << m)) != 0 && need > models.get(m).kvPool().freeBlocks()) return false;
+        return true;
     }
 
     /** Frees {@code sequence}'s caches (its number is not reused). */
@@ -321,11 +351,10 @@ public final class Lockstep implements Sequences {
     /** The KV cache of {@code sequence} in {@code model} (e.g. to check its length); null if it does not use the model. */
     public KvCache cache(int model, int sequence) { return live(sequence)[model]; }
 
-    /** Bytes the live sequences' caches take now, in every model (what they have grown to, not their capacity). */
+    /** Bytes of the KV blocks in use in the models' pools now (what the caches have grown to; a block forks share counted once). */
     public long cacheBytes() {
         long bytes = 0;
-        for (KvCache[] perModel : caches.values())
-            for (KvCache c : perModel) if (c != null) bytes += c.allocatedBytes();
+        for (CausalLM m : models) bytes += m.kvPool().usedBlocks() * m.kvPool().bytesPerBlock();
         return bytes;
     }
 

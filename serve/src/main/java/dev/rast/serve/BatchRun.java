@@ -3,6 +3,7 @@ package dev.rast.serve;
 import dev.rast.engine.BadInputException;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.generate.Sequences;
+import dev.rast.engine.model.KvBlocks;
 import dev.rast.engine.sample.Sampler;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.sample.SequenceRandom;
@@ -49,6 +50,9 @@ final class BatchRun {
     private final boolean onDevice;
     private final AtomicLongArray modelTokens;
     private final AtomicLong kvReserved = new AtomicLong();
+    /** Blocks every model's KV pool holds ({@link KvBlocks#cap} of the budget; 0: no budget), and those reserved. */
+    private final long kvBlocks;
+    private final AtomicLongArray reservedBlocks;
     private volatile long kvUsed;
     private volatile int running;
 
@@ -64,6 +68,8 @@ final class BatchRun {
         this.kvBudget = kvBudget;
         this.stepTime = stepTime;
         this.kvBytesPerToken = bytesPerToken(models);
+        this.kvBlocks = kvBudget > 0 ? KvBlocks.cap(models.models(), kvBudget) : 0;
+        this.reservedBlocks = new AtomicLongArray(models.models().size());
         this.modelTokens = new AtomicLongArray(models.models().size());
         this.onDevice = !hostSampling && Lockstep.deviceCapable(models.models());
     }
@@ -87,8 +93,23 @@ final class BatchRun {
 
     long modelTokens(int model) { return modelTokens.get(model); }
 
-    /** Whether {@code job} could ever be admitted: its KV caches at full length fit the budget. */
-    boolean everFits(Job job) { return kvBudget <= 0 || job.kvBytes(kvBytesPerToken) <= kvBudget; }
+    /** Whether {@code job} could ever be admitted: its KV blocks at full length fit the pools. */
+    boolean everFits(Job job) { return kvBudget <= 0 || job.kvBlocks() <= kvBlocks; }
+
+    /** Whether {@code job}'s blocks at full length fit what is not reserved, in every model it uses. */
+    private boolean fitsNow(Job job) {
+        if (kvBudget <= 0) return true;
+        long mask = job.models();
+        for (int m = 0; m < reservedBlocks.length(); m++)
+            if ((mask & (1L << m)) != 0 && reservedBlocks.get(m) + job.kvBlocks() > kvBlocks) return false;
+        return true;
+    }
+
+    /** Adds {@code blocks} to the reservation of every model of {@code job}. */
+    private void reserve(Job job, long blocks) {
+        long mask = job.models();
+        for (int m = 0; m < reservedBlocks.length(); m++) if ((mask & (1L << m)) != 0) reservedBlocks.addAndGet(m, blocks);
+    }
 
     /**
      * Decodes {@code first} and the jobs queued in {@code queue} (taken from its head, in order, when the batch has
@@ -113,12 +134,13 @@ final class BatchRun {
                     job = queue.peek();
                 }
                 if (job == null) return null;
-                if (kvBudget > 0 && kvReserved.get() + job.kvBytes(kvBytesPerToken) > kvBudget) return null; // waits for memory
+                if (!fitsNow(job)) return null; // waits for memory
                 queue.poll();
             }
             waiting[0] = null;
             long perSample = job.kvBytes(kvBytesPerToken) / job.n;
             kvReserved.addAndGet(perSample * job.n);
+            reserve(job, job.kvBlocks());
             for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s, perSample));
             live.add(job);
             running = slots.size();
@@ -144,6 +166,7 @@ final class BatchRun {
             if (!slot.accept(token, eos, abort.getAsBoolean())) return false;
             slots.remove(g);
             kvReserved.addAndGet(-slot.kvBytes);
+            reserve(slot.job, -slot.job.kvBlocks() / slot.job.n);
             running = slots.size();
             if (--slot.job.unfinished == 0) live.remove(slot.job);
             return true;
@@ -161,6 +184,7 @@ final class BatchRun {
         } finally {
             running = 0;
             kvReserved.set(0);
+            for (int m = 0; m < reservedBlocks.length(); m++) reservedBlocks.set(m, 0);
             kvUsed = 0;
         }
     }

@@ -1,5 +1,7 @@
 package dev.rast.serve;
 
+import dev.rast.engine.model.KvBlocks;
+import dev.rast.engine.model.KvPool;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.fusion.RastFusion;
 import java.util.List;
@@ -54,11 +56,14 @@ final class Job {
         return mask;
     }
 
-    /** KV-cache bytes its samples may take at most: n caches of prompt + max tokens in each model it uses. */
+    /** KV blocks its samples may take at most in each model it uses: n sequences of prompt + max tokens ({@link KvBlocks}). */
+    long kvBlocks() { return n * KvBlocks.perSequence((long) prompt.length + maxTokens); }
+
+    /** The bytes of those blocks, over the models it uses. */
     long kvBytes(long[] bytesPerToken) {
         long perToken = 0, mask = models();
         for (int m = 0; m < bytesPerToken.length; m++) if ((mask & (1L << m)) != 0) perToken += bytesPerToken[m];
-        return (long) n * ((long) prompt.length + maxTokens) * perToken;
+        return kvBlocks() * KvPool.BLOCK_SIZE * perToken;
     }
 
     /** What a job's samples produce, in order per choice. */

@@ -214,7 +214,7 @@ class CudaReferenceModelTest {
             int[] ids = new int[270];
             for (int t = 0; t < ids.length; t++) ids[t] = (t * 37 + 11) % V;
             float[] rg = new float[V], rc = new float[V];
-            // A 250-token prompt fits the first 256 rows; decoding on from there grows the cache at position 256.
+            // A 250-token prompt fits the pool's first 16 blocks; decoding on from there grows the pool at position 256.
             mg.forward(Arrays.copyOf(ids, 250), cg, 1);
             mc.forward(Arrays.copyOf(ids, 250), cc, 1);
             double d = 0;
@@ -223,7 +223,8 @@ class CudaReferenceModelTest {
                 cpu.download(mc.forward(new int[] {ids[t]}, cc, 1), MemorySegment.ofArray(rc));
                 d = Math.max(d, maxDiff(rg, rc));
             }
-            assertEquals(300, cg.allocatedRows(), "grew past 256 rows");
+            assertEquals(272, cg.allocatedRows(), "17 blocks of 16 for 270 positions");
+            assertEquals(32, mg.kvPool().allocatedBlocks(), "the pool grew from 16 blocks to 32");
             assertTrue(d <= 1e-4, target + ": max |Δlogit| vs CPU through the growth = " + d);
 
             List<Generator.Request> requests = List.of(new Generator.Request(new int[] {5, 17, 300}, 2),

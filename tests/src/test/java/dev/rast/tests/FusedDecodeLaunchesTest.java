@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.generate.Sequences.Work;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.Models;
@@ -138,6 +139,8 @@ class FusedDecodeLaunchesTest {
                     seqs[s] = s == 0 ? first : ls.fork(first);
                     step.add(new Work(seqs[s], new int[] {5 + s}, true));
                 }
+                ls.step(step); // the forks' first writes copy the shared, partly filled prompt block (copy on write)
+                step.replaceAll(w -> new Work(w.sequence(), new int[] {9}, true));
                 int copies = emu.copies(), gathers = emu.launches(Kernel.GATHER_ROWS);
                 ls.step(step);
                 ls.choose(seqs, new float[] {0.5f}, 1000, SamplingParams.greedy(), new double[SEQUENCES], new double[SEQUENCES]);
@@ -173,15 +176,15 @@ class FusedDecodeLaunchesTest {
             b.rope(x, headDim, cos, sin, chunkRows, startPos);
         }
         @Override public void copyRows(Tensor src, Tensor dst, int dstRow) { b.copyRows(src, dst, dstRow); }
-        @Override public void storeKeysValues(Tensor k, Tensor v, Tensor[] kc, Tensor[] vc, int[] chunkRows, int[] startPos) {
-            b.storeKeysValues(k, v, kc, vc, chunkRows, startPos);
+        @Override public void storeKeysValues(Tensor k, Tensor v, PagedKv cache, int[] chunkRows, int[] startPos) {
+            b.storeKeysValues(k, v, cache, chunkRows, startPos);
         }
         @Override public void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
             b.attention(q, kCache, vCache, heads, kvHeads, headDim, startPos, out);
         }
-        @Override public void attention(Tensor q, Tensor[] kc, Tensor[] vc, int[] chunkRows, int[] startPos, int heads, int kvHeads,
+        @Override public void attention(Tensor q, PagedKv cache, int[] chunkRows, int[] startPos, int heads, int kvHeads,
                                         int headDim, Tensor out) {
-            b.attention(q, kc, vc, chunkRows, startPos, heads, kvHeads, headDim, out);
+            b.attention(q, cache, chunkRows, startPos, heads, kvHeads, headDim, out);
         }
         @Override public void siluMul(Tensor gate, Tensor up, Tensor out) { b.siluMul(gate, up, out); }
         @Override public void add(Tensor x, Tensor y) { b.add(x, y); }

@@ -16,9 +16,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * KV caches allocate as the sequence grows (256 rows first, then doubling up to the capacity, filled rows copied).
- * Decoding one token at a time through those growths must give the logits of the whole sequence run as one prefill,
- * which allocates once and never copies (ReferenceModelTest checks that prefill against Hugging Face). A row lost or
+ * KV caches take a block of 16 positions from their model's pool as the sequence crosses into it, and the pool's
+ * tensors grow (16 blocks first, then doubling, the rows copied) when no block is free. Decoding one token at a time
+ * through those growths must give the logits of the whole sequence run as one prefill (ReferenceModelTest checks that
+ * prefill against Hugging Face). A row lost or
  * misplaced in a copy moves every later logit by far more than the tolerance: 1e-4 with F32 caches, as for F32 weights
  * elsewhere (the two paths only sum in another order, ~1e-6 apart). BF16 caches (grown and forked by copying BF16
  * rows) get 2e-3: the two paths compute keys and values ~1e-7 apart, so now and then one rounds to the neighbouring
@@ -43,26 +44,27 @@ class KvCacheGrowthTest {
                 backend.download(m.forward(ids, whole, LEN), MemorySegment.ofArray(want));
             }
 
-            // A cache decoded token by token from empty, and a fork of a 10-token prefix (allocated with 256 rows of
-            // room) decoded from there: both grow twice on the way to 600.
+            // A cache decoded token by token from empty, and a fork of a 10-token prefix decoded from there: 38
+            // blocks each on the way to 600, the pool growing from 16 blocks to 32, 64 and 128.
             try (KvCache grown = m.newCache(LEN); KvCache prefix = m.newCache(LEN)) {
-                assertEquals(256, grown.allocatedRows());
+                assertEquals(0, grown.allocatedRows(), "no block before the first token");
                 float[] row = new float[V];
                 for (int t = 0; t < LEN; t++) {
                     Tensor l = m.forward(new int[] {ids[t]}, grown, 1);
                     backend.download(l, MemorySegment.ofArray(row));
                     assertClose(want, t, row, tol, cacheType + " decoded from empty");
                 }
-                assertEquals(LEN, grown.allocatedRows(), "256 → 512 → capped at the capacity");
+                assertEquals(608, grown.allocatedRows(), "38 blocks of 16 for 600 positions");
 
                 m.forward(java.util.Arrays.copyOf(ids, 10), prefix, 1);
                 try (KvCache fork = prefix.fork(LEN)) {
-                    assertEquals(266, fork.allocatedRows());
+                    assertEquals(16, fork.allocatedRows(), "the prefix's one block, shared");
                     for (int t = 10; t < LEN; t++) {
                         backend.download(m.forward(new int[] {ids[t]}, fork, 1), MemorySegment.ofArray(row));
                         assertClose(want, t, row, tol, cacheType + " decoded from a fork");
                     }
-                    assertEquals(LEN, fork.allocatedRows());
+                    assertEquals(608, fork.allocatedRows());
+                    assertEquals(128, m.kvPool().allocatedBlocks(), "16 → 32 → 64 → 128 blocks for 38 + 1 + 38 in use");
                 }
             }
         }

@@ -77,16 +77,31 @@ class PlanCommandTest {
         assertEquals(0, p.get("advice").size());
     }
 
+    /**
+     * The paged-cache target (issue 24): 7B with a 1.5B pair at ~2k tokens (prompt 512 + 1,536) on 80 GiB. Left for
+     * KV caches 63,956,384,768 B (above) = ⌊/ (16·114,688 = 1,835,008)⌋ = 34,853 blocks per model; a sequence of
+     * 2,048 positions holds 128: 272 sequences at once, past the issue's 256.
+     */
+    @Test
+    void sevenBWithAOnePointFiveBPairHolds272SequencesOfTwoThousandTokens() throws Exception {
+        JsonNode p = plan("Qwen2.5-7B", "Qwen2.5-1.5B", "--memory", "80GiB", "--n", "256", "--prompt-len", "512", "--max-tokens", "1536");
+        assertEquals(34_853, p.get("kv_blocks").asLong());
+        assertEquals(16, p.get("kv_block_positions").asLong());
+        assertEquals(272, p.get("sequences_that_fit").asLong());
+        assertTrue(p.get("fits").asBoolean());
+    }
+
     @Test
     void fourteenBWithASevenBPairNeedsAdvice() throws Exception {
         // weights 29,540,067,328 + 2·15,231,233,024 = 60,002,533,376; KV 196,608 + 2·57,344 = 311,296 B/token;
-        // left 25,359,941,632 / (311,296·16,896 = 5,259,657,216) = 4 sequences; for all 32:
-        // ⌊25,359,941,632 / (32·311,296)⌋ − 512 = 2,545 − 512 = 2,033 tokens.
+        // left 25,359,941,632 B = ⌊/ (16·311,296 = 4,980,736)⌋ = 5,091 blocks of 16 positions per model; a sequence of
+        // 16,896 positions holds 1,056: 4 sequences. For all 32: ⌊5,091 / 32⌋ = 159 blocks = 2,544 positions − 512 =
+        // 2,032 tokens.
         JsonNode p = plan("Qwen2.5-14B", "Qwen2.5-7B", "--memory", "80GiB");
         assertEquals(4, p.get("sequences_that_fit").asLong());
         assertFalse(p.get("fits").asBoolean());
         String advice = p.get("advice").toString();
-        assertTrue(advice.contains("--batch 4") && advice.contains("--max-tokens 2033") && advice.contains("--n 4"), advice);
+        assertTrue(advice.contains("--batch 4") && advice.contains("--max-tokens 2032") && advice.contains("--n 4"), advice);
     }
 
     @Test

@@ -222,7 +222,8 @@ class ServeSchedulingTest {
         long perToken = set.models().stream().mapToLong(x -> x.kvCacheBytesPerToken()).sum(); // both pairs: every model
         String prompt = "Memory";
         int promptTokens = set.tokenizer().encode(prompt, true).length;
-        long first = perToken * (promptTokens + 20_000), second = perToken * (promptTokens + 20);
+        // Reservations are whole blocks of 16 positions in every model, at full length (prompt + max_tokens).
+        long first = perToken * 16 * Math.ceilDiv(promptTokens + 20_000, 16), second = perToken * 16 * Math.ceilDiv(promptTokens + 20, 16);
         long budget = first + second - 1; // each alone, not both
         try (Server s = start(ServeConfig.DEFAULT_PREFILL_CHUNK, budget, 8)) {
             HttpResponse<String> never = client.send(request(s, "/v1/completions", body(prompt, 2, 20_000, 1, Map.of("p1", 1f, "p2", 1f), "")),

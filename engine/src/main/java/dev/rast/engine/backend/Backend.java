@@ -84,43 +84,44 @@ public interface Backend extends AutoCloseable {
     void copyRows(Tensor src, Tensor dst, int dstRow);
 
     /**
-     * A batch's new keys and values into their caches: {@code k} and {@code v}'s rows are consecutive chunks, chunk i
-     * has {@code chunkRows[i]} rows, which go to rows {@code startPos[i]}.. of {@code kCaches[i]} / {@code vCaches[i]}
-     * (as {@link #copyRows}: F32, or rounded into BF16 caches). The default runs two {@link #copyRows} per chunk; the
-     * CUDA backend stores a decode step's rows in one launch.
+     * A batch's new keys and values into their paged caches: {@code k} and {@code v}'s rows are consecutive chunks,
+     * chunk i has {@code chunkRows[i]} rows, which go to positions {@code startPos[i]}.. of sequence i of
+     * {@code cache} (pool rows through its block table; as {@link #copyRows}: F32, or rounded into BF16 pools). The
+     * default runs {@link #copyRows} per piece of a chunk that falls in one block; the CUDA backend stores a decode
+     * step's rows in one launch.
      */
-    default void storeKeysValues(Tensor k, Tensor v, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos) {
-        int row = 0;
+    default void storeKeysValues(Tensor k, Tensor v, PagedKv cache, int[] chunkRows, int[] startPos) {
+        cache.check("storeKeysValues", k.dim(1), chunkRows, startPos);
+        int row = 0, bs = cache.blockSize();
         for (int i = 0; i < chunkRows.length; i++) {
-            copyRows(k.rows(row, chunkRows[i]), kCaches[i], startPos[i]);
-            copyRows(v.rows(row, chunkRows[i]), vCaches[i], startPos[i]);
+            for (int r = 0; r < chunkRows[i]; ) {
+                int pos = startPos[i] + r, n = Math.min(chunkRows[i] - r, bs - pos % bs);
+                copyRows(k.rows(row + r, n), cache.keys(), cache.row(i, pos));
+                copyRows(v.rows(row + r, n), cache.values(), cache.row(i, pos));
+                r += n;
+            }
             row += chunkRows[i];
         }
     }
 
     /**
      * Causal attention of queries {@code q [T, heads·headDim]} at positions startPos.. over the cached keys and
-     * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1; grouped-query when kvHeads < heads.
-     * The caches are F32 or BF16 (keys and values alike); BF16 values are widened exactly, so the result equals that
-     * of F32 caches holding the same (rounded) values, up to summation order.
+     * values {@code [maxSeq, kvHeads·headDim]} at positions 0..startPos+T-1 (one contiguous cache: the paged
+     * {@link #attention(Tensor, PagedKv, int[], int[], int, int, int, Tensor)} with a table of one block).
      */
-    void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out);
+    default void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+        attention(q, PagedKv.contiguous(kCache, vCache), new int[] {q.dim(0)}, new int[] {startPos}, heads, kvHeads, headDim, out);
+    }
 
     /**
-     * {@link #attention} on a batch of sequences, each over its own cache: {@code q}'s rows are consecutive chunks,
-     * chunk i has {@code chunkRows[i]} rows at positions {@code startPos[i]}.. and attends over
-     * {@code kCaches[i]} / {@code vCaches[i]}. The default runs one {@link #attention} per chunk; a backend overrides
-     * it to spread (sequence, head) pairs over its cores in one pass.
+     * Causal attention on a batch of sequences, each over its own positions of a paged cache: {@code q}'s rows are
+     * consecutive chunks, chunk i has {@code chunkRows[i]} rows at positions {@code startPos[i]}.. of sequence i and
+     * attends over its positions 0..startPos[i]+r through {@code cache}'s block table i; grouped-query when
+     * kvHeads < heads (query head h reads KV head h / (heads / kvHeads)). The pools are F32 or BF16; BF16 values are
+     * widened exactly, so the result equals that of F32 pools holding the same (rounded) values, up to summation
+     * order. Where the rows sit in the pool changes no bits.
      */
-    default void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
-                           int heads, int kvHeads, int headDim, Tensor out) {
-        int row = 0;
-        for (int i = 0; i < chunkRows.length; i++) {
-            attention(q.rows(row, chunkRows[i]), kCaches[i], vCaches[i], heads, kvHeads, headDim, startPos[i],
-                    out.rows(row, chunkRows[i]));
-            row += chunkRows[i];
-        }
-    }
+    void attention(Tensor q, PagedKv cache, int[] chunkRows, int[] startPos, int heads, int kvHeads, int headDim, Tensor out);
 
     /** {@code out = silu(gate) · up}; out may be gate. */
     void siluMul(Tensor gate, Tensor up, Tensor out);

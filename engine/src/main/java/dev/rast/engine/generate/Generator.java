@@ -1,5 +1,6 @@
 package dev.rast.engine.generate;
 
+import dev.rast.engine.model.KvPool;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -178,18 +179,39 @@ public final class Generator {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be >= 0, is " + maxTokens);
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be at least 1, is " + maxBatch);
         if (prefillChunk < 0) throw new IllegalArgumentException("prefillChunk must be >= 0, is " + prefillChunk);
+        preemptions = 0;
         try (Sequences models = sequences.get()) {
             List<Live> active = new ArrayList<>();
             ArrayDeque<Admitted> admitted = new ArrayDeque<>(); // prefilling, or prefilled and waiting for places
+            ArrayDeque<Live> preempted = new ArrayDeque<>();   // their blocks given back, to be recomputed
+            Request waiting = null;                             // admitted by the caller, waiting for KV blocks
             int nextId = 0, notJoined = 0;
             while (true) {
-                while (active.size() + notJoined < maxBatch) {
-                    Request r = admission.next();
+                // Preempted samples come back first, oldest first, once their prompt and tokens so far fit again:
+                // one prefill of all of them gives the logits the next decode step would have given.
+                while (!preempted.isEmpty() && active.size() + notJoined < maxBatch) {
+                    Live p = preempted.peek();
+                    int[] history = p.history();
+                    if (!models.fits(history.length, 1, p.request.models())) break;
+                    preempted.poll();
+                    p.sequence = models.start(history, p.capacity(), p.request.models());
+                    active.add(p);
+                }
+                while (preempted.isEmpty() && active.size() + notJoined < maxBatch) {
+                    Request r = waiting != null ? waiting : admission.next();
+                    waiting = null;
                     if (r == null) break;
                     int limit = r.maxTokens() > 0 ? r.maxTokens() : maxTokens;
                     if (limit == 0) { // nothing to generate: its numbers are spent, no sequence is opened
                         nextId += r.samples();
                         continue;
+                    }
+                    if (!models.fits(r.prompt().length, r.samples(), r.models())) { // wait for blocks to free up
+                        if (active.isEmpty() && admitted.isEmpty())
+                            throw new IllegalStateException("KV cache memory too small: a prompt of " + r.prompt().length
+                                    + " tokens with " + r.samples() + " samples does not fit the empty pools");
+                        waiting = r;
+                        break;
                     }
                     int capacity = (int) Math.min(Integer.MAX_VALUE, (long) r.prompt().length + limit);
                     Admitted a = new Admitted(r, nextId, limit);
@@ -206,28 +228,79 @@ public final class Generator {
                 while (!admitted.isEmpty() && admitted.peek().prefilled() && active.size() < maxBatch) {
                     Admitted a = admitted.peek();
                     boolean last = a.joined == a.request.samples() - 1;
-                    active.add(new Live(last ? a.sequence : models.fork(a.sequence), a.firstId + a.joined, a.limit));
+                    active.add(new Live(last ? a.sequence : models.fork(a.sequence), a.firstId + a.joined, a.limit, a.request));
                     a.joined++;
                     notJoined--;
                     if (last) admitted.poll();
                 }
-                if (active.isEmpty() && admitted.isEmpty()) break;
+                if (active.isEmpty() && admitted.isEmpty() && preempted.isEmpty() && waiting == null) break;
                 active = chooseAndListen(active, models, stopIds, chooser, listener);
-                List<Sequences.Work> work = new ArrayList<>(active.size() + 1);
-                for (Live s : active) work.add(new Sequences.Work(s.sequence, new int[] {s.last}, true));
+                // The pools must hold this step's new positions: if they cannot, the latest joined sample gives its
+                // blocks back (preemption by recompute) until they can.
+                while (!active.isEmpty() && !models.fits(decodeWork(active))) {
+                    Live victim = active.removeLast();
+                    models.release(victim.sequence);
+                    preempted.addFirst(victim); // the latest preempted resumes last
+                    preemptions++;
+                }
+                List<Sequences.Work> work = decodeWork(active);
+                // Prompt chunks join the step only if their blocks fit next to the decode tokens'.
+                List<Sequences.Work> chunks = new ArrayList<>();
+                List<Admitted> chunked = new ArrayList<>();
                 int budget = prefillChunk;
                 for (Admitted a : admitted) {
                     if (budget == 0) break;
                     int len = a.request.prompt().length;
                     if (a.filled == len) continue;
                     int take = Math.min(budget, len - a.filled);
-                    work.add(new Sequences.Work(a.sequence, Arrays.copyOfRange(a.request.prompt(), a.filled, a.filled + take), a.filled + take == len));
-                    a.filled += take;
+                    chunks.add(new Sequences.Work(a.sequence, Arrays.copyOfRange(a.request.prompt(), a.filled, a.filled + take), a.filled + take == len));
+                    chunked.add(a);
                     budget -= take;
                 }
-                if (!work.isEmpty()) models.step(work);
+                if (!chunks.isEmpty()) {
+                    List<Sequences.Work> all = new ArrayList<>(work);
+                    all.addAll(chunks);
+                    if (models.fits(all)) {
+                        work = all;
+                        for (int i = 0; i < chunked.size(); i++) chunked.get(i).filled += chunks.get(i).tokens().length;
+                    }
+                }
+                boolean ran = false;
+                while (!work.isEmpty()) {
+                    try {
+                        models.step(work);
+                        ran = true;
+                        break;
+                    } catch (KvPool.Full full) { // a pool could not grow as far as fits() assumed: preempt, retry
+                        if (active.isEmpty()) throw full;
+                        if (work.size() > active.size()) // the prompt chunks were in it: they wait
+                            for (int i = 0; i < chunked.size(); i++) chunked.get(i).filled -= chunks.get(i).tokens().length;
+                        Live victim = active.removeLast();
+                        models.release(victim.sequence);
+                        preempted.addFirst(victim);
+                        preemptions++;
+                        work = decodeWork(active);
+                    }
+                }
+                if (!ran && (!admitted.isEmpty() || !preempted.isEmpty())) { // nothing could run: nothing will free a block
+                    boolean prefilledWaiting = admitted.stream().anyMatch(Admitted::prefilled);
+                    if (!prefilledWaiting && (preempted.isEmpty() || !models.fits(preempted.peek().history().length, 1, preempted.peek().request.models())))
+                        throw new IllegalStateException("KV cache memory too small: the waiting prompts and samples do not fit the pools"
+                                + " even with nothing else running");
+                }
             }
         }
+    }
+
+    /** How many samples the last {@link #generate} call preempted (gave their KV blocks back, recomputed later). */
+    public int preemptions() { return preemptions; }
+
+    private int preemptions;
+
+    private static List<Sequences.Work> decodeWork(List<Live> active) {
+        List<Sequences.Work> work = new ArrayList<>(active.size() + 1);
+        for (Live s : active) work.add(new Sequences.Work(s.sequence, new int[] {s.last}, true));
+        return work;
     }
 
     /**
@@ -251,8 +324,7 @@ public final class Generator {
         for (int i = 0; i < live; i++) {
             Live s = active.get(i);
             int token = chosen[i];
-            s.last = token;
-            s.count++;
+            s.add(token);
             boolean stop = listener != null && listener.accept(s.id, token);
             if (stop || stopIds.contains(token) || s.count == s.limit) models.release(s.sequence);
             else continuing.add(s);
@@ -291,16 +363,37 @@ public final class Generator {
         return chooser.choose(id, fusion.fuse(id, models.logits(sequence)));
     }
 
-    /** A sample being decoded: its number among all requests' samples, its sequence in the set, its token limit, its last token. */
+    /**
+     * A sample being decoded: its number among all requests' samples, its sequence in the set (a new one after a
+     * preemption), its token limit, its request, and its tokens so far (the last is the next step's input).
+     */
     private static final class Live {
-        final int sequence, id, limit;
-        int last, count;
+        final int id, limit;
+        final Request request;
+        int sequence, last, count;
+        int[] tokens = new int[16];
 
-        Live(int sequence, int id, int limit) {
+        Live(int sequence, int id, int limit, Request request) {
             this.sequence = sequence;
             this.id = id;
             this.limit = limit;
+            this.request = request;
         }
+
+        void add(int token) {
+            if (count == tokens.length) tokens = Arrays.copyOf(tokens, 2 * count);
+            tokens[count++] = token;
+            last = token;
+        }
+
+        /** The prompt and every token chosen so far: what a resumed sample prefills. */
+        int[] history() {
+            int[] p = request.prompt(), h = Arrays.copyOf(p, p.length + count);
+            System.arraycopy(tokens, 0, h, p.length, count);
+            return h;
+        }
+
+        int capacity() { return (int) Math.min(Integer.MAX_VALUE, (long) request.prompt().length + limit); }
     }
 
     /** One greedy continuation (n = 1); {@code onToken} (may be null) sees each id as it is chosen. */

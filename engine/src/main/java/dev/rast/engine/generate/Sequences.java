@@ -47,7 +47,7 @@ public interface Sequences extends AutoCloseable {
         return s;
     }
 
-    /** A new sequence that continues from where {@code sequence} is (caches and logits copied). Returns its number. */
+    /** A new sequence that continues from where {@code sequence} is (cache blocks shared, logits copied). Returns its number. */
     int fork(int sequence);
 
     /** One decode step: sequence {@code sequences[i]} takes token {@code tokens[i]} in every model it uses, as one batch. */
@@ -64,6 +64,19 @@ public interface Sequences extends AutoCloseable {
      * (decode tokens and prompt chunks together), at most one work item per sequence.
      */
     void step(List<Work> work);
+
+    /**
+     * Whether the models' KV-cache pools have the blocks {@code work} needs now (each item's new tokens, and the copy
+     * of a shared, partly filled last block it writes into), in every model. The default: pools without a cap.
+     */
+    default boolean fits(List<Work> work) { return true; }
+
+    /**
+     * Whether a new sequence of {@code tokens} tokens and its first generated token, in the models of {@code models},
+     * with {@code samples} samples in all (the others forked from it, each to take a block of its own on its first
+     * write), fits the pools next to what they hold.
+     */
+    default boolean fits(int tokens, int samples, long models) { return true; }
 
     /**
      * Every model's logits row of {@code sequence} after its last step with logits (or its fork), in model order;

@@ -1,6 +1,7 @@
 package dev.rast.engine.model;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.Tensor;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -31,6 +32,7 @@ public final class Batch {
     private final int[] rowStart;
     private final int[] startPos;
     private final int logitRows;
+    private int[][] tables; // each chunk's block table, fixed by reserve()
 
     public Batch(Chunk... chunks) {
         if (chunks.length == 0) throw new IllegalArgumentException("empty batch");
@@ -98,31 +100,32 @@ public final class Batch {
         return max;
     }
 
-    /** Checks that every chunk fits its cache, before anything is written. */
+    /**
+     * Checks that every chunk fits its cache and takes the blocks the new tokens need, before anything is written;
+     * fixes the block tables the layers then read.
+     */
     public void reserve() {
+        KvPool pool = chunks[0].cache().pool();
         for (int i = 0; i < chunks.length; i++) {
+            if (chunks[i].cache().pool() != pool)
+                throw new IllegalArgumentException("chunk " + i + "'s KV cache is in another pool than chunk 0's (another model's?)");
             if (chunks[i].cache().length() != startPos[i])
                 throw new IllegalStateException("KV cache of chunk " + i + " changed since the batch was built");
             chunks[i].cache().reserve(chunkRows[i]);
         }
+        tables = new int[chunks.length][];
+        for (int i = 0; i < chunks.length; i++) tables[i] = chunks[i].cache().blockTable();
     }
 
-    /** Every chunk's KV cache of {@code layer}, in chunk order. */
-    public Tensor[] keys(int layer) {
-        Tensor[] t = new Tensor[chunks.length];
-        for (int i = 0; i < t.length; i++) t[i] = chunks[i].cache().keys(layer);
-        return t;
-    }
-
-    public Tensor[] values(int layer) {
-        Tensor[] t = new Tensor[chunks.length];
-        for (int i = 0; i < t.length; i++) t[i] = chunks[i].cache().values(layer);
-        return t;
+    /** Layer {@code layer} of the chunks' caches: the pool's tensors and each chunk's block table, in chunk order. */
+    public PagedKv cache(int layer) {
+        if (tables == null) throw new IllegalStateException("reserve() the batch before reading its caches");
+        return chunks[0].cache().pool().layer(layer, tables);
     }
 
     /** Appends each chunk's rows of {@code k} and {@code v} to its own cache of {@code layer}, at its positions. */
     public void storeKeysValues(Backend backend, int layer, Tensor k, Tensor v) {
-        backend.storeKeysValues(k, v, keys(layer), values(layer), chunkRows, startPos);
+        backend.storeKeysValues(k, v, cache(layer), chunkRows, startPos);
     }
 
     /** Marks the new tokens as filled in every cache (after all layers wrote them). */

@@ -10,8 +10,14 @@ public interface CausalLM extends AutoCloseable {
 
     Backend backend();
 
-    /** A cache for one sequence of up to {@code capacity} tokens, storing {@link #kvCacheDtype()}. */
+    /** A cache for one sequence of up to {@code capacity} tokens, storing {@link #kvCacheDtype()}, in {@link #kvPool()}. */
     KvCache newCache(int capacity);
+
+    /** The block pool that caches from {@link #newCache} take their memory from (one per model and KV dtype). */
+    KvPool kvPool();
+
+    /** Caps the KV pool made from now on (before the first cache) at {@code blocks} blocks of {@link KvPool#BLOCK_SIZE}. */
+    void maxKvBlocks(int blocks);
 
     /** The dtype the weights are computed in (the key projection's, as loaded: the checkpoint's unless --dtype converted). */
     dev.rast.engine.tensor.DType weightDtype();

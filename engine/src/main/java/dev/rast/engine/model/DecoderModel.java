@@ -30,6 +30,8 @@ public final class DecoderModel implements CausalLM {
     private final long weightBytes;
     private final DType keyWeights;
     private DType kvDtype;
+    private final java.util.EnumMap<DType, KvPool> pools = new java.util.EnumMap<>(DType.class);
+    private int maxKvBlocks = Integer.MAX_VALUE;
 
     /**
      * {@code ropeInverseFrequencies}: the rotary frequencies of one head, {@code head_dim / 2} of them, as the
@@ -74,7 +76,7 @@ public final class DecoderModel implements CausalLM {
             // q/k/v biases (Qwen2 always, Llama when attention_bias is set; else null), then RoPE of q and k
             backend.biasRope(q, k, v, L.bq(), L.bk(), L.bv(), c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
             b.storeKeysValues(backend, l, k, v);      // each sequence's rows into its own cache
-            backend.attention(q, b.keys(l), b.values(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
+            backend.attention(q, b.cache(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
             backend.matmul(att, L.wo(), h);
             backend.addRmsNorm(x, h, L.postNorm(), eps, h);     // x += h; h = postNorm(x)
             // MLP: x += down(silu(gate(h)) · up(h))
@@ -97,7 +99,22 @@ public final class DecoderModel implements CausalLM {
 
     @Override public Backend backend() { return backend; }
 
-    @Override public KvCache newCache(int capacity) { return new KvCache(backend, c.numLayers(), capacity, c.kvDim(), kvDtype); }
+    @Override public KvCache newCache(int capacity) { return new KvCache(kvPool(), capacity); }
+
+    /** The pool of the current KV dtype (made on first use; a dtype change starts a new one, the old kept for its caches). */
+    @Override
+    public synchronized KvPool kvPool() {
+        KvPool p = pools.get(kvDtype);
+        if (p == null) pools.put(kvDtype, p = new KvPool(backend, c.numLayers(), c.kvDim(), kvDtype, KvPool.BLOCK_SIZE, maxKvBlocks));
+        return p;
+    }
+
+    /** Caps the pools made from now on at {@code blocks} blocks (the memory a scheduler admits sequences into). */
+    @Override
+    public synchronized void maxKvBlocks(int blocks) {
+        if (blocks < 1) throw new IllegalArgumentException("KV block cap must be at least 1, is " + blocks);
+        maxKvBlocks = blocks;
+    }
 
     @Override public DType weightDtype() { return keyWeights; }
 
@@ -111,6 +128,7 @@ public final class DecoderModel implements CausalLM {
 
     @Override
     public void close() {
+        for (KvPool p : pools.values()) p.close();
         ws.close();
         rope.close();
         checkpoint.close();

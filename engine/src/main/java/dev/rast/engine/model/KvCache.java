@@ -1,105 +1,101 @@
 package dev.rast.engine.model;
 
-import dev.rast.engine.backend.Backend;
 import dev.rast.engine.tensor.DType;
-import dev.rast.engine.tensor.Tensor;
+import java.util.Arrays;
 
 /**
- * Keys and values of one sequence for every layer, {@code [rows, kvHeads·headDim]} each, owned by the backend (on
- * the device for a GPU backend). {@link #length()} tokens are filled; at most {@link #capacity()} ever will be.
+ * Keys and values of one sequence for every layer: a block table into its model's {@link KvPool}. Position p sits
+ * at row {@code table[p / blockSize]·blockSize + p % blockSize} of each layer's pool tensors (on the device for a GPU
+ * backend). {@link #length()} tokens are filled; at most {@link #capacity()} ever will be.
  *
  * <p>Stored as F32, or as BF16 (half the memory and half the bytes attention reads per position; the forward pass
  * computes keys and values in F32 and the backend rounds them to nearest even as it stores them). BF16 is what
  * Hugging Face and vLLM keep for a BF16 checkpoint; see {@link KvCacheDtype}.
  *
- * <p>Memory follows the tokens actually held, not the capacity: the tensors start with room for a few hundred tokens
- * and double (up to the capacity) when a reserve needs more, the filled rows copied over. Sampling at the paper's
- * settings asks for 32 samples of up to 16,384 tokens each, but most answers end after a few hundred: allocated up
- * front, Qwen2.5-0.5B's caches alone would take 32 × 403 MB = 12.9 GB (three models for RAST), where growing they
- * take what the samples use. Doubling keeps the copies at under one extra write per token.
+ * <p>Memory follows the tokens actually held, not the capacity: a block is taken from the pool when the sequence
+ * crosses into it. Sampling at the paper's settings asks for 32 samples of up to 16,384 tokens each, but most answers
+ * end after a few hundred: reserved up front, Qwen2.5-0.5B's caches alone would take 32 × 403 MB = 12.9 GB (three
+ * models for RAST), where paged they take what the samples use.
+ *
+ * <p>{@link #fork} shares the blocks instead of copying them: n samples of one prompt hold its blocks once. A
+ * shared block is never written while shared: full blocks are never written again, and before the first write into
+ * a partly filled shared last block, {@link #reserve} copies it into a block of the cache's own (copy on write).
  */
 public final class KvCache implements AutoCloseable {
-    /** Rows a cache starts with (or more, for the prompt it is created for). */
-    static final int INITIAL_ROWS = 256;
-
-    private final Backend backend;
-    private final Tensor[] keys;
-    private final Tensor[] values;
+    private final KvPool pool;
     private final int capacity;
-    private final int kvDim;
-    private final DType dtype;
-    private int rows;
+    private int[] table = new int[4];
+    private int blocks;
     private int length;
+    private boolean closed;
 
-    /**
-     * A cache storing {@code dtype} (F32 or BF16) that will hold at most {@code capacity} tokens, with room for
-     * min(capacity, 256) allocated now.
-     */
-    public KvCache(Backend backend, int layers, int capacity, int kvDim, DType dtype) {
-        this(backend, layers, capacity, kvDim, dtype, Math.min(capacity, INITIAL_ROWS));
-    }
-
-    private KvCache(Backend backend, int layers, int capacity, int kvDim, DType dtype, int rows) {
+    /** An empty cache of at most {@code capacity} tokens in {@code pool}; takes no block until a token is reserved. */
+    public KvCache(KvPool pool, int capacity) {
         if (capacity < 1) throw new IllegalArgumentException("KV cache capacity must be at least 1, is " + capacity);
-        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("KV cache dtype must be F32 or BF16, is " + dtype);
-        this.backend = backend;
-        this.dtype = dtype;
+        this.pool = pool;
         this.capacity = capacity;
-        this.kvDim = kvDim;
-        this.rows = rows;
-        keys = new Tensor[layers];
-        values = new Tensor[layers];
-        try {
-            for (int l = 0; l < layers; l++) {
-                keys[l] = backend.allocate(dtype, rows, kvDim);
-                values[l] = backend.allocate(dtype, rows, kvDim);
-            }
-        } catch (RuntimeException e) { // out of memory part way: give back what was taken
-            close();
-            throw e;
-        }
     }
 
-    /** Layer {@code layer}'s keys: a tensor of at least {@link #length()} rows (replaced when the cache grows). */
-    public Tensor keys(int layer) { return keys[layer]; }
+    /** The pool the blocks come from (shared by every cache of the model). */
+    public KvPool pool() { return pool; }
 
-    /** Layer {@code layer}'s values: a tensor of at least {@link #length()} rows (replaced when the cache grows). */
-    public Tensor values(int layer) { return values[layer]; }
+    /** The block table: a copy of the ids of the blocks that hold positions 0.., in order. */
+    public int[] blockTable() { return Arrays.copyOf(table, blocks); }
 
     public int capacity() { return capacity; }
 
     /** What the cache stores: F32 or BF16. */
-    public DType dtype() { return dtype; }
+    public DType dtype() { return pool.dtype(); }
 
-    /** Rows allocated now (between {@link #length()} and {@link #capacity()}). */
-    public int allocatedRows() { return rows; }
+    /** Blocks the table holds now (shared ones included). */
+    public int blocks() { return blocks; }
+
+    /** Positions the table has room for now (between {@link #length()} and a block more). */
+    public int allocatedRows() { return blocks * pool.blockSize(); }
 
     public int length() { return length; }
 
-    /** Bytes its tensors take now: keys and values of every layer, {@link #allocatedRows()} rows each. */
-    public long allocatedBytes() { return 2L * keys.length * rows * kvDim * dtype.bytes(); }
+    /** Bytes its blocks take, counting shared blocks in full: keys and values of every layer. */
+    public long allocatedBytes() { return blocks * pool.bytesPerBlock(); }
 
-    /** Checks that {@code n} more tokens fit, before any are written, and grows the tensors if they must. */
+    /** Blocks a cache of {@code length} positions holding {@code n} more needs from the pool (0 if they fit). */
+    public static int blocksNeeded(int length, int n, int blockSize) {
+        return Math.ceilDiv(length + n, blockSize) - Math.ceilDiv(length, blockSize);
+    }
+
+    /**
+     * Blocks that {@link #reserve}({@code n}) would take from the pool now: new blocks for the positions past the
+     * table, plus one for a shared, partly filled last block it must copy before writing into it.
+     */
+    public int blocksToReserve(int n) {
+        int bs = pool.blockSize(), copy = length % bs != 0 && n > 0 && pool.refs(table[blocks - 1]) > 1 ? 1 : 0;
+        return copy + Math.max(0, Math.ceilDiv(length + n, bs) - blocks);
+    }
+
+    /**
+     * Checks that {@code n} more tokens fit, before any are written, and takes the blocks they need (and a copy of a
+     * shared last block they would write into). Throws {@link KvPool.Full} when the pool has no block left; the
+     * blocks taken before that stay with the cache.
+     */
     public void reserve(int n) {
+        if (closed) throw new IllegalStateException("KV cache is closed");
         if (length + n > capacity)
             throw new IllegalStateException("KV cache full: " + length + " + " + n + " tokens > capacity " + capacity);
-        if (length + n > rows) grow((int) Math.min(capacity, Math.max(length + n, 2L * rows)));
-    }
-
-    /** Moves every layer into tensors of {@code newRows} rows, keeping the filled ones. */
-    private void grow(int newRows) {
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = moved(keys[l], newRows);
-            values[l] = moved(values[l], newRows);
+        int bs = pool.blockSize();
+        if (n > 0 && length % bs != 0) { // the next write lands in the last block: make it ours if it is shared
+            int last = table[blocks - 1];
+            if (pool.refs(last) > 1) {
+                int own = pool.take();
+                pool.copyBlock(last, own, length % bs);
+                pool.release(last);
+                table[blocks - 1] = own;
+            }
         }
-        rows = newRows;
-    }
-
-    private Tensor moved(Tensor old, int newRows) {
-        Tensor t = backend.allocate(dtype, newRows, kvDim);
-        if (length > 0) backend.copyRows(old.rows(0, length), t, 0);
-        backend.free(old);
-        return t;
+        while (blocks * bs < length + n) {
+            if (blocks == table.length) table = Arrays.copyOf(table, 2 * blocks);
+            table[blocks] = pool.take();
+            blocks++;
+        }
     }
 
     /** Marks {@code n} more positions as filled (after the forward pass wrote them). */
@@ -109,36 +105,30 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * A new cache of {@code capacity} tokens that starts where this one is: its {@link #length()} filled rows are
-     * copied (with the backend's copyRows, so on a device they never leave it). This is how n samples share one
-     * prompt prefill: prefill once, fork n times, then decode the forks as a batch.
-     *
-     * <p>Why copy rather than share a read-only prefix: every cache stays one contiguous {@code [rows, kvDim]}
-     * tensor per layer, so attention stays one simple kernel on every backend, and forks are independent (any one
-     * can be closed on its own). The copy is cheap next to decoding: Qwen2.5-0.5B keeps 24.6 KB per token (F32), so a
-     * 128-token prompt forked 31 times is ~100 MB (measured: ~35 ms, against ~260 ms for one decode step of the
-     * 32 sequences). Sharing pays off only when prompt × n outgrows memory; then a paged cache is the next step.
+     * A new cache of {@code capacity} tokens that starts where this one is, sharing its blocks (their counts go up;
+     * nothing is copied now). This is how n samples share one prompt prefill: prefill once, fork n times, then decode
+     * the forks as a batch; the prompt's blocks are held once, and only a partly filled last block is copied, by the
+     * first of them to write into it. Either cache can be closed on its own.
      */
     public KvCache fork(int capacity) {
         if (capacity < length)
             throw new IllegalArgumentException("fork capacity " + capacity + " < " + length + " filled positions");
-        KvCache f = new KvCache(backend, keys.length, capacity, kvDim, dtype, Math.min(capacity, length + INITIAL_ROWS));
-        try {
-            for (int l = 0; l < keys.length && length > 0; l++) {
-                backend.copyRows(keys[l].rows(0, length), f.keys[l], 0);
-                backend.copyRows(values[l].rows(0, length), f.values[l], 0);
-            }
-        } catch (RuntimeException e) {
-            f.close();
-            throw e;
-        }
+        if (closed) throw new IllegalStateException("KV cache is closed");
+        KvCache f = new KvCache(pool, capacity);
+        int keep = Math.ceilDiv(length, pool.blockSize()); // blocks past the filled positions stay this cache's
+        f.table = Arrays.copyOf(table, Math.max(4, keep));
+        f.blocks = keep;
+        for (int b = 0; b < keep; b++) pool.retain(table[b]);
         f.length = length;
         return f;
     }
 
+    /** Gives the blocks back to the pool (those shared with forks stay theirs). */
     @Override
     public void close() {
-        for (Tensor t : keys) if (t != null) backend.free(t);
-        for (Tensor t : values) if (t != null) backend.free(t);
+        if (closed) return;
+        closed = true;
+        for (int b = 0; b < blocks; b++) pool.release(table[b]);
+        blocks = 0;
     }
 }

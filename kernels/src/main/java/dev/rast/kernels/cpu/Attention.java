@@ -15,8 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Causal multi-head attention over KV caches, grouped-query: query head h reads KV head h / (heads / kvHeads).
  * Exact softmax in F32 (scores, max-subtract, exp, normalize), as Hugging Face's eager path computes it.
  *
- * <p>Batched: each query row belongs to one sequence ({@code rowCache[t]} indexes the caches) and sits at position
- * {@code rowPos[t]} of it, attending over that sequence's positions 0..rowPos[t]. A work item is a block of one
+ * <p>Batched: each query row belongs to one sequence ({@code rowCache[t]} indexes the block tables) and sits at
+ * position {@code rowPos[t]} of it, attending over that sequence's positions 0..rowPos[t]. The caches are paged: one
+ * key and one value pool for all sequences, position j of a sequence at pool row
+ * {@code table[j / blockSize]·blockSize + j % blockSize}; where the rows sit changes no bits. A work item is a block of one
  * sequence's consecutive rows (one row in a decode step, up to {@link #BLOCK_MAX_ROWS} of a prompt) against one KV
  * head: its queries are every (row, query head of that KV head) pair, and they pass over the cache together, a tile
  * of {@link #TILE} positions at a time, while the tile is in L1.
@@ -50,15 +52,17 @@ final class Attention {
 
     private Attention() {}
 
-    static void run(WorkerPool pool, MemorySegment q, MemorySegment[] k, MemorySegment[] v, boolean bf16, MemorySegment out,
-                    int[] rowCache, int[] rowPos, int heads, int kvHeads, int headDim) {
+    static void run(WorkerPool pool, MemorySegment q, MemorySegment k, MemorySegment v, boolean bf16, MemorySegment out,
+                    int[][] tables, int blockSize, int[] rowCache, int[] rowPos, int heads, int kvHeads, int headDim) {
+        for (int[] t : tables) // runs of consecutive rows start at even positions only if blocks do (see weightedSum)
+            if (t.length > 1 && blockSize % 2 != 0) throw new IllegalArgumentException("attention: odd KV block size " + blockSize);
         int group = heads / kvHeads;
         Items items = items(rowCache, rowPos, group, kvHeads, pool.threads());
         float scale = (float) (1.0 / Math.sqrt(headDim));
         pool.run(items.size, (worker, i0, i1) -> {
             for (int item = i0; item < i1; item++) {
                 int t = items.row[item];
-                block(q, k[rowCache[t]], v[rowCache[t]], bf16, out, t, items.rows[item], rowPos, items.kvHead[item], group,
+                block(q, k, v, tables[rowCache[t]], blockSize, bf16, out, t, items.rows[item], rowPos, items.kvHead[item], group,
                         items.headFrom[item], items.headTo[item], heads * headDim, kvHeads * headDim, headDim, scale);
             }
         });
@@ -107,7 +111,7 @@ final class Attention {
      * {@code s[(g·maxLen + j)·L + lane]}, keys of a tile {@code kt[p·hd + d]}, and per query two sets of weighted-sum
      * accumulators {@code acc[i·2·hd + d]} (even positions) and {@code acc[i·2·hd + hd + d]} (odd positions).
      */
-    private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, boolean bf16, MemorySegment out, int t0,
+    private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, int[] table, int bs, boolean bf16, MemorySegment out, int t0,
                               int R, int[] rowPos, int kvh, int group, int h0, int h1, int qWidth, int kvWidth, int hd, float scale) {
         int gh = h1 - h0, Q = R * gh, ng = (Q + L - 1) / L, maxLen = rowPos[t0 + R - 1] + 1;
         int es = bf16 ? 2 : 4; // bytes per cached element
@@ -128,9 +132,9 @@ final class Attention {
         }
         for (int j0 = 0; j0 < maxLen; j0 += TILE) {
             int n = Math.min(TILE, maxLen - j0);
-            if (bf16) widenTile(kc, kvOff + j0 * rowBytes, rowBytes, n, hd, kt);
+            if (bf16) widenTile(kc, kvOff, rowBytes, table, bs, j0, n, hd, kt);
             else for (int p = 0; p < n; p++) { // vector loads: a bulk copy per 256-byte row costs more than the row
-                long row = kvOff + (j0 + p) * rowBytes;
+                long row = kvOff + poolRow(table, bs, j0 + p) * rowBytes;
                 int d = 0;
                 for (; d <= hd - L; d += L) FloatVector.fromMemorySegment(F, kc, row + 4L * d, LE).intoArray(kt, p * hd + d);
                 for (; d < hd; d++) kt[p * hd + d] = kc.get(FLOAT, row + 4L * d);
@@ -146,19 +150,35 @@ final class Attention {
 
         Arrays.fill(acc, 0, Q * 2 * hd, 0f);
         MemorySegment vt = bf16 ? valueTile(TILE * hd) : null;
+        int[] runs = new int[2 * (TILE / Math.min(bs, TILE) + 2)];
         for (int j0 = 0; j0 < maxLen; j0 += TILE) {
-            MemorySegment v = vc;
-            long vOff = kvOff, vRow = rowBytes;
-            if (bf16) { // the tile's values widened to F32 rows of hd, addressed as if they sat at positions j0..
-                widenTile(vc, kvOff + j0 * rowBytes, rowBytes, Math.min(TILE, maxLen - j0), hd, vt);
-                v = vt;
-                vRow = 4L * hd;
-                vOff = -j0 * vRow;
+            int tileEnd = Math.min(j0 + TILE, maxLen);
+            if (bf16) { // the tile's values widened to F32 rows of hd: one run, addressed as if they sat at positions j0..
+                widenTile(vc, kvOff, rowBytes, table, bs, j0, tileEnd - j0, hd, vt);
+                for (int i = 0; i < Q; i++) {
+                    int len = rowPos[t0 + i / gh] + 1;
+                    if (j0 < len)
+                        weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(tileEnd, len), vt, -j0 * 4L * hd, 4L * hd, hd, acc, i * 2 * hd);
+                }
+                continue;
+            }
+            // F32 values are read in place, in runs of positions whose pool rows are consecutive (whole tiles for a
+            // contiguous cache); each run starts at an even position, so the (even, odd) pairs are the same.
+            int nRuns = 0;
+            for (int j = j0; j < tileEnd; ) {
+                int e = Math.min(tileEnd, (j / bs + 1) * bs);
+                while (e < tileEnd && table[e / bs] == table[e / bs - 1] + 1) e = Math.min(tileEnd, e + bs);
+                runs[nRuns++] = j;
+                runs[nRuns++] = e;
+                j = e;
             }
             for (int i = 0; i < Q; i++) {
                 int len = rowPos[t0 + i / gh] + 1;
-                if (j0 < len)
-                    weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(j0 + TILE, len), v, vOff, vRow, hd, acc, i * 2 * hd);
+                for (int r = 0; r < nRuns && runs[r] < len; r += 2) {
+                    int a = runs[r];
+                    weightedSum(s, (i / L) * maxLen * L + i % L, L, a, Math.min(runs[r + 1], len), vc,
+                            kvOff + (poolRow(table, bs, a) - a) * rowBytes, rowBytes, hd, acc, i * 2 * hd);
+                }
             }
         }
         for (int i = 0; i < Q; i++) {
@@ -277,10 +297,16 @@ final class Attention {
         }
     }
 
-    /** n BF16 rows of hd elements (row p at byte {@code off + p·rowBytes}) widened into {@code dst[p·hd + d]}. */
-    private static void widenTile(MemorySegment c, long off, long rowBytes, int n, int hd, float[] dst) {
+    /** The pool row of position {@code pos}: through the block table. */
+    private static long poolRow(int[] table, int bs, int pos) { return (long) table[pos / bs] * bs + pos % bs; }
+
+    /**
+     * The BF16 rows of positions j0..j0+n−1 (hd elements from byte {@code off} of their pool rows) widened into
+     * {@code dst[p·hd + d]}.
+     */
+    private static void widenTile(MemorySegment c, long off, long rowBytes, int[] table, int bs, int j0, int n, int hd, float[] dst) {
         for (int p = 0; p < n; p++) {
-            long row = off + p * rowBytes;
+            long row = off + poolRow(table, bs, j0 + p) * rowBytes;
             int d = 0;
             for (; d <= hd - L; d += L) VectorOps.bf16Vector(c, row + 2L * d).intoArray(dst, p * hd + d);
             for (; d < hd; d++) dst[p * hd + d] = bf16(c, row + 2L * d);
@@ -288,9 +314,9 @@ final class Attention {
     }
 
     /** The same into F32 rows of hd elements in a native segment (which the weighted sum reads as it reads a cache). */
-    private static void widenTile(MemorySegment c, long off, long rowBytes, int n, int hd, MemorySegment dst) {
+    private static void widenTile(MemorySegment c, long off, long rowBytes, int[] table, int bs, int j0, int n, int hd, MemorySegment dst) {
         for (int p = 0; p < n; p++) {
-            long row = off + p * rowBytes, to = 4L * p * hd;
+            long row = off + poolRow(table, bs, j0 + p) * rowBytes, to = 4L * p * hd;
             int d = 0;
             for (; d <= hd - L; d += L) VectorOps.bf16Vector(c, row + 2L * d).intoMemorySegment(dst, to + 4L * d, LE);
             for (; d < hd; d++) dst.set(FLOAT, to + 4L * d, bf16(c, row + 2L * d));

@@ -1,6 +1,7 @@
 package dev.rast.kernels.cpu;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -311,32 +312,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
-        attention(q, new Tensor[] {kCache}, new Tensor[] {vCache}, new int[] {q.dim(0)}, new int[] {startPos}, heads, kvHeads, headDim, out);
-    }
-
-    @Override
-    public void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
-                          int heads, int kvHeads, int headDim, Tensor out) {
+    public void attention(Tensor q, PagedKv cache, int[] chunkRows, int[] startPos, int heads, int kvHeads, int headDim, Tensor out) {
         int T = q.dim(0);
         requireShape(q, T, heads * headDim);
         requireShape(out, T, heads * headDim);
-        if (kCaches.length != chunkRows.length || vCaches.length != chunkRows.length)
-            throw new IllegalArgumentException("attention: " + chunkRows.length + " chunks, " + kCaches.length + " key and " + vCaches.length + " value caches");
+        cache.check("attention", kvHeads * headDim, chunkRows, startPos);
         int[] rowChunk = new int[T];
         int[] pos = rowPositions(T, chunkRows, startPos, rowChunk);
-        MemorySegment[] k = new MemorySegment[kCaches.length], v = new MemorySegment[vCaches.length];
-        DType cacheType = k.length == 0 ? DType.F32 : kCaches[0].dtype();
-        if (cacheType != DType.F32 && cacheType != DType.BF16)
-            throw new IllegalArgumentException("attention: caches must be F32 or BF16, are " + cacheType);
-        for (int i = 0; i < k.length; i++) {
-            for (Tensor c : new Tensor[] {kCaches[i], vCaches[i]})
-                if (c.dim(1) != kvHeads * headDim || startPos[i] + chunkRows[i] > c.dim(0) || c.dtype() != cacheType)
-                    throw new IllegalArgumentException("attention: cache " + c + " for " + (startPos[i] + chunkRows[i]) + " positions");
-            k[i] = kCaches[i].data();
-            v[i] = vCaches[i].data();
-        }
-        Attention.run(pool, q.data(), k, v, cacheType == DType.BF16, out.data(), rowChunk, pos, heads, kvHeads, headDim);
+        Attention.run(pool, q.data(), cache.keys().data(), cache.values().data(), cache.keys().dtype() == DType.BF16, out.data(),
+                cache.tables(), cache.blockSize(), rowChunk, pos, heads, kvHeads, headDim);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.rast.kernels.cuda;
 
 import dev.rast.engine.backend.Backend;
 import dev.rast.engine.backend.DeviceLogits;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
@@ -355,29 +356,52 @@ public final class CudaBackend implements Backend, DeviceLogits {
         else if (n > 0) launch(Kernel.TO_BF16.args().ptr(src).ptr(dstAt).i64(n), elementBlocks(n), 1, 1, 256, 0);
     }
 
-    @Override
-    public synchronized void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+    /**
+     * One sequence's rows {@code q} at positions startPos.. over the pools {@code cache} through the block table at
+     * device address {@code table}: tiled prefill from ATTENTION_PREFILL_MIN_T rows, else split decode attention.
+     */
+    private void attention(Tensor q, PagedKv cache, long table, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
         int T = q.dim(0);
-        requireShape(q, T, heads * headDim);
-        requireShape(out, T, heads * headDim);
-        if (kCache.dim(1) != kvHeads * headDim || vCache.dim(1) != kvHeads * headDim || startPos + T > kCache.dim(0)
-                || vCache.dtype() != kCache.dtype() || (kCache.dtype() != DType.F32 && kCache.dtype() != DType.BF16))
-            throw new IllegalArgumentException("attention: cache " + kCache + " for " + (startPos + T) + " positions");
-        int kvType = Kernel.dtypeCode(kCache.dtype());
-        requireHeads(heads, kvHeads, headDim);
         if (T == 0) return;
+        int kvType = Kernel.dtypeCode(cache.keys().dtype()), bs = cache.blockSize();
+        Tensor kPool = cache.keys(), vPool = cache.values();
         float scale = (float) (1.0 / Math.sqrt(headDim));
         if (T >= ATTENTION_PREFILL_MIN_T) {
-            launch(Kernel.ATTN_PREFILL.args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType).ptr(out).i32(T).i32(heads).i32(kvHeads)
-                    .i32(headDim).i32(startPos).f32(scale), (T + 15) / 16, heads, 1, 128, prefillSharedBytes(headDim));
+            launch(Kernel.ATTN_PREFILL.args().ptr(q).ptr(kPool).ptr(vPool).i32(kvType).ptr(out).i32(T).i32(heads).i32(kvHeads)
+                    .i32(headDim).i32(startPos).f32(scale).ptr(table).i32(bs), (T + 15) / 16, heads, 1, 128, prefillSharedBytes(headDim));
             return;
         }
         requireGridY(T, "attention");
         int len = startPos + T;
         DecodeSplit d = decodeSplit(len, T, heads, kvHeads, headDim);
-        launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kCache).ptr(vCache).i32(kvType)
-                .ptr(d.part).i32(heads).i32(kvHeads).i32(headDim).i32(startPos).i32(d.chunk).f32(scale), d.blocksPerRow, T, d.splits, 128, 0);
+        launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED : Kernel.ATTN_DECODE_PARTIAL).args().ptr(q).ptr(kPool).ptr(vPool).i32(kvType)
+                .ptr(d.part).i32(heads).i32(kvHeads).i32(headDim).i32(startPos).i32(d.chunk).f32(scale).ptr(table).i32(bs),
+                d.blocksPerRow, T, d.splits, 128, 0);
         launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(out).i32(heads).i32(headDim).i32(d.splits), heads, T, 1, 128, 0);
+    }
+
+    /**
+     * The batch's block tables on the device, {@code [chunks, stride]} ints (stride: the longest table), and the
+     * stride. Every layer of a pass reads the same tables, so they are uploaded only when they differ from the last.
+     */
+    private record Tables(long address, int stride) {}
+
+    private int[] lastTables;
+    private long lastTablesAt;
+
+    private Tables tables(PagedKv cache) {
+        int[][] t = cache.tables();
+        int stride = 1;
+        for (int[] row : t) stride = Math.max(stride, row.length);
+        int[] flat = new int[t.length * stride];
+        for (int i = 0; i < t.length; i++) System.arraycopy(t[i], 0, flat, i * stride, t[i].length);
+        long at = scratch("block_tables", 4L * flat.length);
+        if (at != lastTablesAt || !Arrays.equals(flat, lastTables)) {
+            dev.toDevice(MemorySegment.ofArray(flat), at, 4L * flat.length);
+            lastTables = flat;
+            lastTablesAt = at;
+        }
+        return new Tables(at, stride);
     }
 
     // A decode step of B sequences (every chunk one row) goes in launches of up to BatchRows.MAX rows each for rope,
@@ -411,39 +435,50 @@ public final class CudaBackend implements Backend, DeviceLogits {
     }
 
     @Override
-    public synchronized void storeKeysValues(Tensor k, Tensor v, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos) {
+    public synchronized void storeKeysValues(Tensor k, Tensor v, PagedKv cache, int[] chunkRows, int[] startPos) {
         if (!decodeStep(chunkRows, startPos)) {
-            Backend.super.storeKeysValues(k, v, kCaches, vCaches, chunkRows, startPos);
+            Backend.super.storeKeysValues(k, v, cache, chunkRows, startPos);
             return;
         }
         int B = chunkRows.length, W = k.dim(1);
         requireF32(k);
         requireF32(v);
-        DType cacheType = requireCaches(kCaches, vCaches, W, startPos, "storeKeysValues");
+        cache.check("storeKeysValues", W, chunkRows, startPos);
         if (k.dim(0) != B || v.dim(0) != B || v.dim(1) != W)
             throw new IllegalArgumentException("storeKeysValues " + k + " " + v + " for " + B + " sequences");
-        long[] kp = addresses(kCaches), vp = addresses(vCaches);
+        Tables t = tables(cache);
+        long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from);
             launch(Kernel.STORE_KV.args().ptr(addr(k) + (long) from * W * 4).ptr(addr(v) + (long) from * W * 4).i32(W)
-                    .i32(Kernel.dtypeCode(cacheType)).struct(BatchRows.of(kp, vp, startPos, from, n)), n, 2, 1, 256, 0);
+                    .i32(Kernel.dtypeCode(cache.keys().dtype())).struct(BatchRows.of(kp, vp, startPos, from, n))
+                    .ptr(t.address + 4L * from * t.stride).i32(t.stride).i32(cache.blockSize()), n, 2, 1, 256, 0);
         }
     }
 
     @Override
-    public synchronized void attention(Tensor q, Tensor[] kCaches, Tensor[] vCaches, int[] chunkRows, int[] startPos,
+    public synchronized void attention(Tensor q, PagedKv cache, int[] chunkRows, int[] startPos,
                                        int heads, int kvHeads, int headDim, Tensor out) {
-        if (!decodeStep(chunkRows, startPos)) {
-            Backend.super.attention(q, kCaches, vCaches, chunkRows, startPos, heads, kvHeads, headDim, out);
+        int T = q.dim(0);
+        requireShape(q, T, heads * headDim);
+        requireShape(out, T, heads * headDim);
+        requireHeads(heads, kvHeads, headDim);
+        // Each row reads positions 0..its own of its sequence, its own token included (stored before).
+        cache.check("attention", kvHeads * headDim, chunkRows, startPos);
+        Tables t = tables(cache);
+        if (!decodeStep(chunkRows, startPos)) { // a prompt (or one sequence): chunk by chunk
+            int row = 0;
+            for (int i = 0; i < chunkRows.length; i++) {
+                attention(q.rows(row, chunkRows[i]), cache, t.address + 4L * i * t.stride, heads, kvHeads, headDim, startPos[i],
+                        out.rows(row, chunkRows[i]));
+                row += chunkRows[i];
+            }
+            if (row != T) throw new IllegalArgumentException("attention: chunks cover " + row + " rows of " + T);
             return;
         }
         int B = chunkRows.length;
         requireShape(q, B, heads * headDim);
-        requireShape(out, B, heads * headDim);
-        requireHeads(heads, kvHeads, headDim);
-        // Each row reads positions 0..startPos[i] of its caches, its own token included (stored before).
-        DType cacheType = requireCaches(kCaches, vCaches, kvHeads * headDim, startPos, "attention");
-        long[] kp = addresses(kCaches), vp = addresses(vCaches);
+        long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int width = heads * headDim;
         for (int from = 0; from < B; from += BatchRows.MAX) {
@@ -452,35 +487,24 @@ public final class CudaBackend implements Backend, DeviceLogits {
             DecodeSplit d = decodeSplit(maxLen, n, heads, kvHeads, headDim);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
             launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
-                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cacheType)).ptr(d.part).i32(heads)
-                    .i32(kvHeads).i32(headDim).i32(d.chunk).f32(scale), d.blocksPerRow, n, d.splits, 128, 0);
+                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cache.keys().dtype())).ptr(d.part).i32(heads)
+                    .i32(kvHeads).i32(headDim).i32(d.chunk).f32(scale).ptr(t.address + 4L * from * t.stride).i32(t.stride)
+                    .i32(cache.blockSize()), d.blocksPerRow, n, d.splits, 128, 0);
             launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(outAt).i32(heads).i32(headDim).i32(d.splits), heads, n, 1, 128, 0);
         }
     }
 
-    /** Checks a decode step's caches (width {@code width}, one dtype, F32 or BF16, a row for position startPos[i]); returns their dtype. */
-    private static DType requireCaches(Tensor[] kCaches, Tensor[] vCaches, int width, int[] startPos, String op) {
-        if (kCaches.length != startPos.length || vCaches.length != startPos.length)
-            throw new IllegalArgumentException(op + ": " + startPos.length + " sequences, " + kCaches.length + " key and " + vCaches.length + " value caches");
-        DType t = kCaches[0].dtype();
-        if (t != DType.F32 && t != DType.BF16) throw new IllegalArgumentException(op + ": caches must be F32 or BF16, are " + t);
-        for (int i = 0; i < startPos.length; i++)
-            for (Tensor c : new Tensor[] {kCaches[i], vCaches[i]})
-                if (c.dtype() != t || c.dim(1) != width || startPos[i] < 0 || startPos[i] >= c.dim(0))
-                    throw new IllegalArgumentException(op + ": cache " + c + " for position " + startPos[i]);
-        return t;
+    /** The pool's address for each of {@code B} rows (every sequence of a batch reads the same pool). */
+    private static long[] pools(Tensor pool, int B) {
+        long[] a = new long[B];
+        Arrays.fill(a, addr(pool));
+        return a;
     }
 
     /** What the attention kernels support: whole groups of query heads per KV head, head_dim ≤ MAX_HEAD_DIM. */
     private static void requireHeads(int heads, int kvHeads, int headDim) {
         if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
         if (headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("attention: head_dim " + headDim + " > " + MAX_HEAD_DIM);
-    }
-
-    private static long[] addresses(Tensor[] ts) {
-        long[] a = new long[ts.length];
-        for (int i = 0; i < ts.length; i++) a[i] = addr(ts[i]);
-        return a;
     }
 
     /**

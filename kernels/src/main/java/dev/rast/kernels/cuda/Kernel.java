@@ -19,8 +19,8 @@ public enum Kernel {
     ROPE_ROWS("rope_rows", "piippb"),
     /** (q, k, v, bq|null, bk, bv, btype, qWidth, kvWidth, headDim, cos, sin, positions); grid rows. */
     BIAS_ROPE("bias_rope", "ppppppiiiippp"),
-    /** (k, v, width, kvType, rows); grid (rows, 2): row r of k and v into row rows.pos[r] of caches rows.k[r], rows.v[r]. */
-    STORE_KV("store_kv", "ppiib"),
+    /** (k, v, width, kvType, rows, tables, tableStride, blockSize); grid (rows, 2): row r of k and v into position rows.pos[r] of pools rows.k[r], rows.v[r] through block table r. */
+    STORE_KV("store_kv", "ppiibpii"),
     /** (gate, up, out, n). */
     SILU_MUL("silu_mul", "pppl"),
     /** (yGate, yUp, out, n): out = silu(yGate halves summed) · (yUp halves summed). */
@@ -41,18 +41,18 @@ public enum Kernel {
     WIDEN_F32("widen_f32", "pipl"),
     /** (x, w, wtype, out, T, N, K, vec); grid ceil(N / warps). */
     MATVEC("matvec", "ppipiiii"),
-    /** (q, kCache, vCache, kvType, part, heads, kvHeads, headDim, startPos, chunk, scale); grid (heads, T, splits). */
-    ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiif"),
-    /** (q, rows, kvType, part, heads, kvHeads, headDim, chunk, scale); grid (heads, rows, splits). */
-    ATTN_DECODE_ROWS("attn_decode_rows", "pbipiiiif"),
+    /** (q, kPool, vPool, kvType, part, heads, kvHeads, headDim, startPos, chunk, scale, table, blockSize); grid (heads, T, splits). */
+    ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiifpi"),
+    /** (q, rows, kvType, part, heads, kvHeads, headDim, chunk, scale, tables, tableStride, blockSize); grid (heads, rows, splits). */
+    ATTN_DECODE_ROWS("attn_decode_rows", "pbipiiiifpii"),
     /** As ATTN_DECODE_PARTIAL, a block per KV head for its whole query group; grid (kvHeads, T, splits). */
-    ATTN_DECODE_GROUPED("attn_decode_grouped", "pppipiiiiif"),
+    ATTN_DECODE_GROUPED("attn_decode_grouped", "pppipiiiiifpi"),
     /** As ATTN_DECODE_ROWS, grouped; grid (kvHeads, rows, splits). */
-    ATTN_DECODE_GROUPED_ROWS("attn_decode_grouped_rows", "pbipiiiif"),
+    ATTN_DECODE_GROUPED_ROWS("attn_decode_grouped_rows", "pbipiiiifpii"),
     /** (part, out, heads, headDim, splits); grid (heads, T). */
     ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
-    /** (q, kCache, vCache, kvType, out, T, heads, kvHeads, headDim, startPos, scale); grid (ceil(T/16), heads). */
-    ATTN_PREFILL("attn_prefill", "pppipiiiiif"),
+    /** (q, kPool, vPool, kvType, out, T, heads, kvHeads, headDim, startPos, scale, table, blockSize); grid (ceil(T/16), heads). */
+    ATTN_PREFILL("attn_prefill", "pppipiiiiifpi"),
     /** (out, ldOut, M, ldM, E, ldE, B, ldB, lambda, shared, vocabOut, first); grid (·, rows). */
     RAST_FUSE("rast_fuse", "plplplplfiii"),
     /** (tables, srcRows|null, dstRows|null); grid (ceil(maxWidth / 2048), rows, tables). */

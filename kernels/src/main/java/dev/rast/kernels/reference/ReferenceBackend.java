@@ -1,6 +1,7 @@
 package dev.rast.kernels.reference;
 
 import dev.rast.engine.backend.Backend;
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.QuantBlocks;
 import dev.rast.engine.tensor.Tensor;
@@ -28,8 +29,8 @@ import java.util.Map;
  * CPU backend's F32 sums give ≤ 2e-5).
  *
  * <p>No vectors, no threads, no repacking: a weight is read in place, row-major, as the checkpoint stores it. The
- * batched forms (several weights sharing an input, rope, storeKeysValues and attention over several sequences) are
- * the interface's defaults: the single op once per weight or per sequence. Free memory is the interface's -1
+ * batched forms (several weights sharing an input, rope, storeKeysValues) are the interface's defaults: the single
+ * op once per weight, sequence or block; attention reads every sequence's positions through its block table. Free memory is the interface's -1
  * (unknown), so nothing is checked before allocating.
  */
 public final class ReferenceBackend implements Backend {
@@ -213,55 +214,56 @@ public final class ReferenceBackend implements Backend {
     }
 
     /**
-     * Causal scaled dot-product attention with grouped-query heads. Query row t is at position p = startPos + t and
-     * sees the cached positions 0..p (never later ones). Query head h reads KV head h / (heads / kvHeads). For each
-     * (t, h):
+     * Causal scaled dot-product attention with grouped-query heads, over paged caches. Query row t of chunk i is at
+     * position p = startPos[i] + r (its r-th row) and sees that sequence's positions 0..p (never later ones), each
+     * at pool row {@code cache.row(i, j)}. Query head h reads KV head h / (heads / kvHeads). For each (t, h):
      * <pre>
      *   score[j]     = (q[t, h] · k[j, kvHead]) / sqrt(headDim)        j = 0..p
      *   numerator[j] = exp(score[j] − max_j score[j])                  (subtracting the max keeps exp finite)
      *   out[t, h]    = Σ_j numerator[j] / Σ_j numerator[j] · v[j, kvHead]   (softmax-weighted sum of values)
      * </pre>
-     * Caches are F32 or BF16; BF16 keys and values are widened exactly by {@link #get}.
+     * Pools are F32 or BF16; BF16 keys and values are widened exactly by {@link #get}.
      */
     @Override
-    public void attention(Tensor q, Tensor kCache, Tensor vCache, int heads, int kvHeads, int headDim, int startPos, Tensor out) {
+    public void attention(Tensor q, PagedKv cache, int[] chunkRows, int[] startPos, int heads, int kvHeads, int headDim, Tensor out) {
         int T = q.dim(0), width = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
         requireShape(q, T, width);
         requireShape(out, T, width);
-        if (heads % kvHeads != 0 || kCache.dtype() != vCache.dtype() || (kCache.dtype() != DType.F32 && kCache.dtype() != DType.BF16))
-            throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads, caches " + kCache + " " + vCache);
-        for (Tensor cache : new Tensor[] {kCache, vCache})
-            if (cache.dim(1) != kvWidth || startPos < 0 || startPos + T > cache.dim(0))
-                throw new IllegalArgumentException("attention: cache " + cache + " for " + (startPos + T) + " positions");
+        if (heads % kvHeads != 0) throw new IllegalArgumentException("attention: " + heads + " heads over " + kvHeads + " KV heads");
+        cache.check("attention", kvWidth, chunkRows, startPos);
+        Tensor kCache = cache.keys(), vCache = cache.values();
         double scale = 1 / Math.sqrt(headDim);
-        for (int t = 0; t < T; t++) {
-            int positions = startPos + t + 1;
-            for (int h = 0; h < heads; h++) {
-                long qAt = (long) t * width + (long) h * headDim;
-                int kvHead = h / group;
-                double[] score = new double[positions];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < positions; j++) {
-                    long kAt = (long) j * kvWidth + (long) kvHead * headDim;
-                    double dot = 0;
-                    for (int d = 0; d < headDim; d++) dot += (double) get(q, qAt + d) * get(kCache, kAt + d);
-                    score[j] = dot * scale;
-                    max = Math.max(max, score[j]);
-                }
-                double[] numerator = new double[positions];
-                double denominator = 0;
-                for (int j = 0; j < positions; j++) {
-                    numerator[j] = Math.exp(score[j] - max);
-                    denominator += numerator[j];
-                }
-                for (int d = 0; d < headDim; d++) {
-                    double value = 0;
-                    for (int j = 0; j < positions; j++)
-                        value += numerator[j] / denominator * get(vCache, (long) j * kvWidth + (long) kvHead * headDim + d);
-                    set(out, qAt + d, (float) value);
+        int t = 0;
+        for (int i = 0; i < chunkRows.length; i++)
+            for (int r = 0; r < chunkRows[i]; r++, t++) {
+                int positions = startPos[i] + r + 1;
+                for (int h = 0; h < heads; h++) {
+                    long qAt = (long) t * width + (long) h * headDim;
+                    int kvHead = h / group;
+                    double[] score = new double[positions];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < positions; j++) {
+                        long kAt = (long) cache.row(i, j) * kvWidth + (long) kvHead * headDim;
+                        double dot = 0;
+                        for (int d = 0; d < headDim; d++) dot += (double) get(q, qAt + d) * get(kCache, kAt + d);
+                        score[j] = dot * scale;
+                        max = Math.max(max, score[j]);
+                    }
+                    double[] numerator = new double[positions];
+                    double denominator = 0;
+                    for (int j = 0; j < positions; j++) {
+                        numerator[j] = Math.exp(score[j] - max);
+                        denominator += numerator[j];
+                    }
+                    for (int d = 0; d < headDim; d++) {
+                        double value = 0;
+                        for (int j = 0; j < positions; j++)
+                            value += numerator[j] / denominator * get(vCache, (long) cache.row(i, j) * kvWidth + (long) kvHead * headDim + d);
+                        set(out, qAt + d, (float) value);
+                    }
                 }
             }
-        }
+        if (t != T) throw new IllegalArgumentException("attention: chunks cover " + t + " rows of " + T);
     }
 
     /** SwiGLU's gate: {@code out = silu(gate) · up}, silu(g) = g · sigmoid(g) = g / (1 + e^−g). out may be gate. */

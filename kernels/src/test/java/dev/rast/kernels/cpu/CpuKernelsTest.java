@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rast.engine.backend.PagedKv;
 import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import dev.rast.kernels.ReferenceCheck;
@@ -114,10 +115,10 @@ class CpuKernelsTest {
             Tensor v = tensor(DType.F32, vv, maxSeq, kvHeads * hd);
             Tensor blocked = cpu.allocate(DType.F32, T, heads * hd), alone = cpu.allocate(DType.F32, T, heads * hd);
             cpu.attention(q, k, v, heads, kvHeads, hd, start, blocked);
-            Tensor[] ks = new Tensor[T], vs = new Tensor[T];
+            int[][] tables = new int[T][];
             int[] rows = new int[T], starts = new int[T];
-            for (int t = 0; t < T; t++) { ks[t] = k; vs[t] = v; rows[t] = 1; starts[t] = start + t; }
-            cpu.attention(q, ks, vs, rows, starts, heads, kvHeads, hd, alone);
+            for (int t = 0; t < T; t++) { tables[t] = new int[] {0}; rows[t] = 1; starts[t] = start + t; }
+            cpu.attention(q, new PagedKv(k, v, maxSeq, tables), rows, starts, heads, kvHeads, hd, alone);
             float[] got = read(blocked);
             assertArrayEquals(read(alone), got, "hd=" + hd + " T=" + T + " start=" + start);
             // The last row as the only row of the op: with one KV head, fewer items than threads, so its query heads
@@ -130,6 +131,52 @@ class CpuKernelsTest {
             cpu.free(lastOut);
             for (Tensor x : new Tensor[] {q, k, v, blocked, alone}) cpu.free(x);
         }
+    }
+
+    /**
+     * Paged attention reads the same values in the same order wherever the blocks sit: sequences whose positions
+     * are spread over a pool through shuffled block tables (blocks of 2 and 16 positions; a prompt of 67 rows from
+     * position 61, crossing the 64-position tiles, and single decode rows) give the bits of the same rows attended
+     * over contiguous caches one sequence at a time, F32 and BF16 alike. The contiguous path is the one
+     * promptAttentionInBlocksEqualsRowByRow and BackendOpsTest check.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"F32, 2", "F32, 16", "BF16, 2", "BF16, 16"})
+    void pagedAttentionEqualsContiguousBitForBit(DType cache, int bs) {
+        int heads = 8, kvHeads = 2, hd = 64, kvWidth = kvHeads * hd, width = heads * hd;
+        int[] chunkRows = {67, 1, 1, 1}, startPos = {61, 0, 200, 33};
+        int n = chunkRows.length, blocks = 0, T = 0;
+        for (int i = 0; i < n; i++) { blocks += Math.ceilDiv(startPos[i] + chunkRows[i], bs); T += chunkRows[i]; }
+        List<Integer> order = new java.util.ArrayList<>();
+        for (int b = 0; b < blocks; b++) order.add(b);
+        java.util.Collections.shuffle(order, new java.util.Random(5));
+        float[] kPool = random(blocks * bs * kvWidth), vPool = random(blocks * bs * kvWidth), qv = random(T * width);
+        Tensor kp = tensor(cache, kPool, blocks * bs, kvWidth), vp = tensor(cache, vPool, blocks * bs, kvWidth);
+        Tensor q = tensor(DType.F32, qv, T, width), paged = cpu.allocate(DType.F32, T, width);
+        int[][] tables = new int[n][];
+        for (int i = 0, next = 0; i < n; i++) {
+            tables[i] = new int[Math.ceilDiv(startPos[i] + chunkRows[i], bs)];
+            for (int b = 0; b < tables[i].length; b++) tables[i][b] = order.get(next++);
+        }
+        cpu.attention(q, new PagedKv(kp, vp, bs, tables), chunkRows, startPos, heads, kvHeads, hd, paged);
+        float[] got = read(paged);
+        for (int i = 0, row = 0; i < n; row += chunkRows[i], i++) {
+            int len = startPos[i] + chunkRows[i];
+            float[] kc = new float[len * kvWidth], vc = new float[len * kvWidth];
+            for (int p = 0; p < len; p++) {
+                int at = (tables[i][p / bs] * bs + p % bs) * kvWidth;
+                System.arraycopy(kPool, at, kc, p * kvWidth, kvWidth);
+                System.arraycopy(vPool, at, vc, p * kvWidth, kvWidth);
+            }
+            Tensor k = tensor(cache, kc, len, kvWidth), v = tensor(cache, vc, len, kvWidth);
+            Tensor qi = tensor(DType.F32, Arrays.copyOfRange(qv, row * width, (row + chunkRows[i]) * width), chunkRows[i], width);
+            Tensor alone = cpu.allocate(DType.F32, chunkRows[i], width);
+            cpu.attention(qi, k, v, heads, kvHeads, hd, startPos[i], alone);
+            assertArrayEquals(read(alone), Arrays.copyOfRange(got, row * width, (row + chunkRows[i]) * width),
+                    cache + " blocks of " + bs + ", chunk " + i);
+            for (Tensor x : new Tensor[] {k, v, qi, alone}) cpu.free(x);
+        }
+        for (Tensor x : new Tensor[] {kp, vp, q, paged}) cpu.free(x);
     }
 
     /**
