@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * One layer's {@code Backend.attention} in a decode step: {@code sequences} sequences, one new row each at position
  * {@code context} − 1 of its own paged KV cache, grouped-query with the model's heads. The sequences' blocks of
  * {@link KvPool#BLOCK_SIZE} positions interleave in one pool, as they do when sequences grow in lockstep (block b
- * of sequence s is pool block b·sequences + s), so no two consecutive blocks of a sequence are adjacent. Each call
+ * of sequence s is pool block b·sequences + s; {@link #layout}), so no two consecutive blocks of a sequence are adjacent. Each call
  * takes the next layer's pools (up to the model's layer count, within 512 MiB), so that they come from memory as in
  * a forward pass.
  */
@@ -46,6 +46,14 @@ public class AttentionBench {
     @Param({"F32", "BF16"})
     public String cache;
 
+    /**
+     * Where the sequences' blocks sit in the pool: {@code interleaved} (block b of sequence s at b·sequences + s, as
+     * sequences growing in lockstep take them) or {@code consecutive} (each sequence's blocks side by side, the
+     * layout of a contiguous cache), to see what scattered blocks cost.
+     */
+    @Param({"interleaved", "consecutive"})
+    public String layout;
+
     private CpuBackend backend;
     private final List<PagedKv> layers = new ArrayList<>();
     private Tensor q, out;
@@ -63,7 +71,9 @@ public class AttentionBench {
         int n = (int) Math.clamp((512L << 20) / perLayer, 1, m.layers);
         int bs = KvPool.BLOCK_SIZE, blocks = Math.ceilDiv(context, bs);
         int[][] tables = new int[sequences][blocks];
-        for (int s = 0; s < sequences; s++) for (int b = 0; b < blocks; b++) tables[s][b] = b * sequences + s;
+        boolean interleaved = layout.equals("interleaved");
+        for (int s = 0; s < sequences; s++)
+            for (int b = 0; b < blocks; b++) tables[s][b] = interleaved ? b * sequences + s : s * blocks + b;
         float[] values = Data.gaussian(rnd, blocks * sequences * bs * m.kvDim(), 1);
         for (int l = 0; l < n; l++) layers.add(new PagedKv(filled(dt, values), filled(dt, values), bs, tables));
         q = Data.activation(backend, rnd, sequences, m.qDim());
