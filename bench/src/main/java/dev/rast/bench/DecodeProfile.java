@@ -21,7 +21,8 @@ import java.util.Map;
  * Where a decode step's time goes: loads a model on the CPU backend, prefills a prompt, then decodes greedily,
  * alternating steps on the plain backend (the step's real time) with steps through a {@link TimingBackend} (each
  * op's share), and prints per op: calls per step, µs per call, ms per step, share of the step, and for matmuls the
- * GB/s of weights against the bare read measured in the same run. What no op accounts for is the forward pass's own
+ * GB/s of weights against the bare read of the same weights ({@link CpuLimits.ReadLimit}: the median of one pass
+ * after each pair of timed steps). What no op accounts for is the forward pass's own
  * Java (per layer: lists, workspace lookups) and the timing itself.
  *
  * <pre>
@@ -55,6 +56,8 @@ public final class DecodeProfile {
             for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(V, 100_000);
             float[] logits = new float[V];
             List<Long> plainNs = new ArrayList<>(), timedNs = new ArrayList<>();
+            // The bare read of the same weights, one pass after each pair of timed steps: the limit of the same minutes.
+            CpuLimits.ReadLimit limit = new CpuLimits.ReadLimit(plain.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList(), threads);
             try (KvCache a = plain.newCache(promptLen + 2 * steps + 8); KvCache b = profiled.newCache(promptLen + 2 * steps + 8)) {
                 a.reserve(promptLen + 2 * steps + 8);
                 b.reserve(promptLen + 2 * steps + 8);
@@ -70,18 +73,19 @@ public final class DecodeProfile {
                     l = profiled.forward(new int[] {tok}, b, 1);
                     timed.download(l, MemorySegment.ofArray(logits));
                     long t2 = System.nanoTime();
-                    if (s >= 0) { plainNs.add(t1 - t0); timedNs.add(t2 - t1); }
+                    if (s >= 0) { plainNs.add(t1 - t0); timedNs.add(t2 - t1); limit.sample(); }
                     tok = Sampler.argmax(logits);
                 }
             }
-            double read = CpuLimits.readGBs(plain.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList(), threads);
+            double read = limit.median();
             double stepMs = median(plainNs) / 1e6;
             // The ops' shares are of the timed steps' mean: their tallies are sums over all of them.
             double timedMs = timedNs.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6;
             double gb = plain.weightBytes() / 1e9;
             System.out.printf(Locale.ROOT, "%s, %d threads, prompt %d, %d steps (each plain step alternating with a timed one)%n", dir, threads, promptLen, steps);
-            System.out.printf(Locale.ROOT, "decode step %.2f ms median (%.1f tok/s, %.1f GB/s of %.2f GB weights = %.0f%% of the bare read %.1f GB/s, "
-                    + "which would take %.2f ms); timed steps %.2f ms on average%n%n", stepMs, 1e3 / stepMs, gb / (stepMs / 1e3), gb, 100 * gb / (stepMs / 1e3) / read, read,
+            System.out.printf(Locale.ROOT, "limits   bare read of the weights %s, %d threads%n", limit.describe("between the timed steps"), threads);
+            System.out.printf(Locale.ROOT, "decode step %.2f ms median (%.1f tok/s, %.1f GB/s of %.2f GB weights = %.0f%% of the bare read, "
+                    + "which would take %.2f ms); timed steps %.2f ms on average%n%n", stepMs, 1e3 / stepMs, gb / (stepMs / 1e3), gb, 100 * gb / (stepMs / 1e3) / read,
                     gb / read * 1e3, timedMs);
             System.out.println("| op | calls/step | µs/call | ms/step | % of timed step | GB/s of weights | % of bare read |\n|---|---|---|---|---|---|---|");
             double sum = 0;

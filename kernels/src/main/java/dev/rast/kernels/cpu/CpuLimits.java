@@ -2,7 +2,9 @@ package dev.rast.kernels.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -10,15 +12,24 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * What this machine allows, measured now with the same threads and vector width the kernels use, so that
- * {@code rast bench} can report a kernel's speed as a fraction of its limit (a published peak says little on a
- * shared VM):
+ * {@code rast bench}, {@code DecodeProfile} and the JMH runner can report a kernel's speed as a fraction of its
+ * limit (a published peak says little on a shared VM):
  * <ul>
- *   <li>{@link #readGBs}: a bare loop that only loads the given segments (the weights as a decode step reads them), split over
- *       the threads. Decode at batch 1 does little more than read every weight once, so this bounds it.</li>
+ *   <li>{@link ReadLimit}: a bare loop that only loads the given segments (the weights as a decode step reads them).
+ *       Their bytes are taken as one run, cut into one contiguous share per thread (crossing tensor boundaries, so
+ *       a model's hundreds of small norm and bias vectors cost no more than their bytes), and each thread reads its
+ *       share once as four interleaved streams, as the matrix-vector kernels do. Decode at batch 1 does little more
+ *       than read every weight once, so this bounds it.</li>
  *   <li>{@link #fmaGflops}: sixteen independent FMA chains per thread on registers. A large decode batch or a
  *       prefill is bound by FMAs, so this bounds them.</li>
  * </ul>
- * Each figure is the best of a few passes: the limit is what the hardware can do, not the average under noise.
+ *
+ * <p>Why the read limit is a median of passes spread over the run, not the best pass of a moment: on a VM whose
+ * memory bandwidth is shared with the host's other guests, back-to-back passes over the same 1 GB (nothing else
+ * running here) ranged from 25 to 45 GB/s within seconds, and the best of a half-second burst swung 1.6× between
+ * runs. A best pass is the quietest moment of the host, which the decode it is compared with (a median of its steps)
+ * never sees; a median of passes taken between the timed steps sees the same minutes as they do. So a caller
+ * {@link ReadLimit#sample samples} it between its timed runs and compares median with median.
  */
 public final class CpuLimits {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, MatMul.F.vectorShape());
@@ -30,38 +41,105 @@ public final class CpuLimits {
 
     private CpuLimits() {}
 
-    /** GB/s of a bare read of {@code segments} (each cut into one contiguous share per thread). */
-    public static double readGBs(List<MemorySegment> given, int threads) {
-        // One segment class for the loop: a mapped segment (weights left in the file) and an allocated one (packed
-        // weights) are different classes, and a loop that has seen both reads at 7 GB/s where it reads either at 15-33.
-        List<MemorySegment> segments = given.stream()
-                .map(s -> s.isNative() ? MemorySegment.ofAddress(s.address()).reinterpret(s.byteSize()) : s).toList();
-        warmUp();
-        long bytes = 0;
-        for (MemorySegment s : segments) bytes += s.byteSize() / 64 * 64; // whole cache lines: what read() covers
-        if (bytes == 0) return 0;
-        double best = 0;
-        // Each pass reads the segments often enough to cover 64 MiB: starting the threads costs ~0.1 ms, more than
-        // one read of a model of a few MB, so a single read would time the start, not the read. (Such a model stays
-        // in the caches, so its figure is the caches' bandwidth: what its decode reads at too.)
-        int reps = (int) Math.clamp((64L << 20) / bytes, 1, 1000);
-        // At least PASSES passes and half a second, the best of them: the figure is what the machine can do.
-        long start = System.nanoTime();
-        for (int pass = 0; pass < PASSES || (System.nanoTime() - start < 500_000_000L && pass < 1000); pass++) {
-            long t0 = System.nanoTime();
-            parallel(threads, t -> {
-                long acc = 0;
-                for (int r = 0; r < reps; r++)
-                    for (MemorySegment s : segments) {
-                        long lines = s.byteSize() / 64, from = lines * t / threads * 64, to = lines * (t + 1) / threads * 64;
-                        acc += read(s, from, to);
-                    }
-                SINK.addAndGet(acc);
-            });
-            long ns = System.nanoTime() - t0;
-            if (ns > 0) best = Math.max(best, (double) bytes * reps / (ns / 1e9) / 1e9);
+    /**
+     * GB/s of a bare read of {@code segments}: the median of {@code passes} passes back to back (a caller that
+     * times something else should rather {@link ReadLimit#sample} a {@link ReadLimit} between its own runs).
+     */
+    public static double readGBs(List<MemorySegment> segments, int threads, int passes) {
+        ReadLimit limit = new ReadLimit(segments, threads);
+        for (int i = 0; i < passes; i++) limit.sample();
+        return limit.median();
+    }
+
+    /**
+     * The bare read of a fixed set of segments with a fixed number of threads, sampled a pass at a time. Each
+     * {@link #sample} reads every byte once (more often for a set under 64 MiB, see there) and records its GB/s.
+     */
+    public static final class ReadLimit {
+        /** A segment is read in pieces of at most this many bytes, that the threads take as the kernels take rows. */
+        private static final long PIECE_BYTES = 1L << 20;
+        private final int threads;
+        private final long bytes;
+        private final int reps;
+        private final List<Piece> pieces = new ArrayList<>();
+        private final List<Double> passes = new ArrayList<>();
+
+        private record Piece(MemorySegment segment, long from, long to) {}
+
+        public ReadLimit(List<MemorySegment> given, int threads) {
+            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, is " + threads);
+            this.threads = threads;
+            long total = 0;
+            for (MemorySegment given1 : given) {
+                // One segment class for the loop: a mapped segment (weights left in the file) and an allocated one
+                // (packed weights) are different classes, and a loop that has seen both reads at 7 GB/s where it
+                // reads either at 15-33.
+                MemorySegment s = given1.isNative() ? MemorySegment.ofAddress(given1.address()).reinterpret(given1.byteSize()) : given1;
+                long size = s.byteSize() / 64 * 64; // whole cache lines: what read() covers
+                for (long at = 0; at < size; at += PIECE_BYTES) pieces.add(new Piece(s, at, Math.min(size, at + PIECE_BYTES)));
+                total += size;
+            }
+            bytes = total;
+            // Handing out an op costs ~0.1 ms, more than one read of a model of a few MB, so such a set is read often
+            // enough to cover 64 MiB per pass. (It stays in the caches, so its figure is the caches' bandwidth: what
+            // its decode reads at too.)
+            reps = bytes == 0 ? 0 : (int) Math.clamp((64L << 20) / bytes, 1, 1000);
+            warmUp();
+            sample(); // untimed: compiles the pass's own loops, and faults in any page not yet touched
+            passes.clear();
         }
-        return best;
+
+        /**
+         * Reads every byte once ({@code reps} times for a small set) on the threads, which take the pieces through
+         * a {@link WorkerPool} as the kernels take their rows (a thread that loses its core to another process
+         * leaves its pieces to the others, in a kernel and here alike); records and returns its GB/s.
+         */
+        public double sample() {
+            if (bytes == 0) return 0;
+            AtomicLong acc = new AtomicLong();
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                long t0 = System.nanoTime();
+                for (int r = 0; r < reps; r++)
+                    pool.run(pieces.size(), (w, from, to) -> {
+                        long sum = 0;
+                        for (int i = from; i < to; i++) {
+                            Piece p = pieces.get(i);
+                            sum += read(p.segment, p.from, p.to);
+                        }
+                        acc.addAndGet(sum);
+                    });
+                long ns = Math.max(1, System.nanoTime() - t0);
+                SINK.addAndGet(acc.get());
+                double gbs = (double) bytes * reps / (ns / 1e9) / 1e9;
+                passes.add(gbs);
+                return gbs;
+            }
+        }
+
+        /** The median of the passes so far (0 before any). */
+        public double median() {
+            if (passes.isEmpty()) return 0;
+            double[] v = sorted();
+            return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        }
+
+        public double best() { return passes.isEmpty() ? 0 : sorted()[passes.size() - 1]; }
+
+        public double worst() { return passes.isEmpty() ? 0 : sorted()[0]; }
+
+        public int count() { return passes.size(); }
+
+        public int threads() { return threads; }
+
+        private double[] sorted() { return passes.stream().mapToDouble(Double::doubleValue).sorted().toArray(); }
+
+        /**
+         * How every tool prints the limit: "27.4 GB/s (median of 12 passes {@code when}, 22.0–31.5)", {@code when}
+         * saying when the passes ran ("between the timed runs").
+         */
+        public String describe(String when) {
+            return String.format(Locale.ROOT, "%.1f GB/s (median of %d passes %s, %.1f–%.1f)", median(), count(), when, worst(), best());
+        }
     }
 
     /**
