@@ -57,7 +57,7 @@ public final class DecodeProfile {
             float[] logits = new float[V];
             List<Long> plainNs = new ArrayList<>(), timedNs = new ArrayList<>();
             // The bare read of the same weights, one pass after each pair of timed steps: the limit of the same minutes.
-            CpuLimits.ReadLimit limit = new CpuLimits.ReadLimit(plain.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList(), threads);
+            CpuLimits.ReadLimit limit = new CpuLimits.ReadLimit(plain.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList(), cpu);
             try (KvCache a = plain.newCache(promptLen + 2 * steps + 8); KvCache b = profiled.newCache(promptLen + 2 * steps + 8)) {
                 a.reserve(promptLen + 2 * steps + 8);
                 b.reserve(promptLen + 2 * steps + 8);

@@ -1,6 +1,7 @@
 package dev.rast.bench;
 
 import dev.rast.kernels.KernelTable;
+import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cpu.CpuLimits;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -79,10 +80,10 @@ public final class Main {
         if (threads < 1) { System.err.println("jmh: --threads must be at least 1"); System.exit(2); }
 
         // The read limit: passes over 512 MiB of memory before and after the suite, their median (CpuLimits says why).
-        try (Arena arena = Arena.ofShared()) {
+        try (Arena arena = Arena.ofShared(); CpuBackend cpu = new CpuBackend(threads)) {
             MemorySegment memory = arena.allocate(512L << 20, 64);
             memory.fill((byte) 1); // touched, so the read is of memory and not of the zero page
-            CpuLimits.ReadLimit read = new CpuLimits.ReadLimit(List.of(memory), threads);
+            CpuLimits.ReadLimit read = new CpuLimits.ReadLimit(List.of(memory), cpu);
             for (int i = 0; i < LIMIT_PASSES; i++) read.sample();
             double fmaBefore = CpuLimits.fmaGflops(threads);
             List<KernelTable.Row> rows = new ArrayList<>();

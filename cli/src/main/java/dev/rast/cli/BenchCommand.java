@@ -350,7 +350,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!(m.backend() instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
         java.util.List<java.lang.foreign.MemorySegment> read = new java.util.ArrayList<>();
         for (dev.rast.engine.tensor.Tensor t : m.decodeWeights()) read.add(t.prepared() != null ? t.prepared() : t.data());
-        return new dev.rast.kernels.cpu.CpuLimits.ReadLimit(read, cpu.threads());
+        return new dev.rast.kernels.cpu.CpuLimits.ReadLimit(read, cpu);
     }
 
     /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */

@@ -15,11 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code rast bench}, {@code DecodeProfile} and the JMH runner can report a kernel's speed as a fraction of its
  * limit (a published peak says little on a shared VM):
  * <ul>
- *   <li>{@link ReadLimit}: a bare loop that only loads the given segments (the weights as a decode step reads them).
- *       Their bytes are taken as one run, cut into one contiguous share per thread (crossing tensor boundaries, so
- *       a model's hundreds of small norm and bias vectors cost no more than their bytes), and each thread reads its
- *       share once as four interleaved streams, as the matrix-vector kernels do. Decode at batch 1 does little more
- *       than read every weight once, so this bounds it.</li>
+ *   <li>{@link ReadLimit}: a bare loop that only loads the given segments (the weights as a decode step reads them),
+ *       every byte once per pass: the segments cut into pieces of 1 MiB that the threads take through a
+ *       {@link WorkerPool}, as the kernels take their rows, each piece read as eight interleaved streams, as the
+ *       one-token matrix-vector kernels read. Decode at batch 1 does little more than read every weight once, so this
+ *       bounds it.</li>
  *   <li>{@link #fmaGflops}: sixteen independent FMA chains per thread on registers. A large decode batch or a
  *       prefill is bound by FMAs, so this bounds them.</li>
  * </ul>
@@ -45,7 +45,7 @@ public final class CpuLimits {
      * GB/s of a bare read of {@code segments}: the median of {@code passes} passes back to back (a caller that
      * times something else should rather {@link ReadLimit#sample} a {@link ReadLimit} between its own runs).
      */
-    public static double readGBs(List<MemorySegment> segments, int threads, int passes) {
+    public static double readGBs(List<MemorySegment> segments, CpuBackend threads, int passes) {
         ReadLimit limit = new ReadLimit(segments, threads);
         for (int i = 0; i < passes; i++) limit.sample();
         return limit.median();
@@ -58,7 +58,7 @@ public final class CpuLimits {
     public static final class ReadLimit {
         /** A segment is read in pieces of at most this many bytes, that the threads take as the kernels take rows. */
         private static final long PIECE_BYTES = 1L << 20;
-        private final int threads;
+        private final WorkerPool pool;
         private final long bytes;
         private final int reps;
         private final List<Piece> pieces = new ArrayList<>();
@@ -66,9 +66,9 @@ public final class CpuLimits {
 
         private record Piece(MemorySegment segment, long from, long to) {}
 
-        public ReadLimit(List<MemorySegment> given, int threads) {
-            if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, is " + threads);
-            this.threads = threads;
+        /** The bare read of {@code given} by {@code backend}'s own threads. */
+        public ReadLimit(List<MemorySegment> given, CpuBackend backend) {
+            this.pool = backend.pool();
             long total = 0;
             for (MemorySegment given1 : given) {
                 // One segment class for the loop: a mapped segment (weights left in the file) and an allocated one
@@ -90,30 +90,30 @@ public final class CpuLimits {
         }
 
         /**
-         * Reads every byte once ({@code reps} times for a small set) on the threads, which take the pieces through
-         * a {@link WorkerPool} as the kernels take their rows (a thread that loses its core to another process
-         * leaves its pieces to the others, in a kernel and here alike); records and returns its GB/s.
+         * Reads every byte once ({@code reps} times for a small set) on the backend's threads, which take the pieces
+         * through its {@link WorkerPool} as they take a kernel's rows; records and returns its GB/s. The kernels' own
+         * threads, not new ones: on a loaded machine a new thread waits for its first time slice (a thread started
+         * per pass left the read at 5 GB/s where the matrix-vector kernels ran at 10 on that minute), and a thread
+         * that loses its core leaves its pieces to the others, in a kernel and here alike.
          */
         public double sample() {
             if (bytes == 0) return 0;
             AtomicLong acc = new AtomicLong();
-            try (WorkerPool pool = new WorkerPool(threads)) {
-                long t0 = System.nanoTime();
-                for (int r = 0; r < reps; r++)
-                    pool.run(pieces.size(), (w, from, to) -> {
-                        long sum = 0;
-                        for (int i = from; i < to; i++) {
-                            Piece p = pieces.get(i);
-                            sum += read(p.segment, p.from, p.to);
-                        }
-                        acc.addAndGet(sum);
-                    });
-                long ns = Math.max(1, System.nanoTime() - t0);
-                SINK.addAndGet(acc.get());
-                double gbs = (double) bytes * reps / (ns / 1e9) / 1e9;
-                passes.add(gbs);
-                return gbs;
-            }
+            long t0 = System.nanoTime();
+            for (int r = 0; r < reps; r++)
+                pool.run(pieces.size(), (w, from, to) -> {
+                    long sum = 0;
+                    for (int i = from; i < to; i++) {
+                        Piece p = pieces.get(i);
+                        sum += read(p.segment, p.from, p.to);
+                    }
+                    acc.addAndGet(sum);
+                });
+            long ns = Math.max(1, System.nanoTime() - t0);
+            SINK.addAndGet(acc.get());
+            double gbs = (double) bytes * reps / (ns / 1e9) / 1e9;
+            passes.add(gbs);
+            return gbs;
         }
 
         /** The median of the passes so far (0 before any). */
@@ -129,7 +129,10 @@ public final class CpuLimits {
 
         public int count() { return passes.size(); }
 
-        public int threads() { return threads; }
+        /** Bytes a pass reads once: each segment's whole cache lines. */
+        public long bytes() { return bytes; }
+
+        public int threads() { return pool.threads(); }
 
         private double[] sorted() { return passes.stream().mapToDouble(Double::doubleValue).sorted().toArray(); }
 
@@ -156,23 +159,26 @@ public final class CpuLimits {
     private static final MemorySegment WARM_UP = java.lang.foreign.Arena.global().allocate(64 << 10, 64);
 
     /**
-     * ORs every vector of s[from, to) (to − from a multiple of 64) into one value, reading it as four interleaved
-     * streams (four equal spans, one cache line of each per pass), as the matrix-vector kernels do: one sequential
-     * stream per core leaves reads on the table that the hardware prefetcher takes with several.
+     * ORs every vector of s[from, to) (to − from a multiple of 64) into one value, reading it as eight interleaved
+     * streams (eight equal spans, one cache line of each per pass), as the one-token matrix-vector kernels do: one
+     * sequential stream per core leaves reads on the table that the hardware prefetcher takes with several.
      */
     private static int read(MemorySegment s, long from, long to) {
         int vb = I.vectorByteSize();
-        long lines = (to - from) / 64, span = lines / 4 * 64;
-        IntVector a = IntVector.zero(I), b = a, c = a, d = a;
-        for (long o = from; o < from + span; o += 64)
-            for (int v = 0; v < 64; v += vb) {
-                a = a.or(IntVector.fromMemorySegment(I, s, o + v, LE));
-                b = b.or(IntVector.fromMemorySegment(I, s, o + span + v, LE));
-                c = c.or(IntVector.fromMemorySegment(I, s, o + 2 * span + v, LE));
-                d = d.or(IntVector.fromMemorySegment(I, s, o + 3 * span + v, LE));
-            }
-        for (long o = from + 4 * span; o + vb <= to; o += vb) a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
-        return a.or(b).or(c.or(d)).lane(0);
+        long span = (to - from) / 64 / 8 * 64;
+        IntVector a = IntVector.zero(I), b = a, c = a, d = a, e = a, f = a, g = a, h = a;
+        for (long o = from; o < from + span; o += vb) {
+            a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
+            b = b.or(IntVector.fromMemorySegment(I, s, o + span, LE));
+            c = c.or(IntVector.fromMemorySegment(I, s, o + 2 * span, LE));
+            d = d.or(IntVector.fromMemorySegment(I, s, o + 3 * span, LE));
+            e = e.or(IntVector.fromMemorySegment(I, s, o + 4 * span, LE));
+            f = f.or(IntVector.fromMemorySegment(I, s, o + 5 * span, LE));
+            g = g.or(IntVector.fromMemorySegment(I, s, o + 6 * span, LE));
+            h = h.or(IntVector.fromMemorySegment(I, s, o + 7 * span, LE));
+        }
+        for (long o = from + 8 * span; o + vb <= to; o += vb) a = a.or(IntVector.fromMemorySegment(I, s, o, LE));
+        return a.or(b).or(c.or(d)).or(e.or(f).or(g.or(h))).lane(0);
     }
 
     /** GFLOP/s (an FMA counts two) of {@code threads} threads doing nothing but independent FMAs. */
