@@ -26,7 +26,10 @@ import java.util.Map;
  * Java (per layer: lists, workspace lookups) and the timing itself.
  *
  * <pre>
- *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N]
+ *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype D] [--limits N]
+ * </pre>
+ * {@code --limits N} prints N bare-read limits measured back to back instead, and their spread.
+ * <pre>
  * </pre>
  */
 public final class DecodeProfile {
@@ -34,23 +37,29 @@ public final class DecodeProfile {
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype auto|f32|bf16|q8_0|q4_0]");
+            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype auto|f32|bf16|q8_0|q4_0] [--limits N]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
         int threads = Runtime.getRuntime().availableProcessors(), promptLen = 128, steps = 64;
         WeightDtype dtype = WeightDtype.AUTO;
+        int limits = 0;
         for (int i = 1; i + 1 < args.length; i += 2)
             switch (args[i]) {
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--prompt" -> promptLen = Integer.parseInt(args[i + 1]);
                 case "--steps" -> steps = Integer.parseInt(args[i + 1]);
                 case "--dtype" -> dtype = WeightDtype.parse("--dtype", args[i + 1]);
+                case "--limits" -> limits = Integer.parseInt(args[i + 1]);
                 default -> { System.err.println("unknown option " + args[i]); System.exit(2); }
             }
         CpuBackend cpu = new CpuBackend(threads);
         TimingBackend timed = new TimingBackend(cpu);
         try (CausalLM plain = Models.load(dir, cpu, dtype); CausalLM profiled = Models.load(dir, timed, dtype)) {
+            if (limits > 0) {
+                repeatability(plain, cpu, limits);
+                return;
+            }
             int V = plain.config().vocabSize();
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(V, 100_000);
@@ -100,6 +109,23 @@ public final class DecodeProfile {
             }
             System.out.printf(Locale.ROOT, "| outside the ops (forward pass's own Java, timing) | | | %.3f | %.1f%% | | |%n", timedMs - sum, 100 * (timedMs - sum) / timedMs);
         }
+    }
+
+    /**
+     * {@code --limits N}: N bare-read limits back to back, each as a run measures it (the median of 9 passes, here
+     * with nothing between them), and the spread of the N medians: how far one run's limit is to be trusted.
+     */
+    private static void repeatability(CausalLM m, CpuBackend cpu, int n) {
+        List<MemorySegment> weights = m.decodeWeights().stream().map(t -> t.prepared() != null ? t.prepared() : t.data()).toList();
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (int i = 0; i < n; i++) {
+            CpuLimits.ReadLimit limit = new CpuLimits.ReadLimit(weights, cpu);
+            for (int k = 0; k < 9; k++) limit.sample();
+            System.out.printf(Locale.ROOT, "limit %d: %s%n", i + 1, limit.describe("back to back"));
+            lo = Math.min(lo, limit.median());
+            hi = Math.max(hi, limit.median());
+        }
+        System.out.printf(Locale.ROOT, "%d limits: %.1f–%.1f GB/s, spread %.0f%% of the lowest%n", n, lo, hi, 100 * (hi - lo) / lo);
     }
 
     private static double median(List<Long> v) {

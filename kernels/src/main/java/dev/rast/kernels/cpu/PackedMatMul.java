@@ -346,9 +346,12 @@ final class PackedMatMul {
                 int g0 = s0, g1 = Math.min(groups, s0 + sliceGroups);
                 forParts(parts, first, u0, u1, (part, q0, q1) -> {
                     MemorySegment p = part.p, out = part.out;
-                    int N = part.N, blocks = (N + B - 1) / B;
-                    for (int q = q0; q < q1; q++) {
-                        int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
+                    int N = part.N, lo = 2 * q0, hi = Math.min(2 * q1, (N + B - 1) / B), span = (hi - lo + 1) / 2;
+                    // The piece's blocks as two streams (its two halves, a block of each per pass), not neighbours:
+                    // a few tokens are bound by the read as much as by the FMAs, and two streams keep more reads in
+                    // flight than one. An odd count: the last block twice (same values).
+                    for (int i = 0; i < span; i++) {
+                        int b = lo + i, c = Math.min(b + span, hi - 1);
                         long step = pairBytes(dt), pb = b * blockBytes, pc = c * blockBytes;
                         for (int g = g0; g < g1; g++) {
                             int tn = Math.min(G, T - g * G), xb = g * K2 * G;
