@@ -35,6 +35,7 @@ public final class CpuLimits {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, MatMul.F.vectorShape());
     private static final VectorSpecies<Float> F = MatMul.F;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Passes of the FMA loop after its first (which also compiles it); the best is kept. */
     private static final int PASSES = 3;
     /** Values the loops compute, kept so that the JIT cannot drop them; never read. */
     private static final AtomicLong SINK = new AtomicLong();
@@ -42,17 +43,7 @@ public final class CpuLimits {
     private CpuLimits() {}
 
     /**
-     * GB/s of a bare read of {@code segments}: the median of {@code passes} passes back to back (a caller that
-     * times something else should rather {@link ReadLimit#sample} a {@link ReadLimit} between its own runs).
-     */
-    public static double readGBs(List<MemorySegment> segments, CpuBackend threads, int passes) {
-        ReadLimit limit = new ReadLimit(segments, threads);
-        for (int i = 0; i < passes; i++) limit.sample();
-        return limit.median();
-    }
-
-    /**
-     * The bare read of a fixed set of segments with a fixed number of threads, sampled a pass at a time. Each
+     * The bare read of a fixed set of segments by a CPU backend's threads, sampled a pass at a time. Each
      * {@link #sample} reads every byte once (more often for a set under 64 MiB, see there) and records its GB/s.
      */
     public static final class ReadLimit {
@@ -147,12 +138,19 @@ public final class CpuLimits {
 
     /**
      * Compiles {@link #read} before anything is timed: a small model's passes are over before the JIT gets to it, and
-     * the Vector API's interpreted path reads at 0.4 GB/s.
+     * the Vector API's interpreted path reads at 0.4 GB/s. Every path of it, on every kind of piece a model has: a
+     * long one (the eight streams, then the rest), one of a few lines (the streams' loop never runs: a BF16 k or v
+     * bias is 4 lines) and a single line. A path the profile never saw is compiled as a trap: the first model piece
+     * that took it (a BF16 bias) threw the compiled code away in every pass, and BF16 weights read at 10 GB/s where
+     * their decode read at 23 and F32 ones (no piece under 8 lines) at 19.
      */
     private static void warmUp() {
         MemorySegment m = MemorySegment.ofAddress(WARM_UP.address()).reinterpret(WARM_UP.byteSize());
         long acc = 0;
-        for (int i = 0; i < 2000; i++) acc += read(m, 0, m.byteSize());
+        for (int i = 0; i < 3000; i++) {
+            acc += read(m, 0, m.byteSize() - 64 * (i % 8));
+            acc += read(m, 0, 64 * (1 + i % 7));
+        }
         SINK.addAndGet(acc);
     }
 
