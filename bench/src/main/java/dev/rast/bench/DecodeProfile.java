@@ -29,8 +29,6 @@ import java.util.Map;
  *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype D] [--limits N]
  * </pre>
  * {@code --limits N} prints N bare-read limits measured back to back instead, and their spread.
- * <pre>
- * </pre>
  */
 public final class DecodeProfile {
     private DecodeProfile() {}
