@@ -4,7 +4,7 @@
 #
 #   git stash / checkout the base; ./mvnw -o -q package -DskipTests -pl cli -am; cp -r cli/target/lib /tmp/lib-a
 #   back to the change;             ./mvnw -o -q package -DskipTests -pl cli -am
-#   scripts/bench/decode-ab.sh /tmp/lib-a cli/target/lib MODEL_DIR [--threads 2] [--rounds 6] [--steps 16] [--batch 8]
+#   scripts/bench/decode-ab.sh /tmp/lib-a cli/target/lib MODEL_DIR [--threads 2] [--rounds 6] [--steps 16] [--batch 8] [--dtype auto|f32|bf16|q8_0|q4_0]
 #
 # JMH_SKIP_BUILD=1 skips building the bench module itself.
 set -euo pipefail

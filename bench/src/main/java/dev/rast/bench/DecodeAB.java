@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * B/A ratio of each measure, with how many rounds B won.
  *
  * <pre>
- *   scripts/bench/decode-ab.sh LIB_A LIB_B MODEL_DIR [--threads N] [--rounds N] [--steps N] [--batch N] [--prompt N]
+ *   scripts/bench/decode-ab.sh LIB_A LIB_B MODEL_DIR [--threads N] [--rounds N] [--steps N] [--batch N] [--prompt N] [--dtype D]
  * </pre>
  */
 public final class DecodeAB {
@@ -36,7 +36,7 @@ public final class DecodeAB {
         final Method forward, decode, newCache, reserve, fork, closeCache, download;
         final int vocab;
 
-        Side(String name, Path lib, Path modelDir, int threads) throws Exception {
+        Side(String name, Path lib, Path modelDir, int threads, String dtype) throws Exception {
             this.name = name;
             List<URL> urls = new ArrayList<>();
             try (Stream<Path> jars = Files.list(lib)) {
@@ -53,8 +53,10 @@ public final class DecodeAB {
             ClassLoader before = t.getContextClassLoader();
             t.setContextClassLoader(loader); // the model registry's ServiceLoader looks there
             try {
-                model = loader.loadClass("dev.rast.engine.model.Models").getMethod("load", Path.class, backendType)
-                        .invoke(null, modelDir, backend);
+                Class<?> dtypeType = loader.loadClass("dev.rast.engine.weights.WeightDtype");
+                Object weights = dtypeType.getMethod("parse", String.class, String.class).invoke(null, "--dtype", dtype);
+                model = loader.loadClass("dev.rast.engine.model.Models").getMethod("load", Path.class, backendType, dtypeType)
+                        .invoke(null, modelDir, backend, weights);
             } finally {
                 t.setContextClassLoader(before);
             }
@@ -121,10 +123,11 @@ public final class DecodeAB {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: decode-ab LIB_A LIB_B MODEL_DIR [--threads N] [--rounds N] [--steps N] [--batch N] [--prompt N]");
+            System.err.println("usage: decode-ab LIB_A LIB_B MODEL_DIR [--threads N] [--rounds N] [--steps N] [--batch N] [--prompt N] [--dtype auto|f32|bf16|q8_0|q4_0]");
             System.exit(2);
         }
         int threads = 2, rounds = 6, steps = 16, batch = 8, promptLen = 128;
+        String dtype = "auto";
         for (int i = 3; i + 1 < args.length; i += 2)
             switch (args[i]) {
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
@@ -132,10 +135,11 @@ public final class DecodeAB {
                 case "--steps" -> steps = Integer.parseInt(args[i + 1]);
                 case "--batch" -> batch = Integer.parseInt(args[i + 1]);
                 case "--prompt" -> promptLen = Integer.parseInt(args[i + 1]);
+                case "--dtype" -> dtype = args[i + 1];
                 default -> { System.err.println("unknown option " + args[i]); System.exit(2); }
             }
         Path modelDir = Path.of(args[2]);
-        try (Side a = new Side("A", Path.of(args[0]), modelDir, threads); Side b = new Side("B", Path.of(args[1]), modelDir, threads)) {
+        try (Side a = new Side("A", Path.of(args[0]), modelDir, threads, dtype); Side b = new Side("B", Path.of(args[1]), modelDir, threads, dtype)) {
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(a.vocab, 100_000);
             a.turn(prompt, steps, batch); // warm-up: the JIT compiles both builds' kernels

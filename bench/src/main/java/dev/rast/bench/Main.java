@@ -1,6 +1,7 @@
 package dev.rast.bench;
 
 import dev.rast.kernels.KernelTable;
+import dev.rast.kernels.cpu.CpuBackend;
 import dev.rast.kernels.cpu.CpuLimits;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -28,8 +29,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 /**
  * Runs the kernel benchmarks through JMH and prints one table (op, shape, dtype, tokens, time, GB/s, GFLOP/s, % of
  * limit), each figure against this machine's limits measured in the same run with the same threads: a bare read of
- * memory and a register-only FMA loop ({@link CpuLimits}), measured before and after the suite, the better of the
- * two kept.
+ * memory (the median of passes before and after the suite) and a register-only FMA loop (the better of a
+ * measurement before and one after), both {@link CpuLimits}'.
  *
  * <pre>
  *   scripts/bench/jmh.sh [quick|full] [--threads N] [--only REGEX] [--out FILE.md]
@@ -78,22 +79,36 @@ public final class Main {
         }
         if (threads < 1) { System.err.println("jmh: --threads must be at least 1"); System.exit(2); }
 
-        double[] before = limits(threads);
-        List<KernelTable.Row> rows = new ArrayList<>();
-        for (Suite s : SUITES) {
-            if (only != null && !s.type.getSimpleName().matches(".*(" + only + ").*") && !anyMethodMatches(s.type, only)) continue;
-            Collection<RunResult> results = new Runner(options(s, full, threads, only)).run();
-            for (RunResult r : results) rows.add(row(s, r));
+        // The read limit: passes over 512 MiB of memory before and after the suite, their median (CpuLimits says why).
+        try (Arena arena = Arena.ofShared(); CpuBackend cpu = new CpuBackend(threads)) {
+            MemorySegment memory = arena.allocate(512L << 20, 64);
+            memory.fill((byte) 1); // touched, so the read is of memory and not of the zero page
+            CpuLimits.ReadLimit read = new CpuLimits.ReadLimit(List.of(memory), cpu);
+            for (int i = 0; i < LIMIT_PASSES; i++) read.sample();
+            double fmaBefore = CpuLimits.fmaGflops(threads);
+            List<KernelTable.Row> rows = new ArrayList<>();
+            for (Suite s : SUITES) {
+                if (only != null && !s.type.getSimpleName().matches(".*(" + only + ").*") && !anyMethodMatches(s.type, only)) continue;
+                Collection<RunResult> results = new Runner(options(s, full, threads, only)).run();
+                for (RunResult r : results) rows.add(row(s, r));
+            }
+            for (int i = 0; i < LIMIT_PASSES; i++) read.sample();
+            double fmaAfter = CpuLimits.fmaGflops(threads);
+            report(new KernelTable.Limits(read.median(), "read", Math.max(fmaBefore, fmaAfter), "FMA"), rows, full, threads,
+                    String.format(Locale.ROOT, "bare read %s, FMA loop %.0f / %.0f GFLOP/s before / after the suite (the better is the limit)",
+                            read.describe("before and after the suite"), fmaBefore, fmaAfter), out);
         }
-        double[] after = limits(threads);
-        KernelTable.Limits lim = new KernelTable.Limits(Math.max(before[0], after[0]), "read", Math.max(before[1], after[1]), "FMA");
+    }
 
+    /** Passes of the bare read before the suite, and again after it. */
+    private static final int LIMIT_PASSES = 5;
+
+    private static void report(KernelTable.Limits lim, List<KernelTable.Row> rows, boolean full, int threads, String limits, Path out) throws IOException {
         KernelTable table = new KernelTable(lim);
         rows.forEach(table::add);
-        String report = String.format(Locale.ROOT, "%s, %s mode, %d threads, %s; limits measured before / after the suite: "
-                        + "bare read %.1f / %.1f GB/s, FMA loop %.0f / %.0f GFLOP/s (the better of each is the limit)%n%n%s",
+        String report = String.format(Locale.ROOT, "%s, %s mode, %d threads, %s; limits measured in this run: %s%n%n%s",
                 DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'").format(ZonedDateTime.now(ZoneOffset.UTC)), full ? "full" : "quick",
-                threads, cpuName(), before[0], after[0], before[1], after[1], table.markdown());
+                threads, cpuName(), limits, table.markdown());
         System.out.println();
         System.out.print(report);
         if (out != null) Files.writeString(out, report);
@@ -136,15 +151,6 @@ public final class Main {
         Cost c = s.cost.apply(bench.substring(bench.lastIndexOf('.') + 1), new Params(values));
         double seconds = r.getPrimaryResult().getScore() * 1e-6; // AverageTime in µs
         return new KernelTable.Row(c.op(), c.shape(), c.dtype(), c.tokens(), seconds, c.bytes(), c.flops());
-    }
-
-    /** {bare read GB/s over 512 MiB of memory, FMA loop GFLOP/s}, with {@code threads} threads. */
-    private static double[] limits(int threads) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment m = a.allocate(512L << 20, 64);
-            m.fill((byte) 1); // touched, so the read is of memory and not of the zero page
-            return new double[] {CpuLimits.readGBs(List.of(m), threads), CpuLimits.fmaGflops(threads)};
-        }
     }
 
     private static String cpuName() {

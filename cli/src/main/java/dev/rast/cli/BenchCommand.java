@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchServeCommand.class,
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
-                "On the CPU it first measures the machine's limits with the same threads (a bare read of the model's",
-                "weights, a register-only FMA loop) and prints decode against the first, prefill and batches against the second.",
+                "On the CPU it also measures the machine's limits with the same threads (a bare read of the model's weights,",
+                "passes between the timed runs, their median; a register-only FMA loop) and prints decode against the first,",
+                "prefill and batches against the second.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
                 "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
                 "With --expert/--expert-base pairs, also a RAST step (every model steps, logits fused, token chosen)",
@@ -79,6 +80,7 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
             float[] logits = new float[V];
             double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
+            dev.rast.kernels.cpu.CpuLimits.ReadLimit read = readLimit(m);
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
                     cache.reserve(promptLen + gen); // allocate it all now: a cache growing mid-run would be timed
@@ -94,6 +96,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (r >= 0) {
                         prefill[r] = promptLen / ((t1 - t0) / 1e9);
                         decode[r] = gen / ((t2 - t1) / 1e9);
+                        if (read != null) for (int i = 0; i < READ_PASSES_PER_RUN; i++) read.sample();
                     }
                 }
                 if (batch > 1) {
@@ -109,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
             // With --json everything goes on one line: the RAST figures are measured first.
             Json.Body rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : null;
-            Limits lim = limits(m);
+            Limits lim = read == null ? null : new Limits(read, dev.rast.kernels.cpu.CpuLimits.fmaGflops(read.threads()));
             if (json) {
                 System.out.println(Json.write(Json.Layout.LINE, g -> {
                     g.writeStartObject();
@@ -134,6 +137,8 @@ final class BenchCommand implements Callable<Integer> {
                     }
                     if (lim != null) {
                         fixed(g, "read_limit_gb_s", 2, lim.readGBs());
+                        fixed(g, "read_limit_min_gb_s", 2, lim.read().worst());
+                        fixed(g, "read_limit_max_gb_s", 2, lim.read().best());
                         fixed(g, "fma_peak_gflop_s", 1, lim.fmaGflops());
                     }
                     if (rastJson != null) rastJson.write(g);
@@ -145,8 +150,8 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
                         m.kvCacheBytesPerToken() / 1e3);
                 if (lim != null)
-                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %.1f GB/s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
-                            lim.readGBs(), lim.fmaGflops(), lim.threads());
+                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
+                            lim.read().describe("between the timed runs"), lim.fmaGflops(), lim.read().threads());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
                         ofLimit(p * prefillFlopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
@@ -329,17 +334,23 @@ final class BenchCommand implements Callable<Integer> {
      */
     private static final long CACHE_RESIDENT_BYTES = 256L << 20;
 
-    /** The machine's limits, measured on the CPU backend's thread count; null on other backends. */
-    private record Limits(double readGBs, double fmaGflops, int threads) {}
+    /** The machine's limits, measured on the CPU backend's thread count: the bare read and the FMA loop. */
+    private record Limits(dev.rast.kernels.cpu.CpuLimits.ReadLimit read, double fmaGflops) {
+        double readGBs() { return read.median(); }
+    }
 
-    /** Reads the memory a decode step reads: each weight's packed copy where the CPU backend made one, else the mapped file. */
-    private Limits limits(CausalLM m) {
+    /** Passes of the bare read after each timed run: its median is compared with the runs' median (CpuLimits says why). */
+    private static final int READ_PASSES_PER_RUN = 3;
+
+    /**
+     * The bare read of the memory a decode step reads (each weight's packed copy where the CPU backend made one, else
+     * the mapped file), to be sampled between the timed runs; null on other backends.
+     */
+    private dev.rast.kernels.cpu.CpuLimits.ReadLimit readLimit(CausalLM m) {
         if (!(m.backend() instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;
-        if (!json) System.err.print("measuring the machine's limits (bare read, FMA peak)\n");
         java.util.List<java.lang.foreign.MemorySegment> read = new java.util.ArrayList<>();
         for (dev.rast.engine.tensor.Tensor t : m.decodeWeights()) read.add(t.prepared() != null ? t.prepared() : t.data());
-        return new Limits(dev.rast.kernels.cpu.CpuLimits.readGBs(read, cpu.threads()),
-                dev.rast.kernels.cpu.CpuLimits.fmaGflops(cpu.threads()), cpu.threads());
+        return new dev.rast.kernels.cpu.CpuLimits.ReadLimit(read, cpu);
     }
 
     /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */

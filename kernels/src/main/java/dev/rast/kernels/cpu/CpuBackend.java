@@ -73,6 +73,9 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return pool.threads(); }
 
+    /** The kernels' threads, for {@link CpuLimits.ReadLimit} to read with. */
+    WorkerPool pool() { return pool; }
+
     @Override public long freeMemoryBytes() { return available.getAsLong(); }
 
     @Override

@@ -157,10 +157,14 @@ final class PackedMatMul {
     // ---------------------------------------------------------------- one or two tokens: bound by reading the weights
 
     /**
-     * Each work piece is a range of blocks, read as four interleaved streams (the range cut into four spans, one
-     * block of each per pass): the hardware prefetcher follows each stream, so more reads are in flight than one
-     * stream gets. Pieces are whole groups of four blocks, so that the spans come out equal; only a matrix's last
-     * group, when its block count is not a multiple of four, computes its last block more than once (same values).
+     * Each work piece is a range of blocks, read as interleaved streams (the range cut into equal spans, one block of
+     * each per pass): the hardware prefetcher follows each stream, so more reads are in flight than one stream gets.
+     * One token reads eight streams (a piece's blocks in groups of eight, then at most one group of four): BF16
+     * gate/up matrices read at 24–25 GB/s that way against 15 with four streams, 8–13 with one, alternating on two
+     * threads in one process (docs/benchmarks.md, "Decode against the bare read"). Two tokens keep four streams:
+     * their eight accumulators per stream would not fit the registers with eight. Pieces are whole groups of four
+     * blocks, so that the spans come out equal; only a matrix's last group, when its block count is not a multiple
+     * of four, computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kh = (K + 1) / 2;
@@ -171,19 +175,32 @@ final class PackedMatMul {
                 xo[t][j] = 2 * j + 1 < K ? x.getAtIndex(FLOAT, (long) t * K + 2 * j + 1) : 0f;
             }
         boolean bf16 = dt == DType.BF16;
-        long blockBytes = kh * pairBytes(dt);
+        long bb = kh * pairBytes(dt);
         int[] first = firstUnits(parts, 4);
         pool.run(first[parts.length], (worker, u0, u1) -> forParts(parts, first, u0, u1, (part, g0, g1) -> {
             MemorySegment p = part.p, out = part.out;
-            int N = part.N, b0 = 4 * g0, b1 = Math.min(4 * g1, (N + B - 1) / B), span = (b1 - b0 + 3) / 4;
+            int N = part.N, b0 = 4 * g0, last = (N + B - 1) / B - 1;
+            if (T == 1) {
+                int eights = (g1 - g0) / 2 * 8, span = eights / 8;
+                for (int i = 0; i < span; i++) {
+                    int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
+                    int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
+                    if (bf16) dotBf16(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kh, xe[0], xo[0], out, a, b, c, d, e, f, g, h, N);
+                    else dotF32(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kh, xe[0], xo[0], out, a, b, c, d, e, f, g, h, N);
+                }
+                if ((g1 - g0) % 2 == 1) { // a last group of four: four streams of one block
+                    int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
+                    if (bf16) dotBf16(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kh, xe[0], xo[0], out, a, b, c, d, d, d, d, d, N);
+                    else dotF32(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kh, xe[0], xo[0], out, a, b, c, d, d, d, d, d, N);
+                }
+                return;
+            }
+            int b1 = Math.min(4 * g1, last + 1), span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
-                long pa = a * blockBytes, pb = b * blockBytes, pc = c * blockBytes, pd = d * blockBytes;
-                if (T == 2) {
-                    if (bf16) dotBf16Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
-                    else dotF32Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
-                } else if (bf16) dotBf16(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
-                else dotF32(p, pa, pb, pc, pd, kh, xe[0], xo[0], out, a, b, c, d, N);
+                long pa = a * bb, pb = b * bb, pc = c * bb, pd = d * bb;
+                if (bf16) dotBf16Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
+                else dotF32Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
             }
         }));
     }
@@ -233,43 +250,52 @@ final class PackedMatMul {
         store(ta, out, N, a, N); store(tb, out, N, b, N); store(tc, out, N, c, N); store(td, out, N, d, N);
     }
 
-    /** Blocks a, b, c, d (at byte offsets pa…pd) against one token; one accumulator per block. */
-    private static void dotBf16(MemorySegment p, long pa, long pb, long pc, long pd, int kh, float[] xe, float[] xo,
-                                MemorySegment out, int a, int b, int c, int d, int N) {
-        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
+    /**
+     * Blocks a…h (at byte offsets pa…ph) against one token; one accumulator per block. A block may come more than
+     * once (a piece's short last group): it gets the same sums each time.
+     */
+    private static void dotBf16(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph, int kh,
+                                float[] xe, float[] xo, MemorySegment out, int a, int b, int c, int d, int e, int f, int g, int h, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         for (int j = 0; j < kh; j++) {
-            FloatVector e = FloatVector.broadcast(F, xe[j]), o = FloatVector.broadcast(F, xo[j]);
+            FloatVector ev = FloatVector.broadcast(F, xe[j]), od = FloatVector.broadcast(F, xo[j]);
             long at = 4L * B * j;
             IntVector va = IntVector.fromMemorySegment(I, p, pa + at, LE), vb = IntVector.fromMemorySegment(I, p, pb + at, LE);
             IntVector vc = IntVector.fromMemorySegment(I, p, pc + at, LE), vd = IntVector.fromMemorySegment(I, p, pd + at, LE);
-            sa = va.and(0xFFFF0000).reinterpretAsFloats().fma(o, va.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(e, sa));
-            sb = vb.and(0xFFFF0000).reinterpretAsFloats().fma(o, vb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(e, sb));
-            sc = vc.and(0xFFFF0000).reinterpretAsFloats().fma(o, vc.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(e, sc));
-            sd = vd.and(0xFFFF0000).reinterpretAsFloats().fma(o, vd.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(e, sd));
+            IntVector ve = IntVector.fromMemorySegment(I, p, pe + at, LE), vf = IntVector.fromMemorySegment(I, p, pf + at, LE);
+            IntVector vg = IntVector.fromMemorySegment(I, p, pg + at, LE), vh = IntVector.fromMemorySegment(I, p, ph + at, LE);
+            sa = va.and(0xFFFF0000).reinterpretAsFloats().fma(od, va.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sa));
+            sb = vb.and(0xFFFF0000).reinterpretAsFloats().fma(od, vb.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sb));
+            sc = vc.and(0xFFFF0000).reinterpretAsFloats().fma(od, vc.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sc));
+            sd = vd.and(0xFFFF0000).reinterpretAsFloats().fma(od, vd.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sd));
+            se = ve.and(0xFFFF0000).reinterpretAsFloats().fma(od, ve.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, se));
+            sf = vf.and(0xFFFF0000).reinterpretAsFloats().fma(od, vf.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sf));
+            sg = vg.and(0xFFFF0000).reinterpretAsFloats().fma(od, vg.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sg));
+            sh = vh.and(0xFFFF0000).reinterpretAsFloats().fma(od, vh.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(ev, sh));
         }
-        store(sa, out, 0, a, N);
-        store(sb, out, 0, b, N);
-        store(sc, out, 0, c, N);
-        store(sd, out, 0, d, N);
+        store(sa, out, 0, a, N); store(sb, out, 0, b, N); store(sc, out, 0, c, N); store(sd, out, 0, d, N);
+        store(se, out, 0, e, N); store(sf, out, 0, f, N); store(sg, out, 0, g, N); store(sh, out, 0, h, N);
     }
 
     /** {@link #dotBf16} for F32 blocks. */
-    private static void dotF32(MemorySegment p, long pa, long pb, long pc, long pd, int kh, float[] xe, float[] xo,
-                               MemorySegment out, int a, int b, int c, int d, int N) {
-        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
-        long h = 4L * B;
+    private static void dotF32(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph, int kh,
+                               float[] xe, float[] xo, MemorySegment out, int a, int b, int c, int d, int e, int f, int g, int h, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
+        long hb = 4L * B;
         for (int j = 0; j < kh; j++) {
-            FloatVector e = FloatVector.broadcast(F, xe[j]), o = FloatVector.broadcast(F, xo[j]);
+            FloatVector ev = FloatVector.broadcast(F, xe[j]), od = FloatVector.broadcast(F, xo[j]);
             long at = 8L * B * j;
-            sa = FloatVector.fromMemorySegment(F, p, pa + at + h, LE).fma(o, FloatVector.fromMemorySegment(F, p, pa + at, LE).fma(e, sa));
-            sb = FloatVector.fromMemorySegment(F, p, pb + at + h, LE).fma(o, FloatVector.fromMemorySegment(F, p, pb + at, LE).fma(e, sb));
-            sc = FloatVector.fromMemorySegment(F, p, pc + at + h, LE).fma(o, FloatVector.fromMemorySegment(F, p, pc + at, LE).fma(e, sc));
-            sd = FloatVector.fromMemorySegment(F, p, pd + at + h, LE).fma(o, FloatVector.fromMemorySegment(F, p, pd + at, LE).fma(e, sd));
+            sa = FloatVector.fromMemorySegment(F, p, pa + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pa + at, LE).fma(ev, sa));
+            sb = FloatVector.fromMemorySegment(F, p, pb + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pb + at, LE).fma(ev, sb));
+            sc = FloatVector.fromMemorySegment(F, p, pc + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pc + at, LE).fma(ev, sc));
+            sd = FloatVector.fromMemorySegment(F, p, pd + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pd + at, LE).fma(ev, sd));
+            se = FloatVector.fromMemorySegment(F, p, pe + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pe + at, LE).fma(ev, se));
+            sf = FloatVector.fromMemorySegment(F, p, pf + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pf + at, LE).fma(ev, sf));
+            sg = FloatVector.fromMemorySegment(F, p, pg + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, pg + at, LE).fma(ev, sg));
+            sh = FloatVector.fromMemorySegment(F, p, ph + at + hb, LE).fma(od, FloatVector.fromMemorySegment(F, p, ph + at, LE).fma(ev, sh));
         }
-        store(sa, out, 0, a, N);
-        store(sb, out, 0, b, N);
-        store(sc, out, 0, c, N);
-        store(sd, out, 0, d, N);
+        store(sa, out, 0, a, N); store(sb, out, 0, b, N); store(sc, out, 0, c, N); store(sd, out, 0, d, N);
+        store(se, out, 0, e, N); store(sf, out, 0, f, N); store(sg, out, 0, g, N); store(sh, out, 0, h, N);
     }
 
     // ---------------------------------------------------------------- several tokens: bound by FMAs
@@ -320,9 +346,12 @@ final class PackedMatMul {
                 int g0 = s0, g1 = Math.min(groups, s0 + sliceGroups);
                 forParts(parts, first, u0, u1, (part, q0, q1) -> {
                     MemorySegment p = part.p, out = part.out;
-                    int N = part.N, blocks = (N + B - 1) / B;
-                    for (int q = q0; q < q1; q++) {
-                        int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
+                    int N = part.N, lo = 2 * q0, hi = Math.min(2 * q1, (N + B - 1) / B), span = (hi - lo + 1) / 2;
+                    // The piece's blocks as two streams (its two halves, a block of each per pass), not neighbours:
+                    // a few tokens are bound by the read as much as by the FMAs, and two streams keep more reads in
+                    // flight than one. An odd count: the last block twice (same values).
+                    for (int i = 0; i < span; i++) {
+                        int b = lo + i, c = Math.min(b + span, hi - 1);
                         long step = pairBytes(dt), pb = b * blockBytes, pc = c * blockBytes;
                         for (int g = g0; g < g1; g++) {
                             int tn = Math.min(G, T - g * G), xb = g * K2 * G;

@@ -309,4 +309,23 @@ class CpuKernelsTest {
             assertEquals("boom", e.getMessage());
         }
     }
+
+    /**
+     * The bare read covers each segment's whole cache lines (hand-counted below: a pass's GB/s divides by them), a
+     * segment of a few lines as well as one of many 1 MiB pieces, and its median lies between its worst and best
+     * passes.
+     */
+    @Test
+    void readLimitCountsEveryWholeCacheLineAndSummarizesItsPasses() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            List<MemorySegment> segments = List.of(arena.allocate(100, 64), arena.allocate(64, 64), arena.allocate((3L << 20) + 5, 64));
+            CpuLimits.ReadLimit limit = new CpuLimits.ReadLimit(segments, cpu);
+            assertEquals(64 + 64 + (3L << 20), limit.bytes());
+            assertEquals(0, limit.count());
+            for (int i = 0; i < 4; i++) assertTrue(limit.sample() > 0);
+            assertEquals(4, limit.count());
+            assertTrue(limit.worst() <= limit.median() && limit.median() <= limit.best(), limit.describe("in the test"));
+            assertEquals(2, limit.threads());
+        }
+    }
 }
