@@ -140,23 +140,41 @@ final class QuantMatMul {
      * {@code d[dOff + b·stride]}, and, where {@code bias} is not null, {@code −8 · Σ q} of block b (Q4_0's offset:
      * {@code Σ (w − 8) · a = Σ w · a − 8 · Σ a}) into {@code bias[b]}.
      */
-    private static void quantize(MemorySegment x, DType dt, int t, int K, float[] row, byte[] qb,
+    private static void quantize(MemorySegment x, DType dt, int t, int K, float[] row, int[] qi,
                                  short[] qs, float[] qf, int qo, float[] d, int dOff, int stride, short[] bias) {
         int kb = (K + QB - 1) / QB;
-        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
-        float[] ds = new float[kb];
-        QuantBlocks.quantizeActivations(row, 0, K, qb, 0, ds, 0);
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
         for (int b = 0; b < kb; b++) {
-            d[dOff + b * stride] = ds[b];
+            d[dOff + b * stride] = quantizeBlock(row, b * QB, qi);
             int sum = 0;
             for (int pos = 0; pos < QB; pos++) {
-                int v = qb[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
+                int v = qi[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
                 if (qs != null) qs[at] = (short) v;
                 else qf[at] = v;
                 sum += v;
             }
             if (bias != null) bias[b] = (short) (-8 * sum);
         }
+    }
+
+    /**
+     * {@link QuantBlocks#quantizeActivations}' rule on the 32 values at {@code row[off]}, in vectors: the same amax,
+     * d, 1/d and products, and C's roundf exactly (|v| split into its integer part and its fraction, which F32 holds
+     * exactly below 2^23, then rounded up from a half), so the same integers; they go to {@code q[off, off + 32)},
+     * and the F16 scale, widened, is returned.
+     */
+    private static float quantizeBlock(float[] row, int off, int[] q) {
+        FloatVector amax = FloatVector.zero(F);
+        for (int i = 0; i < QB; i += F.length()) amax = amax.max(FloatVector.fromArray(F, row, off + i).abs());
+        float d = amax.reduceLanes(VectorOperators.MAX) / 127f, id = d != 0 ? 1f / d : 0f;
+        for (int i = 0; i < QB; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, row, off + i).mul(id), a = v.abs();
+            IntVector n = (IntVector) a.convert(VectorOperators.F2I, 0);
+            FloatVector frac = a.sub((FloatVector) n.convert(VectorOperators.I2F, 0));
+            n = n.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I));
+            n.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(I)).intoArray(q, off + i);
+        }
+        return Float.float16ToFloat(Float.floatToFloat16(d));
     }
 
     /** The F16 scales of a row block's K-block, at byte {@code at}, widened (exactly: F16's bits moved into F32's place, rescaled by 2^112). */
@@ -177,7 +195,7 @@ final class QuantMatMul {
         short[] xq = new short[kb * QB], bias = new short[kb];
         float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
-        quantize(x, dt, 0, K, new float[K], new byte[kb * QB], xq, null, 0, xd, 0, 1, q8 ? null : bias);
+        quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, q8 ? null : bias);
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 1);
         pool.run(first[parts.length], (worker, u0, u1) -> PackedMatMul.forParts(parts, first, u0, u1, (part, b0, b1) -> {
@@ -298,9 +316,12 @@ final class QuantMatMul {
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G;
-        float[] xq = new float[groups * KP * G], xd = new float[groups * kb * G], row = new float[K];
-        byte[] qb = new byte[KP];
-        for (int t = 0; t < T; t++) quantize(x, dt, t, K, row, qb, null, xq, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+        float[] xq = new float[groups * KP * G], xd = new float[groups * kb * G];
+        pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
+            float[] row = new float[KP];
+            int[] qi = new int[KP];
+            for (int t = t0; t < t1; t++) quantize(x, dt, t, K, row, qi, null, xq, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+        });
         boolean q8 = dt == DType.Q8_0;
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 2);
