@@ -48,7 +48,7 @@ final class QuantMatMul {
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(B * 8));
     private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 16));
     private static final int QB = QuantBlocks.BLOCK;
-    /** Tokens per GEMM micro-tile: 2 blocks × 12 tokens are 24 register accumulators. */
+    /** Tokens per packed group of x; the micro-kernels take 6 (or 4) of them at a time. */
     static final int G = 12;
     /** Tokens per GEMM call, so that the packed x stays small. */
     static final int SLICE_TOKENS = 16 * G;
@@ -311,7 +311,7 @@ final class QuantMatMul {
      * x is quantized once and packed into groups of {@link #G} tokens as floats: integers {@code xq[(g·KP + pos)·G + t]},
      * KP = K rounded up to 32, columns in packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero).
      * Work pieces are ranges of block pairs; each pair is widened once into float integers ({@code q} or
-     * {@code q − 8}) and F32 scales, which stay in cache while every token group meets them in an F32 kernel: the
+     * {@code q − 8}) and F32 scales, which stay in cache while every token group meets them in F32 micro-kernels ({@link #kernel6}): the
      * products and their block sums are integers below 2^24, exact in F32, so the sums are the matvec's.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
@@ -336,9 +336,9 @@ final class QuantMatMul {
                     else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf, ws);
                     for (int g = 0; g < groups; g++) {
                         int tn = Math.min(G, T - g * G);  // a small batch or a prompt's last group: fewer FMAs
-                        if (tn <= 4) kernel4(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, res);
-                        else if (tn <= 8) kernel8(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, res);
-                        else kernel(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, res);
+                        if (tn <= 4) kernel4(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
+                        else kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
+                        if (tn > 6) kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 6, res);
                         PackedMatMul.emit(res, out, b, c, g * G, tn, N);
                     }
                 }
@@ -386,100 +386,62 @@ final class QuantMatMul {
     }
 
     /**
-     * Two widened row blocks × {@link #G} tokens, added into {@code res} (token t: block b at 2t·B, block c at
-     * (2t+1)·B): per K-block, the 32 columns' products summed in 24 register accumulators (exact: integers below
-     * 2^24), then each scaled into res by its rows' and token's scales, one FMA ({@link QuantBlocks#dot}). Written out,
-     * with no helpers, for C2's inlining (see {@link PackedMatMul}'s kernels).
+     * Two widened row blocks × 6 tokens (tokens o to o + 5 of a group) into {@code res} (token t: block b at 2t·B,
+     * block c at (2t+1)·B): per K-block, the 32 columns' products summed in 12 register accumulators (exact: integers
+     * below 2^24), then each scaled into its token's total by its rows' and token's scales, one FMA
+     * ({@link QuantBlocks#dot}); 12 accumulators and 12 totals fill the registers, so a 12-token group takes two calls.
+     * Written out, with no helpers, for C2's inlining (see {@link PackedMatMul}'s kernels).
      */
-    private static void kernel(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, float[] res) {
-        java.util.Arrays.fill(res, 0f);
+    private static void kernel6(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
+        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0, tb4 = tb0, tb5 = tb0;
+        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0, tc4 = tb0, tc5 = tb0;
         for (int k = 0; k < kb; k++) {
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
-            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0, c8 = b0, c9 = b0, c10 = b0, c11 = b0;
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
+            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0;
             for (int j = k * QB; j < (k + 1) * QB; j++) {
                 FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-                int e = xb + j * G;
+                int e = xb + j * G + o;
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 8]); b8 = wb.fma(xv, b8); c8 = wc.fma(xv, c8); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 9]); b9 = wb.fma(xv, b9); c9 = wc.fma(xv, c9); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 10]); b10 = wb.fma(xv, b10); c10 = wc.fma(xv, c10); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 11]); b11 = wb.fma(xv, b11); c11 = wc.fma(xv, c11); }
             }
             FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
-            int e = db + k * G;
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); b0.fma(sb.mul(d), FloatVector.fromArray(F, res, 0 * B)).intoArray(res, 0 * B); c0.fma(sc.mul(d), FloatVector.fromArray(F, res, 1 * B)).intoArray(res, 1 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); b1.fma(sb.mul(d), FloatVector.fromArray(F, res, 2 * B)).intoArray(res, 2 * B); c1.fma(sc.mul(d), FloatVector.fromArray(F, res, 3 * B)).intoArray(res, 3 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); b2.fma(sb.mul(d), FloatVector.fromArray(F, res, 4 * B)).intoArray(res, 4 * B); c2.fma(sc.mul(d), FloatVector.fromArray(F, res, 5 * B)).intoArray(res, 5 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); b3.fma(sb.mul(d), FloatVector.fromArray(F, res, 6 * B)).intoArray(res, 6 * B); c3.fma(sc.mul(d), FloatVector.fromArray(F, res, 7 * B)).intoArray(res, 7 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); b4.fma(sb.mul(d), FloatVector.fromArray(F, res, 8 * B)).intoArray(res, 8 * B); c4.fma(sc.mul(d), FloatVector.fromArray(F, res, 9 * B)).intoArray(res, 9 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); b5.fma(sb.mul(d), FloatVector.fromArray(F, res, 10 * B)).intoArray(res, 10 * B); c5.fma(sc.mul(d), FloatVector.fromArray(F, res, 11 * B)).intoArray(res, 11 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 6]); b6.fma(sb.mul(d), FloatVector.fromArray(F, res, 12 * B)).intoArray(res, 12 * B); c6.fma(sc.mul(d), FloatVector.fromArray(F, res, 13 * B)).intoArray(res, 13 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 7]); b7.fma(sb.mul(d), FloatVector.fromArray(F, res, 14 * B)).intoArray(res, 14 * B); c7.fma(sc.mul(d), FloatVector.fromArray(F, res, 15 * B)).intoArray(res, 15 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 8]); b8.fma(sb.mul(d), FloatVector.fromArray(F, res, 16 * B)).intoArray(res, 16 * B); c8.fma(sc.mul(d), FloatVector.fromArray(F, res, 17 * B)).intoArray(res, 17 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 9]); b9.fma(sb.mul(d), FloatVector.fromArray(F, res, 18 * B)).intoArray(res, 18 * B); c9.fma(sc.mul(d), FloatVector.fromArray(F, res, 19 * B)).intoArray(res, 19 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 10]); b10.fma(sb.mul(d), FloatVector.fromArray(F, res, 20 * B)).intoArray(res, 20 * B); c10.fma(sc.mul(d), FloatVector.fromArray(F, res, 21 * B)).intoArray(res, 21 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 11]); b11.fma(sb.mul(d), FloatVector.fromArray(F, res, 22 * B)).intoArray(res, 22 * B); c11.fma(sc.mul(d), FloatVector.fromArray(F, res, 23 * B)).intoArray(res, 23 * B); }
+            int e = db + k * G + o;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); tb4 = b4.fma(sb.mul(d), tb4); tc4 = c4.fma(sc.mul(d), tc4); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); tb5 = b5.fma(sb.mul(d), tb5); tc5 = c5.fma(sc.mul(d), tc5); }
         }
+        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B); tb4.intoArray(res, 2 * (o + 4) * B); tc4.intoArray(res, (2 * (o + 4) + 1) * B); tb5.intoArray(res, 2 * (o + 5) * B); tc5.intoArray(res, (2 * (o + 5) + 1) * B);
     }
 
-    /** {@link #kernel} for a group of at most 8 tokens (same sums, in the same order, per token). */
-    private static void kernel8(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, float[] res) {
-        java.util.Arrays.fill(res, 0f);
-        for (int k = 0; k < kb; k++) {
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
-            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0;
-            for (int j = k * QB; j < (k + 1) * QB; j++) {
-                FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-                int e = xb + j * G;
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
-            }
-            FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
-            int e = db + k * G;
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); b0.fma(sb.mul(d), FloatVector.fromArray(F, res, 0 * B)).intoArray(res, 0 * B); c0.fma(sc.mul(d), FloatVector.fromArray(F, res, 1 * B)).intoArray(res, 1 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); b1.fma(sb.mul(d), FloatVector.fromArray(F, res, 2 * B)).intoArray(res, 2 * B); c1.fma(sc.mul(d), FloatVector.fromArray(F, res, 3 * B)).intoArray(res, 3 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); b2.fma(sb.mul(d), FloatVector.fromArray(F, res, 4 * B)).intoArray(res, 4 * B); c2.fma(sc.mul(d), FloatVector.fromArray(F, res, 5 * B)).intoArray(res, 5 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); b3.fma(sb.mul(d), FloatVector.fromArray(F, res, 6 * B)).intoArray(res, 6 * B); c3.fma(sc.mul(d), FloatVector.fromArray(F, res, 7 * B)).intoArray(res, 7 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); b4.fma(sb.mul(d), FloatVector.fromArray(F, res, 8 * B)).intoArray(res, 8 * B); c4.fma(sc.mul(d), FloatVector.fromArray(F, res, 9 * B)).intoArray(res, 9 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); b5.fma(sb.mul(d), FloatVector.fromArray(F, res, 10 * B)).intoArray(res, 10 * B); c5.fma(sc.mul(d), FloatVector.fromArray(F, res, 11 * B)).intoArray(res, 11 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 6]); b6.fma(sb.mul(d), FloatVector.fromArray(F, res, 12 * B)).intoArray(res, 12 * B); c6.fma(sc.mul(d), FloatVector.fromArray(F, res, 13 * B)).intoArray(res, 13 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 7]); b7.fma(sb.mul(d), FloatVector.fromArray(F, res, 14 * B)).intoArray(res, 14 * B); c7.fma(sc.mul(d), FloatVector.fromArray(F, res, 15 * B)).intoArray(res, 15 * B); }
-        }
-    }
-
-    /** {@link #kernel} for a group of at most 4 tokens (same sums, in the same order, per token). */
-    private static void kernel4(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, float[] res) {
-        java.util.Arrays.fill(res, 0f);
+    /** {@link #kernel6} for a group of at most 4 tokens (a small batch of sequences decoding together). */
+    private static void kernel4(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
+        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0;
+        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0;
         for (int k = 0; k < kb; k++) {
             FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
             FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0;
             for (int j = k * QB; j < (k + 1) * QB; j++) {
                 FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-                int e = xb + j * G;
+                int e = xb + j * G + o;
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
                 { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
             }
             FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
-            int e = db + k * G;
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); b0.fma(sb.mul(d), FloatVector.fromArray(F, res, 0 * B)).intoArray(res, 0 * B); c0.fma(sc.mul(d), FloatVector.fromArray(F, res, 1 * B)).intoArray(res, 1 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); b1.fma(sb.mul(d), FloatVector.fromArray(F, res, 2 * B)).intoArray(res, 2 * B); c1.fma(sc.mul(d), FloatVector.fromArray(F, res, 3 * B)).intoArray(res, 3 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); b2.fma(sb.mul(d), FloatVector.fromArray(F, res, 4 * B)).intoArray(res, 4 * B); c2.fma(sc.mul(d), FloatVector.fromArray(F, res, 5 * B)).intoArray(res, 5 * B); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); b3.fma(sb.mul(d), FloatVector.fromArray(F, res, 6 * B)).intoArray(res, 6 * B); c3.fma(sc.mul(d), FloatVector.fromArray(F, res, 7 * B)).intoArray(res, 7 * B); }
+            int e = db + k * G + o;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
         }
+        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B);
     }
 }
