@@ -16,7 +16,7 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>In both, {@code 1/d} is taken from the F32 d (0 when d is 0) while the block stores d rounded to F16 (nearest
  * even), and dequantizing uses the stored F16 d, as llama.cpp does. {@code q · d} (at most 8 significant bits times
- * 11) is exact in F32, so a dequantized weight is exactly the F32 value a kernel multiplies by.
+ * 11) is exact in F32 (an embedding lookup gives it); the matmul kernels meet x in integers instead ({@link #dot}).
  */
 public final class QuantBlocks {
     private QuantBlocks() {}
