@@ -26,25 +26,29 @@ import jdk.incubator.vector.VectorSpecies;
  * llama.cpp's block). So one small load brings one column (or two) of B rows, and the bytes read per weight are
  * llama.cpp's: 34 per 32 weights (Q8_0), 18 (Q4_0).
  *
- * <p><b>Math.</b> A weight is widened to F32 exactly ({@code q·d}, or {@code (q−8)·d}: at most 8 significant bits
- * times F16's 11), then multiplied into a row's F32 sum, one FMA per column, in one fixed order ({@link #column}).
- * So the sum is that of an F32 matrix holding the dequantized weights, and a token's outputs are the same bits alone
- * (the matvec), in a batch or in a prefill (the GEMM), on any number of threads.
+ * <p><b>Math.</b> llama.cpp's: each row of x is quantized to Q8_0 blocks first (per 32 columns an F16 scale and 32
+ * int8, {@link QuantBlocks#quantizeActivations}); then per K-block the 32 integer products are summed exactly and the
+ * sum is scaled into the row's F32 sum with one FMA, {@code acc = fma(s, d_w · d_x, acc)}, blocks in order
+ * ({@link QuantBlocks#dot}, which the reference backend computes as plain loops). The matvec sums in 16-bit lanes (a
+ * Q4_0 block's 32 products, or a Q8_0 pair's, fit; see {@link #dotQ4}), the GEMM in F32 lanes holding integers below
+ * 2^24 (exact); so a token's outputs are the same bits alone (the matvec), in a batch or in a prefill (the GEMM), on
+ * any number of threads, and x's quantization is per row, whatever the token count.
  *
- * <p>Why widen instead of multiplying int8 by int8, as llama.cpp does (it quantizes x to 8 bits too): that changes
- * the results (x rounded to 8 bits per block), and the Vector API has no int8 dot-product operation; widened
- * weights keep the results those of the dequantized matrix, which is what the tests hold them to.
+ * <p>Why quantize x: widening every weight to F32 (one conversion, one multiply and one FMA per weight) made the
+ * matvec compute-bound at about half of llama.cpp's speed; 16-bit integer multiply-adds on 16 rows at a time cost a
+ * third as many vector operations per weight. It changes the results by x's rounding to 8 bits per block (about
+ * 0.4% of a block's largest |x|), as it does llama.cpp's.
  */
 final class QuantMatMul {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Rows per block: one vector of float lanes. */
     static final int B = F.length();
-    /** B bytes (one column of a row block) and B shorts (its scales). */
+    /** B bytes (one column of a row block) and B shorts (its scales, or its products in the matvec). */
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(B * 8));
     private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 16));
     private static final int QB = QuantBlocks.BLOCK;
-    /** Tokens per GEMM micro-tile: 2 blocks × 12 tokens are 24 register accumulators. */
+    /** Tokens per packed group of x; the micro-kernels take 6 (or 4) of them at a time. */
     static final int G = 12;
     /** Tokens per GEMM call, so that the packed x stays small. */
     static final int SLICE_TOKENS = 16 * G;
@@ -106,95 +110,148 @@ final class QuantMatMul {
     }
 
     /**
-     * A quantized matrix left row-major (one the caller allocated rather than passed through {@code weight()}): each
-     * row dequantized, then one FMA per column in order, as the packed kernels sum, so the same bits, only slower.
+     * A quantized matrix left row-major (one the caller allocated rather than passed through {@code weight()}):
+     * {@link QuantBlocks#dot} per output, the packed kernels' math written plainly, so the same bits, only slower.
      */
     static void runInPlace(WorkerPool pool, MemorySegment x, MemorySegment w, DType dt, MemorySegment out, int T, int N, int K) {
-        float[][] xs = new float[T][K];
-        for (int t = 0; t < T; t++) MemorySegment.copy(x, FLOAT, (long) t * K * 4, xs[t], 0, K);
+        int kb = (K + QB - 1) / QB;
+        byte[][] qa = new byte[T][kb * QB];
+        float[][] da = new float[T][kb];
+        float[] row = new float[K];
+        for (int t = 0; t < T; t++) {
+            MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
+            QuantBlocks.quantizeActivations(row, 0, K, qa[t], 0, da[t], 0);
+        }
         pool.run(N, (worker, n0, n1) -> {
-            float[] row = new float[K];
-            for (int n = n0; n < n1; n++) {
-                QuantBlocks.dequantizeRow(w, dt, n, K, row, 0);
-                for (int t = 0; t < T; t++) {
-                    float s = 0;
-                    for (int i = 0; i < (K + QB - 1) / QB * QB; i++) {  // positions in summing order (column())
-                        int k = i / QB * QB + column(dt, i % QB);
-                        if (k < K) s = Math.fma(row[k], xs[t][k], s);
-                    }
-                    out.setAtIndex(FLOAT, (long) t * N + n, s);
-                }
-            }
+            for (int n = n0; n < n1; n++)
+                for (int t = 0; t < T; t++) out.setAtIndex(FLOAT, (long) t * N + n, QuantBlocks.dot(dt, w, n, K, qa[t], da[t]));
         });
     }
 
     /**
-     * Where column k of a 32-wide block comes in the sums: Q8_0 in order; Q4_0 byte by byte, its low then its high
-     * nibble (0, 16, 1, 17, …, 15, 31), so that each byte is loaded once. Every kernel sums in this order.
+     * Where column k of a 32-wide block comes in the packed layout: Q8_0 in order; Q4_0 byte by byte, its low then its
+     * high nibble (0, 16, 1, 17, …, 15, 31). x is laid out in this order to meet the weights.
      */
     static int column(DType dt, int pos) { return dt == DType.Q8_0 ? pos : (pos & 1) == 0 ? pos >> 1 : 16 + (pos >> 1); }
 
-    /** Row t of x, its columns in summing order ({@link #column}), K padded with zeros to whole blocks. */
-    private static void ordered(MemorySegment x, DType dt, int t, int K, float[] dst, int off, int stride) {
+    /**
+     * Row t of x quantized ({@link QuantBlocks#quantizeActivations}): its integers in packed order ({@link #column})
+     * into {@code q[qo + pos·stride]} (K padded with zeros to whole blocks), block b's scale into
+     * {@code d[dOff + b·stride]}, and, where {@code bias} is not null, {@code −8 · Σ q} of block b (Q4_0's offset:
+     * {@code Σ (w − 8) · a = Σ w · a − 8 · Σ a}) into {@code bias[b]}.
+     */
+    private static void quantize(MemorySegment x, DType dt, int t, int K, float[] row, int[] qi,
+                                 short[] qs, float[] qf, int qo, float[] d, int dOff, int stride, short[] bias) {
         int kb = (K + QB - 1) / QB;
-        for (int b = 0; b < kb; b++)
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
+        for (int b = 0; b < kb; b++) {
+            d[dOff + b * stride] = quantizeBlock(row, b * QB, qi);
+            int sum = 0;
             for (int pos = 0; pos < QB; pos++) {
-                int k = b * QB + column(dt, pos);
-                dst[off + (b * QB + pos) * stride] = k < K ? x.getAtIndex(FLOAT, (long) t * K + k) : 0f;
+                int v = qi[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
+                if (qs != null) qs[at] = (short) v;
+                else qf[at] = v;
+                sum += v;
             }
+            if (bias != null) bias[b] = (short) (-8 * sum);
+        }
     }
 
-    // ---------------------------------------------------------------- one token: bound by reading the weights
+    /**
+     * {@link QuantBlocks#quantizeActivations}' rule on the 32 values at {@code row[off]}, in vectors: the same amax,
+     * d, 1/d and products, and C's roundf exactly (|v| split into its integer part and its fraction, which F32 holds
+     * exactly below 2^23, then rounded up from a half), so the same integers; they go to {@code q[off, off + 32)},
+     * and the F16 scale, widened, is returned.
+     */
+    private static float quantizeBlock(float[] row, int off, int[] q) {
+        FloatVector amax = FloatVector.zero(F);
+        for (int i = 0; i < QB; i += F.length()) amax = amax.max(FloatVector.fromArray(F, row, off + i).abs());
+        float d = amax.reduceLanes(VectorOperators.MAX) / 127f, id = d != 0 ? 1f / d : 0f;
+        for (int i = 0; i < QB; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, row, off + i).mul(id), a = v.abs();
+            IntVector n = (IntVector) a.convert(VectorOperators.F2I, 0);
+            FloatVector frac = a.sub((FloatVector) n.convert(VectorOperators.I2F, 0));
+            n = n.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I));
+            n.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(I)).intoArray(q, off + i);
+        }
+        return Float.float16ToFloat(Float.floatToFloat16(d));
+    }
+
+    /** The F16 scales of a row block's K-block, at byte {@code at}, widened (exactly: F16's bits moved into F32's place, rescaled by 2^112). */
+    private static FloatVector scales(MemorySegment p, long at) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, at, LE).convertShape(VectorOperators.S2I, I, 0);
+        return h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    // ---------------------------------------------------------------- one token: integer products
 
     /**
-     * Each work piece is a range of row blocks, read as four interleaved streams (the range cut into four spans, one
-     * block of each per pass) so that the prefetcher has several streams in flight; a piece of fewer than four
+     * x is quantized once; each work piece is a range of row blocks, read as four interleaved streams (the range cut
+     * into four spans, one block of each per pass) so that several streams are in flight; a piece of fewer than four
      * blocks computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
-        float[] xs = new float[kb * QB];
-        ordered(x, dt, 0, K, xs, 0, 1);
-        long blockBytes = kb * kBlockBytes(dt);
+        short[] xq = new short[kb * QB], bias = new short[kb];
+        float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
+        quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, q8 ? null : bias);
+        long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 1);
         pool.run(first[parts.length], (worker, u0, u1) -> PackedMatMul.forParts(parts, first, u0, u1, (part, b0, b1) -> {
             MemorySegment p = part.p(), out = part.out();
             int N = part.N(), span = (b1 - b0 + 3) / 4;
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
-                if (q8) dotQ8(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xs, out, a, b, c, d, N);
-                else dotQ4(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xs, out, a, b, c, d, N);
+                if (q8) dotQ8(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xq, xd, out, a, b, c, d, N);
+                else dotQ4(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xq, xd, bias, out, a, b, c, d, N);
             }
         }));
     }
 
-    /** Blocks a, b, c, d (at byte offsets pa…pd) of a Q8_0 weight against one token x. */
-    private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, int kb, float[] x,
+    /**
+     * Blocks a, b, c, d (at byte offsets pa…pd) of a Q8_0 weight against one quantized token: per K-block, two
+     * columns' int8 × int8 products summed in 16-bit lanes (|w·a| ≤ 128 · 127, two fit), widened and summed in 32-bit
+     * lanes, then scaled into the F32 sums ({@link QuantBlocks#dot}).
+     */
+    private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd,
                               MemorySegment out, int a, int b, int c, int d, int N) {
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
         long kbBytes = 34L * B;
         for (int k = 0; k < kb; k++) {
-            long o = k * kbBytes;
+            long o = k * kbBytes, q = o + 2L * B;
+            int xk = k * QB;
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
             IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            // F16 → F32 exactly: magnitude bits moved into F32's place, rescaled by 2^112 (normal and subnormal alike)
             FloatVector da = ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            long q = o + 2L * B;
-            int xk = k * QB;
-            for (int j = 0; j < QB; j++) {
-                FloatVector e = FloatVector.broadcast(F, x[xk + j]);
-                long at = q + (long) j * B;
-                sa = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(da).fma(e, sa);
-                sb = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(db).fma(e, sb);
-                sc = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dc).fma(e, sc);
-                sd = ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dd).fma(e, sd);
+            IntVector ia = IntVector.zero(I), ib = ia, ic = ia, id = ia;
+            for (int j = 0; j < QB; j += 2) {
+                ShortVector e = ShortVector.broadcast(SHORTS, x[xk + j]), f = ShortVector.broadcast(SHORTS, x[xk + j + 1]);
+                long at = q + (long) j * B, at1 = at + B;
+                ShortVector wa = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ia = ia.add((IntVector) wa.mul(e).add(va.mul(f)).convertShape(VectorOperators.S2I, I, 0));
+                ib = ib.add((IntVector) wb.mul(e).add(vb.mul(f)).convertShape(VectorOperators.S2I, I, 0));
+                ic = ic.add((IntVector) wc.mul(e).add(vc.mul(f)).convertShape(VectorOperators.S2I, I, 0));
+                id = id.add((IntVector) wd.mul(e).add(vd.mul(f)).convertShape(VectorOperators.S2I, I, 0));
             }
+            FloatVector s = FloatVector.broadcast(F, xd[k]);
+            sa = ((FloatVector) ia.convert(VectorOperators.I2F, 0)).fma(da.mul(s), sa);
+            sb = ((FloatVector) ib.convert(VectorOperators.I2F, 0)).fma(db.mul(s), sb);
+            sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(dc.mul(s), sc);
+            sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(dd.mul(s), sd);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
@@ -202,13 +259,19 @@ final class QuantMatMul {
         PackedMatMul.store(sd, out, 0, d, N);
     }
 
-    /** {@link #dotQ8} for Q4_0: each byte column is loaded once, its low nibbles then its high ones summed. */
-    private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, int kb, float[] x,
+    /**
+     * {@link #dotQ8} for Q4_0: a K-block's 32 products {@code (w − 8) · a} summed in 16-bit lanes: |Σ| ≤ 32 · 8 · 127
+     * = 32512 fits, and it is summed as {@code −8 · Σ a + Σ w · a} with w the nibble (0…15), whose partial sums may
+     * wrap around 2^16 but whose total, in range, comes out exact (arithmetic modulo 2^16).
+     */
+    private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd, short[] bias,
                               MemorySegment out, int a, int b, int c, int d, int N) {
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
         long kbBytes = 18L * B;
         for (int k = 0; k < kb; k++) {
-            long o = k * kbBytes;
+            long o = k * kbBytes, q = o + 2L * B;
+            int xk = k * QB;
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
             IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
             IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
@@ -217,24 +280,24 @@ final class QuantMatMul {
             FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
             FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            long q = o + 2L * B;
-            int xk = k * QB;
+            ShortVector ia = ShortVector.broadcast(SHORTS, bias[k]), ib = ia, ic = ia, id = ia;
             for (int j = 0; j < QB / 2; j++) {
-                FloatVector e = FloatVector.broadcast(F, x[xk + 2 * j]), f = FloatVector.broadcast(F, x[xk + 2 * j + 1]);
+                ShortVector e = ShortVector.broadcast(SHORTS, x[xk + 2 * j]), f = ShortVector.broadcast(SHORTS, x[xk + 2 * j + 1]);
                 long at = q + (long) j * B;
-                IntVector va = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector vd = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                sa = ((FloatVector) va.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(e, sa);
-                sb = ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(e, sb);
-                sc = ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(e, sc);
-                sd = ((FloatVector) vd.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(e, sd);
-                sa = ((FloatVector) va.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(da).fma(f, sa);
-                sb = ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(db).fma(f, sb);
-                sc = ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dc).fma(f, sc);
-                sd = ((FloatVector) vd.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(dd).fma(f, sd);
+                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ia = ia.add(va.and((short) 0xF).mul(e)).add(va.lanewise(VectorOperators.LSHR, 4).mul(f));
+                ib = ib.add(vb.and((short) 0xF).mul(e)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(f));
+                ic = ic.add(vc.and((short) 0xF).mul(e)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(f));
+                id = id.add(vd.and((short) 0xF).mul(e)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(f));
             }
+            FloatVector s = FloatVector.broadcast(F, xd[k]);
+            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(da.mul(s), sa);
+            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(db.mul(s), sb);
+            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(dc.mul(s), sc);
+            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(dd.mul(s), sd);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
@@ -245,32 +308,37 @@ final class QuantMatMul {
     // ---------------------------------------------------------------- several tokens: bound by FMAs
 
     /**
-     * x is packed once into groups of {@link #G} tokens: {@code xq[(g·KP + pos)·G + t]}, KP = K rounded up to 32,
-     * columns in summing order (padding columns and tokens past T are zero). Work pieces are ranges of block pairs;
-     * each pair is dequantized once into a float array (exact: the same F32 weights the matvec multiplies by), which
-     * stays in cache while every token group meets it in an F32 kernel.
+     * x is quantized once and packed into groups of {@link #G} tokens as floats: integers {@code xq[(g·KP + pos)·G + t]},
+     * KP = K rounded up to 32, columns in packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero).
+     * Work pieces are ranges of block pairs; each pair is widened once into float integers ({@code q} or
+     * {@code q − 8}) and F32 scales, which stay in cache while every token group meets them in F32 micro-kernels ({@link #kernel6}): the
+     * products and their block sums are integers below 2^24, exact in F32, so the sums are the matvec's.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G;
-        float[] xq = new float[groups * KP * G];
-        for (int t = 0; t < T; t++) ordered(x, dt, t, K, xq, (t / G) * KP * G + t % G, G);
+        float[] xq = new float[groups * KP * G], xd = new float[groups * kb * G];
+        pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
+            float[] row = new float[KP];
+            int[] qi = new int[KP];
+            for (int t = t0; t < t1; t++) quantize(x, dt, t, K, row, qi, null, xq, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+        });
         boolean q8 = dt == DType.Q8_0;
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 2);
         pool.run(first[parts.length], (worker, u0, u1) -> {
-            float[] res = new float[2 * G * B], wf = new float[2 * KP * B];
+            float[] res = new float[2 * G * B], wf = new float[2 * KP * B], ws = new float[2 * kb * B];
             PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
                 MemorySegment p = part.p(), out = part.out();
                 int N = part.N(), blocks = (N + B - 1) / B;
                 for (int q = q0; q < q1; q++) {
                     int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
-                    if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf);
-                    else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf);
+                    if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf, ws);
+                    else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf, ws);
                     for (int g = 0; g < groups; g++) {
                         int tn = Math.min(G, T - g * G);  // a small batch or a prompt's last group: fewer FMAs
-                        if (tn <= 4) kernel4(wf, KP, xq, g * KP * G, res);
-                        else if (tn <= 8) kernel8(wf, KP, xq, g * KP * G, res);
-                        else kernel(wf, KP, xq, g * KP * G, res);
+                        if (tn <= 4) kernel4(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
+                        else kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
+                        if (tn > 6) kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 6, res);
                         PackedMatMul.emit(res, out, b, c, g * G, tn, N);
                     }
                 }
@@ -278,115 +346,102 @@ final class QuantMatMul {
         });
     }
 
-    /** Row blocks b and c of a Q8_0 weight as F32 into {@code wf}: column pos's B floats of b at 2·pos·B, of c after. */
-    private static void widenQ8(MemorySegment p, long pb, long pc, int kb, float[] wf) {
+    /**
+     * Row blocks b and c of a Q8_0 weight as float integers into {@code wf} (column pos's B floats of b at 2·pos·B, of
+     * c after) and their scales into {@code ws} (K-block k's of b at 2k·B, of c after).
+     */
+    private static void widenQ8(MemorySegment p, long pb, long pc, int kb, float[] wf, float[] ws) {
         long kbBytes = 34L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes;
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
+            scales(p, pb + o).intoArray(ws, 2 * k * B);
+            scales(p, pc + o).intoArray(ws, (2 * k + 1) * B);
             for (int j = 0; j < QB; j++) {
                 long at = o + 2L * B + (long) j * B;
                 int w = 2 * (k * QB + j) * B;
-                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(db).intoArray(wf, w);
-                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).mul(dc).intoArray(wf, w + B);
+                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w);
+                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w + B);
             }
         }
     }
 
-    /** {@link #widenQ8} for Q4_0, columns in its summing order (a byte's low nibble, then its high one). */
-    private static void widenQ4(MemorySegment p, long pb, long pc, int kb, float[] wf) {
+    /** {@link #widenQ8} for Q4_0, {@code q − 8}, columns in packed order (a byte's low nibble, then its high one). */
+    private static void widenQ4(MemorySegment p, long pb, long pc, int kb, float[] wf, float[] ws) {
         long kbBytes = 18L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes;
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            // (q − 8)·d as q·d + (−8d) in one FMA: the exact value rounded once, so the same bits as the matvec's product
-            FloatVector mb = db.mul(-8f), mc = dc.mul(-8f);
+            scales(p, pb + o).intoArray(ws, 2 * k * B);
+            scales(p, pc + o).intoArray(ws, (2 * k + 1) * B);
             for (int j = 0; j < QB / 2; j++) {
                 long at = o + 2L * B + (long) j * B;
                 int w = 2 * (k * QB + 2 * j) * B;
                 IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                ((FloatVector) vb.and(0xF).convert(VectorOperators.I2F, 0)).fma(db, mb).intoArray(wf, w);
-                ((FloatVector) vc.and(0xF).convert(VectorOperators.I2F, 0)).fma(dc, mc).intoArray(wf, w + B);
-                ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(db, mb).intoArray(wf, w + 2 * B);
-                ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(dc, mc).intoArray(wf, w + 3 * B);
+                ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w);
+                ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + B);
+                ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + 2 * B);
+                ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + 3 * B);
             }
         }
     }
 
     /**
-     * Two widened row blocks × {@link #G} tokens into {@code res} (token t: block b at 2t·B, block c at (2t+1)·B):
-     * per column, the two blocks' float vectors meet 12 broadcast tokens. Written out, with no helpers, for C2's
-     * inlining (see {@link PackedMatMul}'s kernels).
+     * Two widened row blocks × 6 tokens (tokens o to o + 5 of a group) into {@code res} (token t: block b at 2t·B,
+     * block c at (2t+1)·B): per K-block, the 32 columns' products summed in 12 register accumulators (exact: integers
+     * below 2^24), then each scaled into its token's total by its rows' and token's scales, one FMA
+     * ({@link QuantBlocks#dot}); 12 accumulators and 12 totals fill the registers, so a 12-token group takes two calls.
+     * Written out, with no helpers, for C2's inlining (see {@link PackedMatMul}'s kernels).
      */
-    private static void kernel(float[] wf, int KP, float[] xq, int xb, float[] res) {
-        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0, b8 = b0, b9 = b0, b10 = b0, b11 = b0;
-        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0, c8 = b0, c9 = b0, c10 = b0, c11 = b0;
-        for (int j = 0; j < KP; j++) {
-            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-            int e = xb + j * G;
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 8]); b8 = wb.fma(xv, b8); c8 = wc.fma(xv, c8); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 9]); b9 = wb.fma(xv, b9); c9 = wc.fma(xv, c9); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 10]); b10 = wb.fma(xv, b10); c10 = wc.fma(xv, c10); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 11]); b11 = wb.fma(xv, b11); c11 = wc.fma(xv, c11); }
+    private static void kernel6(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
+        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0, tb4 = tb0, tb5 = tb0;
+        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0, tc4 = tb0, tc5 = tb0;
+        for (int k = 0; k < kb; k++) {
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
+            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0;
+            for (int j = k * QB; j < (k + 1) * QB; j++) {
+                FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
+                int e = xb + j * G + o;
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
+            }
+            FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
+            int e = db + k * G + o;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); tb4 = b4.fma(sb.mul(d), tb4); tc4 = c4.fma(sc.mul(d), tc4); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); tb5 = b5.fma(sb.mul(d), tb5); tc5 = c5.fma(sc.mul(d), tc5); }
         }
-        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
-        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
-        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
-        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
-        b8.intoArray(res, 16 * B); c8.intoArray(res, 17 * B); b9.intoArray(res, 18 * B); c9.intoArray(res, 19 * B);
-        b10.intoArray(res, 20 * B); c10.intoArray(res, 21 * B); b11.intoArray(res, 22 * B); c11.intoArray(res, 23 * B);
+        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B); tb4.intoArray(res, 2 * (o + 4) * B); tc4.intoArray(res, (2 * (o + 4) + 1) * B); tb5.intoArray(res, 2 * (o + 5) * B); tc5.intoArray(res, (2 * (o + 5) + 1) * B);
     }
 
-    /** {@link #kernel} for a group of at most 8 tokens (same sums, in the same order, per token). */
-    private static void kernel8(float[] wf, int KP, float[] xq, int xb, float[] res) {
-        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
-        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0, c6 = b0, c7 = b0;
-        for (int j = 0; j < KP; j++) {
-            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-            int e = xb + j * G;
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 6]); b6 = wb.fma(xv, b6); c6 = wc.fma(xv, c6); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 7]); b7 = wb.fma(xv, b7); c7 = wc.fma(xv, c7); }
+    /** {@link #kernel6} for a group of at most 4 tokens (a small batch of sequences decoding together). */
+    private static void kernel4(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
+        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0;
+        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0;
+        for (int k = 0; k < kb; k++) {
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0;
+            for (int j = k * QB; j < (k + 1) * QB; j++) {
+                FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
+                int e = xb + j * G + o;
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
+                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+            }
+            FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
+            int e = db + k * G + o;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
         }
-        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
-        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
-        b4.intoArray(res, 8 * B); c4.intoArray(res, 9 * B); b5.intoArray(res, 10 * B); c5.intoArray(res, 11 * B);
-        b6.intoArray(res, 12 * B); c6.intoArray(res, 13 * B); b7.intoArray(res, 14 * B); c7.intoArray(res, 15 * B);
-    }
-
-    /** {@link #kernel} for a group of at most 4 tokens (a small batch of sequences decoding together). */
-    private static void kernel4(float[] wf, int KP, float[] xq, int xb, float[] res) {
-        FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-        FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0;
-        for (int j = 0; j < KP; j++) {
-            FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-            int e = xb + j * G;
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-            { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-        }
-        b0.intoArray(res, 0 * B); c0.intoArray(res, 1 * B); b1.intoArray(res, 2 * B); c1.intoArray(res, 3 * B);
-        b2.intoArray(res, 4 * B); c2.intoArray(res, 5 * B); b3.intoArray(res, 6 * B); c3.intoArray(res, 7 * B);
+        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B);
     }
 }

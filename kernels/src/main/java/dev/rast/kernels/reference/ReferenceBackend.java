@@ -128,12 +128,28 @@ public final class ReferenceBackend implements Backend {
         }
     }
 
-    /** {@code out[t, n] = Σ_k x[t, k] · w[n, k]}: every output a dot product of a row of x and a row of w. */
+    /**
+     * {@code out[t, n] = Σ_k x[t, k] · w[n, k]}: every output a dot product of a row of x and a row of w (in double,
+     * rounded once). A Q8_0 / Q4_0 weight meets x as llama.cpp's CPU does: each row of x is quantized to Q8_0 blocks
+     * first, then each block's integer products are summed exactly and scaled by both blocks' scales
+     * ({@link QuantBlocks#quantizeActivations}, {@link QuantBlocks#dot}).
+     */
     @Override
     public void matmul(Tensor x, Tensor w, Tensor out) {
         int T = x.dim(0), K = x.dim(1), N = w.dim(0);
         if (w.dim(1) != K) throw new IllegalArgumentException("matmul: x " + x + " vs w " + w);
         requireShape(out, T, N);
+        if (w.dtype().quantized()) {
+            int blocks = (K + QuantBlocks.BLOCK - 1) / QuantBlocks.BLOCK;
+            float[] row = new float[K], scales = new float[blocks];
+            byte[] q = new byte[blocks * QuantBlocks.BLOCK];
+            for (int t = 0; t < T; t++) {
+                for (int k = 0; k < K; k++) row[k] = get(x, (long) t * K + k);
+                QuantBlocks.quantizeActivations(row, 0, K, q, 0, scales, 0);
+                for (int n = 0; n < N; n++) set(out, (long) t * N + n, QuantBlocks.dot(w.dtype(), w.data(), n, K, q, scales));
+            }
+            return;
+        }
         for (int t = 0; t < T; t++)
             for (int n = 0; n < N; n++) {
                 double sum = 0;

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Q8_0 / Q4_0 kernels sum in one order whatever the path, so a token's outputs are the same bits through the
- * matrix-vector kernel (one token), the GEMM (a batch of 3 or 7, a prompt, any of its 12-token slots, any slice) and the
+ * matrix-vector kernel (one token), the GEMM (a batch of 3 or 7, a prompt, any of its 6-token halves, any slice) and the
  * in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K not a
  * multiple of 32, a partial last row block, an odd number of blocks, more tokens than one GEMM slice.
  */
@@ -54,7 +54,7 @@ class QuantMatMulTest {
                 cpu.matmul(x.rows(t, 1), w, one);
                 assertArrayEquals(Arrays.copyOfRange(a, t * N, (t + 1) * N), read(one), dt + " " + N + "x" + K + ": token " + t + " alone");
             }
-            for (int n : new int[] {3, 7}) {  // a small batch: the 4- and 8-token kernels
+            for (int n : new int[] {3, 7}) {  // a small batch: the 4-token kernel; 7: a 6-token call and a second, partial one
                 Tensor few = cpu.allocate(DType.F32, n, N);
                 cpu.matmul(x.rows(10, n), w, few);
                 assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": a batch of " + n);
