@@ -80,6 +80,21 @@ public final class KernelArgs implements AutoCloseable {
         return array;
     }
 
+    /**
+     * The {@code void**} array of {@link #pointers}, with every argument value copied into {@code into}: what an
+     * emulated graph keeps of a captured launch after this block is closed.
+     */
+    public MemorySegment pointersCopiedInto(Arena into) {
+        pointers(); // checks the signature
+        MemorySegment array = into.allocate(ADDRESS, Math.max(1, values.size()));
+        for (int i = 0; i < values.size(); i++) {
+            MemorySegment v = into.allocate(values.get(i).byteSize(), 8);
+            v.copyFrom(values.get(i));
+            array.setAtIndex(ADDRESS, i, v);
+        }
+        return array;
+    }
+
     @Override
     public void close() { arena.close(); }
 }
