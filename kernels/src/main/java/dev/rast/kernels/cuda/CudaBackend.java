@@ -381,7 +381,8 @@ public final class CudaBackend implements Backend, DeviceLogits {
     }
 
     /**
-     * The batch's block tables on the device, {@code [chunks, stride]} ints (stride: the longest table), and the
+     * The batch's block tables on the device, {@code [chunks, stride]} ints (stride: the longest table's length
+     * rounded up to a power of two), and the
      * stride. Every layer of a pass reads the same tables, so they are uploaded only when they differ from the last.
      */
     private record Tables(long address, int stride) {}
@@ -391,8 +392,10 @@ public final class CudaBackend implements Backend, DeviceLogits {
 
     private Tables tables(PagedKv cache) {
         int[][] t = cache.tables();
-        int stride = 1;
-        for (int[] row : t) stride = Math.max(stride, row.length);
+        int longest = 1;
+        for (int[] row : t) longest = Math.max(longest, row.length);
+        // A power of two, so the stride (a kernel argument) changes only when the longest table doubles.
+        int stride = Integer.highestOneBit(longest) == longest ? longest : Integer.highestOneBit(longest) << 1;
         int[] flat = new int[t.length * stride];
         for (int i = 0; i < t.length; i++) System.arraycopy(t[i], 0, flat, i * stride, t[i].length);
         long at = scratch("block_tables", 4L * flat.length);
@@ -427,10 +430,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
             throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim + " for " + B + " sequences");
         for (int p : startPos)
             if (p < 0 || p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        long pos = positions(startPos);
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from);
             launch(Kernel.ROPE_ROWS.args().ptr(addr(x) + (long) from * W * 4).i32(W).i32(headDim).ptr(cos).ptr(sin)
-                    .struct(BatchRows.of(null, null, startPos, from, n)), n, 1, 1, 128, 0);
+                    .ptr(pos + 4L * from), n, 1, 1, 128, 0);
         }
     }
 
@@ -447,11 +451,12 @@ public final class CudaBackend implements Backend, DeviceLogits {
         if (k.dim(0) != B || v.dim(0) != B || v.dim(1) != W)
             throw new IllegalArgumentException("storeKeysValues " + k + " " + v + " for " + B + " sequences");
         Tables t = tables(cache);
+        long pos = positions(startPos);
         long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from);
             launch(Kernel.STORE_KV.args().ptr(addr(k) + (long) from * W * 4).ptr(addr(v) + (long) from * W * 4).i32(W)
-                    .i32(Kernel.dtypeCode(cache.keys().dtype())).struct(BatchRows.of(kp, vp, startPos, from, n))
+                    .i32(Kernel.dtypeCode(cache.keys().dtype())).struct(BatchRows.of(kp, vp, from, n)).ptr(pos + 4L * from)
                     .ptr(t.address + 4L * from * t.stride).i32(t.stride).i32(cache.blockSize()), n, 2, 1, 256, 0);
         }
     }
@@ -479,19 +484,43 @@ public final class CudaBackend implements Backend, DeviceLogits {
         int B = chunkRows.length;
         requireShape(q, B, heads * headDim);
         long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
+        long pos = positions(startPos);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int width = heads * headDim;
         for (int from = 0; from < B; from += BatchRows.MAX) {
-            int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
-            for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
-            DecodeSplit d = decodeSplit(maxLen, n, heads, kvHeads, headDim);
+            int n = Math.min(BatchRows.MAX, B - from);
+            RowsSplit d = rowsSplit(startPos, from, n, heads, kvHeads, headDim);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
             launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
-                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cache.keys().dtype())).ptr(d.part).i32(heads)
-                    .i32(kvHeads).i32(headDim).i32(d.chunk).f32(scale).ptr(t.address + 4L * from * t.stride).i32(t.stride)
-                    .i32(cache.blockSize()), d.blocksPerRow, n, d.splits, 128, 0);
+                    .struct(BatchRows.of(kp, vp, from, n)).ptr(pos + 4L * from).i32(Kernel.dtypeCode(cache.keys().dtype()))
+                    .ptr(d.part).i32(heads).i32(kvHeads).i32(headDim).i32(d.chunkSplits).i32(d.minChunk).f32(scale)
+                    .ptr(t.address + 4L * from * t.stride).i32(t.stride).i32(cache.blockSize()), d.blocksPerRow, n, d.splits, 128, 0);
             launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(outAt).i32(heads).i32(headDim).i32(d.splits), heads, n, 1, 128, 0);
         }
+    }
+
+    /**
+     * A batched decode launch's split (attn_decode_rows, attn_decode_grouped_rows): each row takes
+     * {@code row_chunk(len, chunkSplits, minChunk)} keys a split (attention.cuh), from its own length, so the launch's
+     * arguments are the same every step; {@code splits}, the grid's, is what the longest row needs (splits past a
+     * row's length leave empty partials, which the combine skips, so the bits do not depend on it).
+     */
+    private record RowsSplit(boolean grouped, int blocksPerRow, int chunkSplits, int minChunk, int splits, long part) {}
+
+    private RowsSplit rowsSplit(int[] startPos, int from, int n, int heads, int kvHeads, int headDim) {
+        boolean grouped = grouped(heads, kvHeads, headDim);
+        int blocksPerRow = grouped ? kvHeads : heads;
+        int chunkSplits = decodeSplits(n * blocksPerRow, decodeTargetBlocks);
+        int minChunk = grouped ? Math.max(decodeMinChunk, GROUPED_KEYS_PER_STEP) : decodeMinChunk;
+        int multiple = grouped ? GROUPED_KEYS_PER_STEP : 1, splits = 1;
+        for (int i = from; i < from + n; i++) {
+            int len = startPos[i] + 1;
+            int c = Math.max(minChunk, (len + chunkSplits - 1) / chunkSplits);
+            c = (c + multiple - 1) / multiple * multiple;
+            splits = Math.max(splits, (len + c - 1) / c);
+        }
+        long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
+        return new RowsSplit(grouped, blocksPerRow, chunkSplits, minChunk, splits, part);
     }
 
     /** The pool's address for each of {@code B} rows (every sequence of a batch reads the same pool). */
@@ -545,8 +574,13 @@ public final class CudaBackend implements Backend, DeviceLogits {
      * DECODE_MAX_SPLITS (bounded scratch and combine work), and at least {@code minChunk} keys each.
      */
     static int decodeChunk(int len, int parallel, int targetBlocks, int minChunk) {
-        int splits = targetBlocks <= 0 ? DECODE_MAX_SPLITS : Math.clamp((targetBlocks + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
+        int splits = decodeSplits(parallel, targetBlocks);
         return Math.max(minChunk, (len + splits - 1) / splits);
+    }
+
+    /** Splits a row's keys aim at: about {@code targetBlocks} blocks over {@code parallel} (0: DECODE_MAX_SPLITS). */
+    static int decodeSplits(int parallel, int targetBlocks) {
+        return targetBlocks <= 0 ? DECODE_MAX_SPLITS : Math.clamp((targetBlocks + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
     }
 
     /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */
