@@ -65,7 +65,10 @@ public final class CudaBackend implements Backend, DeviceLogits {
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
-    private final Device dev;
+    private final Device raw;                // the device itself
+    private final Device dev;                // raw seen through decodeGraphs' tap: every op goes through it
+    private final DecodeGraphs decodeGraphs;
+    private boolean graphs;                  // decode steps through decodeGraphs (-Drast.cuda.graphs)
     private final boolean splitPrecision;
     private final boolean matvecForAll;
     private final boolean groupedAttention;
@@ -82,7 +85,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
      * (PyTorch's and vLLM's precision for these models); false: x split into two BF16 halves (the exact path).
      */
     public CudaBackend(Device dev, boolean bf16Gemm) {
-        this.dev = dev;
+        this.raw = dev;
+        DecodeGraphs.Tap tap = new DecodeGraphs.Tap(dev);
+        this.dev = tap;
+        this.decodeGraphs = new DecodeGraphs(tap);
+        this.graphs = graphsProperty();
         this.splitPrecision = !bf16Gemm;
         this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
         String attention = System.getProperty("rast.cuda.decode-attention", "per-head");
@@ -100,7 +107,36 @@ public final class CudaBackend implements Backend, DeviceLogits {
         return g.equals("bf16");
     }
 
-    public Device device() { return dev; }
+    private static boolean graphsProperty() {
+        String g = System.getProperty("rast.cuda.graphs", "off");
+        if (!g.equals("on") && !g.equals("off"))
+            throw new IllegalArgumentException("-Drast.cuda.graphs must be on or off, is '" + g + "'");
+        return g.equals("on");
+    }
+
+    public Device device() { return raw; }
+
+    /** Whether decode steps' layer stacks run through CUDA graphs ({@link DecodeGraphs}); -Drast.cuda.graphs. */
+    public synchronized void decodeGraphs(boolean on) { graphs = on; }
+
+    /** Decode steps captured, replayed and run eagerly through {@link DecodeGraphs} so far. */
+    public synchronized DecodeGraphs.Counts decodeGraphCounts() { return decodeGraphs.counts(); }
+
+    /**
+     * A decode step (every chunk one row) with graphs on goes through {@link DecodeGraphs}: this step's positions
+     * and block tables are uploaded first (into the buffers the ops would upload them to), so that the layer stack
+     * itself uploads nothing and its launches are those of the last step unless an address changed.
+     */
+    @Override
+    public synchronized void decoderLayers(int[] chunkRows, int[] startPos, PagedKv cache, Runnable layers) {
+        if (!graphs || !decodeStep(chunkRows, startPos)) {
+            layers.run();
+            return;
+        }
+        positions(startPos);
+        tables(cache);
+        decodeGraphs.run(chunkRows.length, layers);
+    }
 
     /** Whether GEMMs against BF16 weights run at BF16 precision (one GEMM) rather than split (two halves of x). */
     public boolean bf16Gemm() { return !splitPrecision; }
@@ -415,7 +451,7 @@ public final class CudaBackend implements Backend, DeviceLogits {
         if (startPos.length != chunkRows.length)
             throw new IllegalArgumentException(chunkRows.length + " chunks, " + startPos.length + " start positions");
         for (int r : chunkRows) if (r != 1) return false;
-        return chunkRows.length > 1;
+        return chunkRows.length >= 1; // one sequence too: its launches then read its position from device memory
     }
 
     @Override
@@ -878,7 +914,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
         } finally {
             owned.clear();
             scratch.clear();
-            dev.close();
+            try {
+                decodeGraphs.close();
+            } finally {
+                dev.close();
+            }
         }
     }
 

@@ -80,6 +80,19 @@ public final class KernelArgs implements AutoCloseable {
         return array;
     }
 
+    /** The argument values' bytes, in order: what a launch passes, for comparing two launches. */
+    public byte[] valueBytes() {
+        int n = 0;
+        for (MemorySegment v : values) n += (int) v.byteSize();
+        byte[] out = new byte[n];
+        int at = 0;
+        for (MemorySegment v : values) {
+            MemorySegment.copy(v, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, out, at, (int) v.byteSize());
+            at += (int) v.byteSize();
+        }
+        return out;
+    }
+
     /**
      * The {@code void**} array of {@link #pointers}, with every argument value copied into {@code into}: what an
      * emulated graph keeps of a captured launch after this block is closed.
