@@ -135,7 +135,7 @@ public final class CudaBackend implements Backend, DeviceLogits {
         }
         positions(startPos);
         tables(cache);
-        decodeGraphs.run(chunkRows.length, layers);
+        decodeGraphs.run(new DecodeGraphs.Key(chunkRows.length, addr(cache.keys())), layers);
     }
 
     /** Whether GEMMs against BF16 weights run at BF16 precision (one GEMM) rather than split (two halves of x). */

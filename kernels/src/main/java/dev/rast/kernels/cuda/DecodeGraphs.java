@@ -22,7 +22,8 @@ import java.util.Map;
  * capture that meets an upload, a synchronize or an allocation (a scratch buffer growing) is abandoned and the
  * step runs eagerly.
  *
- * <p>Batch sizes are captured exactly (one graph per size seen, no padding rows): padding would need dummy rows
+ * <p>Graphs are kept per model (RAST runs three on one backend, in turn) and batch size. Batch sizes are captured
+ * exactly (one graph per size seen, no padding rows): padding would need dummy rows
  * with a cache block of their own to write, and the dry-run check makes a graph per size cheap to keep right.
  */
 public final class DecodeGraphs implements AutoCloseable {
@@ -32,16 +33,19 @@ public final class DecodeGraphs implements AutoCloseable {
     private record Entry(Device.Graph graph, List<Object> ops) {}
 
     private final Tap tap;
-    private final Map<Integer, Entry> graphs = new HashMap<>();
+    /** Which graph a step may replay: its batch size and its model (known by its KV pool's address). */
+    record Key(int rows, long pool) {}
+
+    private final Map<Key, Entry> graphs = new HashMap<>();
     private int captures, replays, eager;
 
     DecodeGraphs(Tap tap) { this.tap = tap; }
 
     Counts counts() { return new Counts(captures, replays, eager); }
 
-    /** Runs one decode step's layer stack of {@code rows} rows: replayed, captured then launched, or eagerly. */
-    void run(int rows, Runnable layers) {
-        Entry e = graphs.get(rows);
+    /** Runs one decode step's layer stack: replayed, captured then launched, or eagerly. */
+    void run(Key key, Runnable layers) {
+        Entry e = graphs.get(key);
         if (e != null) {
             List<Object> ops = tap.dryRun(layers);
             if (ops != null && ops.equals(e.ops)) {
@@ -49,7 +53,7 @@ public final class DecodeGraphs implements AutoCloseable {
                 replays++;
                 return;
             }
-            graphs.remove(rows);
+            graphs.remove(key);
             e.graph.close();
         }
         Entry captured = tap.captureRecorded(layers);
@@ -58,7 +62,7 @@ public final class DecodeGraphs implements AutoCloseable {
             eager++;
             return;
         }
-        graphs.put(rows, captured);
+        graphs.put(key, captured);
         tap.launch(captured.graph); // capturing ran nothing
         captures++;
     }
