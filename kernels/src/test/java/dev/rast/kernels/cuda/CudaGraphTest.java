@@ -151,4 +151,46 @@ class CudaGraphTest {
             assertThrows(IllegalArgumentException.class, () -> dev.launch(g), "a closed graph");
         }
     }
+
+    /**
+     * DecodeGraphs' decisions on a step it is handed: the first run captures (and launches) it, an identical one
+     * replays, one whose launches differ (here: another output buffer for the copy) is captured anew rather than
+     * replaying stale arguments, and one that uploads mid-way cannot be captured and runs eagerly. Each result is
+     * checked against the host table (the embedding rows) and an eager run of the same step.
+     */
+    @ParameterizedTest
+    @MethodSource("targets")
+    void decodeGraphsReplayOnlyWhatWouldBeIssuedAgain(String target) {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] table = random(r, V * D), norm = random(r, D), w = random(r, N * D);
+        try (Device dev = GpuTargets.device(target)) {
+            DecodeGraphs.Tap tap = new DecodeGraphs.Tap(dev);
+            DecodeGraphs graphs = new DecodeGraphs(tap);
+            Step s = allocate(dev, table, norm, w), eager = allocate(dev, table, norm, w);
+            Step other = new Step(s.table(), s.norm(), s.w(), s.ids(), s.x(), s.y(), s.acc(), eager.copy());
+            DecodeGraphs.Key key = new DecodeGraphs.Key(T, 1);
+            int[][] ids = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}, {13, 14, 15, 16}};
+            String[] want = {"capture", "replay", "capture", "eager"};
+            for (int step = 0; step < 4; step++) {
+                dev.toDevice(MemorySegment.ofArray(ids[step]), s.ids, 4L * T);
+                Step use = step == 2 ? other : s;
+                int[] stepIds = ids[step];
+                Runnable layers = step == 3
+                        ? () -> { issue(tap, use); tap.toDevice(MemorySegment.ofArray(stepIds), use.ids(), 4L * T); }
+                        : () -> issue(tap, use);
+                DecodeGraphs.Counts before = graphs.counts();
+                graphs.run(key, layers);
+                DecodeGraphs.Counts after = graphs.counts();
+                String did = after.captures() > before.captures() ? "capture" : after.replays() > before.replays() ? "replay"
+                        : after.eager() > before.eager() ? "eager" : "nothing";
+                assertEquals(want[step], did, target + " step " + step);
+                float[] x = read(dev, s.x, T * D);
+                for (int i = 0; i < T; i++) assertEquals(table[ids[step][i] * D], x[i * D], target + " step " + step + " row " + i);
+                dev.toDevice(MemorySegment.ofArray(ids[step]), eager.ids, 4L * T);
+                issue(dev, eager);
+                assertArrayEquals(read(dev, eager.acc, T * N), read(dev, use.copy(), T * N), target + " step " + step + ": result");
+            }
+            graphs.close();
+        }
+    }
 }
