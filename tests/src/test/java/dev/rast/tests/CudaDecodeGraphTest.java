@@ -98,4 +98,56 @@ class CudaDecodeGraphTest {
             for (int s = 0; s < batch; s++)
                 assertArrayEquals(eager[step][s], graphed[step][s], target + " B=" + batch + " step " + step + " sequence " + s);
     }
+
+    /**
+     * RAST's three models (the trio's M, E1, B1) decoding in lockstep on one backend: each keeps a graph of its
+     * own (a graph per model and batch size), so their alternating steps still replay, and every model's logits
+     * equal the eager steps' bit for bit. Emulator only (it counts the replays; the GPU runs the test above).
+     */
+    @org.junit.jupiter.api.Test
+    void threeModelsInLockstepEachReplayTheirOwnGraph() {
+        CudaBackend gpu = backends.gpu("emulator");
+        float[][][] eager = lockstep(gpu, false);
+        var before = gpu.decodeGraphCounts();
+        float[][][] graphed = lockstep(gpu, true);
+        var after = gpu.decodeGraphCounts();
+        int replays = after.replays() - before.replays();
+        System.out.printf("3 models, 3 sequences, %d steps: %d captured, %d replayed, %d eager%n", STEPS,
+                after.captures() - before.captures(), replays, after.eager() - before.eager());
+        assertTrue(replays >= 3 * 2, "each model replays at least twice, got " + replays + " replays in all");
+        for (int step = 0; step < STEPS; step++)
+            for (int m = 0; m < 3; m++)
+                for (int s = 0; s < 3; s++)
+                    assertArrayEquals(eager[step][m * 3 + s], graphed[step][m * 3 + s], "step " + step + " model " + m + " sequence " + s);
+    }
+
+    /** Each step's logits rows [step][model·3 + sequence] of 3 forked sequences through M, E1 and B1. */
+    static float[][][] lockstep(CudaBackend gpu, boolean graphs) {
+        gpu.decodeGraphs(graphs);
+        float[][][] out = new float[STEPS][9][];
+        List<CausalLM> models = new ArrayList<>();
+        try {
+            for (String n : new String[] {"M", "E1", "B1"}) models.add(Models.load(trio(n), gpu));
+            try (Lockstep ls = new Lockstep(models)) {
+                int first = ls.open(64, 7);
+                int[] prompt = new int[PROMPT];
+                for (int i = 0; i < PROMPT; i++) prompt[i] = 2 + 5 * i;
+                ls.step(List.of(new Work(first, prompt, true)));
+                int[] seqs = {first, ls.fork(first), ls.fork(first)};
+                for (int step = 0; step < STEPS; step++) {
+                    List<Work> work = new ArrayList<>();
+                    for (int s = 0; s < 3; s++) work.add(new Work(seqs[s], new int[] {20 + 3 * s + 7 * step}, true));
+                    ls.step(work);
+                    for (int s = 0; s < 3; s++) {
+                        float[][] rows = ls.logits(seqs[s]);
+                        for (int m = 0; m < 3; m++) out[step][m * 3 + s] = rows[m].clone();
+                    }
+                }
+            }
+        } finally {
+            for (CausalLM m : models) m.close();
+            gpu.decodeGraphs(false);
+        }
+        return out;
+    }
 }
