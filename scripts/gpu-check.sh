@@ -6,7 +6,7 @@
 #     bash scripts/gpu-check.sh
 # Steps (each with a time limit, the report is written as they finish):
 #   1. GPU facts: nvidia-smi, driver and CUDA versions.
-#   2. The GPU tests (DeviceTestMain.GPU_TESTS: CudaHostTest, BackendOpsTest, CudaKernelsTest, CudaFusedOpsTest,
+#   2. The GPU tests (DeviceTestMain.GPU_TESTS: CudaHostTest, BackendOpsTest, CudaKernelsTest, CudaFusedOpsTest, CudaGraphTest, CudaDecodeGraphTest,
 #      CudaReferenceModelTest, KvCacheBf16Test, WeightDtypeTest, DeviceSamplingPathTest, ServeDeviceSamplingTest,
 #      Bf16GemmTest) on target "cuda" only (BackendOpsTest and the whole-model tests run their CPU and reference
 #      cases too).

@@ -120,15 +120,23 @@ extern "C" __global__ void attn_decode_partial(const float* q, const void* kc, c
     decode_partial(q, kc, vc, table, blockSize, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
 }
 
-// A decode step of many sequences in one launch: query row t is sequence t's token at position rows.pos[t], over
-// the pools rows.k[t], rows.v[t] through its block table tables + t·tableStride. Splits past a row's length leave
-// empty partials, which the combine skips.
-extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, int kvType, float* part,
-                                            int heads, int kvHeads, int headDim, int chunk, float scale,
+// A row's keys per split in a batched decode step: its length over `splits` splits, at least minChunk, rounded up to
+// a multiple of `multiple`. Computed from the row's own length (read from device memory), so the launch's arguments
+// do not change from step to step; the host launches as many splits as the longest row needs (a CUDA graph: all
+// `splits`), and splits past a row's length leave empty partials, which the combine skips.
+__device__ __forceinline__ int row_chunk(int len, int splits, int minChunk, int multiple) {
+    int c = max(minChunk, (len + splits - 1) / splits);
+    return (c + multiple - 1) / multiple * multiple;
+}
+
+// A decode step of many sequences in one launch: query row t is sequence t's token at position pos[t], over
+// the pools rows.k[t], rows.v[t] through its block table tables + t·tableStride, in splits of row_chunk keys.
+extern "C" __global__ void attn_decode_rows(const float* q, BatchRows rows, const int* pos, int kvType, float* part,
+                                            int heads, int kvHeads, int headDim, int chunkSplits, int minChunk, float scale,
                                             const int* tables, int tableStride, int blockSize) {
-    int t = blockIdx.y;
+    int t = blockIdx.y, len = pos[t] + 1;
     decode_partial(q, (const void*) rows.k[t], (const void*) rows.v[t], tables + (long long) t * tableStride, blockSize,
-                   kvType, part, heads, kvHeads, headDim, rows.pos[t] + 1, chunk, scale);
+                   kvType, part, heads, kvHeads, headDim, len, row_chunk(len, chunkSplits, minChunk, 1), scale);
 }
 
 // Decode attention for a whole query group at once (grouped-query attention: the G = heads / kvHeads query heads
@@ -261,13 +269,14 @@ extern "C" __global__ void attn_decode_grouped(const float* q, const void* kc, c
     decode_grouped(q, kc, vc, table, blockSize, kvType, part, heads, kvHeads, headDim, startPos + blockIdx.y + 1, chunk, scale);
 }
 
-// The grouped kernel for a decode step of many sequences (as attn_decode_rows): grid (kvHeads, rows, splits).
-extern "C" __global__ void attn_decode_grouped_rows(const float* q, BatchRows rows, int kvType, float* part,
-                                                    int heads, int kvHeads, int headDim, int chunk, float scale,
-                                                    const int* tables, int tableStride, int blockSize) {
-    int t = blockIdx.y;
+// The grouped kernel for a decode step of many sequences (as attn_decode_rows): grid (kvHeads, rows, splits), splits
+// of a multiple of 128 keys.
+extern "C" __global__ void attn_decode_grouped_rows(const float* q, BatchRows rows, const int* pos, int kvType, float* part,
+                                                    int heads, int kvHeads, int headDim, int chunkSplits, int minChunk,
+                                                    float scale, const int* tables, int tableStride, int blockSize) {
+    int t = blockIdx.y, len = pos[t] + 1;
     decode_grouped(q, (const void*) rows.k[t], (const void*) rows.v[t], tables + (long long) t * tableStride, blockSize,
-                   kvType, part, heads, kvHeads, headDim, rows.pos[t] + 1, chunk, scale);
+                   kvType, part, heads, kvHeads, headDim, len, row_chunk(len, chunkSplits, minChunk, 128), scale);
 }
 
 // Merges the split partials of attn_decode_partial / attn_decode_rows: out = Σ_s acc_s·e^(m_s−M) / Σ_s l_s·e^(m_s−M).

@@ -21,14 +21,14 @@ typedef unsigned long long u64;
 
 #define FULL_MASK 0xffffffffu
 
-// One decode step of up to BATCH_ROWS_MAX sequences, passed by value as a kernel parameter (1,280 bytes, within
-// the 4 KiB parameter space), so that a batched launch needs no table uploaded to the device first: row r's key and
-// value caches (device addresses) and its position. Mirrored by dev.rast.kernels.cuda.BatchRows.
+// One decode step of up to BATCH_ROWS_MAX sequences, passed by value as a kernel parameter (1,024 bytes, within
+// the 4 KiB parameter space): row r's key and value caches (device addresses), which stay put from step to step.
+// What changes every step (each row's position) is read from device memory instead, so that a step's launches
+// keep the same arguments and can be captured into a CUDA graph. Mirrored by dev.rast.kernels.cuda.BatchRows.
 #define BATCH_ROWS_MAX 64
 struct BatchRows {
     u64 k[BATCH_ROWS_MAX];
     u64 v[BATCH_ROWS_MAX];
-    int pos[BATCH_ROWS_MAX];
 };
 
 // The pool row of position pos of a paged KV cache: its block table names the block, blockSize positions each.

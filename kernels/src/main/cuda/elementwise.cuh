@@ -86,21 +86,21 @@ extern "C" __global__ void bias_rope(float* q, float* k, float* v, const void* b
     rope_row(k, kvWidth, headDim, cosTable, sinTable, row, pos);
 }
 
-// rope for a decode step: row r (one token of sequence r) at position rows.pos[r]. One block per row.
+// rope for a decode step: row r (one token of sequence r) at position pos[r] (device memory). One block per row.
 extern "C" __global__ void rope_rows(float* x, int width, int headDim, const float* cosTable, const float* sinTable,
-                                     BatchRows rows) {
-    rope_row(x, width, headDim, cosTable, sinTable, blockIdx.x, rows.pos[blockIdx.x]);
+                                     const int* pos) {
+    rope_row(x, width, headDim, cosTable, sinTable, blockIdx.x, pos[blockIdx.x]);
 }
 
 // A decode step's new keys and values into each sequence's paged cache: row r of k and v (F32, [n, width]) into
-// position rows.pos[r] of pools rows.k[r] / rows.v[r] through its block table tables + r·tableStride, stored as
-// kvType (F32 copied, BF16 rounded to nearest even). Grid (n, 2): y = 0 keys, 1 values.
-extern "C" __global__ void store_kv(const float* k, const float* v, int width, int kvType, BatchRows rows,
+// position pos[r] (device memory) of pools rows.k[r] / rows.v[r] through its block table tables + r·tableStride,
+// stored as kvType (F32 copied, BF16 rounded to nearest even). Grid (n, 2): y = 0 keys, 1 values.
+extern "C" __global__ void store_kv(const float* k, const float* v, int width, int kvType, BatchRows rows, const int* pos,
                                    const int* tables, int tableStride, int blockSize) {
     int r = blockIdx.x;
     const float* src = (blockIdx.y == 0 ? k : v) + (long long) r * width;
     u64 cache = blockIdx.y == 0 ? rows.k[r] : rows.v[r];
-    long long at = kv_row(tables + (long long) r * tableStride, blockSize, rows.pos[r]) * width;
+    long long at = kv_row(tables + (long long) r * tableStride, blockSize, pos[r]) * width;
     for (int i = threadIdx.x; i < width; i += blockDim.x) {
         if (kvType == DT_BF16) ((u16*) cache)[at + i] = f32_to_bf16(src[i]);
         else ((float*) cache)[at + i] = src[i];

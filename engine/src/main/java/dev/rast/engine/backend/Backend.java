@@ -129,6 +129,15 @@ public interface Backend extends AutoCloseable {
     /** {@code x += y}. */
     void add(Tensor x, Tensor y);
 
+    /**
+     * Runs {@code layers}: the forward pass's layer stack over rows of {@code chunkRows} tokens each from
+     * {@code startPos}, whose caches' block tables are {@code cache}'s (every layer's are the same). The default runs
+     * it; a backend whose launches cost host time may instead replay a recording of an earlier step's launches when
+     * it can show that {@code layers} would issue exactly those (the CUDA backend's decode graphs). {@code layers}
+     * must only call this backend's ops.
+     */
+    default void decoderLayers(int[] chunkRows, int[] startPos, PagedKv cache, Runnable layers) { layers.run(); }
+
     // Fused ops: several of the ops above that the forward pass runs back to back, as one call, so that a backend
     // where each op is a kernel launch (CUDA) can run them as one kernel. Each default runs the plain ops, so a
     // backend gets them correct without doing anything.

@@ -69,22 +69,25 @@ public final class DecoderModel implements CausalLM {
 
         backend.embed(w.embedding(), b.tokens(), x);
         backend.rmsNorm(x, w.layers()[0].inputNorm(), eps, h);   // layer 0's input norm; the others' come fused below
-        for (int l = 0; l < c.numLayers(); l++) {
-            DecoderWeights.Layer L = w.layers()[l];
-            // Attention: x += o_proj(attention(rope(q), rope(k), v)), on h = inputNorm(x)
-            backend.matmul(h, List.of(L.wq(), L.wk(), L.wv()), List.of(q, k, v));
-            // q/k/v biases (Qwen2 always, Llama when attention_bias is set; else null), then RoPE of q and k
-            backend.biasRope(q, k, v, L.bq(), L.bk(), L.bv(), c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
-            b.storeKeysValues(backend, l, k, v);      // each sequence's rows into its own cache
-            backend.attention(q, b.cache(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
-            backend.matmul(att, L.wo(), h);
-            backend.addRmsNorm(x, h, L.postNorm(), eps, h);     // x += h; h = postNorm(x)
-            // MLP: x += down(silu(gate(h)) · up(h))
-            backend.gateUpSiluMul(h, L.gate(), L.up(), gate, up);
-            backend.matmul(gate, L.down(), h);
-            if (l + 1 < c.numLayers()) backend.addRmsNorm(x, h, w.layers()[l + 1].inputNorm(), eps, h); // x += h; h = next inputNorm(x)
-            else backend.add(x, h);
-        }
+        // The layer stack as one call, so that a backend may replay a recorded decode step (CUDA graphs).
+        backend.decoderLayers(chunkRows, startPos, b.cache(0), () -> {
+            for (int l = 0; l < c.numLayers(); l++) {
+                DecoderWeights.Layer L = w.layers()[l];
+                // Attention: x += o_proj(attention(rope(q), rope(k), v)), on h = inputNorm(x)
+                backend.matmul(h, List.of(L.wq(), L.wk(), L.wv()), List.of(q, k, v));
+                // q/k/v biases (Qwen2 always, Llama when attention_bias is set; else null), then RoPE of q and k
+                backend.biasRope(q, k, v, L.bq(), L.bk(), L.bv(), c.headDim(), rope.cos(), rope.sin(), chunkRows, startPos);
+                b.storeKeysValues(backend, l, k, v);      // each sequence's rows into its own cache
+                backend.attention(q, b.cache(l), chunkRows, startPos, c.numHeads(), c.numKvHeads(), c.headDim(), att);
+                backend.matmul(att, L.wo(), h);
+                backend.addRmsNorm(x, h, L.postNorm(), eps, h);     // x += h; h = postNorm(x)
+                // MLP: x += down(silu(gate(h)) · up(h))
+                backend.gateUpSiluMul(h, L.gate(), L.up(), gate, up);
+                backend.matmul(gate, L.down(), h);
+                if (l + 1 < c.numLayers()) backend.addRmsNorm(x, h, w.layers()[l + 1].inputNorm(), eps, h); // x += h; h = next inputNorm(x)
+                else backend.add(x, h);
+            }
+        });
         b.advance();
 
         // Only the rows whose logits are wanted go through the final norm and the (large) LM head.

@@ -73,6 +73,7 @@ public final class Cublas {
     final String library;
     private final MethodHandle create, destroy, setStream, setMathMode, getVersion, gemmEx, gemmStridedBatchedEx;
     private final MethodHandle statusName; // may be null
+    private final MethodHandle setWorkspace; // may be null (cublasSetWorkspace came with cuBLAS 11.4)
 
     private Cublas(NativeLibrary lib) {
         library = lib.name;
@@ -91,6 +92,8 @@ public final class Cublas {
         gemmStridedBatchedEx = lib.function("cublasGemmStridedBatchedEx", FunctionDescriptor.of(JAVA_INT, ADDRESS,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS,
                 JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
+        // cublasSetWorkspace(handle, void* workspace, size_t bytes)
+        setWorkspace = lib.optionalFunction("cublasSetWorkspace_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG)).orElse(null);
         statusName = lib.optionalFunction("cublasGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT)).orElse(null);
     }
 
@@ -141,6 +144,20 @@ public final class Cublas {
     public void setMathMode(MemorySegment handle, int mode) {
         try {
             check((int) setMathMode.invokeExact(handle, mode), "cublasSetMathMode(" + mode + ")");
+        } catch (Throwable t) {
+            throw CudaDriver.rethrow(t);
+        }
+    }
+
+    /**
+     * Gives the handle a device workspace of its own (256-byte aligned), so that GEMMs captured into a CUDA graph
+     * need no allocation from cuBLAS's pool during the capture (cuBLAS's advice for stream capture).
+     */
+    public void setWorkspace(MemorySegment handle, long workspace, long bytes) {
+        if (setWorkspace == null) throw new CudaException("cublasSetWorkspace", 15, "CUBLAS_STATUS_NOT_SUPPORTED",
+                "this cuBLAS has no cublasSetWorkspace (needs cuBLAS 11.4 or later for CUDA graphs)");
+        try {
+            check((int) setWorkspace.invokeExact(handle, MemorySegment.ofAddress(workspace), bytes), "cublasSetWorkspace");
         } catch (Throwable t) {
             throw CudaDriver.rethrow(t);
         }

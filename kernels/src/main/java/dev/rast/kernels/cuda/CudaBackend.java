@@ -65,7 +65,10 @@ public final class CudaBackend implements Backend, DeviceLogits {
     static final int SAMPLE_BLOCK = 1024;     // ptxas (CUDA 13, sm_80 and sm_90): 43 registers a thread, 64 fit 1024
     static final long F16_SLAB_BYTES = 64L << 20;
 
-    private final Device dev;
+    private final Device raw;                // the device itself
+    private final Device dev;                // raw seen through decodeGraphs' tap: every op goes through it
+    private final DecodeGraphs decodeGraphs;
+    private boolean graphs;                  // decode steps through decodeGraphs (-Drast.cuda.graphs)
     private final boolean splitPrecision;
     private final boolean matvecForAll;
     private final boolean groupedAttention;
@@ -82,7 +85,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
      * (PyTorch's and vLLM's precision for these models); false: x split into two BF16 halves (the exact path).
      */
     public CudaBackend(Device dev, boolean bf16Gemm) {
-        this.dev = dev;
+        this.raw = dev;
+        DecodeGraphs.Tap tap = new DecodeGraphs.Tap(dev);
+        this.dev = tap;
+        this.decodeGraphs = new DecodeGraphs(tap);
+        this.graphs = graphsProperty();
         this.splitPrecision = !bf16Gemm;
         this.matvecForAll = "all".equals(System.getProperty("rast.cuda.matvec", "small"));
         String attention = System.getProperty("rast.cuda.decode-attention", "per-head");
@@ -100,7 +107,36 @@ public final class CudaBackend implements Backend, DeviceLogits {
         return g.equals("bf16");
     }
 
-    public Device device() { return dev; }
+    private static boolean graphsProperty() {
+        String g = System.getProperty("rast.cuda.graphs", "off");
+        if (!g.equals("on") && !g.equals("off"))
+            throw new IllegalArgumentException("-Drast.cuda.graphs must be on or off, is '" + g + "'");
+        return g.equals("on");
+    }
+
+    public Device device() { return raw; }
+
+    /** Whether decode steps' layer stacks run through CUDA graphs ({@link DecodeGraphs}); -Drast.cuda.graphs. */
+    public synchronized void decodeGraphs(boolean on) { graphs = on; }
+
+    /** Decode steps captured, replayed and run eagerly through {@link DecodeGraphs} so far. */
+    public synchronized DecodeGraphs.Counts decodeGraphCounts() { return decodeGraphs.counts(); }
+
+    /**
+     * A decode step (every chunk one row) with graphs on goes through {@link DecodeGraphs}: this step's positions
+     * and block tables are uploaded first (into the buffers the ops would upload them to), so that the layer stack
+     * itself uploads nothing and its launches are those of the last step unless an address changed.
+     */
+    @Override
+    public synchronized void decoderLayers(int[] chunkRows, int[] startPos, PagedKv cache, Runnable layers) {
+        if (!graphs || !decodeStep(chunkRows, startPos)) {
+            layers.run();
+            return;
+        }
+        positions(startPos);
+        tables(cache);
+        decodeGraphs.run(new DecodeGraphs.Key(chunkRows.length, addr(cache.keys())), layers);
+    }
 
     /** Whether GEMMs against BF16 weights run at BF16 precision (one GEMM) rather than split (two halves of x). */
     public boolean bf16Gemm() { return !splitPrecision; }
@@ -381,7 +417,8 @@ public final class CudaBackend implements Backend, DeviceLogits {
     }
 
     /**
-     * The batch's block tables on the device, {@code [chunks, stride]} ints (stride: the longest table), and the
+     * The batch's block tables on the device, {@code [chunks, stride]} ints (stride: the longest table's length
+     * rounded up to a power of two), and the
      * stride. Every layer of a pass reads the same tables, so they are uploaded only when they differ from the last.
      */
     private record Tables(long address, int stride) {}
@@ -391,8 +428,10 @@ public final class CudaBackend implements Backend, DeviceLogits {
 
     private Tables tables(PagedKv cache) {
         int[][] t = cache.tables();
-        int stride = 1;
-        for (int[] row : t) stride = Math.max(stride, row.length);
+        int longest = 1;
+        for (int[] row : t) longest = Math.max(longest, row.length);
+        // A power of two, so the stride (a kernel argument) changes only when the longest table doubles.
+        int stride = Integer.highestOneBit(longest) == longest ? longest : Integer.highestOneBit(longest) << 1;
         int[] flat = new int[t.length * stride];
         for (int i = 0; i < t.length; i++) System.arraycopy(t[i], 0, flat, i * stride, t[i].length);
         long at = scratch("block_tables", 4L * flat.length);
@@ -412,7 +451,7 @@ public final class CudaBackend implements Backend, DeviceLogits {
         if (startPos.length != chunkRows.length)
             throw new IllegalArgumentException(chunkRows.length + " chunks, " + startPos.length + " start positions");
         for (int r : chunkRows) if (r != 1) return false;
-        return chunkRows.length > 1;
+        return chunkRows.length >= 1; // one sequence too: its launches then read its position from device memory
     }
 
     @Override
@@ -427,10 +466,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
             throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim + " for " + B + " sequences");
         for (int p : startPos)
             if (p < 0 || p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        long pos = positions(startPos);
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from);
             launch(Kernel.ROPE_ROWS.args().ptr(addr(x) + (long) from * W * 4).i32(W).i32(headDim).ptr(cos).ptr(sin)
-                    .struct(BatchRows.of(null, null, startPos, from, n)), n, 1, 1, 128, 0);
+                    .ptr(pos + 4L * from), n, 1, 1, 128, 0);
         }
     }
 
@@ -447,11 +487,12 @@ public final class CudaBackend implements Backend, DeviceLogits {
         if (k.dim(0) != B || v.dim(0) != B || v.dim(1) != W)
             throw new IllegalArgumentException("storeKeysValues " + k + " " + v + " for " + B + " sequences");
         Tables t = tables(cache);
+        long pos = positions(startPos);
         long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
         for (int from = 0; from < B; from += BatchRows.MAX) {
             int n = Math.min(BatchRows.MAX, B - from);
             launch(Kernel.STORE_KV.args().ptr(addr(k) + (long) from * W * 4).ptr(addr(v) + (long) from * W * 4).i32(W)
-                    .i32(Kernel.dtypeCode(cache.keys().dtype())).struct(BatchRows.of(kp, vp, startPos, from, n))
+                    .i32(Kernel.dtypeCode(cache.keys().dtype())).struct(BatchRows.of(kp, vp, from, n)).ptr(pos + 4L * from)
                     .ptr(t.address + 4L * from * t.stride).i32(t.stride).i32(cache.blockSize()), n, 2, 1, 256, 0);
         }
     }
@@ -479,19 +520,43 @@ public final class CudaBackend implements Backend, DeviceLogits {
         int B = chunkRows.length;
         requireShape(q, B, heads * headDim);
         long[] kp = pools(cache.keys(), B), vp = pools(cache.values(), B);
+        long pos = positions(startPos);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int width = heads * headDim;
         for (int from = 0; from < B; from += BatchRows.MAX) {
-            int n = Math.min(BatchRows.MAX, B - from), maxLen = 0;
-            for (int i = from; i < from + n; i++) maxLen = Math.max(maxLen, startPos[i] + 1);
-            DecodeSplit d = decodeSplit(maxLen, n, heads, kvHeads, headDim);
+            int n = Math.min(BatchRows.MAX, B - from);
+            RowsSplit d = rowsSplit(startPos, from, n, heads, kvHeads, headDim);
             long qAt = addr(q) + (long) from * width * 4, outAt = addr(out) + (long) from * width * 4;
             launch((d.grouped ? Kernel.ATTN_DECODE_GROUPED_ROWS : Kernel.ATTN_DECODE_ROWS).args().ptr(qAt)
-                    .struct(BatchRows.of(kp, vp, startPos, from, n)).i32(Kernel.dtypeCode(cache.keys().dtype())).ptr(d.part).i32(heads)
-                    .i32(kvHeads).i32(headDim).i32(d.chunk).f32(scale).ptr(t.address + 4L * from * t.stride).i32(t.stride)
-                    .i32(cache.blockSize()), d.blocksPerRow, n, d.splits, 128, 0);
+                    .struct(BatchRows.of(kp, vp, from, n)).ptr(pos + 4L * from).i32(Kernel.dtypeCode(cache.keys().dtype()))
+                    .ptr(d.part).i32(heads).i32(kvHeads).i32(headDim).i32(d.chunkSplits).i32(d.minChunk).f32(scale)
+                    .ptr(t.address + 4L * from * t.stride).i32(t.stride).i32(cache.blockSize()), d.blocksPerRow, n, d.splits, 128, 0);
             launch(Kernel.ATTN_DECODE_COMBINE.args().ptr(d.part).ptr(outAt).i32(heads).i32(headDim).i32(d.splits), heads, n, 1, 128, 0);
         }
+    }
+
+    /**
+     * A batched decode launch's split (attn_decode_rows, attn_decode_grouped_rows): each row takes
+     * {@code row_chunk(len, chunkSplits, minChunk)} keys a split (attention.cuh), from its own length, so the launch's
+     * arguments are the same every step; {@code splits}, the grid's, is what the longest row needs (splits past a
+     * row's length leave empty partials, which the combine skips, so the bits do not depend on it).
+     */
+    private record RowsSplit(boolean grouped, int blocksPerRow, int chunkSplits, int minChunk, int splits, long part) {}
+
+    private RowsSplit rowsSplit(int[] startPos, int from, int n, int heads, int kvHeads, int headDim) {
+        boolean grouped = grouped(heads, kvHeads, headDim);
+        int blocksPerRow = grouped ? kvHeads : heads;
+        int chunkSplits = decodeSplits(n * blocksPerRow, decodeTargetBlocks);
+        int minChunk = grouped ? Math.max(decodeMinChunk, GROUPED_KEYS_PER_STEP) : decodeMinChunk;
+        int multiple = grouped ? GROUPED_KEYS_PER_STEP : 1, splits = 1;
+        for (int i = from; i < from + n; i++) {
+            int len = startPos[i] + 1;
+            int c = Math.max(minChunk, (len + chunkSplits - 1) / chunkSplits);
+            c = (c + multiple - 1) / multiple * multiple;
+            splits = Math.max(splits, (len + c - 1) / c);
+        }
+        long part = scratch("attention_partials", (long) n * heads * splits * (headDim + 2) * 4);
+        return new RowsSplit(grouped, blocksPerRow, chunkSplits, minChunk, splits, part);
     }
 
     /** The pool's address for each of {@code B} rows (every sequence of a batch reads the same pool). */
@@ -545,8 +610,13 @@ public final class CudaBackend implements Backend, DeviceLogits {
      * DECODE_MAX_SPLITS (bounded scratch and combine work), and at least {@code minChunk} keys each.
      */
     static int decodeChunk(int len, int parallel, int targetBlocks, int minChunk) {
-        int splits = targetBlocks <= 0 ? DECODE_MAX_SPLITS : Math.clamp((targetBlocks + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
+        int splits = decodeSplits(parallel, targetBlocks);
         return Math.max(minChunk, (len + splits - 1) / splits);
+    }
+
+    /** Splits a row's keys aim at: about {@code targetBlocks} blocks over {@code parallel} (0: DECODE_MAX_SPLITS). */
+    static int decodeSplits(int parallel, int targetBlocks) {
+        return targetBlocks <= 0 ? DECODE_MAX_SPLITS : Math.clamp((targetBlocks + parallel - 1) / parallel, 1, DECODE_MAX_SPLITS);
     }
 
     /** attention.cuh attn_prefill: keys (padded rows) + values for a 32-key tile, queries for a 16-query tile. */
@@ -844,7 +914,11 @@ public final class CudaBackend implements Backend, DeviceLogits {
         } finally {
             owned.clear();
             scratch.clear();
-            dev.close();
+            try {
+                decodeGraphs.close();
+            } finally {
+                dev.close();
+            }
         }
     }
 

@@ -73,6 +73,10 @@ public final class CudaDevice implements Device {
     private final boolean syncEachLaunch = "1".equals(System.getenv("RAST_CUDA_SYNC"));
     private MemorySegment staging;
     private boolean closed;
+    private boolean capturing;
+    private int captured;          // operations issued during the capture in progress
+    private long blasWorkspace;    // cuBLAS's own workspace, set before the first capture
+    static final long BLAS_WORKSPACE_BYTES = 32L << 20;  // cuBLAS's suggested workspace for Hopper
 
     /** Opens GPU {@code ordinal}; throws {@link CudaUnavailableException} when there is none. */
     public static CudaDevice open(int ordinal) {
@@ -170,6 +174,7 @@ public final class CudaDevice implements Device {
     @Override
     public long alloc(long bytes, String what) {
         bind();
+        refuseWhileCapturing("an allocation (" + what + ")");
         int[] status = new int[1];
         long p = cu.memAlloc(bytes, status);
         if (status[0] == CudaStatus.CUDA_ERROR_OUT_OF_MEMORY) {
@@ -191,6 +196,7 @@ public final class CudaDevice implements Device {
     @Override
     public void free(long ptr) {
         bind();
+        refuseWhileCapturing("a free");
         cu.memFree(ptr);
     }
 
@@ -198,6 +204,7 @@ public final class CudaDevice implements Device {
     public void zero(long ptr, long bytes) {
         bind();
         if (bytes == 0) return;
+        if (capturing) captured++;
         if (bytes % 4 == 0 && ptr % 4 == 0) cu.memsetD32Async(ptr, 0, bytes / 4, stream);
         else cu.memsetD8Async(ptr, (byte) 0, bytes, stream);
     }
@@ -210,6 +217,7 @@ public final class CudaDevice implements Device {
     @Override
     public void toDevice(MemorySegment src, long dst, long bytes) {
         bind();
+        refuseWhileCapturing("a host-to-device copy of " + bytes + " bytes");
         if (bytes == 0) return;
         if (src.isNative()) {
             cu.memcpyHtoD(dst, src, bytes); // synchronous: src may be reused on return
@@ -227,6 +235,7 @@ public final class CudaDevice implements Device {
     @Override
     public void toHost(long src, MemorySegment dst, long bytes) {
         bind();
+        refuseWhileCapturing("a device-to-host copy of " + bytes + " bytes");
         if (bytes == 0) return;
         try {
             if (dst.isNative()) {
@@ -248,7 +257,9 @@ public final class CudaDevice implements Device {
     @Override
     public void copy(long src, long dst, long bytes) {
         bind();
-        if (bytes > 0) cu.memcpyDtoDAsync(dst, src, bytes, stream);
+        if (bytes == 0) return;
+        if (capturing) captured++;
+        cu.memcpyDtoDAsync(dst, src, bytes, stream);
     }
 
     private MemorySegment function(Kernel k) {
@@ -273,6 +284,10 @@ public final class CudaDevice implements Device {
         int rc = cu.launchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.pointers());
         String what = k.entry + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + block + ", " + sharedBytes + " B shared";
         if (rc != 0) throw withHint(cu.error("cuLaunchKernel(" + what + ")", rc));
+        if (capturing) {
+            captured++;
+            return;
+        }
         if (syncEachLaunch) {
             int s = cu.streamSynchronize(stream);
             if (s != 0) throw cu.error("kernel " + what + " failed", s);
@@ -294,11 +309,13 @@ public final class CudaDevice implements Device {
             MemorySegment beta = a.allocateFrom(ValueLayout.JAVA_FLOAT, call.beta());
             blas.gemmEx(handle, call, alpha, beta);
         }
+        if (capturing) captured++;
     }
 
     /** A batch of equally strided GEMMs (for benchmarks and batched attention). */
     public void gemmStridedBatched(GemmCall call, long strideA, long strideB, long strideC, int batch) {
         bind();
+        if (capturing) captured++;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment alpha = a.allocateFrom(ValueLayout.JAVA_FLOAT, call.alpha());
             MemorySegment beta = a.allocateFrom(ValueLayout.JAVA_FLOAT, call.beta());
@@ -314,6 +331,7 @@ public final class CudaDevice implements Device {
     @Override
     public void synchronize() {
         bind();
+        refuseWhileCapturing("a synchronize");
         waitStream("the work issued so far");
     }
 
@@ -326,6 +344,7 @@ public final class CudaDevice implements Device {
     @Override
     public double timeMillis(Runnable work) {
         bind();
+        refuseWhileCapturing("timing with events");
         MemorySegment start = cu.eventCreate(CudaDriver.CU_EVENT_DEFAULT), end = cu.eventCreate(CudaDriver.CU_EVENT_DEFAULT);
         try {
             cu.eventRecord(start, stream);
@@ -337,6 +356,104 @@ public final class CudaDevice implements Device {
             cu.eventDestroy(start);
             cu.eventDestroy(end);
         }
+    }
+
+    // ------------------------------------------------------------------ graphs
+
+    /** A captured graph and its executable instance; both are destroyed by close. */
+    private final class CudaGraph implements Graph {
+        private final MemorySegment graph, exec;
+        private final int operations;
+        private boolean freed;
+
+        CudaGraph(MemorySegment graph, MemorySegment exec, int operations) {
+            this.graph = graph;
+            this.exec = exec;
+            this.operations = operations;
+        }
+
+        @Override public int operations() { return operations; }
+
+        @Override
+        public void close() {
+            if (freed || closed) return;
+            freed = true;
+            bind();
+            try {
+                cu.graphExecDestroy(exec);
+            } finally {
+                cu.graphDestroy(graph);
+            }
+        }
+    }
+
+    /**
+     * Global capture mode: an unsafe call from any thread (cuMemAlloc, a synchronous copy) fails the capture
+     * rather than running. cuBLAS gets a workspace of its own first, so its captured GEMMs allocate nothing.
+     */
+    @Override
+    public void beginCapture() {
+        bind();
+        if (capturing) throw new IllegalStateException("CUDA graph capture: beginCapture while already capturing");
+        if (blasWorkspace == 0) {
+            long w = alloc(BLAS_WORKSPACE_BYTES, "cuBLAS workspace for CUDA graphs");
+            try {
+                blas.setWorkspace(handle, w, BLAS_WORKSPACE_BYTES);
+            } catch (RuntimeException e) {
+                cu.memFree(w);
+                throw e;
+            }
+            blasWorkspace = w;
+        }
+        cu.streamBeginCapture(stream, CudaDriver.CU_STREAM_CAPTURE_MODE_GLOBAL);
+        capturing = true;
+        captured = 0;
+    }
+
+    @Override
+    public Graph endCapture() {
+        bind();
+        if (!capturing) throw new IllegalStateException("CUDA graph capture: endCapture without beginCapture");
+        capturing = false;
+        MemorySegment[] g = new MemorySegment[1];
+        int rc = cu.streamEndCapture(stream, g);
+        if (rc != 0) {
+            if (g[0] != null && !g[0].equals(MemorySegment.NULL)) cu.graphDestroy(g[0]);
+            throw cu.error("cuStreamEndCapture", rc);
+        }
+        MemorySegment exec;
+        try {
+            exec = cu.graphInstantiate(g[0]);
+        } catch (RuntimeException e) {
+            cu.graphDestroy(g[0]);
+            throw e;
+        }
+        return new CudaGraph(g[0], exec, captured);
+    }
+
+    @Override public boolean capturing() { return capturing; }
+
+    @Override
+    public void launch(Graph graph) {
+        bind();
+        refuseWhileCapturing("a graph launch");
+        if (!(graph instanceof CudaGraph g) || g.freed) throw new IllegalArgumentException("not a live graph of this device: " + graph);
+        int rc = cu.graphLaunch(g.exec, stream);
+        if (rc != 0) throw withHint(cu.error("cuGraphLaunch(" + g.operations + " operations)", rc));
+        if (syncEachLaunch) {
+            int sr = cu.streamSynchronize(stream);
+            if (sr != 0) throw cu.error("graph of " + g.operations + " operations failed", sr);
+        }
+    }
+
+    /** Ends a capture in progress (discarding its graph) and throws: {@code operation} cannot be captured. */
+    private void refuseWhileCapturing(String operation) {
+        if (!capturing) return;
+        capturing = false;
+        MemorySegment[] g = new MemorySegment[1];
+        cu.streamEndCapture(stream, g);
+        if (g[0] != null && !g[0].equals(MemorySegment.NULL)) cu.graphDestroy(g[0]);
+        throw new GraphCaptureException(operation);
     }
 
     /** The cudaDataType of a weight dtype. */
@@ -354,9 +471,16 @@ public final class CudaDevice implements Device {
         if (closed) return;
         bind();
         try {
+            if (capturing) { // a capture abandoned by an exception: end it so the stream can be destroyed
+                capturing = false;
+                MemorySegment[] g = new MemorySegment[1];
+                cu.streamEndCapture(stream, g);
+                if (g[0] != null && !g[0].equals(MemorySegment.NULL)) cu.graphDestroy(g[0]);
+            }
             int rc = cu.streamSynchronize(stream);
             if (rc != 0 && !STICKY.contains(rc)) throw cu.error("cuStreamSynchronize", rc);
             blas.destroy(handle);
+            if (blasWorkspace != 0) cu.memFree(blasWorkspace);
             cu.moduleUnload(module);
             cu.streamDestroy(stream);
             if (staging != null) cu.memFreeHost(staging);

@@ -36,6 +36,8 @@ public final class CudaDriver {
     public static final int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
     public static final int CU_STREAM_DEFAULT = 0;
     public static final int CU_EVENT_DEFAULT = 0;
+    /** CUstreamCaptureMode: potentially unsafe API calls (cuMemAlloc, synchronous copies) fail from any thread. */
+    public static final int CU_STREAM_CAPTURE_MODE_GLOBAL = 0;
 
     private static Object loaded; // the driver, or the CudaUnavailableException that loading it threw
 
@@ -67,7 +69,8 @@ public final class CudaDriver {
             cuMemsetD8, cuMemsetD32, cuMemsetD8Async, cuMemsetD32Async, cuStreamCreate, cuStreamDestroy,
             cuStreamSynchronize, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
             cuModuleLoadData, cuModuleLoadDataEx, cuModuleUnload, cuModuleGetFunction, cuFuncSetAttribute,
-            cuLaunchKernel, cuGetErrorName, cuGetErrorString;
+            cuLaunchKernel, cuGetErrorName, cuGetErrorString, cuStreamBeginCapture, cuStreamEndCapture,
+            cuGraphInstantiate, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy;
 
     /** Every symbol this class binds, for tests that check a driver library exports them all. */
     public static final List<String> SYMBOLS = List.of("cuInit", "cuDriverGetVersion", "cuDeviceGetCount", "cuDeviceGet",
@@ -78,7 +81,8 @@ public final class CudaDriver {
             "cuMemsetD32_v2", "cuMemsetD8Async", "cuMemsetD32Async", "cuStreamCreate", "cuStreamDestroy_v2",
             "cuStreamSynchronize", "cuEventCreate", "cuEventRecord", "cuEventSynchronize", "cuEventElapsedTime",
             "cuEventDestroy_v2", "cuModuleLoadData", "cuModuleLoadDataEx", "cuModuleUnload", "cuModuleGetFunction",
-            "cuFuncSetAttribute", "cuLaunchKernel", "cuGetErrorName", "cuGetErrorString");
+            "cuFuncSetAttribute", "cuLaunchKernel", "cuGetErrorName", "cuGetErrorString", "cuStreamBeginCapture_v2",
+            "cuStreamEndCapture", "cuGraphInstantiateWithFlags", "cuGraphLaunch", "cuGraphExecDestroy", "cuGraphDestroy");
 
     private CudaDriver(NativeLibrary lib) {
         library = lib.name;
@@ -131,6 +135,16 @@ public final class CudaDriver {
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuGetErrorName = lib.function("cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
         cuGetErrorString = lib.function("cuGetErrorString", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        // Graphs (cuda.h): cuStreamBeginCapture(CUstream, CUstreamCaptureMode) is the _v2 symbol since CUDA 10.1;
+        // cuStreamEndCapture(CUstream, CUgraph*); cuGraphInstantiateWithFlags(CUgraphExec*, CUgraph, unsigned long
+        // long flags), CUDA 11.4+ (CUDA 12's cuGraphInstantiate is a macro for it); cuGraphLaunch(CUgraphExec,
+        // CUstream); cuGraphExecDestroy(CUgraphExec); cuGraphDestroy(CUgraph).
+        cuStreamBeginCapture = lib.function("cuStreamBeginCapture_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuStreamEndCapture = lib.function("cuStreamEndCapture", iAA);
+        cuGraphInstantiate = lib.function("cuGraphInstantiateWithFlags", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+        cuGraphLaunch = lib.function("cuGraphLaunch", iAA);
+        cuGraphExecDestroy = lib.function("cuGraphExecDestroy", iA);
+        cuGraphDestroy = lib.function("cuGraphDestroy", iA);
     }
 
     // ------------------------------------------------------------------ status handling
@@ -567,6 +581,68 @@ public final class CudaDriver {
                             MemorySegment stream, MemorySegment params) {
         try {
             return (int) cuLaunchKernel.invokeExact(f, gx, gy, gz, bx, by, bz, sharedBytes, stream, params, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    // ------------------------------------------------------------------ graphs
+
+    /** Starts capturing the work issued on {@code stream} into a graph instead of running it. */
+    public void streamBeginCapture(MemorySegment stream, int mode) {
+        try {
+            check((int) cuStreamBeginCapture.invokeExact(stream, mode), "cuStreamBeginCapture");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Ends the capture on {@code stream}; {@code graph[0]} receives the graph (NULL when the capture was
+     * invalidated). Returns the raw status, so that a failed capture can still be cleaned up by the caller.
+     */
+    public int streamEndCapture(MemorySegment stream, MemorySegment[] graph) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            int rc = (int) cuStreamEndCapture.invokeExact(stream, p);
+            graph[0] = p.get(ADDRESS, 0);
+            return rc;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** An executable graph of {@code graph} (flags 0). */
+    public MemorySegment graphInstantiate(MemorySegment graph) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ADDRESS);
+            check((int) cuGraphInstantiate.invokeExact(p, graph, 0L), "cuGraphInstantiateWithFlags");
+            return p.get(ADDRESS, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Queues the executable graph's work on {@code stream}; returns the raw status. */
+    public int graphLaunch(MemorySegment exec, MemorySegment stream) {
+        try {
+            return (int) cuGraphLaunch.invokeExact(exec, stream);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void graphExecDestroy(MemorySegment exec) {
+        try {
+            check((int) cuGraphExecDestroy.invokeExact(exec), "cuGraphExecDestroy");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public void graphDestroy(MemorySegment graph) {
+        try {
+            check((int) cuGraphDestroy.invokeExact(graph), "cuGraphDestroy");
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -46,6 +46,59 @@ public interface Device extends AutoCloseable {
     /** Runs {@code work} and returns the device time it took in milliseconds (events around it). */
     double timeMillis(Runnable work);
 
+    // ------------------------------------------------------------------ CUDA graphs
+
+    /**
+     * An executable CUDA graph: the kernels, GEMMs, memsets and device-to-device copies issued between
+     * {@link #beginCapture} and {@link #endCapture}, with the argument values they had then. Replaying it reads
+     * whatever device memory holds at replay time, so anything that changes between replays must be written into
+     * device buffers before {@link #launch(Graph)}, never passed as a kernel argument.
+     */
+    interface Graph extends AutoCloseable {
+        /** Operations captured (kernel launches, GEMMs, memsets, copies, as the host issued them). */
+        int operations();
+
+        /** Frees the graph; it must not be launched afterwards. */
+        @Override
+        void close();
+    }
+
+    /**
+     * From now until {@link #endCapture}, launches, GEMMs, {@link #zero} and {@link #copy} are recorded into a graph
+     * instead of running. {@link #toDevice}, {@link #toHost}, {@link #synchronize}, {@link #alloc}, {@link #free},
+     * {@link #timeMillis} and graph launches are refused while capturing with a {@link GraphCaptureException} that
+     * names the operation, and the capture is abandoned (the device runs eagerly again): a real capture fails on
+     * them too.
+     */
+    void beginCapture();
+
+    /** Ends the capture begun by {@link #beginCapture}: the recorded work as an executable graph. */
+    Graph endCapture();
+
+    /** Whether a capture is in progress. */
+    boolean capturing();
+
+    /** Runs a graph's work, ordered after earlier work like any launch. */
+    void launch(Graph graph);
+
+    /** {@code work} captured into a graph; if it throws, the capture is ended and its graph freed before rethrowing. */
+    default Graph capture(Runnable work) {
+        beginCapture();
+        try {
+            work.run();
+        } catch (RuntimeException | Error e) {
+            if (capturing()) {
+                try {
+                    endCapture().close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+        return endCapture();
+    }
+
     @Override
     void close();
 }

@@ -16,11 +16,11 @@ public enum Kernel {
     /** (x, width, headDim, cos, sin, startPos, positions|null); grid rows. */
     ROPE("rope", "piippip"),
     /** (x, width, headDim, cos, sin, rows); grid rows: decode row r at position rows.pos[r]. */
-    ROPE_ROWS("rope_rows", "piippb"),
+    ROPE_ROWS("rope_rows", "piippp"),
     /** (q, k, v, bq|null, bk, bv, btype, qWidth, kvWidth, headDim, cos, sin, positions); grid rows. */
     BIAS_ROPE("bias_rope", "ppppppiiiippp"),
     /** (k, v, width, kvType, rows, tables, tableStride, blockSize); grid (rows, 2): row r of k and v into position rows.pos[r] of pools rows.k[r], rows.v[r] through block table r. */
-    STORE_KV("store_kv", "ppiibpii"),
+    STORE_KV("store_kv", "ppiibppii"),
     /** (gate, up, out, n). */
     SILU_MUL("silu_mul", "pppl"),
     /** (yGate, yUp, out, n): out = silu(yGate halves summed) · (yUp halves summed). */
@@ -44,11 +44,11 @@ public enum Kernel {
     /** (q, kPool, vPool, kvType, part, heads, kvHeads, headDim, startPos, chunk, scale, table, blockSize); grid (heads, T, splits). */
     ATTN_DECODE_PARTIAL("attn_decode_partial", "pppipiiiiifpi"),
     /** (q, rows, kvType, part, heads, kvHeads, headDim, chunk, scale, tables, tableStride, blockSize); grid (heads, rows, splits). */
-    ATTN_DECODE_ROWS("attn_decode_rows", "pbipiiiifpii"),
+    ATTN_DECODE_ROWS("attn_decode_rows", "pbpipiiiiifpii"),
     /** As ATTN_DECODE_PARTIAL, a block per KV head for its whole query group; grid (kvHeads, T, splits). */
     ATTN_DECODE_GROUPED("attn_decode_grouped", "pppipiiiiifpi"),
     /** As ATTN_DECODE_ROWS, grouped; grid (kvHeads, rows, splits). */
-    ATTN_DECODE_GROUPED_ROWS("attn_decode_grouped_rows", "pbipiiiifpii"),
+    ATTN_DECODE_GROUPED_ROWS("attn_decode_grouped_rows", "pbpipiiiiifpii"),
     /** (part, out, heads, headDim, splits); grid (heads, T). */
     ATTN_DECODE_COMBINE("attn_decode_combine", "ppiii"),
     /** (q, kPool, vPool, kvType, out, T, heads, kvHeads, headDim, startPos, scale, table, blockSize); grid (ceil(T/16), heads). */

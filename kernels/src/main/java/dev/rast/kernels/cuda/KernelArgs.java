@@ -80,6 +80,34 @@ public final class KernelArgs implements AutoCloseable {
         return array;
     }
 
+    /** The argument values' bytes, in order: what a launch passes, for comparing two launches. */
+    public byte[] valueBytes() {
+        int n = 0;
+        for (MemorySegment v : values) n += (int) v.byteSize();
+        byte[] out = new byte[n];
+        int at = 0;
+        for (MemorySegment v : values) {
+            MemorySegment.copy(v, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, out, at, (int) v.byteSize());
+            at += (int) v.byteSize();
+        }
+        return out;
+    }
+
+    /**
+     * The {@code void**} array of {@link #pointers}, with every argument value copied into {@code into}: what an
+     * emulated graph keeps of a captured launch after this block is closed.
+     */
+    public MemorySegment pointersCopiedInto(Arena into) {
+        pointers(); // checks the signature
+        MemorySegment array = into.allocate(ADDRESS, Math.max(1, values.size()));
+        for (int i = 0; i < values.size(); i++) {
+            MemorySegment v = into.allocate(values.get(i).byteSize(), 8);
+            v.copyFrom(values.get(i));
+            array.setAtIndex(ADDRESS, i, v);
+        }
+        return array;
+    }
+
     @Override
     public void close() { arena.close(); }
 }

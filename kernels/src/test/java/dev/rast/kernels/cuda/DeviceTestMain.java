@@ -28,7 +28,8 @@ public final class DeviceTestMain {
 
     /** The GPU check's test classes (scripts/gpu-check.sh): every class whose tests run on the "cuda" target. */
     public static final List<String> GPU_TESTS = List.of("dev.rast.kernels.cuda.CudaHostTest", "dev.rast.kernels.BackendOpsTest",
-            "dev.rast.kernels.cuda.CudaKernelsTest", "dev.rast.kernels.cuda.CudaFusedOpsTest", "dev.rast.tests.CudaReferenceModelTest",
+            "dev.rast.kernels.cuda.CudaKernelsTest", "dev.rast.kernels.cuda.CudaFusedOpsTest", "dev.rast.kernels.cuda.CudaGraphTest",
+            "dev.rast.tests.CudaReferenceModelTest", "dev.rast.tests.CudaDecodeGraphTest",
             "dev.rast.tests.KvCacheBf16Test", "dev.rast.tests.WeightDtypeTest", "dev.rast.tests.DeviceSamplingPathTest",
             "dev.rast.tests.ServeDeviceSamplingTest", "dev.rast.tests.Bf16GemmTest");
 

@@ -138,7 +138,9 @@ public final class EmulatedDevice implements Device {
     private final long capacity;
     private final Map<Long, Allocation> allocations = new HashMap<>();
     private long used;
-    private int launches, gemms, copies;
+    private int launches, gemms, copies, graphLaunches;
+    private List<Runnable> recording;  // the capture in progress, or null
+    private Arena recordingArena;      // the captured launches' argument values
     private final Map<Kernel, Integer> launchesOf = new java.util.EnumMap<>(Kernel.class);
 
     /** An emulated GPU with {@code capacity} bytes of memory. */
@@ -148,7 +150,11 @@ public final class EmulatedDevice implements Device {
         this.capacity = capacity;
     }
 
+    /** Kernel launches the host issued so far (run eagerly or recorded into a graph; not graph replays). */
     public int launches() { return launches; }
+
+    /** Graph launches so far. */
+    public int graphLaunches() { return graphLaunches; }
 
     /** Launches of kernel k so far. */
     public int launches(Kernel k) { return launchesOf.getOrDefault(k, 0); }
@@ -165,6 +171,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public synchronized long alloc(long bytes, String what) {
+        refuseWhileCapturing("an allocation (" + what + ")");
         if (bytes <= 0) throw new IllegalArgumentException("alloc of " + bytes + " bytes");
         if (used + bytes > capacity)
             throw new DeviceOutOfMemoryException(CudaDevice.outOfMemoryMessage(bytes, what, capacity - used, capacity, "emulated GPU"));
@@ -178,6 +185,7 @@ public final class EmulatedDevice implements Device {
 
     @Override
     public synchronized void free(long ptr) {
+        refuseWhileCapturing("a free");
         Allocation a = allocations.remove(ptr);
         if (a == null) throw new IllegalArgumentException("free of " + Long.toHexString(ptr) + ", which is not an allocation");
         checkRedZone(a, "before free");
@@ -201,13 +209,33 @@ public final class EmulatedDevice implements Device {
                 throw new IllegalStateException("a kernel wrote past the end of a " + a.bytes + "-byte buffer (" + when + ")");
     }
 
-    @Override public void zero(long ptr, long bytes) { if (bytes > 0) span(ptr, bytes, "zero").fill((byte) 0); }
+    @Override
+    public synchronized void zero(long ptr, long bytes) {
+        if (bytes <= 0) return;
+        span(ptr, bytes, "zero");
+        if (record(() -> span(ptr, bytes, "zero").fill((byte) 0))) return;
+        span(ptr, bytes, "zero").fill((byte) 0);
+    }
 
-    @Override public void toDevice(MemorySegment src, long dst, long bytes) { if (bytes > 0) MemorySegment.copy(src, 0, span(dst, bytes, "toDevice"), 0, bytes); }
+    @Override
+    public synchronized void toDevice(MemorySegment src, long dst, long bytes) {
+        refuseWhileCapturing("a host-to-device copy of " + bytes + " bytes");
+        if (bytes > 0) MemorySegment.copy(src, 0, span(dst, bytes, "toDevice"), 0, bytes);
+    }
 
-    @Override public void toHost(long src, MemorySegment dst, long bytes) { if (bytes > 0) MemorySegment.copy(span(src, bytes, "toHost"), 0, dst, 0, bytes); }
+    @Override
+    public synchronized void toHost(long src, MemorySegment dst, long bytes) {
+        refuseWhileCapturing("a device-to-host copy of " + bytes + " bytes");
+        if (bytes > 0) MemorySegment.copy(span(src, bytes, "toHost"), 0, dst, 0, bytes);
+    }
 
-    @Override public void copy(long src, long dst, long bytes) { copies++; if (bytes > 0) MemorySegment.copy(span(src, bytes, "copy"), 0, span(dst, bytes, "copy"), 0, bytes); }
+    @Override
+    public synchronized void copy(long src, long dst, long bytes) {
+        copies++;
+        if (bytes <= 0) return;
+        Runnable op = () -> MemorySegment.copy(span(src, bytes, "copy"), 0, span(dst, bytes, "copy"), 0, bytes);
+        if (!record(op)) op.run();
+    }
 
     @Override
     public synchronized void launch(KernelArgs args, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
@@ -217,7 +245,17 @@ public final class EmulatedDevice implements Device {
         if (sig == null) throw new IllegalStateException("the kernel sources have no entry " + k.entry);
         if (!sig.equals(k.signature))
             throw new IllegalStateException(k.entry + ": the source takes (" + sig + "), Kernel declares (" + k.signature + ")");
-        MemorySegment params = args.pointers();
+        launches++;
+        launchesOf.merge(k, 1, Integer::sum);
+        if (recording != null) {
+            MemorySegment params = args.pointersCopiedInto(recordingArena); // the values as they are now
+            record(() -> run(k, gridX, gridY, gridZ, block, sharedBytes, params));
+            return;
+        }
+        run(k, gridX, gridY, gridZ, block, sharedBytes, args.pointers());
+    }
+
+    private void run(Kernel k, int gridX, int gridY, int gridZ, int block, int sharedBytes, MemorySegment params) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment err = a.allocate(512);
             int rc = (int) emu.launch().invokeExact(a.allocateFrom(k.entry), gridX, gridY, gridZ, block, 1, 1, sharedBytes, params, err, 512);
@@ -225,14 +263,16 @@ public final class EmulatedDevice implements Device {
         } catch (Throwable t) {
             throw CudaDriver.rethrow(t);
         }
-        launches++;
-        launchesOf.merge(k, 1, Integer::sum);
         for (Allocation a : allocations.values()) checkRedZone(a, "after " + k.entry);
     }
 
     @Override
-    public void gemm(GemmCall g) {
+    public synchronized void gemm(GemmCall g) {
         gemms++;
+        if (!record(() -> runGemm(g))) runGemm(g);
+    }
+
+    private void runGemm(GemmCall g) {
         // cuBLAS's rules, as cublasGemmEx checks them (CUBLAS_STATUS_INVALID_VALUE / NOT_SUPPORTED).
         boolean ta = g.transA() == Cublas.CUBLAS_OP_T, tb = g.transB() == Cublas.CUBLAS_OP_T;
         int aRows = ta ? g.k() : g.m(), aCols = ta ? g.m() : g.k(), bRows = tb ? g.n() : g.k(), bCols = tb ? g.k() : g.n();
@@ -271,17 +311,89 @@ public final class EmulatedDevice implements Device {
         };
     }
 
-    @Override public void synchronize() {}
+    @Override public synchronized void synchronize() { refuseWhileCapturing("a synchronize"); }
 
     @Override
     public double timeMillis(Runnable work) {
+        synchronized (this) {
+            refuseWhileCapturing("timing with events");
+        }
         long t0 = System.nanoTime();
         work.run();
         return (System.nanoTime() - t0) / 1e6;
     }
 
+    // ------------------------------------------------------------------ graphs
+
+    /** A captured graph: the recorded operations, replayed in order with the argument values they were issued with. */
+    private final class EmulatedGraph implements Graph {
+        private final List<Runnable> ops;
+        private final Arena arena;
+        private boolean freed;
+
+        EmulatedGraph(List<Runnable> ops, Arena arena) {
+            this.ops = ops;
+            this.arena = arena;
+        }
+
+        @Override public int operations() { return ops.size(); }
+
+        @Override
+        public void close() {
+            synchronized (EmulatedDevice.this) {
+                if (freed) return;
+                freed = true;
+                arena.close();
+            }
+        }
+    }
+
+    /** While capturing, appends {@code op} to the graph being recorded and returns true; else false. */
+    private boolean record(Runnable op) {
+        if (recording == null) return false;
+        recording.add(op);
+        return true;
+    }
+
+    private void refuseWhileCapturing(String operation) {
+        if (recording == null) return;
+        recording = null;
+        recordingArena.close();
+        recordingArena = null;
+        throw new GraphCaptureException(operation);
+    }
+
+    @Override
+    public synchronized void beginCapture() {
+        if (recording != null) throw new IllegalStateException("CUDA graph capture: beginCapture while already capturing");
+        recording = new ArrayList<>();
+        recordingArena = Arena.ofShared();
+    }
+
+    @Override
+    public synchronized Graph endCapture() {
+        if (recording == null) throw new IllegalStateException("CUDA graph capture: endCapture without beginCapture");
+        Graph g = new EmulatedGraph(List.copyOf(recording), recordingArena);
+        recording = null;
+        recordingArena = null;
+        return g;
+    }
+
+    @Override public synchronized boolean capturing() { return recording != null; }
+
+    @Override
+    public synchronized void launch(Graph graph) {
+        refuseWhileCapturing("a graph launch");
+        if (!(graph instanceof EmulatedGraph g) || g.freed) throw new IllegalArgumentException("not a live graph of this device: " + graph);
+        graphLaunches++;
+        for (Runnable op : g.ops) op.run();
+    }
+
     @Override
     public synchronized void close() {
+        if (recordingArena != null) recordingArena.close();
+        recording = null;
+        recordingArena = null;
         for (Allocation a : allocations.values()) a.arena.close();
         allocations.clear();
         used = 0;
