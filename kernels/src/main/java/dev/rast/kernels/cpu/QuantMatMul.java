@@ -30,8 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  * int8, {@link QuantBlocks#quantizeActivations}); then per K-block the 32 integer products are summed exactly and the
  * sum is scaled into the row's F32 sum with one FMA, {@code acc = fma(s, d_w · d_x, acc)}, blocks in order
  * ({@link QuantBlocks#dot}, which the reference backend computes as plain loops). The matvec sums in 16-bit lanes (a
- * Q4_0 block's 32 products, or a Q8_0 pair's, fit; see {@link #dotQ4}), the GEMM in F32 lanes holding integers below
- * 2^24 (exact); so a token's outputs are the same bits alone (the matvec), in a batch or in a prefill (the GEMM), on
+ * Q4_0 block's 32 products, or a Q8_0 pair's, fit; see {@link #dotQ4}), the Q4_0 GEMM in 16-bit lanes too
+ * ({@link #gemmQ4}), the Q8_0 GEMM in F32 lanes holding integers below 2^24 (exact); so a token's outputs are the same bits alone (the matvec), in a batch or in a prefill (the GEMM), on
  * any number of threads, and x's quantization is per row, whatever the token count.
  *
  * <p>Why quantize x: widening every weight to F32 (one conversion, one multiply and one FMA per weight) made the
@@ -105,7 +105,9 @@ final class QuantMatMul {
             int n = Math.min(SLICE_TOKENS, T - t0);
             Part[] slice = new Part[parts.length];
             for (int i = 0; i < parts.length; i++) slice[i] = parts[i].tokens(t0, n);
-            gemm(pool, x.asSlice((long) t0 * K * 4, (long) n * K * 4), slice, dt, n, K);
+            MemorySegment xs = x.asSlice((long) t0 * K * 4, (long) n * K * 4);
+            if (dt == DType.Q4_0) gemmQ4(pool, xs, slice, n, K);
+            else gemm(pool, xs, slice, dt, n, K);
         }
     }
 
@@ -305,13 +307,12 @@ final class QuantMatMul {
         PackedMatMul.store(sd, out, 0, d, N);
     }
 
-    // ---------------------------------------------------------------- several tokens: bound by FMAs
+    // ---------------------------------------------------------------- several tokens of Q8_0: bound by FMAs
 
     /**
-     * x is quantized once and packed into groups of {@link #G} tokens as floats: integers {@code xq[(g·KP + pos)·G + t]},
+     * The Q8_0 GEMM (Q4_0's is {@link #gemmQ4}): x is quantized once and packed into groups of {@link #G} tokens as floats: integers {@code xq[(g·KP + pos)·G + t]},
      * KP = K rounded up to 32, columns in packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero).
-     * Work pieces are ranges of block pairs; each pair is widened once into float integers ({@code q} or
-     * {@code q − 8}) and F32 scales, which stay in cache while every token group meets them in F32 micro-kernels ({@link #kernel6}): the
+     * Work pieces are ranges of block pairs; each pair is widened once into float integers and F32 scales, which stay in cache while every token group meets them in F32 micro-kernels ({@link #kernel6}): the
      * products and their block sums are integers below 2^24, exact in F32, so the sums are the matvec's.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
@@ -322,7 +323,6 @@ final class QuantMatMul {
             int[] qi = new int[KP];
             for (int t = t0; t < t1; t++) quantize(x, dt, t, K, row, qi, null, xq, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
         });
-        boolean q8 = dt == DType.Q8_0;
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 2);
         pool.run(first[parts.length], (worker, u0, u1) -> {
@@ -332,8 +332,7 @@ final class QuantMatMul {
                 int N = part.N(), blocks = (N + B - 1) / B;
                 for (int q = q0; q < q1; q++) {
                     int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
-                    if (q8) widenQ8(p, b * blockBytes, c * blockBytes, kb, wf, ws);
-                    else widenQ4(p, b * blockBytes, c * blockBytes, kb, wf, ws);
+                    widenQ8(p, b * blockBytes, c * blockBytes, kb, wf, ws);
                     for (int g = 0; g < groups; g++) {
                         int tn = Math.min(G, T - g * G);  // a small batch or a prompt's last group: fewer FMAs
                         if (tn <= 4) kernel4(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
@@ -361,26 +360,6 @@ final class QuantMatMul {
                 int w = 2 * (k * QB + j) * B;
                 ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w);
                 ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w + B);
-            }
-        }
-    }
-
-    /** {@link #widenQ8} for Q4_0, {@code q − 8}, columns in packed order (a byte's low nibble, then its high one). */
-    private static void widenQ4(MemorySegment p, long pb, long pc, int kb, float[] wf, float[] ws) {
-        long kbBytes = 18L * B;
-        for (int k = 0; k < kb; k++) {
-            long o = k * kbBytes;
-            scales(p, pb + o).intoArray(ws, 2 * k * B);
-            scales(p, pc + o).intoArray(ws, (2 * k + 1) * B);
-            for (int j = 0; j < QB / 2; j++) {
-                long at = o + 2L * B + (long) j * B;
-                int w = 2 * (k * QB + 2 * j) * B;
-                IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                ((FloatVector) vb.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w);
-                ((FloatVector) vc.and(0xF).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + B);
-                ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + 2 * B);
-                ((FloatVector) vc.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).intoArray(wf, w + 3 * B);
             }
         }
     }
@@ -444,4 +423,134 @@ final class QuantMatMul {
         }
         tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B);
     }
+
+    // ---------------------------------------------------------------- several tokens of Q4_0: 16-bit products
+
+    /** 2B shorts: two row blocks' products for one column. */
+    private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 32));
+    /** Row-block pairs per Q4_0 GEMM work unit (eight row blocks: 24 accumulators for 6 tokens). */
+    private static final int U = 4;
+    /** K-blocks widened at a time: 8 row blocks × 64 columns of shorts, 16 KiB, stay in L1 while every token meets them. */
+    private static final int KC = 2;
+
+    /**
+     * The Q4_0 GEMM: x quantized once into groups of {@link #G} tokens as shorts ({@code xq[(g·KP + pos)·G + t]}, columns
+     * in packed order; scales {@code xd[(g·kb + b)·G + t]}, tokens past T zero); each work unit, 2·{@link #U} row blocks,
+     * is widened {@link #KC} K-blocks at a time into {@code q − 8} as shorts and F32 scales, which every token then meets
+     * in {@link #kernelS6}: a 32-block's products summed in 16-bit lanes are exact, so the sums are the matvec's, and
+     * each token's totals take one FMA per K-block, K-blocks in order.
+     */
+    private static void gemmQ4(WorkerPool pool, MemorySegment x, Part[] parts, int T, int K) {
+        int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G, R = 2 * U;
+        short[] xq = new short[groups * KP * G];
+        float[] xd = new float[groups * kb * G];
+        pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
+            float[] row = new float[KP];
+            int[] qi = new int[KP];
+            for (int t = t0; t < t1; t++) quantize(x, DType.Q4_0, t, K, row, qi, xq, null, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+        });
+        long blockBytes = kb * kBlockBytes(DType.Q4_0);
+        int[] first = PackedMatMul.firstUnits(parts, R);
+        pool.run(first[parts.length], (worker, u0, u1) -> {
+            float[] tot = new float[groups * G * R * B], ws = new float[KC * R * B];
+            short[] wq = new short[KC * QB * R * B], acc = new short[6 * R * B];
+            long[] at = new long[R];
+            PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
+                MemorySegment p = part.p(), out = part.out();
+                int N = part.N(), blocks = (N + B - 1) / B;
+                for (int q = q0; q < q1; q++) {
+                    for (int r = 0; r < R; r++) at[r] = Math.min(R * q + r, blocks - 1) * blockBytes;  // past the end: the last block again
+                    java.util.Arrays.fill(tot, 0, T * R * B, 0f);
+                    for (int k0 = 0; k0 < kb; k0 += KC) {
+                        int kn = Math.min(KC, kb - k0);
+                        widenQ4s(p, at, k0, kn, wq, ws);
+                        for (int t = 0; t < T; ) {
+                            int g = t / G, o = t % G, xb = (g * KP + k0 * QB) * G + o, db = (g * kb + k0) * G + o;
+                            if (T - t <= 2) { kernelS2(wq, ws, kn, xq, xd, xb, db, tot, t * R * B, acc); t += 2; }
+                            else { kernelS6(wq, ws, kn, xq, xd, xb, db, tot, t * R * B, acc); t += 6; }
+                        }
+                    }
+                    for (int t = 0; t < T; t++)
+                        for (int r = 0; r < R && R * q + r < blocks; r++)
+                            PackedMatMul.store(FloatVector.fromArray(F, tot, (t * R + r) * B), out, (long) t * N, R * q + r, N);
+                }
+            });
+        });
+    }
+
+    /**
+     * K-blocks k0 to k0 + kn of the Q4_0 row blocks at byte offsets {@code at}: {@code q − 8} as shorts into {@code wq},
+     * column j of the chunk (packed order) and pair u of blocks at {@code (j·U + u)·2B}, the pair's rows interleaved
+     * (short 2i: row i of block 2u, short 2i + 1: row i of block 2u + 1, so that the 32-bit lane i holds both and the
+     * kernels split a sum with two shifts), and the scales into {@code ws} (K-block k, block r: {@code (k·2U + r)·B}).
+     */
+    private static void widenQ4s(MemorySegment p, long[] at, int k0, int kn, short[] wq, float[] ws) {
+        long kbBytes = 18L * B;
+        for (int k = 0; k < kn; k++)
+            for (int u = 0; u < U; u++) {
+                long ob = at[2 * u] + (k0 + k) * kbBytes, oc = at[2 * u + 1] + (k0 + k) * kbBytes;
+                scales(p, ob).intoArray(ws, (k * 2 * U + 2 * u) * B);
+                scales(p, oc).intoArray(ws, (k * 2 * U + 2 * u + 1) * B);
+                for (int j = 0; j < QB / 2; j++) {
+                    IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, ob + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, oc + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    int w = ((k * QB + 2 * j) * U + u) * 2 * B;
+                    vb.and(0xF).sub(8).and(0xFFFF).or(vc.and(0xF).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w);
+                    vb.lanewise(VectorOperators.LSHR, 4).sub(8).and(0xFFFF).or(vc.lanewise(VectorOperators.LSHR, 4).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w + U * 2 * B);
+                }
+            }
+    }
+
+    /** Eight row blocks of Q4_0 weights ({@code q − 8} as shorts) × 6 tokens: per K-block, the 32 columns' products summed in 16-bit lanes (exact: |Σ (q − 8) · a| ≤ 32 · 8 · 127 < 2^15), 24 register accumulators of two blocks' rows interleaved (see {@link #widenQ4s}), then each split into its blocks' 32-bit lanes (an int lane holds a row of each), widened and scaled into its token's total in {@code tot} by one FMA ({@link QuantBlocks#dot}), K-blocks in order. Written out for C2's inlining. */
+    private static void kernelS6(short[] wq, float[] ws, int kn, short[] xq, float[] xd, int xb, int db, float[] tot, int to, short[] acc) {
+        for (int k = 0; k < kn; k++) {
+            ShortVector a00 = ShortVector.zero(S2), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00, a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+            for (int j = k * QB; j < (k + 1) * QB; j++) {
+                ShortVector w0 = ShortVector.fromArray(S2, wq, (j * U + 0) * 2 * B), w1 = ShortVector.fromArray(S2, wq, (j * U + 1) * 2 * B), w2 = ShortVector.fromArray(S2, wq, (j * U + 2) * 2 * B), w3 = ShortVector.fromArray(S2, wq, (j * U + 3) * 2 * B);
+                int e = xb + j * G;
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 0]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 1]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 2]); a20 = a20.add(w0.mul(v)); a21 = a21.add(w1.mul(v)); a22 = a22.add(w2.mul(v)); a23 = a23.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 3]); a30 = a30.add(w0.mul(v)); a31 = a31.add(w1.mul(v)); a32 = a32.add(w2.mul(v)); a33 = a33.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 4]); a40 = a40.add(w0.mul(v)); a41 = a41.add(w1.mul(v)); a42 = a42.add(w2.mul(v)); a43 = a43.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 5]); a50 = a50.add(w0.mul(v)); a51 = a51.add(w1.mul(v)); a52 = a52.add(w2.mul(v)); a53 = a53.add(w3.mul(v)); }
+            }
+            a00.intoArray(acc, 0 * 2 * B); a01.intoArray(acc, 1 * 2 * B); a02.intoArray(acc, 2 * 2 * B); a03.intoArray(acc, 3 * 2 * B); a10.intoArray(acc, 4 * 2 * B); a11.intoArray(acc, 5 * 2 * B); a12.intoArray(acc, 6 * 2 * B); a13.intoArray(acc, 7 * 2 * B); a20.intoArray(acc, 8 * 2 * B); a21.intoArray(acc, 9 * 2 * B); a22.intoArray(acc, 10 * 2 * B); a23.intoArray(acc, 11 * 2 * B); a30.intoArray(acc, 12 * 2 * B); a31.intoArray(acc, 13 * 2 * B); a32.intoArray(acc, 14 * 2 * B); a33.intoArray(acc, 15 * 2 * B); a40.intoArray(acc, 16 * 2 * B); a41.intoArray(acc, 17 * 2 * B); a42.intoArray(acc, 18 * 2 * B); a43.intoArray(acc, 19 * 2 * B); a50.intoArray(acc, 20 * 2 * B); a51.intoArray(acc, 21 * 2 * B); a52.intoArray(acc, 22 * 2 * B); a53.intoArray(acc, 23 * 2 * B);
+            scale(acc, 6, ws, k * 2 * U * B, xd, db + k * G, tot, to);
+        }
+    }
+
+    /** {@link #kernelS6} for the last one or two tokens of a batch. */
+    private static void kernelS2(short[] wq, float[] ws, int kn, short[] xq, float[] xd, int xb, int db, float[] tot, int to, short[] acc) {
+        for (int k = 0; k < kn; k++) {
+            ShortVector a00 = ShortVector.zero(S2), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int j = k * QB; j < (k + 1) * QB; j++) {
+                ShortVector w0 = ShortVector.fromArray(S2, wq, (j * U + 0) * 2 * B), w1 = ShortVector.fromArray(S2, wq, (j * U + 1) * 2 * B), w2 = ShortVector.fromArray(S2, wq, (j * U + 2) * 2 * B), w3 = ShortVector.fromArray(S2, wq, (j * U + 3) * 2 * B);
+                int e = xb + j * G;
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 0]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[e + 1]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
+            }
+            a00.intoArray(acc, 0 * 2 * B); a01.intoArray(acc, 1 * 2 * B); a02.intoArray(acc, 2 * 2 * B); a03.intoArray(acc, 3 * 2 * B); a10.intoArray(acc, 4 * 2 * B); a11.intoArray(acc, 5 * 2 * B); a12.intoArray(acc, 6 * 2 * B); a13.intoArray(acc, 7 * 2 * B);
+            scale(acc, 2, ws, k * 2 * U * B, xd, db + k * G, tot, to);
+        }
+    }
+
+    /**
+     * The block sums of {@code n} tokens (token i's pair u at {@code acc[(i·U + u)·2B]}, rows interleaved) split into
+     * their blocks' 32-bit lanes, converted (exactly) and scaled into the tokens' totals, {@code tot = fma(sum, d_w · d_x, tot)}.
+     */
+    private static void scale(short[] acc, int n, float[] ws, int s, float[] xd, int e, float[] tot, int to) {
+        for (int i = 0; i < n; i++) {
+            float d = xd[e + i];
+            for (int u = 0; u < U; u++) {
+                IntVector p = ShortVector.fromArray(S2, acc, (i * U + u) * 2 * B).reinterpretAsInts();
+                int t = to + (i * 2 * U + 2 * u) * B, w = s + 2 * u * B;
+                ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, ws, w).mul(d), FloatVector.fromArray(F, tot, t)).intoArray(tot, t);
+                ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, ws, w + B).mul(d), FloatVector.fromArray(F, tot, t + B)).intoArray(tot, t + B);
+            }
+        }
+    }
+
 }
