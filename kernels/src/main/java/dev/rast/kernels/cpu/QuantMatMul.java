@@ -188,9 +188,12 @@ final class QuantMatMul {
     // ---------------------------------------------------------------- one token: integer products
 
     /**
-     * x is quantized once; each work piece is a range of row blocks, read as four interleaved streams (the range cut
-     * into four spans, one block of each per pass) so that several streams are in flight; a piece of fewer than four
-     * blocks computes its last block more than once (same values).
+     * x is quantized once; each work piece is a range of row blocks, read as interleaved streams (the range cut into
+     * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
+     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four),
+     * as {@link PackedMatMul}'s one-token matvec reads. Pieces are whole groups of four
+     * blocks, so that the spans come out equal; only a matrix's last group, when its block count is not a multiple
+     * of four, computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
@@ -198,113 +201,162 @@ final class QuantMatMul {
         float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
         quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, q8 ? null : bias);
-        long blockBytes = kb * kBlockBytes(dt);
-        int[] first = PackedMatMul.firstUnits(parts, 1);
-        pool.run(first[parts.length], (worker, u0, u1) -> PackedMatMul.forParts(parts, first, u0, u1, (part, b0, b1) -> {
+        long bb = kb * kBlockBytes(dt);
+        int[] first = PackedMatMul.firstUnits(parts, 4);
+        pool.run(first[parts.length], (worker, g0, g1) -> PackedMatMul.forParts(parts, first, g0, g1, (part, u0, u1) -> {
             MemorySegment p = part.p(), out = part.out();
-            int N = part.N(), span = (b1 - b0 + 3) / 4;
+            int N = part.N(), b0 = 4 * u0, last = (N + B - 1) / B - 1;
+            int eights = (u1 - u0) / 2 * 8, span = eights / 8;
             for (int i = 0; i < span; i++) {
-                int a = b0 + i, b = Math.min(a + span, b1 - 1), c = Math.min(a + 2 * span, b1 - 1), d = Math.min(a + 3 * span, b1 - 1);
-                if (q8) dotQ8(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xq, xd, out, a, b, c, d, N);
-                else dotQ4(p, a * blockBytes, b * blockBytes, c * blockBytes, d * blockBytes, kb, xq, xd, bias, out, a, b, c, d, N);
+                int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
+                int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, a, b, c, d, e, f, g, h, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, bias, out, a, b, c, d, e, f, g, h, N);
+            }
+            if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
+                int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, a, b, c, d, d, d, d, d, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, bias, out, a, b, c, d, d, d, d, d, N);
             }
         }));
     }
 
     /**
-     * Blocks a, b, c, d (at byte offsets pa…pd) of a Q8_0 weight against one quantized token: per K-block, two
-     * columns' int8 × int8 products summed in 16-bit lanes (|w·a| ≤ 128 · 127, two fit), widened and summed in 32-bit
-     * lanes, then scaled into the F32 sums ({@link QuantBlocks#dot}).
+     * Blocks a…h (at byte offsets pa…ph) of a Q8_0 weight against one quantized token: per K-block, two columns'
+     * int8 × int8 products summed in 16-bit lanes (|w·a| ≤ 128 · 127, two fit), widened and summed in 32-bit lanes,
+     * then scaled into the F32 sums ({@link QuantBlocks#dot}). The scales are widened after the products, one block
+     * at a time, so that eight streams' sums and partial sums fit the registers.
      */
-    private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd,
-                              MemorySegment out, int a, int b, int c, int d, int N) {
-        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
+    private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
+                              int kb, short[] x, float[] xd, MemorySegment out,
+                              int a, int b, int c, int d, int e, int f, int g, int h, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         long kbBytes = 34L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes, q = o + 2L * B;
             int xk = k * QB;
-            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
-            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector da = ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            IntVector ia = IntVector.zero(I), ib = ia, ic = ia, id = ia;
+            IntVector ia = IntVector.zero(I), ib = ia, ic = ia, id = ia, ie = ia, jf = ia, ig = ia, ih = ia;
             for (int j = 0; j < QB; j += 2) {
-                ShortVector e = ShortVector.broadcast(SHORTS, x[xk + j]), f = ShortVector.broadcast(SHORTS, x[xk + j + 1]);
+                ShortVector x0 = ShortVector.broadcast(SHORTS, x[xk + j]), x1 = ShortVector.broadcast(SHORTS, x[xk + j + 1]);
                 long at = q + (long) j * B, at1 = at + B;
                 ShortVector wa = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector wb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector wc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ia = ia.add((IntVector) wa.mul(x0).add(va.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ib = ib.add((IntVector) wb.mul(x0).add(vb.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ic = ic.add((IntVector) wc.mul(x0).add(vc.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ia = ia.add((IntVector) wa.mul(e).add(va.mul(f)).convertShape(VectorOperators.S2I, I, 0));
-                ib = ib.add((IntVector) wb.mul(e).add(vb.mul(f)).convertShape(VectorOperators.S2I, I, 0));
-                ic = ic.add((IntVector) wc.mul(e).add(vc.mul(f)).convertShape(VectorOperators.S2I, I, 0));
-                id = id.add((IntVector) wd.mul(e).add(vd.mul(f)).convertShape(VectorOperators.S2I, I, 0));
+                id = id.add((IntVector) wd.mul(x0).add(vd.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector we = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ie = ie.add((IntVector) we.mul(x0).add(ve.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                jf = jf.add((IntVector) wf.mul(x0).add(vf.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ig = ig.add((IntVector) wg.mul(x0).add(vg.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                ShortVector wh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ih = ih.add((IntVector) wh.mul(x0).add(vh.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
             }
             FloatVector s = FloatVector.broadcast(F, xd[k]);
-            sa = ((FloatVector) ia.convert(VectorOperators.I2F, 0)).fma(da.mul(s), sa);
-            sb = ((FloatVector) ib.convert(VectorOperators.I2F, 0)).fma(db.mul(s), sb);
-            sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(dc.mul(s), sc);
-            sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(dd.mul(s), sd);
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
+            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sa = ((FloatVector) ia.convert(VectorOperators.I2F, 0)).fma(ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
+            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sb = ((FloatVector) ib.convert(VectorOperators.I2F, 0)).fma(hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
+            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
+            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
+            IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            se = ((FloatVector) ie.convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
+            IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sf = ((FloatVector) jf.convert(VectorOperators.I2F, 0)).fma(hf.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hf.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
+            IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sg = ((FloatVector) ig.convert(VectorOperators.I2F, 0)).fma(hg.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hg.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
+            IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sh = ((FloatVector) ih.convert(VectorOperators.I2F, 0)).fma(hh.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
         PackedMatMul.store(sc, out, 0, c, N);
         PackedMatMul.store(sd, out, 0, d, N);
+        PackedMatMul.store(se, out, 0, e, N);
+        PackedMatMul.store(sf, out, 0, f, N);
+        PackedMatMul.store(sg, out, 0, g, N);
+        PackedMatMul.store(sh, out, 0, h, N);
     }
 
     /**
-     * {@link #dotQ8} for Q4_0: a K-block's 32 products {@code (w − 8) · a} summed in 16-bit lanes: |Σ| ≤ 32 · 8 · 127
-     * = 32512 fits, and it is summed as {@code −8 · Σ a + Σ w · a} with w the nibble (0…15), whose partial sums may
-     * wrap around 2^16 but whose total, in range, comes out exact (arithmetic modulo 2^16).
+     * {@link #dotQ8} for Q4_0: a K-block's 32 products
+     * {@code (w − 8) · a} summed in 16-bit lanes: |Σ| ≤ 32 · 8 · 127 = 32512 fits, and it is summed as
+     * {@code −8 · Σ a + Σ w · a} with w the nibble (0…15), whose partial sums may wrap around 2^16 but whose total, in
+     * range, comes out exact (arithmetic modulo 2^16); then widened, converted and scaled into the F32 sums
+     * ({@link QuantBlocks#dot}). The scales are widened after the products, one block at a time, so that eight
+     * streams' sums and partial sums fit the registers.
      */
-    private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd, short[] bias,
-                              MemorySegment out, int a, int b, int c, int d, int N) {
-        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
+    private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
+                              int kb, short[] x, float[] xd, short[] bias, MemorySegment out,
+                              int a, int b, int c, int d, int e, int f, int g, int h, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         long kbBytes = 18L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes, q = o + 2L * B;
             int xk = k * QB;
-            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
-            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector da = ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector db = hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dc = hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector dd = hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
-            ShortVector ia = ShortVector.broadcast(SHORTS, bias[k]), ib = ia, ic = ia, id = ia;
+            ShortVector ia = ShortVector.broadcast(SHORTS, bias[k]), ib = ia, ic = ia, id = ia, ie = ia, jf = ia, ig = ia, ih = ia;
             for (int j = 0; j < QB / 2; j++) {
-                ShortVector e = ShortVector.broadcast(SHORTS, x[xk + 2 * j]), f = ShortVector.broadcast(SHORTS, x[xk + 2 * j + 1]);
+                ShortVector lo = ShortVector.broadcast(SHORTS, x[xk + 2 * j]), hi = ShortVector.broadcast(SHORTS, x[xk + 2 * j + 1]);
                 long at = q + (long) j * B;
                 ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ia = ia.add(va.and((short) 0xF).mul(lo)).add(va.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ib = ib.add(vb.and((short) 0xF).mul(lo)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ic = ic.add(vc.and((short) 0xF).mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ia = ia.add(va.and((short) 0xF).mul(e)).add(va.lanewise(VectorOperators.LSHR, 4).mul(f));
-                ib = ib.add(vb.and((short) 0xF).mul(e)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(f));
-                ic = ic.add(vc.and((short) 0xF).mul(e)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(f));
-                id = id.add(vd.and((short) 0xF).mul(e)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(f));
+                id = id.add(vd.and((short) 0xF).mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ie = ie.add(ve.and((short) 0xF).mul(lo)).add(ve.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                jf = jf.add(vf.and((short) 0xF).mul(lo)).add(vf.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ig = ig.add(vg.and((short) 0xF).mul(lo)).add(vg.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
+                ih = ih.add(vh.and((short) 0xF).mul(lo)).add(vh.lanewise(VectorOperators.LSHR, 4).mul(hi));
             }
             FloatVector s = FloatVector.broadcast(F, xd[k]);
-            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(da.mul(s), sa);
-            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(db.mul(s), sb);
-            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(dc.mul(s), sc);
-            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(dd.mul(s), sd);
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
+            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
+            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
+            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
+            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
+            IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            se = ((FloatVector) ie.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
+            IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sf = ((FloatVector) jf.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hf.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hf.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
+            IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sg = ((FloatVector) ig.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hg.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hg.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
+            IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sh = ((FloatVector) ih.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hh.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
         PackedMatMul.store(sc, out, 0, c, N);
         PackedMatMul.store(sd, out, 0, d, N);
+        PackedMatMul.store(se, out, 0, e, N);
+        PackedMatMul.store(sf, out, 0, f, N);
+        PackedMatMul.store(sg, out, 0, g, N);
+        PackedMatMul.store(sh, out, 0, h, N);
     }
 
     // ---------------------------------------------------------------- several tokens of Q8_0: bound by FMAs

@@ -36,7 +36,9 @@ class QuantMatMulTest {
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
     void oneTokenBatchesAndPromptsGiveTheSameBits(DType dt) {
         SplittableRandom rnd = new SplittableRandom(3);
-        for (int[] s : new int[][] {{45, 97}, {70, 256}, {33, 40}}) {
+        // 1000 and 1300 rows: enough row blocks for the one-token kernel's eight streams, pieces of an odd number of
+        // groups of four (a last group read as four streams), and a last block of padding rows
+        for (int[] s : new int[][] {{45, 97}, {70, 256}, {33, 40}, {1000, 64}, {1300, 96}}) {
             int N = s[0], K = s[1], T = 200;  // 200 tokens: two GEMM slices, the last group partial
             float[] wv = new float[N * K], xv = new float[T * K];
             for (int i = 0; i < wv.length; i++) wv[i] = (float) rnd.nextGaussian();
