@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * The models of one RAST run: the base model M and zero or more expert pairs (Eᵢ, Bᵢ, λᵢ), all on one backend, with
@@ -56,9 +57,7 @@ public final class ModelSet implements AutoCloseable {
             close();
             throw e;
         }
-        int shared = Integer.MAX_VALUE;
-        for (CausalLM m : models) shared = Math.min(shared, m.config().vocabSize());
-        sharedVocab = shared;
+        sharedVocab = sharedVocab(IntStream.range(0, pairs.size()).toArray());
         Path tokDir = tokenizerDir != null ? tokenizerDir : baseDir;
         // Present in any form counts: a tokenizer.json that is a pipe or a dangling link is refused, not taken for none.
         tokenizer = present(tokDir.resolve("tokenizer.json")) || tokenizerDir != null ? Tokenizer.load(tokDir) : null;
@@ -182,6 +181,14 @@ public final class ModelSet implements AutoCloseable {
 
     /** Ids every model has a logit for; fused rows are −∞ past it. */
     public int sharedVocab() { return sharedVocab; }
+
+    /** The ids M and the given pairs (0-based) all have: the shortest of their vocabularies (a request using some pairs). */
+    public int sharedVocab(int[] pairs) {
+        int shared = models.getFirst().config().vocabSize();
+        for (int p : pairs)
+            for (CausalLM m : List.of(models.get(1 + 2 * p), models.get(2 + 2 * p))) shared = Math.min(shared, m.config().vocabSize());
+        return shared;
+    }
 
     /** The RAST fusion of the rows, in place in M's row; M's row unchanged when there are no pairs. */
     public Generator.Fusion fusion() {

@@ -4,6 +4,7 @@ import dev.rast.engine.BadInputException;
 import dev.rast.engine.generate.Generator;
 import dev.rast.engine.generate.Sequences;
 import dev.rast.engine.model.KvBlocks;
+import dev.rast.engine.model.KvPool;
 import dev.rast.engine.sample.Sampler;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.engine.sample.SequenceRandom;
@@ -49,7 +50,6 @@ final class BatchRun {
     private final LongConsumer stepTime;
     private final boolean onDevice;
     private final AtomicLongArray modelTokens;
-    private final AtomicLong kvReserved = new AtomicLong();
     /** Blocks every model's KV pool holds ({@link KvBlocks#cap} of the budget; 0: no budget), and those reserved. */
     private final long kvBlocks;
     private final AtomicLongArray reservedBlocks;
@@ -87,7 +87,12 @@ final class BatchRun {
 
     long kvUsed() { return kvUsed; }
 
-    long kvReserved() { return kvReserved.get(); }
+    /** KV bytes the admitted jobs reserve: each model's reserved blocks at its bytes per block. */
+    long kvReserved() {
+        long bytes = 0;
+        for (int m = 0; m < reservedBlocks.length(); m++) bytes += reservedBlocks.get(m) * KvPool.BLOCK_SIZE * kvBytesPerToken[m];
+        return bytes;
+    }
 
     long kvBudget() { return kvBudget; }
 
@@ -138,10 +143,8 @@ final class BatchRun {
                 queue.poll();
             }
             waiting[0] = null;
-            long perSample = job.kvBytes(kvBytesPerToken) / job.n;
-            kvReserved.addAndGet(perSample * job.n);
             reserve(job, job.kvBlocks());
-            for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s, perSample));
+            for (int s = 0; s < job.n; s++) slots.put(nextId[0]++, new Slot(job, s));
             live.add(job);
             running = slots.size();
             return new Generator.Request(job.prompt, job.n, job.maxTokens, job.models());
@@ -165,7 +168,6 @@ final class BatchRun {
             Slot slot = slots.get(g);
             if (!slot.accept(token, eos, abort.getAsBoolean())) return false;
             slots.remove(g);
-            kvReserved.addAndGet(-slot.kvBytes);
             reserve(slot.job, -slot.job.kvBlocks() / slot.job.n);
             running = slots.size();
             if (--slot.job.unfinished == 0) live.remove(slot.job);
@@ -183,7 +185,6 @@ final class BatchRun {
             if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
         } finally {
             running = 0;
-            kvReserved.set(0);
             for (int m = 0; m < reservedBlocks.length(); m++) reservedBlocks.set(m, 0);
             kvUsed = 0;
         }
@@ -227,7 +228,7 @@ final class BatchRun {
                     if (!g.params().isGreedy()) u[j] = slot.rng.nextDouble();
                     if (slot.job.topLogprobs > 0) rows[j] = new float[mVocab];
                 }
-                int[] got = lockstep.choose(seqs, pairs, lambdas, sharedVocab(pairs), g.params(), u, lp, rows);
+                int[] got = lockstep.choose(seqs, pairs, lambdas, models.sharedVocab(pairs), g.params(), u, lp, rows);
                 for (int j = 0; j < n; j++) {
                     Slot slot = slots.get(ids[at.get(j)]);
                     chosen[at.get(j)] = got[j];
@@ -237,14 +238,6 @@ final class BatchRun {
             }
             return chosen;
         };
-    }
-
-    /** The ids M and the given pairs all have: the shortest of their vocabularies (RastFusion.sharedVocab). */
-    private int sharedVocab(int[] pairs) {
-        int shared = models.base().config().vocabSize();
-        for (int p : pairs)
-            for (int m : new int[] {1 + 2 * p, 2 + 2 * p}) shared = Math.min(shared, models.models().get(m).config().vocabSize());
-        return shared;
     }
 
     /** The model set's sequences, each step timed and the caches' bytes taken after it. */
@@ -280,7 +273,6 @@ final class BatchRun {
     private final class Slot {
         final Job job;
         final int sample;
-        final long kvBytes;
         final RandomGenerator rng;
         final List<Integer> tokens = new ArrayList<>();
         final List<Logprobs.Token> logprobs = new ArrayList<>();
@@ -290,10 +282,9 @@ final class BatchRun {
         /** Tokens before this one went out with a piece of text. */
         int reported;
 
-        Slot(Job job, int sample, long kvBytes) {
+        Slot(Job job, int sample) {
             this.job = job;
             this.sample = sample;
-            this.kvBytes = kvBytes;
             rng = SequenceRandom.of(job.params.seed(), sample);
             // Without a tokenizer (prompts of token ids) there is no text: tokens only, no stop strings.
             decoder = models.tokenizer() == null ? null : models.tokenizer().streamingDecoder(true);

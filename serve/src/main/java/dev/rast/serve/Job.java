@@ -1,7 +1,6 @@
 package dev.rast.serve;
 
 import dev.rast.engine.model.KvBlocks;
-import dev.rast.engine.model.KvPool;
 import dev.rast.engine.sample.SamplingParams;
 import dev.rast.fusion.RastFusion;
 import java.util.List;
@@ -58,13 +57,6 @@ final class Job {
 
     /** KV blocks its samples may take at most in each model it uses: n sequences of prompt + max tokens ({@link KvBlocks}). */
     long kvBlocks() { return n * KvBlocks.perSequence((long) prompt.length + maxTokens); }
-
-    /** The bytes of those blocks, over the models it uses. */
-    long kvBytes(long[] bytesPerToken) {
-        long perToken = 0, mask = models();
-        for (int m = 0; m < bytesPerToken.length; m++) if ((mask & (1L << m)) != 0) perToken += bytesPerToken[m];
-        return kvBlocks() * KvPool.BLOCK_SIZE * perToken;
-    }
 
     /** What a job's samples produce, in order per choice. */
     sealed interface Event {}

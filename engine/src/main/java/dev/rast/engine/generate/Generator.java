@@ -237,12 +237,7 @@ public final class Generator {
                 active = chooseAndListen(active, models, stopIds, chooser, listener);
                 // The pools must hold this step's new positions: if they cannot, the latest joined sample gives its
                 // blocks back (preemption by recompute) until they can.
-                while (!active.isEmpty() && !models.fits(decodeWork(active))) {
-                    Live victim = active.removeLast();
-                    models.release(victim.sequence);
-                    preempted.addFirst(victim); // the latest preempted resumes last
-                    preemptions++;
-                }
+                while (!active.isEmpty() && !models.fits(decodeWork(active))) preempt(active, models, preempted);
                 List<Sequences.Work> work = decodeWork(active);
                 // Prompt chunks join the step only if their blocks fit next to the decode tokens'.
                 List<Sequences.Work> chunks = new ArrayList<>();
@@ -275,10 +270,7 @@ public final class Generator {
                         if (active.isEmpty()) throw full;
                         if (work.size() > active.size()) // the prompt chunks were in it: they wait
                             for (int i = 0; i < chunked.size(); i++) chunked.get(i).filled -= chunks.get(i).tokens().length;
-                        Live victim = active.removeLast();
-                        models.release(victim.sequence);
-                        preempted.addFirst(victim);
-                        preemptions++;
+                        preempt(active, models, preempted);
                         work = decodeWork(active);
                     }
                 }
@@ -296,6 +288,17 @@ public final class Generator {
     public int preemptions() { return preemptions; }
 
     private int preemptions;
+
+    /**
+     * The latest joined sample gives its KV blocks back and goes to the front of the preempted queue: victims go in
+     * the reverse of their joining order, so the queue stays in joining order and they resume oldest first.
+     */
+    private void preempt(List<Live> active, Sequences models, ArrayDeque<Live> preempted) {
+        Live victim = active.removeLast();
+        models.release(victim.sequence);
+        preempted.addFirst(victim);
+        preemptions++;
+    }
 
     private static List<Sequences.Work> decodeWork(List<Live> active) {
         List<Sequences.Work> work = new ArrayList<>(active.size() + 1);

@@ -70,11 +70,6 @@ public final class KvPool implements AutoCloseable {
         this(backend, layers, kvDim, dtype, BLOCK_SIZE, Integer.MAX_VALUE);
     }
 
-    /** Blocks that {@code bytes} of memory hold for a model of {@code layers} × {@code kvDim} stored as {@code dtype}. */
-    public static long blocksIn(long bytes, int layers, int kvDim, DType dtype, int blockSize) {
-        return bytes / bytesPerBlock(layers, kvDim, dtype, blockSize);
-    }
-
     /** Bytes of one block: keys and values of every layer for {@code blockSize} positions. */
     public static long bytesPerBlock(int layers, int kvDim, DType dtype, int blockSize) {
         return 2L * layers * kvDim * dtype.bytes() * blockSize;
