@@ -39,9 +39,10 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM
 
+from make_reference_models import greedy, hf_logits as logits  # the same float64 forward and 12-token greedy run
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "tests/src/test/resources/reference"
 MODELS = ["qwen2-f32", "llama3-f32", "qwen2-bf16-tied-sharded", "llama3-bf16-tied"]
-GREEDY_NEW = 12
 
 
 def blocks(w):
@@ -81,21 +82,6 @@ def quantize_input(module, args):
     shape = x.shape
     q = q8_0(x.reshape(-1, shape[-1]).float()).to(x.dtype).reshape(shape)
     return (q,) + tuple(args[1:])
-
-
-def logits(model, ids):
-    with torch.no_grad():
-        return model(torch.tensor([ids])).logits[0]
-
-
-def greedy(model, prompt):
-    ids, margins = list(prompt), []
-    for _ in range(GREEDY_NEW):
-        last = logits(model, ids)[-1]
-        top2 = torch.topk(last, 2).values
-        margins.append(float(top2[0] - top2[1]))
-        ids.append(int(torch.argmax(last)))
-    return ids[len(prompt):], min(margins)
 
 
 def matmul_case(out_dir):
