@@ -7,12 +7,5 @@
 #   scripts/bench/decode-ab.sh /tmp/lib-a cli/target/lib MODEL_DIR [--threads 2] [--rounds 6] [--steps 16] [--batch 8] [--dtype auto|f32|bf16|q8_0|q4_0]
 #
 # JMH_SKIP_BUILD=1 skips building the bench module itself.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
-  ./mvnw -o -B -q package -DskipTests -pl bench -am
-fi
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx4g \
-  -cp "bench/target/classes" dev.rast.bench.DecodeAB "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-java.sh"
+exec "${BENCH_JAVA[@]}" -Xmx4g -cp "bench/target/classes" dev.rast.bench.DecodeAB "$@"

@@ -7,12 +7,5 @@
 #   e.g. rast synth --arch qwen2.5-0.5b --dtype bf16 --out /tmp/q05 && scripts/bench/decode-profile.sh /tmp/q05 --threads 2
 #
 # JMH_SKIP_BUILD=1 skips the build.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
-  ./mvnw -o -B -q package -DskipTests -pl bench -am
-fi
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx2g \
-  -cp "bench/target/lib/*:bench/target/classes" dev.rast.bench.DecodeProfile "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-java.sh"
+exec "${BENCH_JAVA[@]}" -Xmx2g -cp "bench/target/lib/*:bench/target/classes" dev.rast.bench.DecodeProfile "$@"

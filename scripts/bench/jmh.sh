@@ -8,13 +8,6 @@
 #   scripts/bench/jmh.sh quick --threads 1 --only attention --out /tmp/jmh.md
 #
 # JMH_SKIP_BUILD=1 skips the build (jars already in bench/target). Extra JVM options for the runner: JMH_JAVA_OPTS.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-if [ "${JMH_SKIP_BUILD:-0}" != 1 ]; then
-  ./mvnw -o -B -q package -DskipTests -pl bench -am
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/bench-java.sh"
 # shellcheck disable=SC2086
-exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED ${JMH_JAVA_OPTS:-} \
-  -cp "bench/target/lib/*:bench/target/classes" dev.rast.bench.Main "$@"
+exec "${BENCH_JAVA[@]}" ${JMH_JAVA_OPTS:-} -cp "bench/target/lib/*:bench/target/classes" dev.rast.bench.Main "$@"
