@@ -13,6 +13,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -47,6 +48,13 @@ final class QuantMatMul {
     /** B bytes (one column of a row block) and B shorts (its scales, or its products in the matvec). */
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(B * 8));
     private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 16));
+    /** 2B bytes (two columns of a Q4_0 row block) and 2B shorts (two row blocks' products, or two columns' of one). */
+    private static final VectorSpecies<Byte> BYTES2 = VectorSpecies.of(byte.class, VectorShape.forBitSize(B * 16));
+    private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 32));
+    /** Lane i of 2B shorts from lane 0 (first half) or 1 (second half): two values, each across one half. */
+    private static final VectorShuffle<Short> HALVES = VectorShuffle.fromOp(S2, i -> i < B ? 0 : 1);
+    /** The two halves of 2B shorts swapped. */
+    private static final VectorShuffle<Short> SWAP = VectorShuffle.fromOp(S2, i -> (i + B) % (2 * B));
     private static final int QB = QuantBlocks.BLOCK;
     /** Tokens per packed group of x; the micro-kernels take 6 (or 4) of them at a time. */
     static final int G = 12;
@@ -197,10 +205,11 @@ final class QuantMatMul {
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
-        short[] xq = new short[kb * QB], bias = new short[kb];
+        short[] xq = new short[kb * QB + 2 * B], half = new short[kb];  // 2B past the end: dotQ4's last loads
         float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
-        quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, q8 ? null : bias);
+        if (q8) quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, null);
+        else quantizeForQ4(x, K, xq, half, xd);
         long bb = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 4);
         pool.run(first[parts.length], (worker, g0, g1) -> PackedMatMul.forParts(parts, first, g0, g1, (part, u0, u1) -> {
@@ -211,12 +220,12 @@ final class QuantMatMul {
                 int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
                 int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
                 if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, a, b, c, d, e, f, g, h, N);
-                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, bias, out, a, b, c, d, e, f, g, h, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, half, out, a, b, c, d, e, f, g, h, N);
             }
             if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
                 int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
                 if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, a, b, c, d, d, d, d, d, N);
-                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, bias, out, a, b, c, d, d, d, d, d, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, half, out, a, b, c, d, d, d, d, d, N);
             }
         }));
     }
@@ -294,60 +303,82 @@ final class QuantMatMul {
     }
 
     /**
-     * {@link #dotQ8} for Q4_0: a K-block's 32 products
-     * {@code (w − 8) · a} summed in 16-bit lanes: |Σ| ≤ 32 · 8 · 127 = 32512 fits, and it is summed as
-     * {@code −8 · Σ a + Σ w · a} with w the nibble (0…15), whose partial sums may wrap around 2^16 but whose total, in
-     * range, comes out exact (arithmetic modulo 2^16); then widened, converted and scaled into the F32 sums
-     * ({@link QuantBlocks#dot}). The scales are widened after the products, one block at a time, so that eight
-     * streams' sums and partial sums fit the registers.
+     * Row 0 of x quantized ({@link QuantBlocks#quantizeActivations}) for {@link #dotQ4}: per K-block b, the integers
+     * of columns j &lt; 16 (a byte's low nibbles) at {@code x[32b + j]}, and at {@code x[32b + 16 + j]} those of columns
+     * j + 16 less 16 times column j's ({@code a_{j+16} − 16 · a_j}: the high nibble's weight once the whole byte,
+     * {@code lo + 16 · hi}, multiplies a_j); {@code half[b] = −4 · Σ a}, half of Q4_0's offset ({@code Σ (w − 8) · a
+     * = Σ w · a − 8 · Σ a}), once in each of the two halves that dotQ4 adds; {@code d[b]} the scale times 2^112, so
+     * that it meets the weights' scales unrescaled (products of the same reals, so the same rounding).
+     */
+    private static void quantizeForQ4(MemorySegment x, int K, short[] q, short[] half, float[] d) {
+        int kb = (K + QB - 1) / QB;
+        float[] row = new float[kb * QB];
+        int[] qi = new int[kb * QB];
+        MemorySegment.copy(x, FLOAT, 0, row, 0, K);
+        for (int b = 0; b < kb; b++) {
+            d[b] = quantizeBlock(row, b * QB, qi) * 0x1p112f;
+            int sum = 0;
+            for (int j = b * QB; j < b * QB + QB / 2; j += I.length()) {
+                IntVector lo = IntVector.fromArray(I, qi, j), hi = IntVector.fromArray(I, qi, j + QB / 2);
+                sum += lo.add(hi).reduceLanes(VectorOperators.ADD);
+                ((ShortVector) lo.convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, j);
+                ((ShortVector) hi.sub(lo.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, j + QB / 2);
+            }
+            half[b] = (short) (-4 * sum);
+        }
+    }
+
+    /**
+     * {@link #dotQ8} for Q4_0 (x from {@link #quantizeForQ4}): a K-block's 32 products {@code (w − 8) · a} summed in
+     * 16-bit lanes, two columns of a row block at a time: one load of 2B bytes (byte columns 2i and 2i + 1, each B
+     * rows) widened to 2B shorts, each {@code lo + 16 · hi}, multiplied by a_j in its half and its high nibble by
+     * {@code a_{j+16} − 16 · a_j} (so Σ lo · a_j + hi · a_{j+16}), two multiplies and two adds per 2B bytes. Per
+     * K-block the halves are added, which adds the offset −8 · Σ a (half of it in each), widened, converted and scaled
+     * into the F32 sums ({@link QuantBlocks#dot}). The partial sums may wrap around 2^16, but the total, |Σ| ≤ 32 · 8
+     * · 127 = 32512, is in range, so it comes out exact (arithmetic modulo 2^16). The scales are widened after the
+     * products, one block at a time, so that eight streams' sums and partial sums fit the registers: F16's bits moved
+     * into F32's place ({@code (h << 13) & 0x8FFFFFFF}, the sign kept where the short's sign extension put it), which
+     * is the scale times 2^−112, and the x scale carries the 2^112.
      */
     private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
-                              int kb, short[] x, float[] xd, short[] bias, MemorySegment out,
+                              int kb, short[] x, float[] xd, short[] half, MemorySegment out,
                               int a, int b, int c, int d, int e, int f, int g, int h, int N) {
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         long kbBytes = 18L * B;
         for (int k = 0; k < kb; k++) {
             long o = k * kbBytes, q = o + 2L * B;
             int xk = k * QB;
-            ShortVector ia = ShortVector.broadcast(SHORTS, bias[k]), ib = ia, ic = ia, id = ia, ie = ia, jf = ia, ig = ia, ih = ia;
-            for (int j = 0; j < QB / 2; j++) {
-                ShortVector lo = ShortVector.broadcast(SHORTS, x[xk + 2 * j]), hi = ShortVector.broadcast(SHORTS, x[xk + 2 * j + 1]);
+            ShortVector ia = ShortVector.broadcast(S2, half[k]), ib = ia, ic = ia, id = ia, ie = ia, jf = ia, ig = ia, ih = ia;
+            for (int j = 0; j < QB / 2; j += 2) {
+                ShortVector lo = ShortVector.fromArray(S2, x, xk + j).rearrange(HALVES), hi = ShortVector.fromArray(S2, x, xk + QB / 2 + j).rearrange(HALVES);
                 long at = q + (long) j * B;
-                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ia = ia.add(va.and((short) 0xF).mul(lo)).add(va.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ib = ib.add(vb.and((short) 0xF).mul(lo)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ic = ic.add(vc.and((short) 0xF).mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                id = id.add(vd.and((short) 0xF).mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ie = ie.add(ve.and((short) 0xF).mul(lo)).add(ve.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                jf = jf.add(vf.and((short) 0xF).mul(lo)).add(vf.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ig = ig.add(vg.and((short) 0xF).mul(lo)).add(vg.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, SHORTS, 0);
-                ih = ih.add(vh.and((short) 0xF).mul(lo)).add(vh.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ia = ia.add(va.mul(lo)).add(va.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ib = ib.add(vb.mul(lo)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ic = ic.add(vc.mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                id = id.add(vd.mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pe + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ie = ie.add(ve.mul(lo)).add(ve.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pf + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                jf = jf.add(vf.mul(lo)).add(vf.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pg + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ig = ig.add(vg.mul(lo)).add(vg.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, ph + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ih = ih.add(vh.mul(lo)).add(vh.lanewise(VectorOperators.LSHR, 4).mul(hi));
             }
             FloatVector s = FloatVector.broadcast(F, xd[k]);
-            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
-            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
-            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
-            IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            se = ((FloatVector) ie.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
-            IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sf = ((FloatVector) jf.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hf.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hf.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
-            IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sg = ((FloatVector) ig.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hg.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hg.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
-            IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sh = ((FloatVector) ih.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hh.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
+            // written out rather than called, to stay within C2's inlining budget
+            sa = ((FloatVector) ia.add(ia.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sa);
+            sb = ((FloatVector) ib.add(ib.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sb);
+            sc = ((FloatVector) ic.add(ic.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sc);
+            sd = ((FloatVector) id.add(id.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sd);
+            se = ((FloatVector) ie.add(ie.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), se);
+            sf = ((FloatVector) jf.add(jf.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sf);
+            sg = ((FloatVector) ig.add(ig.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sg);
+            sh = ((FloatVector) ih.add(ih.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sh);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
@@ -478,8 +509,6 @@ final class QuantMatMul {
 
     // ---------------------------------------------------------------- several tokens of Q4_0: 16-bit products
 
-    /** 2B shorts: two row blocks' products for one column. */
-    private static final VectorSpecies<Short> S2 = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 32));
     /** Row-block pairs per Q4_0 GEMM work unit (eight row blocks: 24 accumulators for 6 tokens). */
     private static final int U = 4;
     /** K-blocks widened at a time: 8 row blocks × 64 columns of shorts, 16 KiB, stay in L1 while every token meets them. */
