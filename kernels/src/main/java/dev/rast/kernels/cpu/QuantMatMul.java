@@ -198,8 +198,9 @@ final class QuantMatMul {
     /**
      * x is quantized once; each work piece is a range of row blocks, read as interleaved streams (the range cut into
      * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
-     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four),
-     * as {@link PackedMatMul}'s one-token matvec reads. Pieces are whole groups of four
+     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four:
+     * Q4_0 reads it as four streams, Q8_0 as eight, its blocks twice), as {@link PackedMatMul}'s one-token matvec
+     * reads. Pieces are whole groups of four
      * blocks, so that the spans come out equal; only a matrix's last group, when its block count is not a multiple
      * of four, computes its last block more than once (same values).
      */
@@ -225,7 +226,7 @@ final class QuantMatMul {
             if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
                 int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
                 if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, a, b, c, d, d, d, d, d, N);
-                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, half, out, a, b, c, d, d, d, d, d, N);
+                else dotQ4Four(p, a * bb, b * bb, c * bb, d * bb, kb, xq, xd, half, out, a, b, c, d, N);
             }
         }));
     }
@@ -388,6 +389,39 @@ final class QuantMatMul {
         PackedMatMul.store(sf, out, 0, f, N);
         PackedMatMul.store(sg, out, 0, g, N);
         PackedMatMul.store(sh, out, 0, h, N);
+    }
+
+    /** {@link #dotQ4} for four blocks (a work piece's last group of four), which the eight-stream kernel would compute twice. */
+    private static void dotQ4Four(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd, short[] half,
+                                  MemorySegment out, int a, int b, int c, int d, int N) {
+        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
+        long kbBytes = 18L * B;
+        for (int k = 0; k < kb; k++) {
+            long o = k * kbBytes, q = o + 2L * B;
+            int xk = k * QB;
+            ShortVector ia = ShortVector.broadcast(S2, half[k]), ib = ia, ic = ia, id = ia;
+            for (int j = 0; j < QB / 2; j += 2) {
+                ShortVector lo = ShortVector.fromArray(S2, x, xk + j).rearrange(HALVES), hi = ShortVector.fromArray(S2, x, xk + QB / 2 + j).rearrange(HALVES);
+                long at = q + (long) j * B;
+                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pa + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ia = ia.add(va.mul(lo)).add(va.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pb + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ib = ib.add(vb.mul(lo)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pc + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                ic = ic.add(vc.mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES2, p, pd + at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
+                id = id.add(vd.mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
+            }
+            FloatVector s = FloatVector.broadcast(F, xd[k]);
+            sa = ((FloatVector) ia.add(ia.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sa);
+            sb = ((FloatVector) ib.add(ib.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sb);
+            sc = ((FloatVector) ic.add(ic.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sc);
+            sd = ((FloatVector) id.add(id.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sd);
+        }
+        PackedMatMul.store(sa, out, 0, a, N);
+        PackedMatMul.store(sb, out, 0, b, N);
+        PackedMatMul.store(sc, out, 0, c, N);
+        PackedMatMul.store(sd, out, 0, d, N);
     }
 
     // ---------------------------------------------------------------- several tokens of Q8_0: bound by FMAs
