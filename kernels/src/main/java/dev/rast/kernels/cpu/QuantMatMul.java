@@ -305,7 +305,7 @@ final class QuantMatMul {
 
     /**
      * Row 0 of x quantized ({@link QuantBlocks#quantizeActivations}) for {@link #dotQ4}: per K-block b, the integers
-     * of columns j &lt; 16 (a byte's low nibbles) at {@code x[32b + j]}, and at {@code x[32b + 16 + j]} those of columns
+     * of columns j &lt; 16 (a byte's low nibbles) at {@code q[32b + j]}, and at {@code q[32b + 16 + j]} those of columns
      * j + 16 less 16 times column j's ({@code a_{j+16} − 16 · a_j}: the high nibble's weight once the whole byte,
      * {@code lo + 16 · hi}, multiplies a_j); {@code half[b] = −4 · Σ a}, half of Q4_0's offset ({@code Σ (w − 8) · a
      * = Σ w · a − 8 · Σ a}), once in each of the two halves that dotQ4 adds; {@code d[b]} the scale times 2^112, so
@@ -331,9 +331,10 @@ final class QuantMatMul {
 
     /**
      * {@link #dotQ8} for Q4_0 (x from {@link #quantizeForQ4}): a K-block's 32 products {@code (w − 8) · a} summed in
-     * 16-bit lanes, two columns of a row block at a time: one load of 2B bytes (byte columns 2i and 2i + 1, each B
-     * rows) widened to 2B shorts, each {@code lo + 16 · hi}, multiplied by a_j in its half and its high nibble by
-     * {@code a_{j+16} − 16 · a_j} (so Σ lo · a_j + hi · a_{j+16}), two multiplies and two adds per 2B bytes. Per
+     * 16-bit lanes, two columns of a row block at a time: one load of 2B bytes (byte columns j and j + 1, B rows
+     * each) widened to 2B shorts, each {@code lo + 16 · hi}, multiplied by its column's a_j (x's two values permuted
+     * across the two halves) and its high nibble by {@code a_{j+16} − 16 · a_j} (so Σ lo · a_j + hi · a_{j+16}), a
+     * shift, two multiplies and two adds per 2B bytes. Per
      * K-block the halves are added, which adds the offset −8 · Σ a (half of it in each), widened, converted and scaled
      * into the F32 sums ({@link QuantBlocks#dot}). The partial sums may wrap around 2^16, but the total, |Σ| ≤ 32 · 8
      * · 127 = 32512, is in range, so it comes out exact (arithmetic modulo 2^16). The scales are widened after the
