@@ -58,6 +58,31 @@ class CpuKernelsTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    void aPackedTokenGetsTheSameBitsAloneInABatchAndInAPrefill(DType dt) {
+        // One token (matvec), two (the two-token matvec) and prompts of full and partial 12-token groups, over odd
+        // and even K and a last partial row block: every row of out must be the bits of that row alone.
+        int N = 70;
+        for (int K : new int[] {33, 96})
+            for (int T : new int[] {2, 3, 8, 13, 40}) {
+                float[] xv = random(T * K);
+                Tensor w = cpu.weight(tensor(dt, random(N * K), N, K));
+                Tensor x = tensor(DType.F32, xv, T, K), all = cpu.allocate(DType.F32, T, N);
+                cpu.matmul(x, w, all);
+                float[] got = read(all);
+                for (int t = 0; t < T; t++) {
+                    Tensor xt = tensor(DType.F32, Arrays.copyOfRange(xv, t * K, (t + 1) * K), 1, K), one = cpu.allocate(DType.F32, 1, N);
+                    cpu.matmul(xt, w, one);
+                    assertArrayEquals(read(one), Arrays.copyOfRange(got, t * N, (t + 1) * N), dt + " K=" + K + " T=" + T + " token " + t);
+                    cpu.free(xt);
+                    cpu.free(one);
+                }
+                cpu.free(x);
+                cpu.free(all);
+            }
+    }
+
+    @ParameterizedTest
     @EnumSource(DType.class)
     void matmulOfSharedInputEqualsOneMatmulPerWeight(DType dt) {
         // q, k, v (or gate, up) of the same x as one op: row counts that are whole blocks, partial blocks, an odd
