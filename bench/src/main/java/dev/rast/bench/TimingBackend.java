@@ -114,6 +114,19 @@ final class TimingBackend implements Backend {
         end("attention", t, 0);
     }
 
+    @Override public void addRmsNorm(Tensor x, Tensor y, Tensor w, float eps, Tensor out) {
+        long t = t0();
+        b.addRmsNorm(x, y, w, eps, out);
+        end("addRmsNorm", t, 0);
+    }
+
+    @Override public void biasRope(Tensor q, Tensor k, Tensor v, Tensor bq, Tensor bk, Tensor bv, int headDim, Tensor cos, Tensor sin,
+                                   int[] chunkRows, int[] startPos) {
+        long t = t0();
+        b.biasRope(q, k, v, bq, bk, bv, headDim, cos, sin, chunkRows, startPos);
+        end("biasRope", t, 0);
+    }
+
     @Override public void siluMul(Tensor gate, Tensor up, Tensor out) { long t = t0(); b.siluMul(gate, up, out); end("siluMul", t, 0); }
     @Override public void add(Tensor x, Tensor y) { long t = t0(); b.add(x, y); end("add", t, 0); }
 }
