@@ -302,8 +302,8 @@ final class PackedMatMul {
     // ---------------------------------------------------------------- several tokens: bound by FMAs
 
     /**
-     * x is packed once into groups of {@link #G} tokens ({@link #packX}). Work pieces are ranges of block pairs; each piece
-     * goes through the tokens a slice at a time, so that the slice's packed x stays in L2 while the blocks stream.
+     * x is packed once into groups of {@link #G} tokens ({@link #packX}). Work pieces are ranges of block pairs; each
+     * piece goes through the tokens a slice at a time, so that the slice's packed x stays in L2 while the blocks stream.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kh = (K + 1) / 2, K2 = 2 * kh, groups = (T + G - 1) / G;
