@@ -26,22 +26,24 @@ import java.util.Map;
  * Java (per layer: lists, workspace lookups) and the timing itself.
  *
  * <pre>
- *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype D] [--limits N]
+ *   scripts/bench/decode-profile.sh MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype D] [--limits N] [--prefill N]
  * </pre>
- * {@code --limits N} prints N bare-read limits measured back to back instead, and their spread.
+ * {@code --limits N} prints N bare-read limits measured back to back instead, and their spread. {@code --prefill N}
+ * profiles N prefills of the prompt instead of decode steps (each plain one alternating with a timed one, a fresh
+ * cache each), matmuls with their GMAC/s.
  */
 public final class DecodeProfile {
     private DecodeProfile() {}
 
     public static void main(String[] args) {
         if (args.length < 1) {
-            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype auto|f32|bf16|q8_0|q4_0] [--limits N]");
+            System.err.println("usage: decode-profile MODEL_DIR [--threads N] [--prompt N] [--steps N] [--dtype auto|f32|bf16|q8_0|q4_0] [--limits N] [--prefill N]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
         int threads = Runtime.getRuntime().availableProcessors(), promptLen = 128, steps = 64;
         WeightDtype dtype = WeightDtype.AUTO;
-        int limits = 0;
+        int limits = 0, prefills = 0;
         for (int i = 1; i + 1 < args.length; i += 2)
             switch (args[i]) {
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
@@ -49,6 +51,7 @@ public final class DecodeProfile {
                 case "--steps" -> steps = Integer.parseInt(args[i + 1]);
                 case "--dtype" -> dtype = WeightDtype.parse("--dtype", args[i + 1]);
                 case "--limits" -> limits = Integer.parseInt(args[i + 1]);
+                case "--prefill" -> prefills = Integer.parseInt(args[i + 1]);
                 default -> { System.err.println("unknown option " + args[i]); System.exit(2); }
             }
         CpuBackend cpu = new CpuBackend(threads);
@@ -61,6 +64,10 @@ public final class DecodeProfile {
             int V = plain.config().vocabSize();
             int[] prompt = new int[promptLen];
             for (int i = 0; i < promptLen; i++) prompt[i] = (i * 7919) % Math.min(V, 100_000);
+            if (prefills > 0) {
+                prefill(plain, profiled, cpu, timed, prompt, prefills, dir, threads);
+                return;
+            }
             float[] logits = new float[V];
             List<Long> plainNs = new ArrayList<>(), timedNs = new ArrayList<>();
             // The bare read of the same weights, one pass after each pair of timed steps: the limit of the same minutes.
@@ -107,6 +114,45 @@ public final class DecodeProfile {
             }
             System.out.printf(Locale.ROOT, "| outside the ops (forward pass's own Java, timing) | | | %.3f | %.1f%% | | |%n", timedMs - sum, 100 * (timedMs - sum) / timedMs);
         }
+    }
+
+    /**
+     * {@code --prefill N}: N prefills of {@code prompt} on the plain backend alternating with N through the timing
+     * one (after as many of each for warm-up), each into a fresh cache; the ops' shares are of the timed prefills.
+     */
+    private static void prefill(CausalLM plain, CausalLM profiled, CpuBackend cpu, TimingBackend timed, int[] prompt, int n,
+                                Path dir, int threads) {
+        float[] logits = new float[plain.config().vocabSize()];
+        List<Long> plainNs = new ArrayList<>(), timedNs = new ArrayList<>();
+        for (int s = -n; s < n; s++) {
+            if (s == 0) timed.start();
+            long t0, t1, t2;
+            try (KvCache a = plain.newCache(prompt.length); KvCache b = profiled.newCache(prompt.length)) {
+                t0 = System.nanoTime();
+                cpu.download(plain.forward(prompt, a, 1), MemorySegment.ofArray(logits));
+                t1 = System.nanoTime();
+                timed.download(profiled.forward(prompt, b, 1), MemorySegment.ofArray(logits));
+                t2 = System.nanoTime();
+            }
+            if (s >= 0) { plainNs.add(t1 - t0); timedNs.add(t2 - t1); }
+        }
+        double ms = median(plainNs) / 1e6;
+        double timedMs = timedNs.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6;
+        System.out.printf(Locale.ROOT, "%s, %d threads, prefill of %d tokens, %d prefills (each plain one alternating with a timed one)%n", dir, threads, prompt.length, n);
+        System.out.printf(Locale.ROOT, "prefill %.2f ms median (%.1f tok/s); timed prefills %.2f ms on average%n%n", ms, prompt.length / ms * 1e3, timedMs);
+        System.out.println("| op | calls/prefill | ms/prefill | % of timed prefill | GMAC/s |\n|---|---|---|---|---|");
+        double sum = 0, matmul = 0;
+        for (Map.Entry<String, TimingBackend.Tally> e : timed.tallies().entrySet()) {
+            TimingBackend.Tally t = e.getValue();
+            double opMs = t.nanos / 1e6 / n;
+            sum += opMs;
+            if (t.macs > 0) matmul += opMs;
+            String gmacs = t.macs > 0 ? String.format(Locale.ROOT, "%.1f", t.macs / t.nanos) : "–";
+            System.out.printf(Locale.ROOT, "| %s | %.0f | %.3f | %.1f%% | %s |%n", e.getKey(), (double) t.calls / n, opMs, 100 * opMs / timedMs, gmacs);
+        }
+        System.out.printf(Locale.ROOT, "| outside the ops (forward pass's own Java, timing) | | %.3f | %.1f%% | |%n", timedMs - sum, 100 * (timedMs - sum) / timedMs);
+        System.out.printf(Locale.ROOT, "%nmatmuls %.1f%%, the other ops %.1f%%, outside the ops %.1f%%%n", 100 * matmul / timedMs,
+                100 * (sum - matmul) / timedMs, 100 * (timedMs - sum) / timedMs);
     }
 
     /**

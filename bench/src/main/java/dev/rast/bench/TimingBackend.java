@@ -14,10 +14,10 @@ import java.util.Map;
  * {@link DecodeProfile}. The CPU backend's ops are synchronous, so an op's wall time is what it costs the step.
  */
 final class TimingBackend implements Backend {
-    /** Calls and nanoseconds of one op name, and the weight bytes its calls read (matmuls). */
+    /** Calls and nanoseconds of one op name, and the weight bytes its calls read and their multiply-adds (matmuls). */
     static final class Tally {
         long calls, nanos;
-        double weightBytes;
+        double weightBytes, macs;
     }
 
     private final Backend b;
@@ -33,12 +33,15 @@ final class TimingBackend implements Backend {
 
     private long t0() { return on ? System.nanoTime() : 0; }
 
-    private void end(String op, long t0, double bytes) {
+    private void end(String op, long t0, double bytes) { end(op, t0, bytes, 0); }
+
+    private void end(String op, long t0, double bytes, double macs) {
         if (!on) return;
         Tally t = tallies.computeIfAbsent(op, k -> new Tally());
         t.calls++;
         t.nanos += System.nanoTime() - t0;
         t.weightBytes += bytes;
+        t.macs += macs;
     }
 
     private static double bytes(Tensor w) { return (double) w.dtype().byteSize(w.shape()); }
@@ -60,19 +63,20 @@ final class TimingBackend implements Backend {
     @Override public void matmul(Tensor x, Tensor w, Tensor out) {
         long t = t0();
         b.matmul(x, w, out);
-        end("matmul " + shape(w), t, bytes(w));
+        end("matmul " + shape(w), t, bytes(w), (double) x.dim(0) * w.dim(0) * w.dim(1));
     }
 
     @Override public void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
         long t = t0();
         b.matmul(x, ws, outs);
         StringBuilder s = new StringBuilder("matmul ");
-        double bytes = 0;
+        double bytes = 0, macs = 0;
         for (Tensor w : ws) {
             s.append(s.length() > 7 ? "+" : "").append(shape(w));
             bytes += bytes(w);
+            macs += (double) x.dim(0) * w.dim(0) * w.dim(1);
         }
-        end(s.toString(), t, bytes);
+        end(s.toString(), t, bytes, macs);
     }
 
     @Override public void addBias(Tensor x, Tensor bias) { long t = t0(); b.addBias(x, bias); end("addBias", t, 0); }
@@ -108,6 +112,19 @@ final class TimingBackend implements Backend {
         long t = t0();
         b.attention(q, cache, rows, pos, heads, kvHeads, headDim, out);
         end("attention", t, 0);
+    }
+
+    @Override public void addRmsNorm(Tensor x, Tensor y, Tensor w, float eps, Tensor out) {
+        long t = t0();
+        b.addRmsNorm(x, y, w, eps, out);
+        end("addRmsNorm", t, 0);
+    }
+
+    @Override public void biasRope(Tensor q, Tensor k, Tensor v, Tensor bq, Tensor bk, Tensor bv, int headDim, Tensor cos, Tensor sin,
+                                   int[] chunkRows, int[] startPos) {
+        long t = t0();
+        b.biasRope(q, k, v, bq, bk, bv, headDim, cos, sin, chunkRows, startPos);
+        end("biasRope", t, 0);
     }
 
     @Override public void siluMul(Tensor gate, Tensor up, Tensor out) { long t = t0(); b.siluMul(gate, up, out); end("siluMul", t, 0); }

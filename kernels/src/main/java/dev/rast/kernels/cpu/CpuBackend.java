@@ -256,8 +256,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void addBias(Tensor x, Tensor bias) {
         int T = x.dim(0), N = x.dim(1);
-        if (bias.numel() != N) throw new IllegalArgumentException("bias " + bias + " for " + x);
-        float[] b = VectorOps.widen(bias.data(), bias.dtype(), N);
+        float[] b = bias(bias, N);
         for (int t = 0; t < T; t++) VectorOps.addBias(x.data(), b, t, N);
     }
 
@@ -268,6 +267,51 @@ public final class CpuBackend implements Backend {
         if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
         float[] w = VectorOps.widen(weight.data(), weight.dtype(), D);
         rows(T, D, (t0, t1) -> { for (int t = t0; t < t1; t++) VectorOps.rmsNorm(x.data(), w, eps, out.data(), t, D); });
+    }
+
+    /** The residual add and the norm after it row by row, in one pass over the rows (a row is read while in cache). */
+    @Override
+    public void addRmsNorm(Tensor x, Tensor y, Tensor weight, float eps, Tensor out) {
+        int T = x.dim(0), D = x.dim(1);
+        if (y.numel() != x.numel()) throw new IllegalArgumentException("add " + x + " " + y);
+        requireShape(out, T, D);
+        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
+        float[] w = VectorOps.widen(weight.data(), weight.dtype(), D);
+        rows(T, D, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                VectorOps.add(x.data(), y.data(), (long) t * D, (long) (t + 1) * D);
+                VectorOps.rmsNorm(x.data(), w, eps, out.data(), t, D);
+            }
+        });
+    }
+
+    /** The biases and RoPE of q, k and v row by row, in one pass over the rows, shared out among the threads. */
+    @Override
+    public void biasRope(Tensor q, Tensor k, Tensor v, Tensor bq, Tensor bk, Tensor bv, int headDim, Tensor cos, Tensor sin,
+                         int[] chunkRows, int[] startPos) {
+        int T = q.dim(0), qW = q.dim(1), kW = k.dim(1), vW = v.dim(1);
+        if (k.dim(0) != T || v.dim(0) != T || qW % headDim != 0 || kW % headDim != 0 || cos.dim(1) * 2 != headDim)
+            throw new IllegalArgumentException("biasRope on " + q + ", " + k + ", " + v + " head_dim " + headDim);
+        float[] qb = bq == null ? null : bias(bq, qW), kb = bq == null ? null : bias(bk, kW), vb = bq == null ? null : bias(bv, vW);
+        int[] pos = rowPositions(T, chunkRows, startPos, null);
+        for (int p : pos)
+            if (p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        rows(T, qW + kW + vW, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                if (qb != null) {
+                    VectorOps.addBias(q.data(), qb, t, qW);
+                    VectorOps.addBias(k.data(), kb, t, kW);
+                    VectorOps.addBias(v.data(), vb, t, vW);
+                }
+                VectorOps.rope(q.data(), t, qW, headDim, cos.data(), sin.data(), pos[t]);
+                VectorOps.rope(k.data(), t, kW, headDim, cos.data(), sin.data(), pos[t]);
+            }
+        });
+    }
+
+    private static float[] bias(Tensor bias, int N) {
+        if (bias.numel() != N) throw new IllegalArgumentException("bias " + bias + " for rows of " + N);
+        return VectorOps.widen(bias.data(), bias.dtype(), N);
     }
 
     @Override

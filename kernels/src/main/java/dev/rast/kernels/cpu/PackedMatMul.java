@@ -7,7 +7,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -41,6 +40,8 @@ final class PackedMatMul {
     static final int G8 = 8;
     /** Tokens per GEMM call: 21 groups. */
     static final int SLICE_TOKENS = 21 * G;
+    /** Columns of x per work unit of its packing. */
+    private static final int PACK_COLUMNS = 256;
     /** A slice of tokens whose packed x stays in L2 (half of it) while all the weight blocks stream past. */
     private static final long X_SLICE_BYTES = 1 << 20;
 
@@ -301,41 +302,12 @@ final class PackedMatMul {
     // ---------------------------------------------------------------- several tokens: bound by FMAs
 
     /**
-     * x is packed once into groups of {@link #G} tokens, pair by pair: {@code xq[((g·K2 + k)·G + t]} with K2 = 2·kh
-     * (zero for an odd K's padding column). Work pieces are ranges of block pairs; each piece
-     * goes through the tokens a slice at a time, so that the slice's packed x stays in L2 while the blocks stream.
+     * x is packed once into groups of {@link #G} tokens ({@link #packX}). Work pieces are ranges of block pairs; each
+     * piece goes through the tokens a slice at a time, so that the slice's packed x stays in L2 while the blocks stream.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kh = (K + 1) / 2, K2 = 2 * kh, groups = (T + G - 1) / G;
-        float[] xa = Scratch.get(Scratch.GEMM_X, T * K);
-        MemorySegment.copy(x, FLOAT, 0, xa, 0, T * K);
-        float[] xq = Scratch.get(Scratch.GEMM_XP, groups * K2 * G);
-        int[] tokenStride = new int[B];
-        for (int i = 0; i < B; i++) tokenStride[i] = i * K;
-        // Gather a group's tokens at one k into G consecutive floats, up to B at a time. Lanes past T repeat the
-        // last token (a masked gather still range-checks masked lanes): their outputs are never stored.
-        pool.run((K2 + 63) / 64, (worker, c0, c1) -> {
-            int k0 = c0 * 64, k1 = Math.min(K2, c1 * 64);
-            for (int g = 0; g < groups; g++)
-                for (int s = 0; s < G; s += B) {
-                    int t0 = g * G + s;
-                    if (t0 >= T) { // a group's second gather, wholly padding (only when B < G)
-                        for (int k = k0; k < k1; k++) java.util.Arrays.fill(xq, (g * K2 + k) * G + s, (g * K2 + k) * G + Math.min(G, s + B), 0f);
-                        continue;
-                    }
-                    VectorMask<Float> lanes = F.indexInRange(0, Math.min(G - s, B));
-                    int[] map = tokenStride;
-                    if (t0 + B > T) {
-                        map = new int[B];
-                        for (int i = 0; i < B; i++) map[i] = Math.min(i, T - 1 - t0) * K;
-                    }
-                    for (int k = k0; k < k1; k++) {
-                        int at = (g * K2 + k) * G + s;
-                        if (k < K) FloatVector.fromArray(F, xa, t0 * K + k, map, 0).intoArray(xq, at, lanes);
-                        else FloatVector.zero(F).intoArray(xq, at, lanes);
-                    }
-                }
-        });
+        float[] xq = packX(pool, x, T, K);
         boolean bf16 = dt == DType.BF16;
         long blockBytes = kh * pairBytes(dt);
         int sliceGroups = (int) Math.max(1, X_SLICE_BYTES / ((long) K2 * G * 4));
@@ -366,6 +338,34 @@ final class PackedMatMul {
                 });
             }
         });
+    }
+
+    /**
+     * x [T, K] packed into groups of {@link #G} tokens, pair by pair: {@code xq[(g·K2 + k)·G + t]} with K2 = 2·kh;
+     * an odd K's padding column and the tokens past T are zero (their outputs are never stored). Plain loads and
+     * stores straight from the segment, a work unit per group and 256 columns on all threads: a copy of x to the
+     * heap and a gather per 16 columns cost several times more (for a 128-token prompt, up to a tenth of an
+     * o_proj or down GEMM on two threads).
+     */
+    private static float[] packX(WorkerPool pool, MemorySegment x, int T, int K) {
+        int kh = (K + 1) / 2, K2 = 2 * kh, groups = (T + G - 1) / G;
+        float[] xq = Scratch.get(Scratch.GEMM_XP, groups * K2 * G);
+        int chunks = (K2 + PACK_COLUMNS - 1) / PACK_COLUMNS;
+        pool.run(groups * chunks, (worker, u0, u1) -> {
+            for (int u = u0; u < u1; u++) {
+                int g = u / chunks, k0 = u % chunks * PACK_COLUMNS, k1 = Math.min(K2, k0 + PACK_COLUMNS), kEnd = Math.min(k1, K);
+                for (int t = 0; t < G; t++) {
+                    int at = g * K2 * G + t, token = g * G + t;
+                    int k = k0;
+                    if (token < T) {
+                        long row = (long) token * K;
+                        for (; k < kEnd; k++) xq[at + k * G] = x.getAtIndex(FLOAT, row + k);
+                    }
+                    for (; k < k1; k++) xq[at + k * G] = 0f;
+                }
+            }
+        });
+        return xq;
     }
 
     /**

@@ -57,6 +57,78 @@ class CpuKernelsTest {
         assertTrue(Math.abs(want - got) <= 1e-6 * scale + 1e-6, what + ": want " + want + ", got " + got);
     }
 
+    /**
+     * The fused ops are the plain ops row by row: the same bits as add then rmsNorm (out = y too, as the forward
+     * calls it), and as addBias ×3 then rope of q and k over chunks at scattered positions, with biases and without;
+     * 5 rows on one thread and 40 shared out among the threads.
+     */
+    @Test
+    void fusedOpsGiveThePlainOpsBits() {
+        int headDim = 64, qW = 14 * headDim, kvW = 2 * headDim, maxPos = 200;
+        float[] cos = new float[maxPos * headDim / 2], sin = new float[cos.length];
+        for (int i = 0; i < cos.length; i++) {
+            double a = (i / (headDim / 2)) * Math.pow(10000, -2.0 * (i % (headDim / 2)) / headDim);
+            cos[i] = (float) Math.cos(a);
+            sin[i] = (float) Math.sin(a);
+        }
+        Tensor tc = tensor(DType.F32, cos, maxPos, headDim / 2), ts = tensor(DType.F32, sin, maxPos, headDim / 2);
+        for (int T : new int[] {5, 40}) {
+            for (boolean outIsY : new boolean[] {false, true}) {
+                float[] x = random(T * qW), y = random(T * qW);
+                Tensor w = tensor(DType.BF16, random(qW), qW);
+                Tensor fx = tensor(DType.F32, x, T, qW), fy = tensor(DType.F32, y, T, qW), px = tensor(DType.F32, x, T, qW), py = tensor(DType.F32, y, T, qW);
+                Tensor fout = outIsY ? fy : cpu.allocate(DType.F32, T, qW), pout = outIsY ? py : cpu.allocate(DType.F32, T, qW);
+                cpu.addRmsNorm(fx, fy, w, 1e-6f, fout);
+                cpu.add(px, py);
+                cpu.rmsNorm(px, w, 1e-6f, pout);
+                assertArrayEquals(read(px), read(fx), "addRmsNorm x, T=" + T);
+                assertArrayEquals(read(pout), read(fout), "addRmsNorm out, T=" + T + (outIsY ? " out=y" : ""));
+            }
+            int[] chunkRows = {T - 3, 1, 2}, startPos = {0, 150, 37};
+            for (boolean biases : new boolean[] {true, false}) {
+                float[] q = random(T * qW), k = random(T * kvW), v = random(T * kvW);
+                Tensor[] f = {tensor(DType.F32, q, T, qW), tensor(DType.F32, k, T, kvW), tensor(DType.F32, v, T, kvW)};
+                Tensor[] p = {tensor(DType.F32, q, T, qW), tensor(DType.F32, k, T, kvW), tensor(DType.F32, v, T, kvW)};
+                Tensor bq = biases ? tensor(DType.BF16, random(qW), qW) : null, bk = biases ? tensor(DType.BF16, random(kvW), kvW) : null;
+                Tensor bv = biases ? tensor(DType.BF16, random(kvW), kvW) : null;
+                cpu.biasRope(f[0], f[1], f[2], bq, bk, bv, headDim, tc, ts, chunkRows, startPos);
+                if (biases) {
+                    cpu.addBias(p[0], bq);
+                    cpu.addBias(p[1], bk);
+                    cpu.addBias(p[2], bv);
+                }
+                cpu.rope(p[0], headDim, tc, ts, chunkRows, startPos);
+                cpu.rope(p[1], headDim, tc, ts, chunkRows, startPos);
+                for (int i = 0; i < 3; i++) assertArrayEquals(read(p[i]), read(f[i]), "biasRope " + "qkv".charAt(i) + ", T=" + T + (biases ? "" : ", no biases"));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    void aPackedTokenGetsTheSameBitsAloneInABatchAndInAPrefill(DType dt) {
+        // One token (matvec), two (the two-token matvec) and prompts of full and partial 12-token groups, over odd
+        // and even K and a last partial row block: every row of out must be the bits of that row alone.
+        int N = 70;
+        for (int K : new int[] {33, 96})
+            for (int T : new int[] {2, 3, 8, 13, 40}) {
+                float[] xv = random(T * K);
+                Tensor w = cpu.weight(tensor(dt, random(N * K), N, K));
+                Tensor x = tensor(DType.F32, xv, T, K), all = cpu.allocate(DType.F32, T, N);
+                cpu.matmul(x, w, all);
+                float[] got = read(all);
+                for (int t = 0; t < T; t++) {
+                    Tensor xt = tensor(DType.F32, Arrays.copyOfRange(xv, t * K, (t + 1) * K), 1, K), one = cpu.allocate(DType.F32, 1, N);
+                    cpu.matmul(xt, w, one);
+                    assertArrayEquals(read(one), Arrays.copyOfRange(got, t * N, (t + 1) * N), dt + " K=" + K + " T=" + T + " token " + t);
+                    cpu.free(xt);
+                    cpu.free(one);
+                }
+                cpu.free(x);
+                cpu.free(all);
+            }
+    }
+
     @ParameterizedTest
     @EnumSource(DType.class)
     void matmulOfSharedInputEqualsOneMatmulPerWeight(DType dt) {

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The CUDA backend's fused ops (one kernel where Backend's defaults run two to five) and the logits row gather, on a
- * real GPU and on the emulator: each against the CPU backend, which runs Backend's defaults (the plain ops), and on
- * the emulator the launches each makes.
+ * real GPU and on the emulator: each against the CPU backend's plain ops (what Backend's defaults run), and on the
+ * emulator the launches each makes.
  */
 class CudaFusedOpsTest {
     @RegisterExtension static final TestBackends backends = new TestBackends();
