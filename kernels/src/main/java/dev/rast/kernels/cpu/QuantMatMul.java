@@ -585,9 +585,10 @@ final class QuantMatMul {
                 for (int j = 0; j < QB / 2; j++) {
                     IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, ob + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, oc + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector both = vb.or(vc.lanewise(VectorOperators.LSHL, 16));  // int lane i: byte i of each block, one per short
                     int w = ((k * QB + 2 * j) * U + u) * 2 * B;
-                    vb.and(0xF).sub(8).and(0xFFFF).or(vc.and(0xF).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w);
-                    vb.lanewise(VectorOperators.LSHR, 4).sub(8).and(0xFFFF).or(vc.lanewise(VectorOperators.LSHR, 4).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w + U * 2 * B);
+                    both.and(0x000F000F).reinterpretAsShorts().sub((short) 8).intoArray(wq, w);
+                    both.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().sub((short) 8).intoArray(wq, w + U * 2 * B);
                 }
             }
     }
