@@ -504,8 +504,9 @@ final class QuantMatMul {
         short[] xq = mine.xq(rows * KP);  // tokens past T: whatever was there, read only into totals never stored
         float[] xd = mine.xd(rows * kb);
         pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
-            float[] row = new float[KP];
-            int[] qi = new int[KP];
+            Q4Work w = Q4Work.get();
+            float[] row = w.row(KP);
+            int[] qi = w.qi(KP);
             for (int t = t0; t < t1; t++) quantizeQ4Row(x, t, K, row, qi, xq, t * KP, xd, t * kb);
         });
         long blockBytes = kb * kBlockBytes(DType.Q4_0);
@@ -559,7 +560,8 @@ final class QuantMatMul {
         final float[] ws = new float[KC * 2 * U * B];
         final long[] at = new long[2 * U];
         private short[] xq = new short[0];
-        private float[] xd = new float[0], tot = new float[0];
+        private float[] xd = new float[0], tot = new float[0], row = new float[0];
+        private int[] qi = new int[0];
 
         static Q4Work get() { return MINE.get(); }
 
@@ -568,6 +570,10 @@ final class QuantMatMul {
         float[] xd(int n) { return xd.length >= n ? xd : (xd = new float[n]); }
 
         float[] tot(int n) { return tot.length >= n ? tot : (tot = new float[n]); }
+
+        float[] row(int n) { return row.length >= n ? row : (row = new float[n]); }
+
+        int[] qi(int n) { return qi.length >= n ? qi : (qi = new int[n]); }
     }
 
     /**
@@ -577,7 +583,8 @@ final class QuantMatMul {
      */
     private static void quantizeQ4Row(MemorySegment x, int t, int K, float[] row, int[] qi, short[] q, int qo, float[] d, int dOff) {
         int kb = (K + QB - 1) / QB;
-        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
+        java.util.Arrays.fill(row, K, kb * QB, 0f);  // the last block's padding
         for (int b = 0; b < kb; b++) {
             d[dOff + b] = quantizeBlock(row, b * QB, qi);
             IntVector lo = IntVector.fromArray(I, qi, b * QB), hi = IntVector.fromArray(I, qi, b * QB + QB / 2);
