@@ -546,7 +546,7 @@ final class QuantMatMul {
      * weights again, so only where there are fewer than {@value #UNITS_PER_THREAD} units per thread, into
      * {@value #SPANS} spans of at least {@value #MIN_SPAN} tokens.
      */
-    static int tokenSpans(int units, int threads, int T) {
+    private static int tokenSpans(int units, int threads, int T) {
         if (threads == 1 || units >= UNITS_PER_THREAD * threads) return 1;
         return Math.max(1, Math.min(SPANS, T / MIN_SPAN));
     }
@@ -642,7 +642,7 @@ final class QuantMatMul {
         scale(acc, 6, kn, ws, xd, db, ds, tot, to);
     }
 
-    /** {@link #kernelS6} for the last one or two tokens of a batch. */
+    /** {@link #kernelS6} for the last one or two tokens of a span. */
     private static void kernelS2(short[] wq, float[] ws, int kn, short[] xq, int xs, float[] xd, int ds, int xb, int db, float[] tot, int to, short[] acc) {
         int x0 = xb, x1 = xb + xs;
         for (int k = 0; k < kn; k++) {
