@@ -546,52 +546,114 @@ final class QuantMatMul {
 
     /** Row-block pairs per Q4_0 GEMM work unit (eight row blocks: 24 accumulators for 6 tokens). */
     private static final int U = 4;
-    /** K-blocks widened at a time: 8 row blocks × 64 columns of shorts, 16 KiB, stay in L1 while every token meets them. */
-    private static final int KC = 2;
+    /**
+     * K-blocks widened at a time: 8 row blocks × 256 columns of shorts, 64 KiB, from L2 while every token of a span
+     * meets them. A token's totals are loaded and stored once per chunk ({@link #scale} after the chunk's sums), and
+     * that pays more than keeping the chunk in L1 did (3 K-blocks, 24 KiB: about 4% slower, 16 about the same).
+     */
+    private static final int KC = 8;
 
     /**
-     * The Q4_0 GEMM: x quantized once into groups of {@link #G} tokens as shorts ({@code xq[(g·KP + pos)·G + t]}, columns
-     * in packed order; scales {@code xd[(g·kb + b)·G + t]}, tokens past T zero); each work unit, 2·{@link #U} row blocks,
-     * is widened {@link #KC} K-blocks at a time into {@code q − 8} as shorts and F32 scales, which every token then meets
-     * in {@link #kernelS6}: a 32-block's products summed in 16-bit lanes are exact, so the sums are the matvec's, and
-     * each token's totals take one FMA per K-block, K-blocks in order.
+     * The Q4_0 GEMM: x quantized once, row by row, as shorts ({@code xq[t·KP + pos]}, columns in packed order; scales
+     * {@code xd[t·kb + b]}; {@link #quantizeQ4Row}; rows past T up to a multiple of 6 hold whatever the buffer last held,
+     * and go only into totals that are never stored); each work item, 2·{@link #U} row blocks and a span of tokens
+     * ({@link #tokenSpans}), is widened {@link #KC} K-blocks at a time into {@code q − 8} as shorts and F32 scales, which
+     * every token of the span then meets in {@link #kernelS6}: a 32-block's products summed in 16-bit lanes are exact, so
+     * the sums are the matvec's, and each token's totals take one FMA per K-block, K-blocks in order ({@link #scale}).
+     * The buffers are the threads' own, kept between calls ({@link Q4Work}).
      */
     private static void gemmQ4(WorkerPool pool, MemorySegment x, Part[] parts, int T, int K) {
-        int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G, R = 2 * U;
-        short[] xq = new short[groups * KP * G];
-        float[] xd = new float[groups * kb * G];
+        int kb = (K + QB - 1) / QB, KP = kb * QB, rows = (T + 5) / 6 * 6, R = 2 * U;
+        Q4Work mine = Q4Work.get();
+        short[] xq = mine.xq(rows * KP);  // tokens past T: whatever was there, read only into totals never stored
+        float[] xd = mine.xd(rows * kb);
         pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
-            float[] row = new float[KP];
-            int[] qi = new int[KP];
-            for (int t = t0; t < t1; t++) quantize(x, DType.Q4_0, t, K, row, qi, xq, null, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+            Q4Work w = Q4Work.get();
+            float[] row = w.row(KP);
+            int[] qi = w.qi(KP);
+            for (int t = t0; t < t1; t++) quantizeQ4Row(x, t, K, row, qi, xq, t * KP, xd, t * kb);
         });
         long blockBytes = kb * kBlockBytes(DType.Q4_0);
         int[] first = PackedMatMul.firstUnits(parts, R);
-        pool.run(first[parts.length], (worker, u0, u1) -> {
-            float[] tot = new float[groups * G * R * B], ws = new float[KC * R * B];
-            short[] wq = new short[KC * QB * R * B], acc = new short[6 * R * B];
-            long[] at = new long[R];
-            PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
-                MemorySegment p = part.p(), out = part.out();
-                int N = part.N(), blocks = (N + B - 1) / B;
-                for (int q = q0; q < q1; q++) {
-                    for (int r = 0; r < R; r++) at[r] = Math.min(R * q + r, blocks - 1) * blockBytes;  // past the end: the last block again
-                    java.util.Arrays.fill(tot, 0, T * R * B, 0f);
+        int units = first[parts.length], spans = tokenSpans(units, pool.threads(), T), span = (T + 6 * spans - 1) / (6 * spans) * 6;
+        pool.run(units * spans, (worker, i0, i1) -> {
+            Q4Work w = Q4Work.get();
+            float[] tot = w.tot(span * R * B);
+            for (int i = i0; i < i1; i++) {
+                int ta = i % spans * span, tn = Math.min(span, T - ta);
+                if (tn <= 0) continue;
+                PackedMatMul.forParts(parts, first, i / spans, i / spans + 1, (part, q, q1) -> {
+                    MemorySegment p = part.p(), out = part.out();
+                    int N = part.N(), blocks = (N + B - 1) / B;
+                    for (int r = 0; r < R; r++) w.at[r] = Math.min(R * q + r, blocks - 1) * blockBytes;  // past the end: the last block again
+                    java.util.Arrays.fill(tot, 0, tn * R * B, 0f);
                     for (int k0 = 0; k0 < kb; k0 += KC) {
                         int kn = Math.min(KC, kb - k0);
-                        widenQ4s(p, at, k0, kn, wq, ws);
-                        for (int t = 0; t < T; ) {
-                            int g = t / G, o = t % G, xb = (g * KP + k0 * QB) * G + o, db = (g * kb + k0) * G + o;
-                            if (T - t <= 2) { kernelS2(wq, ws, kn, xq, xd, xb, db, tot, t * R * B, acc); t += 2; }
-                            else { kernelS6(wq, ws, kn, xq, xd, xb, db, tot, t * R * B, acc); t += 6; }
+                        widenQ4s(p, w.at, k0, kn, w.wq, w.ws);
+                        for (int t = ta; t < ta + tn; ) {
+                            int xb = t * KP + k0 * QB, db = t * kb + k0, to = (t - ta) * R * B;
+                            if (ta + tn - t <= 2) { kernelS2(w.wq, w.ws, kn, xq, KP, xd, kb, xb, db, tot, to, w.acc); t += 2; }
+                            else { kernelS6(w.wq, w.ws, kn, xq, KP, xd, kb, xb, db, tot, to, w.acc); t += 6; }
                         }
                     }
-                    for (int t = 0; t < T; t++)
+                    for (int t = 0; t < tn; t++)
                         for (int r = 0; r < R && R * q + r < blocks; r++)
-                            PackedMatMul.store(FloatVector.fromArray(F, tot, (t * R + r) * B), out, (long) t * N, R * q + r, N);
-                }
-            });
+                            PackedMatMul.store(FloatVector.fromArray(F, tot, (t * R + r) * B), out, (long) (ta + t) * N, R * q + r, N);
+                });
+            }
         });
+    }
+
+    /**
+     * Token spans each work unit is cut into (a span: a multiple of 6 tokens, the last one shorter), so that a matrix of
+     * few units (896 rows: 7 units of 128) still shares out evenly over the threads: every span widens the unit's
+     * weights again, so only where there are fewer than {@value #UNITS_PER_THREAD} units per thread, into
+     * {@value #SPANS} spans of at least {@value #MIN_SPAN} tokens.
+     */
+    private static int tokenSpans(int units, int threads, int T) {
+        if (threads == 1 || units >= UNITS_PER_THREAD * threads) return 1;
+        return Math.max(1, Math.min(SPANS, T / MIN_SPAN));
+    }
+
+    private static final int UNITS_PER_THREAD = 8, SPANS = 2, MIN_SPAN = 24;
+
+    /** A thread's Q4_0 GEMM buffers, kept between calls: the caller's quantized x, and each worker's widened weights and totals. */
+    private static final class Q4Work {
+        private static final ThreadLocal<Q4Work> MINE = ThreadLocal.withInitial(Q4Work::new);
+        final short[] wq = new short[KC * QB * 2 * U * B], acc = new short[KC * 6 * 2 * U * B];
+        final float[] ws = new float[KC * 2 * U * B];
+        final long[] at = new long[2 * U];
+        private short[] xq = new short[0];
+        private float[] xd = new float[0], tot = new float[0], row = new float[0];
+        private int[] qi = new int[0];
+
+        static Q4Work get() { return MINE.get(); }
+
+        short[] xq(int n) { return xq.length >= n ? xq : (xq = new short[n]); }
+
+        float[] xd(int n) { return xd.length >= n ? xd : (xd = new float[n]); }
+
+        float[] tot(int n) { return tot.length >= n ? tot : (tot = new float[n]); }
+
+        float[] row(int n) { return row.length >= n ? row : (row = new float[n]); }
+
+        int[] qi(int n) { return qi.length >= n ? qi : (qi = new int[n]); }
+    }
+
+    /**
+     * Row t of x quantized for the Q4_0 GEMM ({@link QuantBlocks#quantizeActivations}, {@link #quantizeBlock}): its
+     * integers as shorts in packed order ({@link #column}: block b's columns 0, 16, 1, 17, …) into {@code q[qo, qo + KP)},
+     * block b's scale into {@code d[dOff + b]}.
+     */
+    private static void quantizeQ4Row(MemorySegment x, int t, int K, float[] row, int[] qi, short[] q, int qo, float[] d, int dOff) {
+        int kb = (K + QB - 1) / QB;
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
+        java.util.Arrays.fill(row, K, kb * QB, 0f);  // the last block's padding
+        for (int b = 0; b < kb; b++) {
+            d[dOff + b] = quantizeBlock(row, b * QB, qi);
+            IntVector lo = IntVector.fromArray(I, qi, b * QB), hi = IntVector.fromArray(I, qi, b * QB + QB / 2);
+            lo.and(0xFFFF).or(hi.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(q, qo + b * QB);
+        }
     }
 
     /**
@@ -610,63 +672,77 @@ final class QuantMatMul {
                 for (int j = 0; j < QB / 2; j++) {
                     IntVector vb = (IntVector) ByteVector.fromMemorySegment(BYTES, p, ob + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector vc = (IntVector) ByteVector.fromMemorySegment(BYTES, p, oc + 2L * B + (long) j * B, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector both = vb.or(vc.lanewise(VectorOperators.LSHL, 16));  // int lane i: byte i of each block, one per short
                     int w = ((k * QB + 2 * j) * U + u) * 2 * B;
-                    vb.and(0xF).sub(8).and(0xFFFF).or(vc.and(0xF).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w);
-                    vb.lanewise(VectorOperators.LSHR, 4).sub(8).and(0xFFFF).or(vc.lanewise(VectorOperators.LSHR, 4).sub(8).lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(wq, w + U * 2 * B);
+                    both.and(0x000F000F).reinterpretAsShorts().sub((short) 8).intoArray(wq, w);
+                    both.lanewise(VectorOperators.LSHR, 4).and(0x000F000F).reinterpretAsShorts().sub((short) 8).intoArray(wq, w + U * 2 * B);
                 }
             }
     }
 
-    /** Eight row blocks of Q4_0 weights ({@code q − 8} as shorts) × 6 tokens: per K-block, the 32 columns' products summed in 16-bit lanes (exact: |Σ (q − 8) · a| ≤ 32 · 8 · 127 < 2^15), 24 register accumulators of two blocks' rows interleaved (see {@link #widenQ4s}), then each split into its blocks' 32-bit lanes (an int lane holds a row of each), widened and scaled into its token's total in {@code tot} by one FMA ({@link QuantBlocks#dot}), K-blocks in order. Written out for C2's inlining. */
-    private static void kernelS6(short[] wq, float[] ws, int kn, short[] xq, float[] xd, int xb, int db, float[] tot, int to, short[] acc) {
+    /**
+     * Eight row blocks of Q4_0 weights ({@code q − 8} as shorts) × 6 tokens (rows of {@code xq} {@code xs} apart, from
+     * {@code xb}; their scales {@code ds} apart in {@code xd}, from {@code db}) over {@code kn} K-blocks: per K-block, the 32
+     * columns' products summed in 16-bit lanes (exact: |Σ (q − 8) · a| ≤ 32 · 8 · 127 < 2^15) in 24 register
+     * accumulators of two blocks' rows interleaved (see {@link #widenQ4s}), stored to {@code acc} (K-block k, token i,
+     * pair u at {@code ((k·6 + i)·U + u)·2B}); then {@link #scale} takes them into the tokens' totals in {@code tot}.
+     * Written out for C2's inlining.
+     */
+    private static void kernelS6(short[] wq, float[] ws, int kn, short[] xq, int xs, float[] xd, int ds, int xb, int db, float[] tot, int to, short[] acc) {
+        int x0 = xb, x1 = xb + xs, x2 = xb + 2 * xs, x3 = xb + 3 * xs, x4 = xb + 4 * xs, x5 = xb + 5 * xs;
         for (int k = 0; k < kn; k++) {
             ShortVector a00 = ShortVector.zero(S2), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00, a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
             for (int j = k * QB; j < (k + 1) * QB; j++) {
                 ShortVector w0 = ShortVector.fromArray(S2, wq, (j * U + 0) * 2 * B), w1 = ShortVector.fromArray(S2, wq, (j * U + 1) * 2 * B), w2 = ShortVector.fromArray(S2, wq, (j * U + 2) * 2 * B), w3 = ShortVector.fromArray(S2, wq, (j * U + 3) * 2 * B);
-                int e = xb + j * G;
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 0]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 1]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 2]); a20 = a20.add(w0.mul(v)); a21 = a21.add(w1.mul(v)); a22 = a22.add(w2.mul(v)); a23 = a23.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 3]); a30 = a30.add(w0.mul(v)); a31 = a31.add(w1.mul(v)); a32 = a32.add(w2.mul(v)); a33 = a33.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 4]); a40 = a40.add(w0.mul(v)); a41 = a41.add(w1.mul(v)); a42 = a42.add(w2.mul(v)); a43 = a43.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 5]); a50 = a50.add(w0.mul(v)); a51 = a51.add(w1.mul(v)); a52 = a52.add(w2.mul(v)); a53 = a53.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x0 + j]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x1 + j]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x2 + j]); a20 = a20.add(w0.mul(v)); a21 = a21.add(w1.mul(v)); a22 = a22.add(w2.mul(v)); a23 = a23.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x3 + j]); a30 = a30.add(w0.mul(v)); a31 = a31.add(w1.mul(v)); a32 = a32.add(w2.mul(v)); a33 = a33.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x4 + j]); a40 = a40.add(w0.mul(v)); a41 = a41.add(w1.mul(v)); a42 = a42.add(w2.mul(v)); a43 = a43.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x5 + j]); a50 = a50.add(w0.mul(v)); a51 = a51.add(w1.mul(v)); a52 = a52.add(w2.mul(v)); a53 = a53.add(w3.mul(v)); }
             }
-            a00.intoArray(acc, 0 * 2 * B); a01.intoArray(acc, 1 * 2 * B); a02.intoArray(acc, 2 * 2 * B); a03.intoArray(acc, 3 * 2 * B); a10.intoArray(acc, 4 * 2 * B); a11.intoArray(acc, 5 * 2 * B); a12.intoArray(acc, 6 * 2 * B); a13.intoArray(acc, 7 * 2 * B); a20.intoArray(acc, 8 * 2 * B); a21.intoArray(acc, 9 * 2 * B); a22.intoArray(acc, 10 * 2 * B); a23.intoArray(acc, 11 * 2 * B); a30.intoArray(acc, 12 * 2 * B); a31.intoArray(acc, 13 * 2 * B); a32.intoArray(acc, 14 * 2 * B); a33.intoArray(acc, 15 * 2 * B); a40.intoArray(acc, 16 * 2 * B); a41.intoArray(acc, 17 * 2 * B); a42.intoArray(acc, 18 * 2 * B); a43.intoArray(acc, 19 * 2 * B); a50.intoArray(acc, 20 * 2 * B); a51.intoArray(acc, 21 * 2 * B); a52.intoArray(acc, 22 * 2 * B); a53.intoArray(acc, 23 * 2 * B);
-            scale(acc, 6, ws, k * 2 * U * B, xd, db + k * G, tot, to);
+            a00.intoArray(acc, (k * 6 * U + 0) * 2 * B); a01.intoArray(acc, (k * 6 * U + 1) * 2 * B); a02.intoArray(acc, (k * 6 * U + 2) * 2 * B); a03.intoArray(acc, (k * 6 * U + 3) * 2 * B); a10.intoArray(acc, (k * 6 * U + 4) * 2 * B); a11.intoArray(acc, (k * 6 * U + 5) * 2 * B); a12.intoArray(acc, (k * 6 * U + 6) * 2 * B); a13.intoArray(acc, (k * 6 * U + 7) * 2 * B); a20.intoArray(acc, (k * 6 * U + 8) * 2 * B); a21.intoArray(acc, (k * 6 * U + 9) * 2 * B); a22.intoArray(acc, (k * 6 * U + 10) * 2 * B); a23.intoArray(acc, (k * 6 * U + 11) * 2 * B); a30.intoArray(acc, (k * 6 * U + 12) * 2 * B); a31.intoArray(acc, (k * 6 * U + 13) * 2 * B); a32.intoArray(acc, (k * 6 * U + 14) * 2 * B); a33.intoArray(acc, (k * 6 * U + 15) * 2 * B); a40.intoArray(acc, (k * 6 * U + 16) * 2 * B); a41.intoArray(acc, (k * 6 * U + 17) * 2 * B); a42.intoArray(acc, (k * 6 * U + 18) * 2 * B); a43.intoArray(acc, (k * 6 * U + 19) * 2 * B); a50.intoArray(acc, (k * 6 * U + 20) * 2 * B); a51.intoArray(acc, (k * 6 * U + 21) * 2 * B); a52.intoArray(acc, (k * 6 * U + 22) * 2 * B); a53.intoArray(acc, (k * 6 * U + 23) * 2 * B);
         }
+        scale(acc, 6, kn, ws, xd, db, ds, tot, to);
     }
 
-    /** {@link #kernelS6} for the last one or two tokens of a batch. */
-    private static void kernelS2(short[] wq, float[] ws, int kn, short[] xq, float[] xd, int xb, int db, float[] tot, int to, short[] acc) {
+    /** {@link #kernelS6} for the last one or two tokens of a span. */
+    private static void kernelS2(short[] wq, float[] ws, int kn, short[] xq, int xs, float[] xd, int ds, int xb, int db, float[] tot, int to, short[] acc) {
+        int x0 = xb, x1 = xb + xs;
         for (int k = 0; k < kn; k++) {
             ShortVector a00 = ShortVector.zero(S2), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
             for (int j = k * QB; j < (k + 1) * QB; j++) {
                 ShortVector w0 = ShortVector.fromArray(S2, wq, (j * U + 0) * 2 * B), w1 = ShortVector.fromArray(S2, wq, (j * U + 1) * 2 * B), w2 = ShortVector.fromArray(S2, wq, (j * U + 2) * 2 * B), w3 = ShortVector.fromArray(S2, wq, (j * U + 3) * 2 * B);
-                int e = xb + j * G;
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 0]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
-                { ShortVector v = ShortVector.broadcast(S2, xq[e + 1]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x0 + j]); a00 = a00.add(w0.mul(v)); a01 = a01.add(w1.mul(v)); a02 = a02.add(w2.mul(v)); a03 = a03.add(w3.mul(v)); }
+                { ShortVector v = ShortVector.broadcast(S2, xq[x1 + j]); a10 = a10.add(w0.mul(v)); a11 = a11.add(w1.mul(v)); a12 = a12.add(w2.mul(v)); a13 = a13.add(w3.mul(v)); }
             }
-            a00.intoArray(acc, 0 * 2 * B); a01.intoArray(acc, 1 * 2 * B); a02.intoArray(acc, 2 * 2 * B); a03.intoArray(acc, 3 * 2 * B); a10.intoArray(acc, 4 * 2 * B); a11.intoArray(acc, 5 * 2 * B); a12.intoArray(acc, 6 * 2 * B); a13.intoArray(acc, 7 * 2 * B);
-            scale(acc, 2, ws, k * 2 * U * B, xd, db + k * G, tot, to);
+            a00.intoArray(acc, (k * 6 * U + 0) * 2 * B); a01.intoArray(acc, (k * 6 * U + 1) * 2 * B); a02.intoArray(acc, (k * 6 * U + 2) * 2 * B); a03.intoArray(acc, (k * 6 * U + 3) * 2 * B); a10.intoArray(acc, (k * 6 * U + 4) * 2 * B); a11.intoArray(acc, (k * 6 * U + 5) * 2 * B); a12.intoArray(acc, (k * 6 * U + 6) * 2 * B); a13.intoArray(acc, (k * 6 * U + 7) * 2 * B);
         }
+        scale(acc, 2, kn, ws, xd, db, ds, tot, to);
     }
 
     /**
-     * The block sums of {@code n} tokens (token i's pair u at {@code acc[(i·U + u)·2B]}, rows interleaved) split into
-     * their blocks' 32-bit lanes, converted (exactly) and scaled into the tokens' totals, {@code tot = fma(sum, d_w · d_x, tot)}.
+     * The block sums of {@code n} tokens over {@code kn} K-blocks (token i's scale of K-block k at
+     * {@code xd[e + i·ds + k]}; its sums, pair u, at
+     * {@code acc[((k·6 + i)·U + u)·2B]}, rows interleaved) split into their blocks' 32-bit lanes (an int lane holds a
+     * row of each), converted (exactly) and scaled into the tokens' totals, {@code tot = fma(sum, d_w · d_x, tot)}
+     * ({@link QuantBlocks#dot}), K-blocks in order; each total is loaded and stored once for the kn K-blocks.
      */
-    private static void scale(short[] acc, int n, float[] ws, int s, float[] xd, int e, float[] tot, int to) {
-        for (int i = 0; i < n; i++) {
-            float d = xd[e + i];
+    private static void scale(short[] acc, int n, int kn, float[] ws, float[] xd, int e, int ds, float[] tot, int to) {
+        for (int i = 0; i < n; i++)
             for (int u = 0; u < U; u++) {
-                IntVector p = ShortVector.fromArray(S2, acc, (i * U + u) * 2 * B).reinterpretAsInts();
-                int t = to + (i * 2 * U + 2 * u) * B, w = s + 2 * u * B;
-                ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(F, ws, w).mul(d), FloatVector.fromArray(F, tot, t)).intoArray(tot, t);
-                ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.fromArray(F, ws, w + B).mul(d), FloatVector.fromArray(F, tot, t + B)).intoArray(tot, t + B);
+                int t = to + (i * 2 * U + 2 * u) * B;
+                FloatVector lo = FloatVector.fromArray(F, tot, t), hi = FloatVector.fromArray(F, tot, t + B);
+                for (int k = 0; k < kn; k++) {
+                    float d = xd[e + i * ds + k];
+                    IntVector p = ShortVector.fromArray(S2, acc, (k * 6 * U + i * U + u) * 2 * B).reinterpretAsInts();
+                    int w = (k * 2 * U + 2 * u) * B;
+                    lo = ((FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, ws, w).mul(d), lo);
+                    hi = ((FloatVector) p.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, ws, w + B).mul(d), hi);
+                }
+                lo.intoArray(tot, t);
+                hi.intoArray(tot, t + B);
             }
-        }
     }
 
 }

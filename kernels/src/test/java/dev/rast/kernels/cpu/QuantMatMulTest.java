@@ -56,10 +56,13 @@ class QuantMatMulTest {
                 cpu.matmul(x.rows(t, 1), w, one);
                 assertArrayEquals(Arrays.copyOfRange(a, t * N, (t + 1) * N), read(one), dt + " " + N + "x" + K + ": token " + t + " alone");
             }
-            for (int n : new int[] {3, 7}) {  // a small batch: the 4-token kernel; 7: a 6-token call and a second, partial one
+            // a small batch (3: one 6-token call, partly past the batch; 7: a 6-token call and a 2-token one), and prompts
+            // whose rows go to the Q4_0 GEMM's token spans (few row blocks on two threads): 128, spans of 66 and 62 (a
+            // 2-token call last), 130, of 66 and 64 (a 6-token call partly past the prompt)
+            for (int n : new int[] {3, 7, 128, 130}) {
                 Tensor few = cpu.allocate(DType.F32, n, N);
                 cpu.matmul(x.rows(10, n), w, few);
-                assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": a batch of " + n);
+                assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": " + n + " tokens");
                 cpu.free(few);
             }
             for (Tensor f : new Tensor[] {stored, x, all, inPlace, one}) cpu.free(f);
