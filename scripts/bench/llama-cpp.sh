@@ -15,7 +15,9 @@
 # Needs: npm, git, cmake, a C++ compiler, and a Python with numpy, torch and transformers for the converter (PYTHON,
 # default .oracle/bin/python). Never part of the build or CI.
 #
-# Environment: RAST (default bin/rast), PYTHON, THREADS (2), PROMPT (128), GEN (64), ROUNDS (2), DTYPES ("bf16 q8_0 q4_0").
+# Environment: RAST (default bin/rast), PYTHON, THREADS (2), PROMPT (128), GEN (64), ROUNDS (2), DTYPES ("bf16 q8_0 q4_0"),
+# RUNS (3): timed passes per tool and round, each reporting its mean (llama-bench -r) or median (rast bench --runs,
+# after its warm-up pass); one pass right after the warm-up still holds part of the JIT's compilation of the kernels.
 set -euo pipefail
 
 MODEL=$(cd "$1" && pwd)
@@ -26,6 +28,7 @@ THREADS=${THREADS:-2}
 PROMPT=${PROMPT:-128}
 GEN=${GEN:-64}
 ROUNDS=${ROUNDS:-2}
+RUNS=${RUNS:-3}
 DTYPES=${DTYPES:-bf16 q8_0 q4_0}
 mkdir -p "$WORK"
 
@@ -66,9 +69,9 @@ done
 for round in $(seq "$ROUNDS"); do
     for d in $DTYPES; do
         echo "== round $round, $d, $(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg)"
-        "$WORK/llama.cpp/build/bin/llama-bench" -m "$GGUF-$d.gguf" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r 1 -o md 2>/dev/null \
+        "$WORK/llama.cpp/build/bin/llama-bench" -m "$GGUF-$d.gguf" -t "$THREADS" -p "$PROMPT" -n "$GEN" -r "$RUNS" -o md 2>/dev/null \
             | grep -E "pp$PROMPT|tg$GEN" | sed 's/^/llama.cpp /'
-        $RAST bench --model "$MODEL" --dtype "$d" --threads "$THREADS" --prompt-len "$PROMPT" --gen "$GEN" --runs 1 2>/dev/null \
+        $RAST bench --model "$MODEL" --dtype "$d" --threads "$THREADS" --prompt-len "$PROMPT" --gen "$GEN" --runs "$RUNS" 2>/dev/null \
             | grep -E "^(model|limits|prefill|decode)" | sed 's/^/rast      /'
     done
 done
