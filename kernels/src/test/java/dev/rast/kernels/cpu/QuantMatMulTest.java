@@ -15,9 +15,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Q8_0 / Q4_0 kernels sum in one order whatever the path, so a token's outputs are the same bits through the
- * matrix-vector kernel (one token), the GEMM (a batch of 3 or 7, a prompt, any of its 6-token halves, any slice) and the
- * in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K not a
- * multiple of 32, a partial last row block, an odd number of blocks, more tokens than one GEMM slice.
+ * matrix-vector kernel (one token), the GEMM (a batch of 2, 3, 7 or 8, a prompt, any of its 6-token calls, any slice)
+ * and the in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K
+ * not a multiple of 32, a partial last row block, an odd number of blocks, a block count not a multiple of the Q8_0
+ * GEMM's 4, more tokens than one GEMM slice.
  */
 class QuantMatMulTest {
     static CpuBackend cpu;
@@ -56,7 +57,7 @@ class QuantMatMulTest {
                 cpu.matmul(x.rows(t, 1), w, one);
                 assertArrayEquals(Arrays.copyOfRange(a, t * N, (t + 1) * N), read(one), dt + " " + N + "x" + K + ": token " + t + " alone");
             }
-            for (int n : new int[] {3, 7}) {  // a small batch: the 4-token kernel; 7: a 6-token call and a second, partial one
+            for (int n : new int[] {2, 3, 7, 8}) {  // small batches: the GEMM's 2-token kernel alone, a 6-token call with padding, a 6-token call and a 2-token one
                 Tensor few = cpu.allocate(DType.F32, n, N);
                 cpu.matmul(x.rows(10, n), w, few);
                 assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": a batch of " + n);
