@@ -49,7 +49,7 @@ final class QuantMatMul {
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(B * 8));
     private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(B * 16));
     private static final int QB = QuantBlocks.BLOCK;
-    /** Tokens per packed group of x; the micro-kernels take 6 (or 4) of them at a time. */
+    /** Tokens per packed group of x; the GEMMs' micro-kernels take 6 (or the last 2) of them at a time. */
     static final int G = 12;
     /** Tokens per GEMM call, so that the packed x stays small. */
     static final int SLICE_TOKENS = 16 * G;
