@@ -11,6 +11,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
@@ -56,7 +57,7 @@ final class QuantMatMul {
     /** The two halves of 2B shorts swapped. */
     private static final VectorShuffle<Short> SWAP = VectorShuffle.fromOp(S2, i -> (i + B) % (2 * B));
     private static final int QB = QuantBlocks.BLOCK;
-    /** Tokens per packed group of x; the micro-kernels take 6 (or 4) of them at a time. */
+    /** Tokens per packed group of x; the GEMMs' micro-kernels take 6 (or the last 2) of them at a time. */
     static final int G = 12;
     /** Tokens per GEMM call, so that the packed x stays small. */
     static final int SLICE_TOKENS = 16 * G;
@@ -427,120 +428,142 @@ final class QuantMatMul {
 
     // ---------------------------------------------------------------- several tokens of Q8_0: bound by FMAs
 
+    /** Row blocks per Q8_0 GEMM work unit: four, so that 6 tokens make 24 register accumulators. */
+    private static final int R8 = 4;
+    /** K-blocks of a unit widened at a time: 4 row blocks × 128 columns of floats, 32 KiB, which every token meets before the next chunk (2, 4 and 8 measured alike). */
+    private static final int KC8 = 4;
+
     /**
-     * The Q8_0 GEMM (Q4_0's is {@link #gemmQ4}): x is quantized once and packed into groups of {@link #G} tokens as floats: integers {@code xq[(g·KP + pos)·G + t]},
-     * KP = K rounded up to 32, columns in packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero).
-     * Work pieces are ranges of block pairs; each pair is widened once into float integers and F32 scales, which stay in cache while every token group meets them in F32 micro-kernels ({@link #kernel6}): the
-     * products and their block sums are integers below 2^24, exact in F32, so the sums are the matvec's.
+     * The Q8_0 GEMM (Q4_0's is {@link #gemmQ4}): x is quantized once and packed into groups of {@link #G} tokens as
+     * floats ({@link #quantizeGroup}): integers {@code xq[(g·KP + pos)·G + t]}, KP = K rounded up to 32, columns in
+     * packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero). Each work unit, {@link #R8} row blocks,
+     * is widened {@link #KC8} K-blocks at a time into float integers and F32 scales ({@link #widenQ8}), which every
+     * token then meets in F32 micro-kernels ({@link #kernel6}): the products and their block sums are integers below
+     * 2^24, exact in F32, so the sums are the matvec's, and each token's totals ({@code tot}, in memory between
+     * chunks) take one FMA per K-block, K-blocks in order.
      */
     private static void gemm(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G;
-        float[] xq = new float[groups * KP * G], xd = new float[groups * kb * G];
-        pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
-            float[] row = new float[KP];
-            int[] qi = new int[KP];
-            for (int t = t0; t < t1; t++) quantize(x, dt, t, K, row, qi, null, xq, (t / G) * KP * G + t % G, xd, (t / G) * kb * G + t % G, G, null);
+        float[] xq = Scratch.get(Scratch.GEMM_XP, groups * KP * G), xd = Scratch.get(Scratch.GEMM_X, groups * kb * G);
+        pool.run(groups, (worker, g0, g1) -> {  // groups quantized in parallel: each row on its own, the same bits
+            float[] rows = new float[G * KP];
+            int[] qi = new int[(G + 1) * KP];  // the group's integers, row by row; row G stays zero
+            int[] map = new int[B];
+            for (int g = g0; g < g1; g++) quantizeGroup(x, g, Math.min(G, T - g * G), K, rows, qi, map, xq, xd);
         });
         long blockBytes = kb * kBlockBytes(dt);
-        int[] first = PackedMatMul.firstUnits(parts, 2);
+        int[] first = PackedMatMul.firstUnits(parts, R8);
         pool.run(first[parts.length], (worker, u0, u1) -> {
-            float[] res = new float[2 * G * B], wf = new float[2 * KP * B], ws = new float[2 * kb * B];
+            float[] tot = new float[groups * G * R8 * B], wf = new float[KC8 * QB * R8 * B], ws = new float[KC8 * R8 * B];
+            long[] at = new long[R8];
             PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
                 MemorySegment p = part.p(), out = part.out();
                 int N = part.N(), blocks = (N + B - 1) / B;
                 for (int q = q0; q < q1; q++) {
-                    int b = 2 * q, c = Math.min(b + 1, blocks - 1); // an odd block count: the last block twice
-                    widenQ8(p, b * blockBytes, c * blockBytes, kb, wf, ws);
-                    for (int g = 0; g < groups; g++) {
-                        int tn = Math.min(G, T - g * G);  // a small batch or a prompt's last group: fewer FMAs
-                        if (tn <= 4) kernel4(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
-                        else kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 0, res);
-                        if (tn > 6) kernel6(wf, ws, kb, xq, xd, g * KP * G, g * kb * G, 6, res);
-                        PackedMatMul.emit(res, out, b, c, g * G, tn, N);
+                    for (int r = 0; r < R8; r++) at[r] = Math.min(R8 * q + r, blocks - 1) * blockBytes;  // past the end: the last block again
+                    java.util.Arrays.fill(tot, 0, T * R8 * B, 0f);
+                    for (int k0 = 0; k0 < kb; k0 += KC8) {
+                        int kn = Math.min(KC8, kb - k0);
+                        widenQ8(p, at, k0, kn, wf, ws);
+                        for (int t = 0; t < T; ) {
+                            int g = t / G, o = t % G, xb = (g * KP + k0 * QB) * G + o, db = (g * kb + k0) * G + o;
+                            if (T - t <= 2) { kernel2(wf, ws, kn, xq, xd, xb, db, tot, t * R8 * B); t += 2; }
+                            else { kernel6(wf, ws, kn, xq, xd, xb, db, tot, t * R8 * B); t += 6; }
+                        }
                     }
+                    for (int t = 0; t < T; t++)
+                        for (int r = 0; r < R8 && R8 * q + r < blocks; r++)
+                            PackedMatMul.store(FloatVector.fromArray(F, tot, (t * R8 + r) * B), out, (long) t * N, R8 * q + r, N);
                 }
             });
         });
     }
 
     /**
-     * Row blocks b and c of a Q8_0 weight as float integers into {@code wf} (column pos's B floats of b at 2·pos·B, of
-     * c after) and their scales into {@code ws} (K-block k's of b at 2k·B, of c after).
+     * Rows g·G to g·G + tn of x quantized ({@link #quantizeBlock}, as {@link #quantize} does) into group g of the Q8_0
+     * GEMM's packed x: each row's integers into {@code qi} first (row i at i·KP), then gathered column by column into
+     * the group's layout, its tokens side by side ({@code xq[(g·KP + pos)·G + i]}), tokens past tn zero (from row G
+     * of {@code qi}, never written), so that the writes run through memory in order.
      */
-    private static void widenQ8(MemorySegment p, long pb, long pc, int kb, float[] wf, float[] ws) {
-        long kbBytes = 34L * B;
-        for (int k = 0; k < kb; k++) {
-            long o = k * kbBytes;
-            scales(p, pb + o).intoArray(ws, 2 * k * B);
-            scales(p, pc + o).intoArray(ws, (2 * k + 1) * B);
-            for (int j = 0; j < QB; j++) {
-                long at = o + 2L * B + (long) j * B;
-                int w = 2 * (k * QB + j) * B;
-                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w);
-                ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(wf, w + B);
-            }
+    private static void quantizeGroup(MemorySegment x, int g, int tn, int K, float[] rows, int[] qi, int[] map, float[] xq, float[] xd) {
+        int kb = (K + QB - 1) / QB, KP = kb * QB;
+        for (int i = 0; i < G; i++) {
+            if (i < tn) MemorySegment.copy(x, FLOAT, (long) (g * G + i) * K * 4, rows, i * KP, K);  // past K: zero
+            for (int b = 0; b < kb; b++) xd[(g * kb + b) * G + i] = i < tn ? quantizeBlock(rows, i * KP + b * QB, qi) : 0f;
+        }
+        for (int s = 0; s < G; s += B) {  // one gather of up to B tokens per column
+            for (int i = 0; i < B; i++) map[i] = (s + i < tn ? s + i : G) * KP;
+            VectorMask<Float> lanes = F.indexInRange(0, Math.min(B, G - s));
+            for (int pos = 0, at = g * KP * G + s; pos < KP; pos++, at += G)
+                ((FloatVector) IntVector.fromArray(I, qi, pos, map, 0).convert(VectorOperators.I2F, 0)).intoArray(xq, at, lanes);
         }
     }
 
     /**
-     * Two widened row blocks × 6 tokens (tokens o to o + 5 of a group) into {@code res} (token t: block b at 2t·B,
-     * block c at (2t+1)·B): per K-block, the 32 columns' products summed in 12 register accumulators (exact: integers
-     * below 2^24), then each scaled into its token's total by its rows' and token's scales, one FMA
-     * ({@link QuantBlocks#dot}); 12 accumulators and 12 totals fill the registers, so a 12-token group takes two calls.
-     * Written out, with no helpers, for C2's inlining (see {@link PackedMatMul}'s kernels).
+     * K-blocks k0 to k0 + kn of the Q8_0 row blocks at byte offsets {@code at} as float integers into {@code wf}
+     * (column j of the chunk, block r: {@code (R8·j + r)·B}) and their scales into {@code ws} (K-block k of the chunk,
+     * block r: {@code (R8·k + r)·B}).
      */
-    private static void kernel6(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
-        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0, tb4 = tb0, tb5 = tb0;
-        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0, tc4 = tb0, tc5 = tb0;
-        for (int k = 0; k < kb; k++) {
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0;
-            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0, c4 = b0, c5 = b0;
-            for (int j = k * QB; j < (k + 1) * QB; j++) {
-                FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-                int e = xb + j * G + o;
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 4]); b4 = wb.fma(xv, b4); c4 = wc.fma(xv, c4); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 5]); b5 = wb.fma(xv, b5); c5 = wc.fma(xv, c5); }
+    private static void widenQ8(MemorySegment p, long[] at, int k0, int kn, float[] wf, float[] ws) {
+        long kbBytes = 34L * B;
+        for (int k = 0; k < kn; k++)
+            for (int r = 0; r < R8; r++) {
+                long o = at[r] + (k0 + k) * kbBytes;
+                scales(p, o).intoArray(ws, (R8 * k + r) * B);
+                for (int j = 0; j < QB; j++)
+                    ((FloatVector) ByteVector.fromMemorySegment(BYTES, p, o + 2L * B + (long) j * B, LE).convertShape(VectorOperators.B2F, F, 0))
+                            .intoArray(wf, (R8 * (k * QB + j) + r) * B);
             }
-            FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
-            int e = db + k * G + o;
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); tb4 = b4.fma(sb.mul(d), tb4); tc4 = c4.fma(sc.mul(d), tc4); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); tb5 = b5.fma(sb.mul(d), tb5); tc5 = c5.fma(sc.mul(d), tc5); }
-        }
-        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B); tb4.intoArray(res, 2 * (o + 4) * B); tc4.intoArray(res, (2 * (o + 4) + 1) * B); tb5.intoArray(res, 2 * (o + 5) * B); tc5.intoArray(res, (2 * (o + 5) + 1) * B);
     }
 
-    /** {@link #kernel6} for a group of at most 4 tokens (a small batch of sequences decoding together). */
-    private static void kernel4(float[] wf, float[] ws, int kb, float[] xq, float[] xd, int xb, int db, int o, float[] res) {
-        FloatVector tb0 = FloatVector.zero(F), tb1 = tb0, tb2 = tb0, tb3 = tb0;
-        FloatVector tc0 = tb0, tc1 = tb0, tc2 = tb0, tc3 = tb0;
-        for (int k = 0; k < kb; k++) {
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-            FloatVector c0 = b0, c1 = b0, c2 = b0, c3 = b0;
+    /**
+     * Four widened row blocks (K-blocks of a chunk, {@link #widenQ8}) × 6 tokens (of a group, from offset o) into their
+     * totals {@code tot} (token i: block r at to + (R8·i + r)·B): per K-block, the 32 columns' products summed in 24
+     * register accumulators (exact: integers below 2^24), then each scaled into its token's total by its rows' and
+     * token's scales, one FMA ({@link QuantBlocks#dot}), K-blocks in order. Written out, with no helpers, for C2's
+     * inlining (see {@link PackedMatMul}'s kernels).
+     */
+    private static void kernel6(float[] wf, float[] ws, int kn, float[] xq, float[] xd, int xb, int db, float[] tot, int to) {
+        for (int k = 0; k < kn; k++) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00, a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
             for (int j = k * QB; j < (k + 1) * QB; j++) {
-                FloatVector wb = FloatVector.fromArray(F, wf, 2 * j * B), wc = FloatVector.fromArray(F, wf, (2 * j + 1) * B);
-                int e = xb + j * G + o;
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 0]); b0 = wb.fma(xv, b0); c0 = wc.fma(xv, c0); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 1]); b1 = wb.fma(xv, b1); c1 = wc.fma(xv, c1); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 2]); b2 = wb.fma(xv, b2); c2 = wc.fma(xv, c2); }
-                { FloatVector xv = FloatVector.broadcast(F, xq[e + 3]); b3 = wb.fma(xv, b3); c3 = wc.fma(xv, c3); }
+                FloatVector w0 = FloatVector.fromArray(F, wf, (4 * j + 0) * B), w1 = FloatVector.fromArray(F, wf, (4 * j + 1) * B), w2 = FloatVector.fromArray(F, wf, (4 * j + 2) * B), w3 = FloatVector.fromArray(F, wf, (4 * j + 3) * B);
+                int e = xb + j * G;
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 0]); a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 1]); a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 2]); a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 3]); a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 4]); a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 5]); a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53); }
             }
-            FloatVector sb = FloatVector.fromArray(F, ws, 2 * k * B), sc = FloatVector.fromArray(F, ws, (2 * k + 1) * B);
-            int e = db + k * G + o;
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); tb0 = b0.fma(sb.mul(d), tb0); tc0 = c0.fma(sc.mul(d), tc0); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); tb1 = b1.fma(sb.mul(d), tb1); tc1 = c1.fma(sc.mul(d), tc1); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); tb2 = b2.fma(sb.mul(d), tb2); tc2 = c2.fma(sc.mul(d), tc2); }
-            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); tb3 = b3.fma(sb.mul(d), tb3); tc3 = c3.fma(sc.mul(d), tc3); }
+            FloatVector s0 = FloatVector.fromArray(F, ws, (4 * k + 0) * B), s1 = FloatVector.fromArray(F, ws, (4 * k + 1) * B), s2 = FloatVector.fromArray(F, ws, (4 * k + 2) * B), s3 = FloatVector.fromArray(F, ws, (4 * k + 3) * B);
+            int e = db + k * G;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); int t = to + 0 * B; a00.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a01.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a02.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a03.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); int t = to + 4 * B; a10.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a11.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a12.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a13.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 2]); int t = to + 8 * B; a20.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a21.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a22.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a23.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 3]); int t = to + 12 * B; a30.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a31.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a32.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a33.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 4]); int t = to + 16 * B; a40.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a41.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a42.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a43.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 5]); int t = to + 20 * B; a50.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a51.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a52.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a53.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
         }
-        tb0.intoArray(res, 2 * (o + 0) * B); tc0.intoArray(res, (2 * (o + 0) + 1) * B); tb1.intoArray(res, 2 * (o + 1) * B); tc1.intoArray(res, (2 * (o + 1) + 1) * B); tb2.intoArray(res, 2 * (o + 2) * B); tc2.intoArray(res, (2 * (o + 2) + 1) * B); tb3.intoArray(res, 2 * (o + 3) * B); tc3.intoArray(res, (2 * (o + 3) + 1) * B);
     }
+
+    /** {@link #kernel6} for the last one or two tokens of a batch or prompt. */
+    private static void kernel2(float[] wf, float[] ws, int kn, float[] xq, float[] xd, int xb, int db, float[] tot, int to) {
+        for (int k = 0; k < kn; k++) {
+            FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int j = k * QB; j < (k + 1) * QB; j++) {
+                FloatVector w0 = FloatVector.fromArray(F, wf, (4 * j + 0) * B), w1 = FloatVector.fromArray(F, wf, (4 * j + 1) * B), w2 = FloatVector.fromArray(F, wf, (4 * j + 2) * B), w3 = FloatVector.fromArray(F, wf, (4 * j + 3) * B);
+                int e = xb + j * G;
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 0]); a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03); }
+                { FloatVector v = FloatVector.broadcast(F, xq[e + 1]); a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13); }
+            }
+            FloatVector s0 = FloatVector.fromArray(F, ws, (4 * k + 0) * B), s1 = FloatVector.fromArray(F, ws, (4 * k + 1) * B), s2 = FloatVector.fromArray(F, ws, (4 * k + 2) * B), s3 = FloatVector.fromArray(F, ws, (4 * k + 3) * B);
+            int e = db + k * G;
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 0]); int t = to + 0 * B; a00.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a01.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a02.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a03.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+            { FloatVector d = FloatVector.broadcast(F, xd[e + 1]); int t = to + 4 * B; a10.fma(s0.mul(d), FloatVector.fromArray(F, tot, t + 0 * B)).intoArray(tot, t + 0 * B); a11.fma(s1.mul(d), FloatVector.fromArray(F, tot, t + 1 * B)).intoArray(tot, t + 1 * B); a12.fma(s2.mul(d), FloatVector.fromArray(F, tot, t + 2 * B)).intoArray(tot, t + 2 * B); a13.fma(s3.mul(d), FloatVector.fromArray(F, tot, t + 3 * B)).intoArray(tot, t + 3 * B); }
+        }
+    }
+
 
     // ---------------------------------------------------------------- several tokens of Q4_0: 16-bit products
 

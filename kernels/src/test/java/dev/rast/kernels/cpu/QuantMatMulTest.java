@@ -15,9 +15,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The Q8_0 / Q4_0 kernels sum in one order whatever the path, so a token's outputs are the same bits through the
- * matrix-vector kernel (one token), the GEMM (a batch of 3 or 7, a prompt, any of its 6-token halves, any slice) and the
- * in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K not a
- * multiple of 32, a partial last row block, an odd number of blocks, more tokens than one GEMM slice.
+ * matrix-vector kernel (one token), the GEMM (a batch of 2, 3, 7 or 8, a prompt, any of its 6-token calls, any slice)
+ * and the in-place route (a weight not passed through weight()): seeded sampling must not depend on batching. Sizes: K
+ * not a multiple of 32, a partial last row block, an odd number of blocks, a block count not a multiple of the Q8_0
+ * GEMM's 4, more tokens than one GEMM slice.
  */
 class QuantMatMulTest {
     static CpuBackend cpu;
@@ -56,10 +57,11 @@ class QuantMatMulTest {
                 cpu.matmul(x.rows(t, 1), w, one);
                 assertArrayEquals(Arrays.copyOfRange(a, t * N, (t + 1) * N), read(one), dt + " " + N + "x" + K + ": token " + t + " alone");
             }
-            // a small batch (3: one 6-token call, partly past the batch; 7: a 6-token call and a 2-token one), and prompts
-            // whose rows go to the Q4_0 GEMM's token spans (few row blocks on two threads): 128, spans of 66 and 62 (a
-            // 2-token call last), 130, of 66 and 64 (a 6-token call partly past the prompt)
-            for (int n : new int[] {3, 7, 128, 130}) {
+            // small batches (2: the GEMMs' 2-token kernel alone; 3: a 6-token call partly past the batch; 7: a 6-token
+            // call and a 2-token one; 8: 6 + 2), and prompts whose rows go to the Q4_0 GEMM's token spans (few row blocks
+            // on two threads): 128, spans of 66 and 62 (a 2-token call last), 130, of 66 and 64 (a 6-token call partly
+            // past the prompt)
+            for (int n : new int[] {2, 3, 7, 8, 128, 130}) {
                 Tensor few = cpu.allocate(DType.F32, n, N);
                 cpu.matmul(x.rows(10, n), w, few);
                 assertArrayEquals(Arrays.copyOfRange(a, 10 * N, (10 + n) * N), read(few), dt + " " + N + "x" + K + ": " + n + " tokens");
