@@ -210,12 +210,12 @@ final class QuantMatMul {
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
                 int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
-                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, a, b, c, d, e, f, g, h, N);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, false, a, b, c, d, e, f, g, h, N);
                 else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, bias, out, a, b, c, d, e, f, g, h, N);
             }
             if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
                 int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
-                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, a, b, c, d, d, d, d, d, N);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, true, a, b, c, d, d, d, d, d, N);
                 else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, bias, out, a, b, c, d, d, d, d, d, N);
             }
         }));
@@ -228,7 +228,7 @@ final class QuantMatMul {
      * at a time, so that eight streams' sums and partial sums fit the registers.
      */
     private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
-                              int kb, short[] x, float[] xd, MemorySegment out,
+                              int kb, short[] x, float[] xd, MemorySegment out, boolean four,
                               int a, int b, int c, int d, int e, int f, int g, int h, int N) {
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         long kbBytes = 34L * B;
@@ -251,6 +251,7 @@ final class QuantMatMul {
                 ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 id = id.add((IntVector) wd.mul(x0).add(vd.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
+                if (four) continue;
                 ShortVector we = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ie = ie.add((IntVector) we.mul(x0).add(ve.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
@@ -274,6 +275,7 @@ final class QuantMatMul {
             sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
             IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
             sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
+            if (four) continue;
             IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
             se = ((FloatVector) ie.convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
             IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
@@ -287,6 +289,7 @@ final class QuantMatMul {
         PackedMatMul.store(sb, out, 0, b, N);
         PackedMatMul.store(sc, out, 0, c, N);
         PackedMatMul.store(sd, out, 0, d, N);
+        if (four) return;
         PackedMatMul.store(se, out, 0, e, N);
         PackedMatMul.store(sf, out, 0, f, N);
         PackedMatMul.store(sg, out, 0, g, N);
