@@ -148,6 +148,11 @@ final class QuantMatMul {
         MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
         for (int b = 0; b < kb; b++) {
             d[dOff + b * stride] = quantizeBlock(row, b * QB, qi);
+            if (dt == DType.Q8_0 && stride == 1 && qs != null) {  // the one-token Q8_0 layout: in order, side by side
+                for (int i = 0; i < QB; i += I.length())
+                    ((ShortVector) IntVector.fromArray(I, qi, b * QB + i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(qs, qo + b * QB + i);
+                continue;
+            }
             int sum = 0;
             for (int pos = 0; pos < QB; pos++) {
                 int v = qi[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
