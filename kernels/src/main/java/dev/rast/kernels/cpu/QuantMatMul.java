@@ -345,24 +345,23 @@ final class QuantMatMul {
                 ih = ih.add(vh.and((short) 0xF).mul(lo)).add(vh.lanewise(VectorOperators.LSHR, 4).mul(hi));
             }
             FloatVector s = FloatVector.broadcast(F, xd[k]);
-            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget: the
-            // sign-extended F16 shifted into F32's place, its sign copied into bit 31 and cleared from bits 28–30
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
             IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(ha.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
+            sa = ((FloatVector) ia.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
             IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hb.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
+            sb = ((FloatVector) ib.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
             IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hc.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
+            sc = ((FloatVector) ic.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
             IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hd.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
+            sd = ((FloatVector) id.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
             IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            se = ((FloatVector) ie.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(he.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
+            se = ((FloatVector) ie.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
             IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sf = ((FloatVector) jf.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hf.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
+            sf = ((FloatVector) jf.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hf.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hf.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
             IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sg = ((FloatVector) ig.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hg.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
+            sg = ((FloatVector) ig.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hg.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hg.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
             IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sh = ((FloatVector) ih.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hh.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
+            sh = ((FloatVector) ih.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(hh.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
