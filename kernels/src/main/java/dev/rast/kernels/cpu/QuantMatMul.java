@@ -157,6 +157,11 @@ final class QuantMatMul {
         MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
         for (int b = 0; b < kb; b++) {
             d[dOff + b * stride] = quantizeBlock(row, b * QB, qi);
+            if (dt == DType.Q8_0 && stride == 1 && qs != null) {  // the one-token Q8_0 layout: in order, side by side
+                for (int i = 0; i < QB; i += I.length())
+                    ((ShortVector) IntVector.fromArray(I, qi, b * QB + i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(qs, qo + b * QB + i);
+                continue;
+            }
             int sum = 0;
             for (int pos = 0; pos < QB; pos++) {
                 int v = qi[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
@@ -199,8 +204,8 @@ final class QuantMatMul {
     /**
      * x is quantized once; each work piece is a range of row blocks, read as interleaved streams (the range cut into
      * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
-     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four:
-     * Q4_0 reads it as four streams, Q8_0 as eight, its blocks twice), as {@link PackedMatMul}'s one-token matvec
+     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four,
+     * read as four streams), as {@link PackedMatMul}'s one-token matvec
      * reads. Pieces are whole groups of four
      * blocks, so that the spans come out equal; only a matrix's last group, when its block count is not a multiple
      * of four, computes its last block more than once (same values).
@@ -221,12 +226,12 @@ final class QuantMatMul {
             for (int i = 0; i < span; i++) {
                 int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
                 int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
-                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, a, b, c, d, e, f, g, h, N);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, false, a, b, c, d, e, f, g, h, N);
                 else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, half, out, a, b, c, d, e, f, g, h, N);
             }
             if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
                 int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
-                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, a, b, c, d, d, d, d, d, N);
+                if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, true, a, b, c, d, d, d, d, d, N);
                 else dotQ4Four(p, a * bb, b * bb, c * bb, d * bb, kb, xq, xd, half, out, a, b, c, d, N);
             }
         }));
@@ -236,11 +241,16 @@ final class QuantMatMul {
      * Blocks a…h (at byte offsets pa…ph) of a Q8_0 weight against one quantized token: per K-block, two columns'
      * int8 × int8 products summed in 16-bit lanes (|w·a| ≤ 128 · 127, two fit), widened and summed in 32-bit lanes,
      * then scaled into the F32 sums ({@link QuantBlocks#dot}). The scales are widened after the products, one block
-     * at a time, so that eight streams' sums and partial sums fit the registers.
+     * at a time, so that eight streams' sums and partial sums fit the registers. Each block is read through its own
+     * slice of {@code p}, so that the eight streams' loads of a column take one offset: with each stream's own
+     * offset into {@code p}, the loads' bounds checks made the kernel about a quarter slower (one core, weights in
+     * cache: 25 against 32 G weights/s). With {@code four}, only blocks a…d (e…h are not read).
      */
     private static void dotQ8(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
-                              int kb, short[] x, float[] xd, MemorySegment out,
+                              int kb, short[] x, float[] xd, MemorySegment out, boolean four,
                               int a, int b, int c, int d, int e, int f, int g, int h, int N) {
+        long bytes = kb * 34L * B;
+        MemorySegment ma = p.asSlice(pa, bytes), mb = p.asSlice(pb, bytes), mc = p.asSlice(pc, bytes), md = p.asSlice(pd, bytes), me = p.asSlice(pe, bytes), mf = p.asSlice(pf, bytes), mg = p.asSlice(pg, bytes), mh = p.asSlice(ph, bytes);
         FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa, se = sa, sf = sa, sg = sa, sh = sa;
         long kbBytes = 34L * B;
         for (int k = 0; k < kb; k++) {
@@ -250,54 +260,58 @@ final class QuantMatMul {
             for (int j = 0; j < QB; j += 2) {
                 ShortVector x0 = ShortVector.broadcast(SHORTS, x[xk + j]), x1 = ShortVector.broadcast(SHORTS, x[xk + j + 1]);
                 long at = q + (long) j * B, at1 = at + B;
-                ShortVector wa = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pa + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wa = (ShortVector) ByteVector.fromMemorySegment(BYTES, ma, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES, ma, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ia = ia.add((IntVector) wa.mul(x0).add(va.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pb + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wb = (ShortVector) ByteVector.fromMemorySegment(BYTES, mb, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES, mb, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ib = ib.add((IntVector) wb.mul(x0).add(vb.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pc + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wc = (ShortVector) ByteVector.fromMemorySegment(BYTES, mc, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES, mc, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ic = ic.add((IntVector) wc.mul(x0).add(vc.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pd + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wd = (ShortVector) ByteVector.fromMemorySegment(BYTES, md, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES, md, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 id = id.add((IntVector) wd.mul(x0).add(vd.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector we = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pe + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                if (four) continue;
+                ShortVector we = (ShortVector) ByteVector.fromMemorySegment(BYTES, me, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES, me, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ie = ie.add((IntVector) we.mul(x0).add(ve.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pf + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wf = (ShortVector) ByteVector.fromMemorySegment(BYTES, mf, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES, mf, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 jf = jf.add((IntVector) wf.mul(x0).add(vf.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, pg + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wg = (ShortVector) ByteVector.fromMemorySegment(BYTES, mg, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vg = (ShortVector) ByteVector.fromMemorySegment(BYTES, mg, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ig = ig.add((IntVector) wg.mul(x0).add(vg.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
-                ShortVector wh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
-                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES, p, ph + at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector wh = (ShortVector) ByteVector.fromMemorySegment(BYTES, mh, at, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
+                ShortVector vh = (ShortVector) ByteVector.fromMemorySegment(BYTES, mh, at1, LE).convertShape(VectorOperators.B2S, SHORTS, 0);
                 ih = ih.add((IntVector) wh.mul(x0).add(vh.mul(x1)).convertShape(VectorOperators.S2I, I, 0));
             }
             FloatVector s = FloatVector.broadcast(F, xd[k]);
-            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget
-            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pa + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sa = ((FloatVector) ia.convert(VectorOperators.I2F, 0)).fma(ha.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(ha.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
-            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pb + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sb = ((FloatVector) ib.convert(VectorOperators.I2F, 0)).fma(hb.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hb.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
-            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pc + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(hc.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hc.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
-            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pd + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(hd.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hd.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
-            IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pe + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            se = ((FloatVector) ie.convert(VectorOperators.I2F, 0)).fma(he.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(he.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
-            IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pf + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sf = ((FloatVector) jf.convert(VectorOperators.I2F, 0)).fma(hf.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hf.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
-            IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, pg + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sg = ((FloatVector) ig.convert(VectorOperators.I2F, 0)).fma(hg.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hg.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
-            IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, ph + o, LE).convertShape(VectorOperators.S2I, I, 0);
-            sh = ((FloatVector) ih.convert(VectorOperators.I2F, 0)).fma(hh.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(hh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
+            // F16 → F32 exactly, written out rather than called (scales()) to stay within C2's inlining budget: the
+            // sign-extended F16 shifted into F32's place, its sign copied into bit 31 and cleared from bits 28–30
+            IntVector ha = (IntVector) ShortVector.fromMemorySegment(SHORTS, ma, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sa = ((FloatVector) ia.convert(VectorOperators.I2F, 0)).fma(ha.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sa);
+            IntVector hb = (IntVector) ShortVector.fromMemorySegment(SHORTS, mb, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sb = ((FloatVector) ib.convert(VectorOperators.I2F, 0)).fma(hb.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sb);
+            IntVector hc = (IntVector) ShortVector.fromMemorySegment(SHORTS, mc, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sc = ((FloatVector) ic.convert(VectorOperators.I2F, 0)).fma(hc.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sc);
+            IntVector hd = (IntVector) ShortVector.fromMemorySegment(SHORTS, md, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sd = ((FloatVector) id.convert(VectorOperators.I2F, 0)).fma(hd.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sd);
+            if (four) continue;
+            IntVector he = (IntVector) ShortVector.fromMemorySegment(SHORTS, me, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            se = ((FloatVector) ie.convert(VectorOperators.I2F, 0)).fma(he.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), se);
+            IntVector hf = (IntVector) ShortVector.fromMemorySegment(SHORTS, mf, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sf = ((FloatVector) jf.convert(VectorOperators.I2F, 0)).fma(hf.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sf);
+            IntVector hg = (IntVector) ShortVector.fromMemorySegment(SHORTS, mg, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sg = ((FloatVector) ig.convert(VectorOperators.I2F, 0)).fma(hg.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sg);
+            IntVector hh = (IntVector) ShortVector.fromMemorySegment(SHORTS, mh, o, LE).convertShape(VectorOperators.S2I, I, 0);
+            sh = ((FloatVector) ih.convert(VectorOperators.I2F, 0)).fma(hh.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(s), sh);
         }
         PackedMatMul.store(sa, out, 0, a, N);
         PackedMatMul.store(sb, out, 0, b, N);
         PackedMatMul.store(sc, out, 0, c, N);
         PackedMatMul.store(sd, out, 0, d, N);
+        if (four) return;
         PackedMatMul.store(se, out, 0, e, N);
         PackedMatMul.store(sf, out, 0, f, N);
         PackedMatMul.store(sg, out, 0, g, N);
