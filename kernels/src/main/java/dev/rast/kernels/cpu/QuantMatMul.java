@@ -33,8 +33,19 @@ import jdk.incubator.vector.VectorSpecies;
  * sum is scaled into the row's F32 sum with one FMA, {@code acc = fma(s, d_w · d_x, acc)}, blocks in order
  * ({@link QuantBlocks#dot}, which the reference backend computes as plain loops). The matvec sums in 16-bit lanes (a
  * Q4_0 block's 32 products, or a Q8_0 pair's, fit; see {@link #dotQ4}), the Q4_0 GEMM in 16-bit lanes too
- * ({@link #gemmQ4}), the Q8_0 GEMM in F32 lanes holding integers below 2^24 (exact); so a token's outputs are the same bits alone (the matvec), in a batch or in a prefill (the GEMM), on
- * any number of threads, and x's quantization is per row, whatever the token count.
+ * ({@link #gemmQ4}), the Q8_0 GEMM in F32 lanes holding integers below 2^24 (exact); so a token's outputs are the same
+ * bits alone (the matvec), in a batch or in a prefill (the GEMM), on any number of threads, and x's quantization is
+ * per row, whatever the token count.
+ *
+ * <p><b>Paths.</b> One token ({@link #matvec}): a work piece's row blocks read as eight interleaved streams, each block
+ * through its own slice of the weight, and a piece's last group of four as four streams; Q8_0 ({@link #dotQ8}, its
+ * {@code four} flag for that group) takes two columns of B int8 per step, Q4_0 ({@link #dotQ4}, {@link #dotQ4Four})
+ * one load of two byte columns per 2B shorts. Several tokens, in slices of {@link #SLICE_TOKENS}: Q4_0
+ * ({@link #gemmQ4}) widens 8 row blocks to {@code q − 8} as shorts {@link #KC} K-blocks at a time and meets 6 tokens
+ * a pass ({@link #kernelS6}, the last one or two {@link #kernelS2}), a matrix of few row blocks also cut into token
+ * spans ({@link #tokenSpans}); Q8_0 ({@link #gemm}) widens {@link #R8} row blocks to float integers {@link #KC8}
+ * K-blocks at a time and meets 6 tokens of a packed group a pass ({@link #kernel6}, the last one or two
+ * {@link #kernel2}).
  *
  * <p>Why quantize x: widening every weight to F32 (one conversion, one multiply and one FMA per weight) made the
  * matvec compute-bound at about half of llama.cpp's speed; 16-bit integer multiply-adds on 16 rows at a time cost a
@@ -57,7 +68,7 @@ final class QuantMatMul {
     /** The two halves of 2B shorts swapped. */
     private static final VectorShuffle<Short> SWAP = VectorShuffle.fromOp(S2, i -> (i + B) % (2 * B));
     private static final int QB = QuantBlocks.BLOCK;
-    /** Tokens per packed group of x; the GEMMs' micro-kernels take 6 (or the last 2) of them at a time. */
+    /** Tokens per packed group of the Q8_0 GEMM's x; its micro-kernels take 6 (or the last 2) of them at a time. */
     static final int G = 12;
     /** Tokens per GEMM call, so that the packed x stays small. */
     static final int SLICE_TOKENS = 16 * G;
@@ -140,36 +151,18 @@ final class QuantMatMul {
     }
 
     /**
-     * Where column k of a 32-wide block comes in the packed layout: Q8_0 in order; Q4_0 byte by byte, its low then its
-     * high nibble (0, 16, 1, 17, …, 15, 31). x is laid out in this order to meet the weights.
+     * Row 0 of x quantized ({@link QuantBlocks#quantizeActivations}) for {@link #dotQ8}: block b's integers in order at
+     * {@code q[32b, 32b + 32)} (K padded with zeros to whole blocks), its scale at {@code d[b]}.
      */
-    static int column(DType dt, int pos) { return dt == DType.Q8_0 ? pos : (pos & 1) == 0 ? pos >> 1 : 16 + (pos >> 1); }
-
-    /**
-     * Row t of x quantized ({@link QuantBlocks#quantizeActivations}): its integers in packed order ({@link #column})
-     * into {@code q[qo + pos·stride]} (K padded with zeros to whole blocks), block b's scale into
-     * {@code d[dOff + b·stride]}, and, where {@code bias} is not null, {@code −8 · Σ q} of block b (Q4_0's offset:
-     * {@code Σ (w − 8) · a = Σ w · a − 8 · Σ a}) into {@code bias[b]}.
-     */
-    private static void quantize(MemorySegment x, DType dt, int t, int K, float[] row, int[] qi,
-                                 short[] qs, float[] qf, int qo, float[] d, int dOff, int stride, short[] bias) {
+    private static void quantizeForQ8(MemorySegment x, int K, short[] q, float[] d) {
         int kb = (K + QB - 1) / QB;
-        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);  // row: KP floats, past K zero
+        float[] row = new float[kb * QB];
+        int[] qi = new int[kb * QB];
+        MemorySegment.copy(x, FLOAT, 0, row, 0, K);
         for (int b = 0; b < kb; b++) {
-            d[dOff + b * stride] = quantizeBlock(row, b * QB, qi);
-            if (dt == DType.Q8_0 && stride == 1 && qs != null) {  // the one-token Q8_0 layout: in order, side by side
-                for (int i = 0; i < QB; i += I.length())
-                    ((ShortVector) IntVector.fromArray(I, qi, b * QB + i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(qs, qo + b * QB + i);
-                continue;
-            }
-            int sum = 0;
-            for (int pos = 0; pos < QB; pos++) {
-                int v = qi[b * QB + column(dt, pos)], at = qo + (b * QB + pos) * stride;
-                if (qs != null) qs[at] = (short) v;
-                else qf[at] = v;
-                sum += v;
-            }
-            if (bias != null) bias[b] = (short) (-8 * sum);
+            d[b] = quantizeBlock(row, b * QB, qi);
+            for (int i = 0; i < QB; i += I.length())
+                ((ShortVector) IntVector.fromArray(I, qi, b * QB + i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, b * QB + i);
         }
     }
 
@@ -193,10 +186,14 @@ final class QuantMatMul {
         return Float.float16ToFloat(Float.floatToFloat16(d));
     }
 
-    /** The F16 scales of a row block's K-block, at byte {@code at}, widened (exactly: F16's bits moved into F32's place, rescaled by 2^112). */
+    /**
+     * The F16 scales of a row block's K-block, at byte {@code at}, widened exactly: the sign-extended F16 shifted into
+     * F32's place, its sign copied into bit 31 and cleared from bits 28–30 ({@code (h << 13) & 0x8FFFFFFF}, the scale
+     * times 2^−112), rescaled by 2^112. {@link #dotQ8} and {@link #dotQ4} write the same two operations inline.
+     */
     private static FloatVector scales(MemorySegment p, long at) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(SHORTS, p, at, LE).convertShape(VectorOperators.S2I, I, 0);
-        return h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().mul(0x1p112f);
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
     }
 
     // ---------------------------------------------------------------- one token: integer products
@@ -205,17 +202,16 @@ final class QuantMatMul {
      * x is quantized once; each work piece is a range of row blocks, read as interleaved streams (the range cut into
      * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
      * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four,
-     * read as four streams), as {@link PackedMatMul}'s one-token matvec
-     * reads. Pieces are whole groups of four
-     * blocks, so that the spans come out equal; only a matrix's last group, when its block count is not a multiple
-     * of four, computes its last block more than once (same values).
+     * read as four streams), as {@link PackedMatMul}'s one-token matvec reads. Pieces are whole groups of four blocks,
+     * so that the spans come out equal; only a matrix's last group, when its block count is not a multiple of four,
+     * computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
         short[] xq = new short[kb * QB + 2 * B], half = new short[kb];  // 2B past the end: dotQ4's last loads
         float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
-        if (q8) quantize(x, dt, 0, K, new float[kb * QB], new int[kb * QB], xq, null, 0, xd, 0, 1, null);
+        if (q8) quantizeForQ8(x, K, xq, xd);
         else quantizeForQ4(x, K, xq, half, xd);
         long bb = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 4);
@@ -458,7 +454,7 @@ final class QuantMatMul {
     /**
      * The Q8_0 GEMM (Q4_0's is {@link #gemmQ4}): x is quantized once and packed into groups of {@link #G} tokens as
      * floats ({@link #quantizeGroup}): integers {@code xq[(g·KP + pos)·G + t]}, KP = K rounded up to 32, columns in
-     * packed order; scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero). Each work unit, {@link #R8} row blocks,
+     * order (Q8_0's packed order); scales {@code xd[(g·kb + b)·G + t]} (tokens past T: zero). Each work unit, {@link #R8} row blocks,
      * is widened {@link #KC8} K-blocks at a time into float integers and F32 scales ({@link #widenQ8}), which every
      * token then meets in F32 micro-kernels ({@link #kernel6}): the products and their block sums are integers below
      * 2^24, exact in F32, so the sums are the matvec's, and each token's totals ({@code tot}, in memory between
@@ -502,7 +498,7 @@ final class QuantMatMul {
     }
 
     /**
-     * Rows g·G to g·G + tn of x quantized ({@link #quantizeBlock}, as {@link #quantize} does) into group g of the Q8_0
+     * Rows g·G to g·G + tn of x quantized ({@link #quantizeBlock}, as {@link #quantizeForQ8} does) into group g of the Q8_0
      * GEMM's packed x: each row's integers into {@code qi} first (row i at i·KP), then gathered column by column into
      * the group's layout, its tokens side by side ({@code xq[(g·KP + pos)·G + i]}), tokens past tn zero (from row G
      * of {@code qi}, never written), so that the writes run through memory in order.
@@ -687,8 +683,8 @@ final class QuantMatMul {
 
     /**
      * Row t of x quantized for the Q4_0 GEMM ({@link QuantBlocks#quantizeActivations}, {@link #quantizeBlock}): its
-     * integers as shorts in packed order ({@link #column}: block b's columns 0, 16, 1, 17, …) into {@code q[qo, qo + KP)},
-     * block b's scale into {@code d[dOff + b]}.
+     * integers as shorts in packed order (block b's columns 0, 16, 1, 17, …, 15, 31: a byte's low nibble, then its
+     * high one) into {@code q[qo, qo + KP)}, block b's scale into {@code d[dOff + b]}.
      */
     private static void quantizeQ4Row(MemorySegment x, int t, int K, float[] row, int[] qi, short[] q, int qo, float[] d, int dOff) {
         int kb = (K + QB - 1) / QB;
