@@ -1,6 +1,5 @@
 package dev.rast.bench;
 
-import dev.rast.engine.backend.Backend;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;

@@ -263,10 +263,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
         int T = x.dim(0), D = x.dim(1);
-        requireShape(out, T, D);
-        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
-        float[] w = VectorOps.widen(weight.data(), weight.dtype(), D);
+        float[] w = normWeight(x, weight, out);
         rows(T, D, (t0, t1) -> { for (int t = t0; t < t1; t++) VectorOps.rmsNorm(x.data(), w, eps, out.data(), t, D); });
+    }
+
+    /** rmsNorm's weight widened to F32, once x, it and out are checked. */
+    private static float[] normWeight(Tensor x, Tensor weight, Tensor out) {
+        int D = x.dim(1);
+        requireShape(out, x.dim(0), D);
+        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
+        return VectorOps.widen(weight.data(), weight.dtype(), D);
     }
 
     /** The residual add and the norm after it row by row, in one pass over the rows (a row is read while in cache). */
@@ -274,9 +280,7 @@ public final class CpuBackend implements Backend {
     public void addRmsNorm(Tensor x, Tensor y, Tensor weight, float eps, Tensor out) {
         int T = x.dim(0), D = x.dim(1);
         if (y.numel() != x.numel()) throw new IllegalArgumentException("add " + x + " " + y);
-        requireShape(out, T, D);
-        if (weight.numel() != D) throw new IllegalArgumentException("rmsnorm weight " + weight + " for " + x);
-        float[] w = VectorOps.widen(weight.data(), weight.dtype(), D);
+        float[] w = normWeight(x, weight, out);
         rows(T, D, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 VectorOps.add(x.data(), y.data(), (long) t * D, (long) (t + 1) * D);
@@ -293,9 +297,7 @@ public final class CpuBackend implements Backend {
         if (k.dim(0) != T || v.dim(0) != T || qW % headDim != 0 || kW % headDim != 0 || cos.dim(1) * 2 != headDim)
             throw new IllegalArgumentException("biasRope on " + q + ", " + k + ", " + v + " head_dim " + headDim);
         float[] qb = bq == null ? null : bias(bq, qW), kb = bq == null ? null : bias(bk, kW), vb = bq == null ? null : bias(bv, vW);
-        int[] pos = rowPositions(T, chunkRows, startPos, null);
-        for (int p : pos)
-            if (p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        int[] pos = ropePositions(T, cos, chunkRows, startPos);
         rows(T, qW + kW + vW, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 if (qb != null) {
@@ -323,12 +325,18 @@ public final class CpuBackend implements Backend {
     public void rope(Tensor x, int headDim, Tensor cos, Tensor sin, int[] chunkRows, int[] startPos) {
         int T = x.dim(0), W = x.dim(1);
         if (W % headDim != 0 || cos.dim(1) * 2 != headDim) throw new IllegalArgumentException("rope on " + x + " head_dim " + headDim);
-        int[] pos = rowPositions(T, chunkRows, startPos, null);
-        for (int p : pos)
-            if (p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        int[] pos = ropePositions(T, cos, chunkRows, startPos);
         rows(T, W, (t0, t1) -> {
             for (int t = t0; t < t1; t++) VectorOps.rope(x.data(), t, W, headDim, cos.data(), sin.data(), pos[t]);
         });
+    }
+
+    /** {@link #rowPositions}, each within the rope table {@code cos}. */
+    private static int[] ropePositions(int T, Tensor cos, int[] chunkRows, int[] startPos) {
+        int[] pos = rowPositions(T, chunkRows, startPos, null);
+        for (int p : pos)
+            if (p >= cos.dim(0)) throw new IllegalArgumentException("rope table has " + cos.dim(0) + " positions, need " + (p + 1));
+        return pos;
     }
 
     /** Position of every row of a batch laid out as consecutive chunks; fills {@code rowChunk} (if given) too. */

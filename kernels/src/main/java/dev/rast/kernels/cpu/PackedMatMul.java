@@ -493,7 +493,7 @@ final class PackedMatMul {
      * Token t's outputs (row t0 + t of out) from a token-group kernel's {@code res} (two row blocks per token, as
      * {@link #kernelBf16} leaves them); tokens past tn are padding.
      */
-    static void emit(float[] res, MemorySegment out, int b, int c, int t0, int tn, int N) {
+    private static void emit(float[] res, MemorySegment out, int b, int c, int t0, int tn, int N) {
         for (int t = 0; t < tn; t++) {
             long r = (long) (t0 + t) * N;
             store(FloatVector.fromArray(F, res, 2 * t * B), out, r, b, N);
