@@ -156,14 +156,22 @@ final class QuantMatMul {
      */
     private static void quantizeForQ8(MemorySegment x, int K, short[] q, float[] d) {
         int kb = (K + QB - 1) / QB;
-        float[] row = new float[kb * QB];
         int[] qi = new int[kb * QB];
-        MemorySegment.copy(x, FLOAT, 0, row, 0, K);
-        for (int b = 0; b < kb; b++) {
-            d[b] = quantizeBlock(row, b * QB, qi);
-            for (int i = 0; i < QB; i += I.length())
-                ((ShortVector) IntVector.fromArray(I, qi, b * QB + i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, b * QB + i);
-        }
+        quantizeRow(x, 0, K, new float[kb * QB], 0, qi, d, 0, 1);
+        for (int i = 0; i < kb * QB; i += I.length())
+            ((ShortVector) IntVector.fromArray(I, qi, i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, i);
+    }
+
+    /**
+     * Row t of x quantized ({@link QuantBlocks#quantizeActivations}), the start every path's x takes: the row into
+     * {@code row[ro, ro + KP)} (KP: K padded with zeros to whole blocks), its integers in order into
+     * {@code qi[ro, ro + KP)}, block b's scale into {@code d[dOff + b·stride]}.
+     */
+    private static void quantizeRow(MemorySegment x, int t, int K, float[] row, int ro, int[] qi, float[] d, int dOff, int stride) {
+        int kb = (K + QB - 1) / QB;
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, ro, K);
+        java.util.Arrays.fill(row, ro + K, ro + kb * QB, 0f);  // the last block's padding
+        for (int b = 0; b < kb; b++) d[dOff + b * stride] = quantizeBlock(row, ro + b * QB, qi);
     }
 
     /**
@@ -324,11 +332,10 @@ final class QuantMatMul {
      */
     private static void quantizeForQ4(MemorySegment x, int K, short[] q, short[] half, float[] d) {
         int kb = (K + QB - 1) / QB;
-        float[] row = new float[kb * QB];
         int[] qi = new int[kb * QB];
-        MemorySegment.copy(x, FLOAT, 0, row, 0, K);
+        quantizeRow(x, 0, K, new float[kb * QB], 0, qi, d, 0, 1);
         for (int b = 0; b < kb; b++) {
-            d[b] = quantizeBlock(row, b * QB, qi) * 0x1p112f;
+            d[b] *= 0x1p112f;
             int sum = 0;
             for (int j = b * QB; j < b * QB + QB / 2; j += I.length()) {
                 IntVector lo = IntVector.fromArray(I, qi, j), hi = IntVector.fromArray(I, qi, j + QB / 2);
@@ -498,17 +505,16 @@ final class QuantMatMul {
     }
 
     /**
-     * Rows g·G to g·G + tn of x quantized ({@link #quantizeBlock}, as {@link #quantizeForQ8} does) into group g of the Q8_0
-     * GEMM's packed x: each row's integers into {@code qi} first (row i at i·KP), then gathered column by column into
-     * the group's layout, its tokens side by side ({@code xq[(g·KP + pos)·G + i]}), tokens past tn zero (from row G
-     * of {@code qi}, never written), so that the writes run through memory in order.
+     * Rows g·G to g·G + tn of x quantized ({@link #quantizeRow}) into group g of the Q8_0 GEMM's packed x: each row's
+     * integers into {@code qi} first (row i at i·KP), then gathered column by column into the group's layout, its
+     * tokens side by side ({@code xq[(g·KP + pos)·G + i]}), tokens past tn zero (from row G of {@code qi}, never
+     * written), so that the writes run through memory in order.
      */
     private static void quantizeGroup(MemorySegment x, int g, int tn, int K, float[] rows, int[] qi, int[] map, float[] xq, float[] xd) {
         int kb = (K + QB - 1) / QB, KP = kb * QB;
-        for (int i = 0; i < G; i++) {
-            if (i < tn) MemorySegment.copy(x, FLOAT, (long) (g * G + i) * K * 4, rows, i * KP, K);  // past K: zero
-            for (int b = 0; b < kb; b++) xd[(g * kb + b) * G + i] = i < tn ? quantizeBlock(rows, i * KP + b * QB, qi) : 0f;
-        }
+        for (int i = 0; i < G; i++)
+            if (i < tn) quantizeRow(x, g * G + i, K, rows, i * KP, qi, xd, g * kb * G + i, G);
+            else for (int b = 0; b < kb; b++) xd[(g * kb + b) * G + i] = 0f;
         for (int s = 0; s < G; s += B) {  // one gather of up to B tokens per column
             for (int i = 0; i < B; i++) map[i] = (s + i < tn ? s + i : G) * KP;
             VectorMask<Float> lanes = F.indexInRange(0, Math.min(B, G - s));
@@ -658,7 +664,10 @@ final class QuantMatMul {
 
     private static final int UNITS_PER_THREAD = 8, SPANS = 2, MIN_SPAN = 24;
 
-    /** A thread's Q4_0 GEMM buffers, kept between calls: the caller's quantized x, and each worker's widened weights and totals. */
+    /**
+     * A thread's Q4_0 GEMM buffers, kept between calls: the caller's quantized x, and each worker's row being quantized,
+     * widened weights and totals.
+     */
     private static final class Q4Work {
         private static final ThreadLocal<Q4Work> MINE = ThreadLocal.withInitial(Q4Work::new);
         final short[] wq = new short[KC * QB * 2 * U * B], acc = new short[KC * 6 * 2 * U * B];
@@ -682,16 +691,14 @@ final class QuantMatMul {
     }
 
     /**
-     * Row t of x quantized for the Q4_0 GEMM ({@link QuantBlocks#quantizeActivations}, {@link #quantizeBlock}): its
-     * integers as shorts in packed order (block b's columns 0, 16, 1, 17, …, 15, 31: a byte's low nibble, then its
-     * high one) into {@code q[qo, qo + KP)}, block b's scale into {@code d[dOff + b]}.
+     * Row t of x quantized for the Q4_0 GEMM ({@link #quantizeRow}): its integers as shorts in packed order (block b's
+     * columns 0, 16, 1, 17, …, 15, 31: a byte's low nibble, then its high one) into {@code q[qo, qo + KP)}, block b's
+     * scale into {@code d[dOff + b]}.
      */
     private static void quantizeQ4Row(MemorySegment x, int t, int K, float[] row, int[] qi, short[] q, int qo, float[] d, int dOff) {
         int kb = (K + QB - 1) / QB;
-        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
-        java.util.Arrays.fill(row, K, kb * QB, 0f);  // the last block's padding
+        quantizeRow(x, t, K, row, 0, qi, d, dOff, 1);
         for (int b = 0; b < kb; b++) {
-            d[dOff + b] = quantizeBlock(row, b * QB, qi);
             IntVector lo = IntVector.fromArray(I, qi, b * QB), hi = IntVector.fromArray(I, qi, b * QB + QB / 2);
             lo.and(0xFFFF).or(hi.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(q, qo + b * QB);
         }
