@@ -40,7 +40,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Paths.</b> One token ({@link #matvec}): a work piece's row blocks read as eight interleaved streams, each block
  * through its own slice of the weight, and a piece's last group of four as four streams; Q8_0 ({@link #dotQ8}, its
  * {@code four} flag for that group) takes two columns of B int8 per step, Q4_0 ({@link #dotQ4}, {@link #dotQ4Four})
- * one load of two byte columns per 2B shorts. Several tokens, in slices of {@link #SLICE_TOKENS}: Q4_0
+ * two byte columns in one load, widened to 2B shorts. Several tokens, in slices of {@link #SLICE_TOKENS}: Q4_0
  * ({@link #gemmQ4}) widens 8 row blocks to {@code q − 8} as shorts {@link #KC} K-blocks at a time and meets 6 tokens
  * a pass ({@link #kernelS6}, the last one or two {@link #kernelS2}), a matrix of few row blocks also cut into token
  * spans ({@link #tokenSpans}); Q8_0 ({@link #gemm}) widens {@link #R8} row blocks to float integers {@link #KC8}
