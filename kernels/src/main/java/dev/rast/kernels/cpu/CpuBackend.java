@@ -31,8 +31,8 @@ public final class CpuBackend implements Backend {
 
     private final WorkerPool pool;
     private final Map<Tensor, Arena> owned = new ConcurrentHashMap<>();
-    /** Holds every packed weight until {@link #close}. */
-    private final Arena packed = Arena.ofShared();
+    /** Holds every packed weight until {@link #close}, on transparent huge pages where the system allows ({@link HugePages}). */
+    private final Arena packed = HugePages.ofShared();
     /** Bytes of memory free for packing now, or -1 when unknown (then nothing is packed); null: packing is off. */
     private final LongSupplier freeMemory;
     private boolean warnedShort;
