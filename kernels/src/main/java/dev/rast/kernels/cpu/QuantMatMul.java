@@ -39,7 +39,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p><b>Paths.</b> One token ({@link #matvec}): a work piece's row blocks read as eight interleaved streams, each block
  * through its own slice of the weight, and a piece's last group of four as four streams; Q8_0 ({@link #dotQ8}, its
- * {@code four} flag for that group) takes two columns of B int8 per step, Q4_0 ({@link #dotQ4}, {@link #dotQ4Four})
+ * {@code four} flag for that group) takes two columns of B int8 per step, Q4_0 ({@link #dotQ4}, the same flag)
  * two byte columns in one load, widened to 2B shorts. Several tokens, in slices of {@link #SLICE_TOKENS}: Q4_0
  * ({@link #gemmQ4}) widens 8 row blocks to {@code q − 8} as shorts {@link #KC} K-blocks at a time and meets 6 tokens
  * a pass ({@link #kernelS6}, the last one or two {@link #kernelS2}), a matrix of few row blocks also cut into token
@@ -231,12 +231,12 @@ final class QuantMatMul {
                 int a = b0 + i, b = Math.min(a + span, last), c = Math.min(a + 2 * span, last), d = Math.min(a + 3 * span, last);
                 int e = Math.min(a + 4 * span, last), f = Math.min(a + 5 * span, last), g = Math.min(a + 6 * span, last), h = Math.min(a + 7 * span, last);
                 if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, out, false, a, b, c, d, e, f, g, h, N);
-                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, half, out, a, b, c, d, e, f, g, h, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, e * bb, f * bb, g * bb, h * bb, kb, xq, xd, half, out, false, a, b, c, d, e, f, g, h, N);
             }
             if ((u1 - u0) % 2 == 1) { // a last group of four: four streams of one block
                 int a = Math.min(b0 + eights, last), b = Math.min(a + 1, last), c = Math.min(a + 2, last), d = Math.min(a + 3, last);
                 if (q8) dotQ8(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, out, true, a, b, c, d, d, d, d, d, N);
-                else dotQ4Four(p, a * bb, b * bb, c * bb, d * bb, kb, xq, xd, half, out, a, b, c, d, N);
+                else dotQ4(p, a * bb, b * bb, c * bb, d * bb, d * bb, d * bb, d * bb, d * bb, kb, xq, xd, half, out, true, a, b, c, d, d, d, d, d, N);
             }
         }));
     }
@@ -361,10 +361,11 @@ final class QuantMatMul {
      * is the scale times 2^−112, and the x scale carries the 2^112. Each block is read through its own slice of
      * {@code p}, so that the eight streams' loads of a column take one offset, which makes C2's bounds checks much
      * cheaper: with each stream's own offset into {@code p} the kernel was 1.17× slower on cache-resident weights
-     * (one core: 38 against 45 G weights/s).
+     * (one core: 38 against 45 G weights/s). With {@code four}, only blocks a…d (a piece's last group of four, which
+     * eight streams would compute twice).
      */
     private static void dotQ4(MemorySegment p, long pa, long pb, long pc, long pd, long pe, long pf, long pg, long ph,
-                              int kb, short[] x, float[] xd, short[] half, MemorySegment out,
+                              int kb, short[] x, float[] xd, short[] half, MemorySegment out, boolean four,
                               int a, int b, int c, int d, int e, int f, int g, int h, int N) {
         long bytes = kb * 18L * B;
         MemorySegment ma = p.asSlice(pa, bytes), mb = p.asSlice(pb, bytes), mc = p.asSlice(pc, bytes), md = p.asSlice(pd, bytes);
@@ -386,6 +387,7 @@ final class QuantMatMul {
                 ic = ic.add(vc.mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES2, md, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
                 id = id.add(vd.mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
+                if (four) continue;
                 ShortVector ve = (ShortVector) ByteVector.fromMemorySegment(BYTES2, me, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
                 ie = ie.add(ve.mul(lo)).add(ve.lanewise(VectorOperators.LSHR, 4).mul(hi));
                 ShortVector vf = (ShortVector) ByteVector.fromMemorySegment(BYTES2, mf, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
@@ -401,6 +403,7 @@ final class QuantMatMul {
             sb = ((FloatVector) ib.add(ib.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mb, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sb);
             sc = ((FloatVector) ic.add(ic.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mc, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sc);
             sd = ((FloatVector) id.add(id.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, md, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sd);
+            if (four) continue;
             se = ((FloatVector) ie.add(ie.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, me, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), se);
             sf = ((FloatVector) jf.add(jf.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mf, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sf);
             sg = ((FloatVector) ig.add(ig.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mg, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sg);
@@ -410,45 +413,11 @@ final class QuantMatMul {
         PackedMatMul.store(sb, out, 0, b, N);
         PackedMatMul.store(sc, out, 0, c, N);
         PackedMatMul.store(sd, out, 0, d, N);
+        if (four) return;
         PackedMatMul.store(se, out, 0, e, N);
         PackedMatMul.store(sf, out, 0, f, N);
         PackedMatMul.store(sg, out, 0, g, N);
         PackedMatMul.store(sh, out, 0, h, N);
-    }
-
-    /** {@link #dotQ4} for four blocks (a work piece's last group of four), which the eight-stream kernel would compute twice. */
-    private static void dotQ4Four(MemorySegment p, long pa, long pb, long pc, long pd, int kb, short[] x, float[] xd, short[] half,
-                                  MemorySegment out, int a, int b, int c, int d, int N) {
-        long bytes = kb * 18L * B;
-        MemorySegment ma = p.asSlice(pa, bytes), mb = p.asSlice(pb, bytes), mc = p.asSlice(pc, bytes), md = p.asSlice(pd, bytes);
-        FloatVector sa = FloatVector.zero(F), sb = sa, sc = sa, sd = sa;
-        long kbBytes = 18L * B;
-        for (int k = 0; k < kb; k++) {
-            long o = k * kbBytes, q = o + 2L * B;
-            int xk = k * QB;
-            ShortVector ia = ShortVector.broadcast(S2, half[k]), ib = ia, ic = ia, id = ia;
-            for (int j = 0; j < QB / 2; j += 2) {
-                ShortVector lo = ShortVector.fromArray(S2, x, xk + j).rearrange(HALVES), hi = ShortVector.fromArray(S2, x, xk + QB / 2 + j).rearrange(HALVES);
-                long at = q + (long) j * B;
-                ShortVector va = (ShortVector) ByteVector.fromMemorySegment(BYTES2, ma, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
-                ia = ia.add(va.mul(lo)).add(va.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vb = (ShortVector) ByteVector.fromMemorySegment(BYTES2, mb, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
-                ib = ib.add(vb.mul(lo)).add(vb.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vc = (ShortVector) ByteVector.fromMemorySegment(BYTES2, mc, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
-                ic = ic.add(vc.mul(lo)).add(vc.lanewise(VectorOperators.LSHR, 4).mul(hi));
-                ShortVector vd = (ShortVector) ByteVector.fromMemorySegment(BYTES2, md, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S2, 0);
-                id = id.add(vd.mul(lo)).add(vd.lanewise(VectorOperators.LSHR, 4).mul(hi));
-            }
-            FloatVector s = FloatVector.broadcast(F, xd[k]);
-            sa = ((FloatVector) ia.add(ia.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, ma, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sa);
-            sb = ((FloatVector) ib.add(ib.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mb, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sb);
-            sc = ((FloatVector) ic.add(ic.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, mc, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sc);
-            sd = ((FloatVector) id.add(id.rearrange(SWAP)).convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0)).fma(((IntVector) ShortVector.fromMemorySegment(SHORTS, md, o, LE).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(s), sd);
-        }
-        PackedMatMul.store(sa, out, 0, a, N);
-        PackedMatMul.store(sb, out, 0, b, N);
-        PackedMatMul.store(sc, out, 0, c, N);
-        PackedMatMul.store(sd, out, 0, d, N);
     }
 
     // ---------------------------------------------------------------- several tokens of Q8_0: bound by FMAs
