@@ -46,6 +46,9 @@ final class TimingBackend implements Backend {
 
     private static double bytes(Tensor w) { return (double) w.dtype().byteSize(w.shape()); }
 
+    /** Multiply-adds of x times w's rows. */
+    private static double macs(Tensor x, Tensor w) { return (double) x.dim(0) * w.dim(0) * w.dim(1); }
+
     private static String shape(Tensor w) { return w.dim(0) + "×" + w.dim(1); }
 
     @Override public String name() { return b.name(); }
@@ -63,7 +66,7 @@ final class TimingBackend implements Backend {
     @Override public void matmul(Tensor x, Tensor w, Tensor out) {
         long t = t0();
         b.matmul(x, w, out);
-        end("matmul " + shape(w), t, bytes(w), (double) x.dim(0) * w.dim(0) * w.dim(1));
+        end("matmul " + shape(w), t, bytes(w), macs(x, w));
     }
 
     @Override public void matmul(Tensor x, List<Tensor> ws, List<Tensor> outs) {
@@ -74,7 +77,7 @@ final class TimingBackend implements Backend {
         for (Tensor w : ws) {
             s.append(s.length() > 7 ? "+" : "").append(shape(w));
             bytes += bytes(w);
-            macs += (double) x.dim(0) * w.dim(0) * w.dim(1);
+            macs += macs(x, w);
         }
         end(s.toString(), t, bytes, macs);
     }

@@ -216,9 +216,9 @@ final class QuantMatMul {
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
-        short[] xq = new short[kb * QB + 2 * B], half = new short[kb];  // 2B past the end: dotQ4's last loads
-        float[] xd = new float[kb];
         boolean q8 = dt == DType.Q8_0;
+        short[] xq = new short[kb * QB + 2 * B], half = q8 ? null : new short[kb];  // 2B past the end: dotQ4's last loads
+        float[] xd = new float[kb];
         if (q8) quantizeForQ8(x, K, xq, xd);
         else quantizeForQ4(x, K, xq, half, xd);
         long bb = kb * kBlockBytes(dt);
