@@ -12,6 +12,7 @@ import dev.rast.run.Lockstep;
 import dev.rast.engine.model.CausalLM;
 import dev.rast.engine.model.KvCache;
 import dev.rast.engine.model.Models;
+import dev.rast.engine.tensor.DType;
 import dev.rast.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
             // With --json everything goes on one line: the RAST figures are measured first.
             Json.Body rastJson = json && !pairs.isEmpty() ? fusedBench(backend, m, prompt) : null;
-            Limits lim = read == null ? null : new Limits(read, dev.rast.kernels.cpu.CpuLimits.fmaGflops(read.threads()));
+            Limits lim = read == null ? null : Limits.of(read, m.weightDtype());
             if (json) {
                 System.out.println(Json.write(Json.Layout.LINE, g -> {
                     g.writeStartObject();
@@ -139,7 +140,7 @@ final class BenchCommand implements Callable<Integer> {
                         fixed(g, "read_limit_gb_s", 2, lim.readGBs());
                         fixed(g, "read_limit_min_gb_s", 2, lim.read().worst());
                         fixed(g, "read_limit_max_gb_s", 2, lim.read().best());
-                        fixed(g, "fma_peak_gflop_s", 1, lim.fmaGflops());
+                        fixed(g, lim.int16() ? "int16_mac_peak_gop_s" : "fma_peak_gflop_s", 1, lim.peak());
                     }
                     if (rastJson != null) rastJson.write(g);
                     g.writeEndObject();
@@ -150,10 +151,10 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(java.util.Locale.ROOT, "backend  %s, KV cache %s (%.1f KB per token)%n", backend.name(), kvName(m),
                         m.kvCacheBytesPerToken() / 1e3);
                 if (lim != null)
-                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %s, FMA peak %.0f GFLOP/s (%d threads, measured now)%n",
-                            lim.read().describe("between the timed runs"), lim.fmaGflops(), lim.read().threads());
+                    System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %s, %s %.0f %s (%d threads, measured now)%n",
+                            lim.read().describe("between the timed runs"), lim.peakName(), lim.peak(), lim.unit(), lim.read().threads());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
-                        ofLimit(p * prefillFlopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                        ofLimit(p * prefillFlopsPerToken / 1e9, lim == null ? "GFLOP/s" : lim.unit(), lim == null ? 0 : lim.peak(), lim == null ? "" : lim.peakName()));
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
                         m.weightBytes() < CACHE_RESIDENT_BYTES
                                 ? String.format(java.util.Locale.ROOT, "%.1f GB/s of weights; too small a model to compare with the bare read", gbs)
@@ -162,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
                     System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode, %s)%n",
                             batch, gen, bd, batch * 1e3 / bd, bd / d,
-                            ofLimit(bd * flopsPerToken / 1e9, "GFLOP/s", lim == null ? 0 : lim.fmaGflops(), "FMA peak"));
+                            ofLimit(bd * flopsPerToken / 1e9, lim == null ? "GFLOP/s" : lim.unit(), lim == null ? 0 : lim.peak(), lim == null ? "" : lim.peakName()));
                 }
             }
             if (!json && !pairs.isEmpty()) fusedBench(backend, m, prompt);
@@ -334,9 +335,24 @@ final class BenchCommand implements Callable<Integer> {
      */
     private static final long CACHE_RESIDENT_BYTES = 256L << 20;
 
-    /** The machine's limits, measured on the CPU backend's thread count: the bare read and the FMA loop. */
-    private record Limits(dev.rast.kernels.cpu.CpuLimits.ReadLimit read, double fmaGflops) {
+    /**
+     * The machine's limits, measured on the CPU backend's thread count: the bare read, and the arithmetic peak of the
+     * weights' matmul kernels: the FMA loop, or for Q4_0 weights, whose kernels multiply and add in 16-bit integer
+     * lanes (twice F32's per vector), the 16-bit multiply-add loop.
+     */
+    private record Limits(dev.rast.kernels.cpu.CpuLimits.ReadLimit read, double peak, boolean int16) {
+        static Limits of(dev.rast.kernels.cpu.CpuLimits.ReadLimit read, DType weights) {
+            boolean int16 = weights == DType.Q4_0;
+            int t = read.threads();
+            return new Limits(read, int16 ? dev.rast.kernels.cpu.CpuLimits.shortMacGops(t) : dev.rast.kernels.cpu.CpuLimits.fmaGflops(t), int16);
+        }
+
         double readGBs() { return read.median(); }
+
+        String peakName() { return int16 ? "16-bit multiply-add peak" : "FMA peak"; }
+
+        /** GFLOP/s for F32 arithmetic, GOP/s for integer multiply-adds (a multiply and an add count one each, as an FMA counts two). */
+        String unit() { return int16 ? "GOP/s" : "GFLOP/s"; }
     }
 
     /** Passes of the bare read after each timed run: its median is compared with the runs' median (CpuLimits says why). */

@@ -11,8 +11,9 @@ import java.util.Locale;
  *
  * <p>A row knows the bytes its op must move and the FLOPs it must do (an FMA counts two); speeds are those divided
  * by the time. "% of limit" is the larger of GB/s ÷ the read limit and GFLOP/s ÷ the arithmetic limit, named: an op
- * bound by memory shows its share of the bandwidth, one bound by arithmetic its share of the FMA peak. On a CPU the
- * limits are measured in the same run ({@code CpuLimits}); on a GPU they are the datasheet's.
+ * bound by memory shows its share of the bandwidth, one bound by arithmetic its share of the FMA peak (or of another
+ * arithmetic limit a row names, such as the 16-bit multiply-add loop of Q4_0's kernels). On a CPU the limits are
+ * measured in the same run ({@code CpuLimits}); on a GPU they are the datasheet's.
  */
 public final class KernelTable {
     /** The two limits a row is compared with: GB/s of a bare read and GFLOP/s of an FMA loop (≤ 0: unknown). */
@@ -26,6 +27,9 @@ public final class KernelTable {
         public Row(String op, String shape, String dtype, int tokens, double seconds, double bytes, double flops) {
             this(op, shape, dtype, tokens, seconds, bytes, flops, null);
         }
+
+        /** This row compared with {@code limits} instead of the table's. */
+        public Row with(Limits limits) { return new Row(op, shape, dtype, tokens, seconds, bytes, flops, limits); }
 
         public double gbs() { return bytes / seconds / 1e9; }
 

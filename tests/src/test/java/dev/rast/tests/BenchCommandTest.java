@@ -93,6 +93,12 @@ class BenchCommandTest {
         assertTrue(num(out.get("q8_0"), "bytes_per_token") < 0.3 * f32, out.toString());
         assertTrue(num(out.get("q4_0"), "bytes_per_token") < 0.15 * f32, out.toString());
         assertTrue(num(out.get("q4_0"), "bytes_per_token") > 0.125 * f32, "4.5 bits of 32 at least: " + out);
+        // Q4_0's kernels multiply and add in 16-bit integer lanes, so their arithmetic limit is the 16-bit multiply-add
+        // loop, not the FMA loop; Q8_0's GEMM computes in F32 lanes and keeps the FMA peak. Magnitudes as above.
+        assertTrue(!out.get("q4_0").containsKey("fma_peak_gflop_s"), out.toString());
+        double mac = num(out.get("q4_0"), "int16_mac_peak_gop_s");
+        assertTrue(mac > 1 && mac < 100_000, out.toString());
+        assertTrue(num(out.get("q8_0"), "fma_peak_gflop_s") > 1 && !out.get("q8_0").containsKey("int16_mac_peak_gop_s"), out.toString());
     }
 
     private static double num(Map<String, Object> j, String key) {

@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,8 +35,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class CpuLimits {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, MatMul.F.vectorShape());
     private static final VectorSpecies<Float> F = MatMul.F;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, MatMul.F.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Passes of the FMA loop after its first (which also compiles it); the best is kept. */
+    /** Passes of an arithmetic loop after its first (which also compiles it); the best is kept. */
     private static final int PASSES = 3;
     /** Values the loops compute, kept so that the JIT cannot drop them; never read. */
     private static final AtomicLong SINK = new AtomicLong();
@@ -182,15 +184,43 @@ public final class CpuLimits {
     /** GFLOP/s (an FMA counts two) of {@code threads} threads doing nothing but independent FMAs. */
     public static double fmaGflops(int threads) {
         int iterations = 20_000_000;
+        return bestRate(threads, 2.0 * 16 * F.length() * iterations, t -> SINK.addAndGet(Float.floatToRawIntBits(fmaLoop(iterations, t))));
+    }
+
+    /**
+     * G operations/s (a multiply and an add count one each, as an FMA counts two) of {@code threads} threads doing
+     * nothing but independent 16-bit integer multiply-adds: the arithmetic that bounds the Q4_0 kernels, which
+     * multiply and add in 16-bit lanes, twice as many per vector as F32's, so the FMA peak does not bound them.
+     */
+    public static double shortMacGops(int threads) {
+        int iterations = 20_000_000;
+        return bestRate(threads, 2.0 * 16 * S.length() * iterations, t -> SINK.addAndGet(shortMacLoop(iterations, t)));
+    }
+
+    /** The best rate ({@code ops} per pass ÷ seconds, in G/s) of {@link #PASSES} passes of {@code body} on every thread, after one that compiles it. */
+    private static double bestRate(int threads, double ops, java.util.function.IntConsumer body) {
         double best = 0;
-        for (int pass = 0; pass < PASSES + 1; pass++) { // the first pass also compiles the loop
+        for (int pass = 0; pass < PASSES + 1; pass++) {
             long t0 = System.nanoTime();
-            parallel(threads, t -> SINK.addAndGet(Float.floatToRawIntBits(fmaLoop(iterations, t))));
-            double flops = 2.0 * 16 * F.length() * iterations * threads;
+            parallel(threads, body);
             long ns = System.nanoTime() - t0;
-            if (ns > 0) best = Math.max(best, flops / (ns / 1e9) / 1e9);
+            if (ns > 0 && pass > 0) best = Math.max(best, ops * threads / (ns / 1e9) / 1e9);
         }
         return best;
+    }
+
+    private static short shortMacLoop(int n, int seed) {
+        ShortVector x = ShortVector.broadcast(S, (short) seed), y = ShortVector.broadcast(S, (short) 3);
+        ShortVector a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x;
+        ShortVector a8 = x, a9 = x, a10 = x, a11 = x, a12 = x, a13 = x, a14 = x, a15 = x;
+        for (int i = 0; i < n; i++) { // 16 chains, as fmaLoop's
+            a0 = a0.mul(y).add(x); a1 = a1.mul(y).add(x); a2 = a2.mul(y).add(x); a3 = a3.mul(y).add(x);
+            a4 = a4.mul(y).add(x); a5 = a5.mul(y).add(x); a6 = a6.mul(y).add(x); a7 = a7.mul(y).add(x);
+            a8 = a8.mul(y).add(x); a9 = a9.mul(y).add(x); a10 = a10.mul(y).add(x); a11 = a11.mul(y).add(x);
+            a12 = a12.mul(y).add(x); a13 = a13.mul(y).add(x); a14 = a14.mul(y).add(x); a15 = a15.mul(y).add(x);
+        }
+        return a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7)
+                .add(a8).add(a9).add(a10).add(a11).add(a12).add(a13).add(a14).add(a15).lane(0);
     }
 
     private static float fmaLoop(int n, int seed) {
