@@ -207,12 +207,12 @@ final class QuantMatMul {
     // ---------------------------------------------------------------- one token: integer products
 
     /**
-     * x is quantized once, into the caller's buffers ({@link Work}); each work piece is a range of row blocks, read as interleaved streams (the range cut into
-     * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
-     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four,
-     * read as four streams), as {@link PackedMatMul}'s one-token matvec reads. Pieces are whole groups of four blocks,
-     * so that the spans come out equal; only a matrix's last group, when its block count is not a multiple of four,
-     * computes its last block more than once (same values).
+     * x is quantized once, into the caller's buffers ({@link Work}); each work piece is a range of row blocks, read as
+     * interleaved streams (the range cut into equal spans, one block of each per pass): the hardware prefetcher follows
+     * each stream, so more reads are in flight than one stream gets. Eight streams (a piece's blocks in groups of
+     * eight, then at most one group of four, read as four streams), as {@link PackedMatMul}'s one-token matvec reads.
+     * Pieces are whole groups of four blocks, so that the spans come out equal; only a matrix's last group, when its
+     * block count is not a multiple of four, computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;

@@ -108,7 +108,7 @@ public final class WorkerPool implements AutoCloseable {
         for (Thread t : workers) LockSupport.unpark(t);
     }
 
-    /** Whether every worker is parked (none spins): what an idle pool comes to {@value #SPIN_NANOS} ns after its last op or wake. */
+    /** Whether every worker is parked (none spins): an idle pool, {@value #SPIN_NANOS} ns after its last op or wake. */
     boolean parked() {
         for (Thread t : workers)
             if (t.getState() != Thread.State.WAITING) return false;

@@ -382,7 +382,7 @@ class CpuKernelsTest {
         }
     }
 
-    /** A wake keeps an idle pool's worker spinning only for a while: it parks again, and the next op still runs whole. */
+    /** A wake keeps an idle pool's worker spinning only for a while: it parks again, and the next op runs whole. */
     @Test
     void aWokenWorkerParksAgainWhenNoOpComes() throws InterruptedException {
         try (WorkerPool pool = new WorkerPool(2)) {
@@ -390,7 +390,7 @@ class CpuKernelsTest {
             for (int i = 0; i < 3; i++) {
                 pool.wake();
                 long woken = System.nanoTime() + 100_000_000L, until = System.nanoTime() + 2_000_000_000L;
-                while (pool.parked() && System.nanoTime() < woken) Thread.onSpinWait(); // until it runs (or has spun already)
+                while (pool.parked() && System.nanoTime() < woken) Thread.onSpinWait(); // until it runs, or ran already
                 while (!pool.parked() && System.nanoTime() < until) Thread.sleep(1);
                 assertTrue(pool.parked(), "the worker still spins 2 s after a wake");
             }
