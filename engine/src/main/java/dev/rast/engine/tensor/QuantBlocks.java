@@ -130,6 +130,10 @@ public final class QuantBlocks {
     /** Row {@code row} of a {@code [rows, K]} {@code dtype} matrix, dequantized into {@code dst[off, off + K)}. */
     public static void dequantizeRow(MemorySegment src, DType dtype, long row, int K, float[] dst, int off) {
         long at = row * dtype.rowBytes(K);
-        for (int k = 0; k < K; k++) dst[off + k] = element(dtype, src, at + (long) (k / BLOCK) * dtype.blockBytes(), k % BLOCK);
+        for (int b = 0; b * BLOCK < K; b++) {  // element() block by block: the scale widened once per block
+            long block = at + (long) b * dtype.blockBytes();
+            float d = scale(src, block);
+            for (int j = 0, k = b * BLOCK; j < BLOCK && k < K; j++, k++) dst[off + k] = integer(dtype, src, block, j) * d;
+        }
     }
 }

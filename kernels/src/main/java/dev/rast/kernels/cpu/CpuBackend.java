@@ -200,8 +200,10 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("host buffer of " + bytes + " bytes for tensor " + t + " of " + t.data().byteSize());
     }
 
+    /** The first op of every forward pass: it wakes the pool's threads, which its matmuls need within microseconds. */
     @Override
     public void embed(Tensor table, int[] ids, Tensor out) {
+        pool.wake();
         int V = table.dim(0), D = table.dim(1);
         requireShape(out, ids.length, D);
         float[] row = new float[D];

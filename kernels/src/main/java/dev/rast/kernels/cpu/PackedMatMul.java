@@ -169,12 +169,8 @@ final class PackedMatMul {
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int T, int K) {
         int kh = (K + 1) / 2;
-        float[][] xe = new float[T][kh], xo = new float[T][kh];
-        for (int t = 0; t < T; t++)
-            for (int j = 0; j < kh; j++) {
-                xe[t][j] = x.getAtIndex(FLOAT, (long) t * K + 2 * j);
-                xo[t][j] = 2 * j + 1 < K ? x.getAtIndex(FLOAT, (long) t * K + 2 * j + 1) : 0f;
-            }
+        float[][] xe = new float[T][], xo = new float[T][];
+        for (int t = 0; t < T; t++) splitPairs(x, t, K, xe[t] = Scratch.get(Scratch.MATVEC_EVEN + t, kh), xo[t] = Scratch.get(Scratch.MATVEC_ODD + t, kh));
         boolean bf16 = dt == DType.BF16;
         long bb = kh * pairBytes(dt);
         int[] first = firstUnits(parts, 4);
@@ -204,6 +200,23 @@ final class PackedMatMul {
                 else dotF32Two(p, pa, pb, pc, pd, kh, xe[0], xo[0], xe[1], xo[1], out, a, b, c, d, N);
             }
         }));
+    }
+
+    /**
+     * Row t of x ({@code [T, K]}) split into its even columns, {@code e[j] = x[t, 2j]}, and its odd ones,
+     * {@code o[j] = x[t, 2j + 1]} (0 past an odd K), j &lt; (K + 1) / 2, through a copy of the row on the heap.
+     */
+    private static void splitPairs(MemorySegment x, int t, int K, float[] e, float[] o) {
+        float[] row = Scratch.get(Scratch.MATVEC_ROW, K);
+        MemorySegment.copy(x, FLOAT, (long) t * K * 4, row, 0, K);
+        for (int j = 0; j < K / 2; j++) {
+            e[j] = row[2 * j];
+            o[j] = row[2 * j + 1];
+        }
+        if (K % 2 == 1) {
+            e[K / 2] = row[K - 1];
+            o[K / 2] = 0f;
+        }
     }
 
     /** {@link #dotBf16} for two tokens (x and y): each widened weight vector feeds both. */

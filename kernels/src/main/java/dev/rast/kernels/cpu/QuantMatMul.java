@@ -154,10 +154,10 @@ final class QuantMatMul {
      * Row 0 of x quantized ({@link QuantBlocks#quantizeActivations}) for {@link #dotQ8}: block b's integers in order at
      * {@code q[32b, 32b + 32)} (K padded with zeros to whole blocks), its scale at {@code d[b]}.
      */
-    private static void quantizeForQ8(MemorySegment x, int K, short[] q, float[] d) {
+    private static void quantizeForQ8(MemorySegment x, int K, Work w, short[] q, float[] d) {
         int kb = (K + QB - 1) / QB;
-        int[] qi = new int[kb * QB];
-        quantizeRow(x, 0, K, new float[kb * QB], 0, qi, d, 0, 1);
+        int[] qi = w.qi(kb * QB);
+        quantizeRow(x, 0, K, w.row(kb * QB), 0, qi, d, 0, 1);
         for (int i = 0; i < kb * QB; i += I.length())
             ((ShortVector) IntVector.fromArray(I, qi, i).convertShape(VectorOperators.I2S, SHORTS, 0)).intoArray(q, i);
     }
@@ -207,20 +207,21 @@ final class QuantMatMul {
     // ---------------------------------------------------------------- one token: integer products
 
     /**
-     * x is quantized once; each work piece is a range of row blocks, read as interleaved streams (the range cut into
-     * equal spans, one block of each per pass): the hardware prefetcher follows each stream, so more reads are in
-     * flight than one stream gets. Eight streams (a piece's blocks in groups of eight, then at most one group of four,
-     * read as four streams), as {@link PackedMatMul}'s one-token matvec reads. Pieces are whole groups of four blocks,
-     * so that the spans come out equal; only a matrix's last group, when its block count is not a multiple of four,
-     * computes its last block more than once (same values).
+     * x is quantized once, into the caller's buffers ({@link Work}); each work piece is a range of row blocks, read as
+     * interleaved streams (the range cut into equal spans, one block of each per pass): the hardware prefetcher follows
+     * each stream, so more reads are in flight than one stream gets. Eight streams (a piece's blocks in groups of
+     * eight, then at most one group of four, read as four streams), as {@link PackedMatMul}'s one-token matvec reads.
+     * Pieces are whole groups of four blocks, so that the spans come out equal; only a matrix's last group, when its
+     * block count is not a multiple of four, computes its last block more than once (same values).
      */
     private static void matvec(WorkerPool pool, MemorySegment x, Part[] parts, DType dt, int K) {
         int kb = (K + QB - 1) / QB;
         boolean q8 = dt == DType.Q8_0;
-        short[] xq = new short[kb * QB + 2 * B], half = q8 ? null : new short[kb];  // 2B past the end: dotQ4's last loads
-        float[] xd = new float[kb];
-        if (q8) quantizeForQ8(x, K, xq, xd);
-        else quantizeForQ4(x, K, xq, half, xd);
+        Work mine = Work.get();
+        short[] xq = mine.xq(kb * QB + 2 * B), half = q8 ? null : mine.half(kb);  // 2B past the end: dotQ4's last loads
+        float[] xd = mine.xd(kb);
+        if (q8) quantizeForQ8(x, K, mine, xq, xd);
+        else quantizeForQ4(x, K, mine, xq, half, xd);
         long bb = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, 4);
         pool.run(first[parts.length], (worker, g0, g1) -> PackedMatMul.forParts(parts, first, g0, g1, (part, u0, u1) -> {
@@ -330,10 +331,10 @@ final class QuantMatMul {
      * = Σ w · a − 8 · Σ a}), once in each of the two halves that dotQ4 adds; {@code d[b]} the scale times 2^112, so
      * that it meets the weights' scales unrescaled (products of the same reals, so the same rounding).
      */
-    private static void quantizeForQ4(MemorySegment x, int K, short[] q, short[] half, float[] d) {
+    private static void quantizeForQ4(MemorySegment x, int K, Work w, short[] q, short[] half, float[] d) {
         int kb = (K + QB - 1) / QB;
-        int[] qi = new int[kb * QB];
-        quantizeRow(x, 0, K, new float[kb * QB], 0, qi, d, 0, 1);
+        int[] qi = w.qi(kb * QB);
+        quantizeRow(x, 0, K, w.row(kb * QB), 0, qi, d, 0, 1);
         for (int b = 0; b < kb; b++) {
             d[b] *= 0x1p112f;
             int sum = 0;
@@ -576,15 +577,15 @@ final class QuantMatMul {
      * ({@link #tokenSpans}), is widened {@link #KC} K-blocks at a time into {@code q − 8} as shorts and F32 scales, which
      * every token of the span then meets in {@link #kernelS6}: a 32-block's products summed in 16-bit lanes are exact, so
      * the sums are the matvec's, and each token's totals take one FMA per K-block, K-blocks in order ({@link #scale}).
-     * The buffers are the threads' own, kept between calls ({@link Q4Work}).
+     * The buffers are the threads' own, kept between calls ({@link Work}).
      */
     private static void gemmQ4(WorkerPool pool, MemorySegment x, Part[] parts, int T, int K) {
         int kb = (K + QB - 1) / QB, KP = kb * QB, rows = (T + 5) / 6 * 6, R = 2 * U;
-        Q4Work mine = Q4Work.get();
+        Work mine = Work.get();
         short[] xq = mine.xq(rows * KP);  // tokens past T: whatever was there, read only into totals never stored
         float[] xd = mine.xd(rows * kb);
         pool.run(T, (worker, t0, t1) -> {  // rows quantized in parallel: each on its own, the same bits
-            Q4Work w = Q4Work.get();
+            Work w = Work.get();
             float[] row = w.row(KP);
             int[] qi = w.qi(KP);
             for (int t = t0; t < t1; t++) quantizeQ4Row(x, t, K, row, qi, xq, t * KP, xd, t * kb);
@@ -593,7 +594,7 @@ final class QuantMatMul {
         int[] first = PackedMatMul.firstUnits(parts, R);
         int units = first[parts.length], spans = tokenSpans(units, pool.threads(), T), span = (T + 6 * spans - 1) / (6 * spans) * 6;
         pool.run(units * spans, (worker, i0, i1) -> {
-            Q4Work w = Q4Work.get();
+            Work w = Work.get();
             float[] tot = w.tot(span * R * B);
             for (int i = i0; i < i1; i++) {
                 int ta = i % spans * span, tn = Math.min(span, T - ta);
@@ -634,21 +635,24 @@ final class QuantMatMul {
     private static final int UNITS_PER_THREAD = 8, SPANS = 2, MIN_SPAN = 24;
 
     /**
-     * A thread's Q4_0 GEMM buffers, kept between calls: the caller's quantized x, and each worker's row being quantized,
-     * widened weights and totals.
+     * A thread's buffers, kept between calls, so that the hundreds of matmuls of a decode step allocate nothing: the
+     * caller's quantized x (the matvec's, with its halves, and the Q4_0 GEMM's) and the row being quantized, and each
+     * Q4_0 GEMM worker's row, widened weights and totals.
      */
-    private static final class Q4Work {
-        private static final ThreadLocal<Q4Work> MINE = ThreadLocal.withInitial(Q4Work::new);
+    private static final class Work {
+        private static final ThreadLocal<Work> MINE = ThreadLocal.withInitial(Work::new);
         final short[] wq = new short[KC * QB * 2 * U * B], acc = new short[KC * 6 * 2 * U * B];
         final float[] ws = new float[KC * 2 * U * B];
         final long[] at = new long[2 * U];
-        private short[] xq = new short[0];
+        private short[] xq = new short[0], half = new short[0];
         private float[] xd = new float[0], tot = new float[0], row = new float[0];
         private int[] qi = new int[0];
 
-        static Q4Work get() { return MINE.get(); }
+        static Work get() { return MINE.get(); }
 
         short[] xq(int n) { return xq.length >= n ? xq : (xq = new short[n]); }
+
+        short[] half(int n) { return half.length >= n ? half : (half = new short[n]); }
 
         float[] xd(int n) { return xd.length >= n ? xd : (xd = new float[n]); }
 

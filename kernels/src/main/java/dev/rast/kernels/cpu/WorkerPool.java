@@ -79,6 +79,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
+    /** When {@link #wake} last ran (System.nanoTime): a parked worker it woke spins from then. */
+    private volatile long wokenAt;
     /** An error a worker met outside any op's piece, for the next {@link #run} to throw. */
     private final AtomicReference<Throwable> late = new AtomicReference<>();
     private volatile Op current;
@@ -95,6 +97,23 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     public int threads() { return threads; }
+
+    /**
+     * Ops are coming within microseconds (a forward pass begins): parked workers wake now, so that they are spinning
+     * by the first op instead of starting on it (a wake-up takes tens of microseconds, in which the caller works
+     * alone). Each spins for {@value #SPIN_NANOS} ns from now, as after an op, and parks again if none comes.
+     */
+    public void wake() {
+        wokenAt = System.nanoTime();
+        for (Thread t : workers) LockSupport.unpark(t);
+    }
+
+    /** Whether every worker is parked (none spins): an idle pool, {@value #SPIN_NANOS} ns after its last op or wake. */
+    boolean parked() {
+        for (Thread t : workers)
+            if (t.getState() != Thread.State.WAITING) return false;
+        return true;
+    }
 
     /** Runs {@code body} over [0, n) in pieces shared out among the threads; rethrows the first failure. */
     public void run(int n, Body body) {
@@ -141,6 +160,8 @@ public final class WorkerPool implements AutoCloseable {
                 if (op == seen) {
                     long spinStart = System.nanoTime();
                     while ((op = current) == seen && !closed) {
+                        long woken = wokenAt;
+                        if (woken - spinStart > 0) spinStart = woken; // woken: spin afresh
                         if (System.nanoTime() - spinStart < SPIN_NANOS) pause(spinStart);
                         else LockSupport.park(this);
                     }

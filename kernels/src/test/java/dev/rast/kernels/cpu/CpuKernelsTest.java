@@ -382,6 +382,24 @@ class CpuKernelsTest {
         }
     }
 
+    /** A wake keeps an idle pool's worker spinning only for a while: it parks again, and the next op runs whole. */
+    @Test
+    void aWokenWorkerParksAgainWhenNoOpComes() throws InterruptedException {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            pool.run(4, (w, a, b) -> {});
+            for (int i = 0; i < 3; i++) {
+                pool.wake();
+                long woken = System.nanoTime() + 100_000_000L, until = System.nanoTime() + 2_000_000_000L;
+                while (pool.parked() && System.nanoTime() < woken) Thread.onSpinWait(); // until it runs, or ran already
+                while (!pool.parked() && System.nanoTime() < until) Thread.sleep(1);
+                assertTrue(pool.parked(), "the worker still spins 2 s after a wake");
+            }
+            int[] hits = new int[100];
+            pool.run(hits.length, (w, a, b) -> { for (int i = a; i < b; i++) hits[i]++; });
+            for (int h : hits) assertEquals(1, h);
+        }
+    }
+
     /**
      * The bare read covers each segment's whole cache lines (hand-counted below: a pass's GB/s divides by them), a
      * segment of a few lines as well as one of many 1 MiB pieces, and its median lies between its worst and best
