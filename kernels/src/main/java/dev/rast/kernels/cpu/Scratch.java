@@ -5,8 +5,8 @@ package dev.rast.kernels.cpu;
  * zero) fresh buffers each time. Each caller names its slot; contents are whatever the last user left.
  */
 final class Scratch {
-    static final int GEMM_X = 0, GEMM_XP = 1, GEMM_W = 2, GEMM_ACC = 3, ATT_Q = 4, ATT_S = 5, ATT_K = 6, ATT_ACC = 7, ATT_QROW = 8;
-    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[9][]);
+    static final int GEMM_X = 0, GEMM_XP = 1, GEMM_W = 2, GEMM_ACC = 3, ATT_Q = 4, ATT_S = 5, ATT_K = 6, ATT_ACC = 7, ATT_QROW = 8, ATT_SUMS = 9;
+    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[10][]);
 
     private Scratch() {}
 
