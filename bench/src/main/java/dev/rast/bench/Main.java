@@ -48,7 +48,7 @@ public final class Main {
     private static final List<Suite> SUITES = List.of(
             new Suite(MatmulBench.class, Map.of("model", new String[] {SMALL_MODEL}, "matrix", new String[] {"qkv", "gate_up", "down"},
                     "tokens", new String[] {"1", "8", "128"}), MatmulBench::cost),
-            new Suite(AttentionBench.class, Map.of("model", new String[] {SMALL_MODEL}, "context", new String[] {"128", "4096"},
+            new Suite(AttentionBench.class, Map.of("model", new String[] {SMALL_MODEL}, "context", new String[] {"128", "4096", "16384"},
                     "sequences", new String[] {"1"}, "layout", new String[] {"interleaved"}), AttentionBench::cost),
             new Suite(SmallOpsBench.class, Map.of("model", new String[] {SMALL_MODEL}, "tokens", new String[] {"1"}), SmallOpsBench::cost),
             new Suite(SamplingBench.class, Map.of("model", new String[] {SMALL_MODEL}, "sigma", new String[] {"5"}), SamplingBench::cost));

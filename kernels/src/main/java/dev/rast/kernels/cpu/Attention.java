@@ -25,7 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Queries sit in vector lanes: a score is a chain of FMAs over the head dimension, each key element broadcast
  * against up to 16 queries, with no lane reductions; the softmax runs down the positions for all lanes at once. The
- * weighted sum of values keeps head dimensions in lanes, per query. Every query's arithmetic is the same, in the same
+ * weighted sum of values keeps head dimensions in lanes and takes four queries at a time, which share each value
+ * vector loaded; a query's sums still gain one position after another, one FMA each, in position order. Masked
+ * positions have weight exactly 0, so a block's shorter rows may run over them. Every query's arithmetic is the same, in the same
  * order, whichever block and lane it lands in, so a prompt's rows get the same bits as the same rows decoded one at a
  * time (positions past a row's own end are masked to −∞ in the scores, and exp(−∞) adds an exact 0).
  *
@@ -41,10 +43,7 @@ final class Attention {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
-    /**
-     * Positions per tile of keys and values: even, so that the weighted sum's pairs of positions (even, odd) are the
-     * same whether a row goes in one pass or tile by tile.
-     */
+    /** Positions per tile of keys and values. */
     private static final int TILE = 64;
     /** Most rows per block; fewer when the block's scores (queries × positions floats) would pass ~2 MiB. */
     private static final int BLOCK_MAX_ROWS = 16;
@@ -54,8 +53,6 @@ final class Attention {
 
     static void run(WorkerPool pool, MemorySegment q, MemorySegment k, MemorySegment v, boolean bf16, MemorySegment out,
                     int[][] tables, int blockSize, int[] rowCache, int[] rowPos, int heads, int kvHeads, int headDim) {
-        for (int[] t : tables) // runs of consecutive rows start at even positions only if blocks do (see weightedSum)
-            if (t.length > 1 && blockSize % 2 != 0) throw new IllegalArgumentException("attention: odd KV block size " + blockSize);
         int group = heads / kvHeads;
         Items items = items(rowCache, rowPos, group, kvHeads, pool.threads());
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -108,8 +105,8 @@ final class Attention {
      * Rows [t0, t0 + R) of one sequence against KV head kvh, for that KV head's query heads h0..h1−1 (gh of them).
      * Query i (row i / gh, head kvh·group + h0 + i % gh) sits in lane i % L of lane group i / L. Scratch layouts:
      * {@code qt[(g·hd + d)·L + lane]}, scores
-     * {@code s[(g·maxLen + j)·L + lane]}, keys of a tile {@code kt[p·hd + d]}, and per query two sets of weighted-sum
-     * accumulators {@code acc[i·2·hd + d]} (even positions) and {@code acc[i·2·hd + hd + d]} (odd positions).
+     * {@code s[(g·maxLen + j)·L + lane]}, keys of a tile {@code kt[p·hd + d]}, and per query the weighted-sum
+     * accumulators {@code acc[i·hd + d]}, plus one spare query's for the missing members of a last group of four.
      */
     private static void block(MemorySegment qs, MemorySegment kc, MemorySegment vc, int[] table, int bs, boolean bf16, MemorySegment out, int t0,
                               int R, int[] rowPos, int kvh, int group, int h0, int h1, int qWidth, int kvWidth, int hd, float scale) {
@@ -119,7 +116,7 @@ final class Attention {
         float[] qt = Scratch.get(Scratch.ATT_Q, ng * hd * L);
         float[] s = Scratch.get(Scratch.ATT_S, ng * maxLen * L);
         float[] kt = Scratch.get(Scratch.ATT_K, TILE * hd);
-        float[] acc = Scratch.get(Scratch.ATT_ACC, Q * 2 * hd);
+        float[] acc = Scratch.get(Scratch.ATT_ACC, (Q + 1) * hd);
 
         Arrays.fill(qt, 0, ng * hd * L, 0f); // lanes past Q stay zero: their scores are computed and never used
         float[] qrow = Scratch.get(Scratch.ATT_QROW, gh * hd);
@@ -145,51 +142,53 @@ final class Attention {
             int len = rowPos[t0 + i / gh] + 1, at = (i / L) * maxLen * L + i % L;
             for (int j = len; j < maxLen; j++) s[at + j * L] = Float.NEGATIVE_INFINITY;
         }
-        float[] sums = new float[ng * L];
+        float[] sums = Scratch.get(Scratch.ATT_SUMS, ng * L);
         for (int g = 0; g < ng; g++) softmaxNumerators(s, g * maxLen * L, maxLen).intoArray(sums, g * L);
 
-        Arrays.fill(acc, 0, Q * 2 * hd, 0f);
+        Arrays.fill(acc, 0, (Q + 1) * hd, 0f);
         MemorySegment vt = bf16 ? valueTile(TILE * hd) : null;
         int[] runs = new int[2 * (TILE / Math.min(bs, TILE) + 2)];
         for (int j0 = 0; j0 < maxLen; j0 += TILE) {
-            int tileEnd = Math.min(j0 + TILE, maxLen);
+            int tileEnd = Math.min(j0 + TILE, maxLen), nRuns = 0;
             if (bf16) { // the tile's values widened to F32 rows of hd: one run, addressed as if they sat at positions j0..
                 widenTile(vc, kvOff, rowBytes, table, bs, j0, tileEnd - j0, hd, vt);
-                for (int i = 0; i < Q; i++) {
-                    int len = rowPos[t0 + i / gh] + 1;
-                    if (j0 < len)
-                        weightedSum(s, (i / L) * maxLen * L + i % L, L, j0, Math.min(tileEnd, len), vt, -j0 * 4L * hd, 4L * hd, hd, acc, i * 2 * hd);
+                runs[nRuns++] = j0;
+                runs[nRuns++] = tileEnd;
+            } else { // F32 values are read in place, in runs of positions whose pool rows are consecutive
+                for (int j = j0; j < tileEnd; ) {
+                    int e = Math.min(tileEnd, (j / bs + 1) * bs);
+                    while (e < tileEnd && table[e / bs] == table[e / bs - 1] + 1) e = Math.min(tileEnd, e + bs);
+                    runs[nRuns++] = j;
+                    runs[nRuns++] = e;
+                    j = e;
                 }
-                continue;
             }
-            // F32 values are read in place, in runs of positions whose pool rows are consecutive (whole tiles for a
-            // contiguous cache); each run starts at an even position, so the (even, odd) pairs are the same.
-            int nRuns = 0;
-            for (int j = j0; j < tileEnd; ) {
-                int e = Math.min(tileEnd, (j / bs + 1) * bs);
-                while (e < tileEnd && table[e / bs] == table[e / bs - 1] + 1) e = Math.min(tileEnd, e + bs);
-                runs[nRuns++] = j;
-                runs[nRuns++] = e;
-                j = e;
-            }
-            for (int i = 0; i < Q; i++) {
-                int len = rowPos[t0 + i / gh] + 1;
+            for (int i = 0; i < Q; i += 4) { // four queries at a time; missing ones repeat query i into a spare accumulator
+                int last = Math.min(i + 3, Q - 1), len = rowPos[t0 + last / gh] + 1; // the four's longest row: the last
+                int p0 = sAt(i, maxLen), a0 = i * hd, spare = Q * hd;
+                int p1 = i + 1 < Q ? sAt(i + 1, maxLen) : p0, a1 = i + 1 < Q ? a0 + hd : spare;
+                int p2 = i + 2 < Q ? sAt(i + 2, maxLen) : p0, a2 = i + 2 < Q ? a0 + 2 * hd : spare;
+                int p3 = i + 3 < Q ? sAt(i + 3, maxLen) : p0, a3 = i + 3 < Q ? a0 + 3 * hd : spare;
                 for (int r = 0; r < nRuns && runs[r] < len; r += 2) {
                     int a = runs[r];
-                    weightedSum(s, (i / L) * maxLen * L + i % L, L, a, Math.min(runs[r + 1], len), vc,
-                            kvOff + (poolRow(table, bs, a) - a) * rowBytes, rowBytes, hd, acc, i * 2 * hd);
+                    // where position 0's row would sit in the run's addressing: the kernel adds j·stride
+                    long base = bf16 ? -j0 * 4L * hd : kvOff + (poolRow(table, bs, a) - a) * rowBytes;
+                    weightedSum(s, p0, p1, p2, p3, a, Math.min(runs[r + 1], len), bf16 ? vt : vc, base, bf16 ? 4L * hd : rowBytes,
+                            hd, acc, a0, a1, a2, a3);
                 }
             }
         }
         for (int i = 0; i < Q; i++) {
             float inv = 1f / sums[i];
             long o = ((long) (t0 + i / gh) * qWidth + (long) (kvh * group + h0 + i % gh) * hd) * 4;
-            int even = i * 2 * hd, odd = even + hd, d = 0;
-            for (; d <= hd - L; d += L)
-                FloatVector.fromArray(F, acc, even + d).add(FloatVector.fromArray(F, acc, odd + d)).mul(inv).intoMemorySegment(out, o + 4L * d, LE);
-            for (; d < hd; d++) out.set(FLOAT, o + 4L * d, (acc[even + d] + acc[odd + d]) * inv);
+            int at = i * hd, d = 0;
+            for (; d <= hd - L; d += L) FloatVector.fromArray(F, acc, at + d).mul(inv).intoMemorySegment(out, o + 4L * d, LE);
+            for (; d < hd; d++) out.set(FLOAT, o + 4L * d, acc[at + d] * inv);
         }
     }
+
+    /** Where query i's weight for position j sits in the scores: {@code s[sAt(i, maxLen) + j·L]}. */
+    private static int sAt(int i, int maxLen) { return (i / L) * maxLen * L + i % L; }
 
     /**
      * Scores of the lanes' queries ({@code qt} from {@code qo}) against the n keys of a tile: for position p,
@@ -244,56 +243,66 @@ final class Attention {
     }
 
     /**
-     * One query's weighted sum of values over positions [j0, j1) (j0 even), weights {@code p[po + j·ps]}, added to its
-     * accumulators in {@code acc} (even positions at {@code ao + d}, odd ones at {@code ao + hd + d}) so that a row
-     * goes tile by tile with the same sums as in one pass. Head dims in lanes, four vectors at a time in two sets
-     * (even and odd positions) so that consecutive FMAs do not wait on each other; leftover dims one vector, then
-     * one float, at a time (even set only).
+     * Four queries' weighted sums of values over positions [j0, j1): query k's weight for position j is
+     * {@code p[pk + j·L]}, position j's values start at byte {@code base + j·stride} of v, and its sums
+     * {@code acc[ak + d]} gain weight·value, position after position, one FMA each. The four share each value vector
+     * they load. Head dims in lanes, four vectors at a time (16 accumulators in registers), then one vector, then one
+     * float at a time.
      */
-    private static void weightedSum(float[] p, int po, int ps, int j0, int j1, MemorySegment v, long kvOff, long rowBytes,
-                                    int hd, float[] acc, int ao) {
+    private static void weightedSum(float[] p, int p0, int p1, int p2, int p3, int j0, int j1, MemorySegment v, long base, long stride,
+                                    int hd, float[] acc, int a0, int a1, int a2, int a3) {
         int d = 0;
         for (; d <= hd - 4 * L; d += 4 * L) {
-            int ea = ao + d, oa = ao + hd + d;
-            FloatVector a0 = FloatVector.fromArray(F, acc, ea), a1 = FloatVector.fromArray(F, acc, ea + L);
-            FloatVector a2 = FloatVector.fromArray(F, acc, ea + 2 * L), a3 = FloatVector.fromArray(F, acc, ea + 3 * L);
-            FloatVector b0 = FloatVector.fromArray(F, acc, oa), b1 = FloatVector.fromArray(F, acc, oa + L);
-            FloatVector b2 = FloatVector.fromArray(F, acc, oa + 2 * L), b3 = FloatVector.fromArray(F, acc, oa + 3 * L);
-            long base = kvOff + 4L * d + j0 * rowBytes;
-            int j = j0;
-            for (; j + 1 < j1; j += 2, base += 2 * rowBytes) {
-                FloatVector w = FloatVector.broadcast(F, p[po + j * ps]), u = FloatVector.broadcast(F, p[po + (j + 1) * ps]);
-                long nb = base + rowBytes;
-                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
-                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
-                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
-                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
-                b0 = FloatVector.fromMemorySegment(F, v, nb, LE).fma(u, b0);
-                b1 = FloatVector.fromMemorySegment(F, v, nb + 4L * L, LE).fma(u, b1);
-                b2 = FloatVector.fromMemorySegment(F, v, nb + 8L * L, LE).fma(u, b2);
-                b3 = FloatVector.fromMemorySegment(F, v, nb + 12L * L, LE).fma(u, b3);
+            FloatVector x0 = FloatVector.fromArray(F, acc, a0 + d), x1 = FloatVector.fromArray(F, acc, a0 + d + L);
+            FloatVector x2 = FloatVector.fromArray(F, acc, a0 + d + 2 * L), x3 = FloatVector.fromArray(F, acc, a0 + d + 3 * L);
+            FloatVector y0 = FloatVector.fromArray(F, acc, a1 + d), y1 = FloatVector.fromArray(F, acc, a1 + d + L);
+            FloatVector y2 = FloatVector.fromArray(F, acc, a1 + d + 2 * L), y3 = FloatVector.fromArray(F, acc, a1 + d + 3 * L);
+            FloatVector z0 = FloatVector.fromArray(F, acc, a2 + d), z1 = FloatVector.fromArray(F, acc, a2 + d + L);
+            FloatVector z2 = FloatVector.fromArray(F, acc, a2 + d + 2 * L), z3 = FloatVector.fromArray(F, acc, a2 + d + 3 * L);
+            FloatVector u0 = FloatVector.fromArray(F, acc, a3 + d), u1 = FloatVector.fromArray(F, acc, a3 + d + L);
+            FloatVector u2 = FloatVector.fromArray(F, acc, a3 + d + 2 * L), u3 = FloatVector.fromArray(F, acc, a3 + d + 3 * L);
+            long at = base + j0 * stride + 4L * d;
+            for (int j = j0; j < j1; j++, at += stride) {
+                FloatVector v0 = FloatVector.fromMemorySegment(F, v, at, LE), v1 = FloatVector.fromMemorySegment(F, v, at + 4L * L, LE);
+                FloatVector v2 = FloatVector.fromMemorySegment(F, v, at + 8L * L, LE), v3 = FloatVector.fromMemorySegment(F, v, at + 12L * L, LE);
+                FloatVector w = FloatVector.broadcast(F, p[p0 + j * L]);
+                x0 = v0.fma(w, x0); x1 = v1.fma(w, x1); x2 = v2.fma(w, x2); x3 = v3.fma(w, x3);
+                w = FloatVector.broadcast(F, p[p1 + j * L]);
+                y0 = v0.fma(w, y0); y1 = v1.fma(w, y1); y2 = v2.fma(w, y2); y3 = v3.fma(w, y3);
+                w = FloatVector.broadcast(F, p[p2 + j * L]);
+                z0 = v0.fma(w, z0); z1 = v1.fma(w, z1); z2 = v2.fma(w, z2); z3 = v3.fma(w, z3);
+                w = FloatVector.broadcast(F, p[p3 + j * L]);
+                u0 = v0.fma(w, u0); u1 = v1.fma(w, u1); u2 = v2.fma(w, u2); u3 = v3.fma(w, u3);
             }
-            if (j < j1) { // an odd end: only at the row's last position
-                FloatVector w = FloatVector.broadcast(F, p[po + j * ps]);
-                a0 = FloatVector.fromMemorySegment(F, v, base, LE).fma(w, a0);
-                a1 = FloatVector.fromMemorySegment(F, v, base + 4L * L, LE).fma(w, a1);
-                a2 = FloatVector.fromMemorySegment(F, v, base + 8L * L, LE).fma(w, a2);
-                a3 = FloatVector.fromMemorySegment(F, v, base + 12L * L, LE).fma(w, a3);
-            }
-            a0.intoArray(acc, ea); a1.intoArray(acc, ea + L); a2.intoArray(acc, ea + 2 * L); a3.intoArray(acc, ea + 3 * L);
-            b0.intoArray(acc, oa); b1.intoArray(acc, oa + L); b2.intoArray(acc, oa + 2 * L); b3.intoArray(acc, oa + 3 * L);
+            x0.intoArray(acc, a0 + d); x1.intoArray(acc, a0 + d + L); x2.intoArray(acc, a0 + d + 2 * L); x3.intoArray(acc, a0 + d + 3 * L);
+            y0.intoArray(acc, a1 + d); y1.intoArray(acc, a1 + d + L); y2.intoArray(acc, a1 + d + 2 * L); y3.intoArray(acc, a1 + d + 3 * L);
+            z0.intoArray(acc, a2 + d); z1.intoArray(acc, a2 + d + L); z2.intoArray(acc, a2 + d + 2 * L); z3.intoArray(acc, a2 + d + 3 * L);
+            u0.intoArray(acc, a3 + d); u1.intoArray(acc, a3 + d + L); u2.intoArray(acc, a3 + d + 2 * L); u3.intoArray(acc, a3 + d + 3 * L);
         }
         for (; d <= hd - L; d += L) {
-            FloatVector a = FloatVector.fromArray(F, acc, ao + d);
-            long base = kvOff + 4L * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a = FloatVector.fromMemorySegment(F, v, base, LE).fma(FloatVector.broadcast(F, p[po + j * ps]), a);
-            a.intoArray(acc, ao + d);
+            FloatVector x = FloatVector.fromArray(F, acc, a0 + d), y = FloatVector.fromArray(F, acc, a1 + d);
+            FloatVector z = FloatVector.fromArray(F, acc, a2 + d), u = FloatVector.fromArray(F, acc, a3 + d);
+            long at = base + j0 * stride + 4L * d;
+            for (int j = j0; j < j1; j++, at += stride) {
+                FloatVector vv = FloatVector.fromMemorySegment(F, v, at, LE);
+                x = vv.fma(FloatVector.broadcast(F, p[p0 + j * L]), x);
+                y = vv.fma(FloatVector.broadcast(F, p[p1 + j * L]), y);
+                z = vv.fma(FloatVector.broadcast(F, p[p2 + j * L]), z);
+                u = vv.fma(FloatVector.broadcast(F, p[p3 + j * L]), u);
+            }
+            x.intoArray(acc, a0 + d); y.intoArray(acc, a1 + d); z.intoArray(acc, a2 + d); u.intoArray(acc, a3 + d);
         }
         for (; d < hd; d++) {
-            float a = acc[ao + d];
-            long base = kvOff + 4L * d + j0 * rowBytes;
-            for (int j = j0; j < j1; j++, base += rowBytes) a += p[po + j * ps] * v.get(FLOAT, base);
-            acc[ao + d] = a;
+            float x = acc[a0 + d], y = acc[a1 + d], z = acc[a2 + d], u = acc[a3 + d];
+            long at = base + j0 * stride + 4L * d;
+            for (int j = j0; j < j1; j++, at += stride) {
+                float vv = v.get(FLOAT, at);
+                x = Math.fma(vv, p[p0 + j * L], x);
+                y = Math.fma(vv, p[p1 + j * L], y);
+                z = Math.fma(vv, p[p2 + j * L], z);
+                u = Math.fma(vv, p[p3 + j * L], u);
+            }
+            acc[a0 + d] = x; acc[a1 + d] = y; acc[a2 + d] = z; acc[a3 + d] = u;
         }
     }
 

@@ -5,10 +5,10 @@ package dev.rast.kernels.cpu;
  * zero) fresh buffers each time. Each caller names its slot; contents are whatever the last user left.
  */
 final class Scratch {
-    static final int GEMM_X = 0, GEMM_XP = 1, GEMM_W = 2, GEMM_ACC = 3, ATT_Q = 4, ATT_S = 5, ATT_K = 6, ATT_ACC = 7, ATT_QROW = 8;
+    static final int GEMM_X = 0, GEMM_XP = 1, GEMM_W = 2, GEMM_ACC = 3, ATT_Q = 4, ATT_S = 5, ATT_K = 6, ATT_ACC = 7, ATT_QROW = 8, ATT_SUMS = 9;
     /** The one- or two-token matvec's x: a row, and each token's even and odd columns (slot + token). */
-    static final int MATVEC_ROW = 9, MATVEC_EVEN = 10, MATVEC_ODD = 12;
-    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[14][]);
+    static final int MATVEC_ROW = 10, MATVEC_EVEN = 11, MATVEC_ODD = 13;
+    private static final ThreadLocal<float[][]> SLOTS = ThreadLocal.withInitial(() -> new float[15][]);
 
     private Scratch() {}
 

@@ -207,13 +207,13 @@ class CpuKernelsTest {
 
     /**
      * Paged attention reads the same values in the same order wherever the blocks sit: sequences whose positions
-     * are spread over a pool through shuffled block tables (blocks of 2 and 16 positions; a prompt of 67 rows from
+     * are spread over a pool through shuffled block tables (blocks of 2, 3 and 16 positions; a prompt of 67 rows from
      * position 61, crossing the 64-position tiles, and single decode rows) give the bits of the same rows attended
      * over contiguous caches one sequence at a time, F32 and BF16 alike. The contiguous path is the one
      * promptAttentionInBlocksEqualsRowByRow and BackendOpsTest check.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"F32, 2", "F32, 16", "BF16, 2", "BF16, 16"})
+    @org.junit.jupiter.params.provider.CsvSource({"F32, 2", "F32, 3", "F32, 16", "BF16, 2", "BF16, 3", "BF16, 16"})
     void pagedAttentionEqualsContiguousBitForBit(DType cache, int bs) {
         int heads = 8, kvHeads = 2, hd = 64, kvWidth = kvHeads * hd, width = heads * hd;
         int[] chunkRows = {67, 1, 1, 1}, startPos = {61, 0, 200, 33};
