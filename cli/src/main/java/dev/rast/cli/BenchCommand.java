@@ -154,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %s, %s %.0f %s (%d threads, measured now)%n",
                             lim.read().describe("between the timed runs"), lim.peakName(), lim.peak(), lim.unit(), lim.read().threads());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
-                        ofLimit(p * prefillFlopsPerToken / 1e9, lim == null ? "GFLOP/s" : lim.unit(), lim == null ? 0 : lim.peak(), lim == null ? "" : lim.peakName()));
+                        ofPeak(p * prefillFlopsPerToken / 1e9, lim));
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
                         m.weightBytes() < CACHE_RESIDENT_BYTES
                                 ? String.format(java.util.Locale.ROOT, "%.1f GB/s of weights; too small a model to compare with the bare read", gbs)
@@ -163,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
                     System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode, %s)%n",
                             batch, gen, bd, batch * 1e3 / bd, bd / d,
-                            ofLimit(bd * flopsPerToken / 1e9, lim == null ? "GFLOP/s" : lim.unit(), lim == null ? 0 : lim.peak(), lim == null ? "" : lim.peakName()));
+                            ofPeak(bd * flopsPerToken / 1e9, lim));
                 }
             }
             if (!json && !pairs.isEmpty()) fusedBench(backend, m, prompt);
@@ -370,6 +370,11 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** "12.3 GB/s of weights, 45% of bare read", or just the figure when there is no limit to compare with. */
+    /** A matmul rate in G multiply-add operations/s (2 per multiply-add), with its share of the arithmetic peak when measured. */
+    private static String ofPeak(double gops, Limits lim) {
+        return lim == null ? ofLimit(gops, "GFLOP/s", 0, "") : ofLimit(gops, lim.unit(), lim.peak(), lim.peakName());
+    }
+
     private static String ofLimit(double value, String unit, double limit, String limitName) {
         String v = String.format(java.util.Locale.ROOT, "%.1f %s", value, unit);
         return limit > 0 ? v + String.format(java.util.Locale.ROOT, ", %.0f%% of %s", 100 * value / limit, limitName) : v;

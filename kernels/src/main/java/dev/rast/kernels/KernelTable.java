@@ -16,7 +16,10 @@ import java.util.Locale;
  * measured in the same run ({@code CpuLimits}); on a GPU they are the datasheet's.
  */
 public final class KernelTable {
-    /** The two limits a row is compared with: GB/s of a bare read and GFLOP/s of an FMA loop (≤ 0: unknown). */
+    /**
+     * The two limits a row is compared with: GB/s of a bare read and G operations/s of an arithmetic loop (the FMA
+     * loop, or the one {@code gflopsName} names), each ≤ 0 when unknown.
+     */
     public record Limits(double readGBs, String readName, double gflops, String gflopsName) {}
 
     /**
