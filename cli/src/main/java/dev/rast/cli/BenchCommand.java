@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
                 "On the CPU it also measures the machine's limits with the same threads (a bare read of the model's weights,",
-                "passes between the timed runs, their median; a register-only FMA loop) and prints decode against the first,",
+                "passes spread among the timed decode steps, their median; a register-only FMA loop) and prints decode against the first,",
                 "prefill and batches against the second.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
                 "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
@@ -88,16 +88,22 @@ final class BenchCommand implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     Tensor l = m.forward(prompt, cache, 1);
                     int next = argmax(backend, l, logits);
-                    long t1 = System.nanoTime();
+                    long t1 = System.nanoTime(), decodeNs = 0, mark = t1;
                     for (int i = 0; i < gen; i++) {
                         l = m.forward(new int[] {next}, cache, 1);
                         next = argmax(backend, l, logits);
+                        // min(gen, READ_PASSES_PER_RUN) bare-read passes spread evenly, outside the decode's time
+                        if (read != null && r >= 0 && (long) (i + 1) * READ_PASSES_PER_RUN / gen > (long) i * READ_PASSES_PER_RUN / gen) {
+                            long now = System.nanoTime();
+                            decodeNs += now - mark;
+                            read.sample();
+                            mark = System.nanoTime();
+                        }
                     }
-                    long t2 = System.nanoTime();
+                    decodeNs += System.nanoTime() - mark;
                     if (r >= 0) {
                         prefill[r] = promptLen / ((t1 - t0) / 1e9);
-                        decode[r] = gen / ((t2 - t1) / 1e9);
-                        if (read != null) for (int i = 0; i < READ_PASSES_PER_RUN; i++) read.sample();
+                        decode[r] = gen / (decodeNs / 1e9);
                     }
                 }
                 if (batch > 1) {
@@ -140,6 +146,7 @@ final class BenchCommand implements Callable<Integer> {
                         fixed(g, "read_limit_gb_s", 2, lim.readGBs());
                         fixed(g, "read_limit_min_gb_s", 2, lim.read().worst());
                         fixed(g, "read_limit_max_gb_s", 2, lim.read().best());
+                        g.writeNumberField("read_limit_passes", lim.read().count());
                         fixed(g, lim.int16() ? "int16_mac_peak_gop_s" : "fma_peak_gflop_s", 1, lim.peak());
                     }
                     if (rastJson != null) rastJson.write(g);
@@ -152,7 +159,7 @@ final class BenchCommand implements Callable<Integer> {
                         m.kvCacheBytesPerToken() / 1e3);
                 if (lim != null)
                     System.out.printf(java.util.Locale.ROOT, "limits   bare read of the weights %s, %s %.0f %s (%d threads, measured now)%n",
-                            lim.read().describe("between the timed runs"), lim.peakName(), lim.peak(), lim.unit(), lim.read().threads());
+                            lim.read().describe("among the timed decode steps"), lim.peakName(), lim.peak(), lim.unit(), lim.read().threads());
                 System.out.printf(java.util.Locale.ROOT, "prefill  %d tokens: %8.1f tok/s  (%.0f ms, %s)%n", promptLen, p, promptLen / p * 1e3,
                         ofPeak(p * prefillFlopsPerToken / 1e9, lim));
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
@@ -355,12 +362,17 @@ final class BenchCommand implements Callable<Integer> {
         String unit() { return int16 ? "GOP/s" : "GFLOP/s"; }
     }
 
-    /** Passes of the bare read after each timed run: its median is compared with the runs' median (CpuLimits says why). */
-    private static final int READ_PASSES_PER_RUN = 3;
+    /**
+     * Passes of the bare read in each timed run (one after each step when --gen is smaller), spread evenly among its
+     * decode steps and left out of their time: the limit is sampled in the same seconds as the decode it is compared with, as DecodeProfile
+     * samples it. The machine's bandwidth moves within seconds (CpuLimits); passes taken only after each run left one
+     * run's ratio at 56% and the next at 84% for the same build on a quiet host (docs/benchmarks.md, "Quiet minutes").
+     */
+    private static final int READ_PASSES_PER_RUN = 8;
 
     /**
      * The bare read of the memory a decode step reads (each weight's packed copy where the CPU backend made one, else
-     * the mapped file), to be sampled between the timed runs; null on other backends.
+     * the mapped file), to be sampled among the timed decode steps; null on other backends.
      */
     private dev.rast.kernels.cpu.CpuLimits.ReadLimit readLimit(CausalLM m) {
         if (!(m.backend() instanceof dev.rast.kernels.cpu.CpuBackend cpu)) return null;

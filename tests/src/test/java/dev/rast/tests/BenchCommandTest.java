@@ -35,6 +35,19 @@ class BenchCommandTest {
         // more than 0.1 GB/s and does more than 1 GFLOP/s with two threads, and none reads at 10 TB/s or does 100 TFLOP/s.
         assertTrue(num(j, "read_limit_gb_s") > 0.1 && num(j, "read_limit_gb_s") < 10_000, j.toString());
         assertTrue(num(j, "fma_peak_gflop_s") > 1 && num(j, "fma_peak_gflop_s") < 100_000, j.toString());
+        // The bare read is sampled among the timed decode steps: one pass after each of the 2 steps of the one run.
+        assertEquals(2, num(j, "read_limit_passes"), j.toString());
+    }
+
+    /** Eight bare-read passes per timed run, whatever --gen above 8: 20 steps × 2 runs give 16 (the warm-up none). */
+    @Test
+    void samplesTheBareReadAmongTheDecodeSteps() {
+        Path dir = tmp.resolve("tiny");
+        assertEquals(0, Cli.rast("synth", "--arch", "tiny", "--dtype", "f32", "--out", dir.toString()).status());
+        Cli.Result r = Cli.rast("bench", "--model", dir.toString(), "--device", "cpu", "--threads", "2",
+                "--prompt-len", "4", "--gen", "20", "--runs", "2", "--json");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(16, num(Json.parseObject(r.stdout().strip(), "stdout"), "read_limit_passes"), r.stdout());
     }
 
     /** With an expert pair and --batch, the fused batch's figures are derived from its step time like the others. */

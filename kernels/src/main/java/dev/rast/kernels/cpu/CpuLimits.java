@@ -131,7 +131,7 @@ public final class CpuLimits {
 
         /**
          * How every tool prints the limit: "27.4 GB/s (median of 12 passes {@code when}, 22.0–31.5)", {@code when}
-         * saying when the passes ran ("between the timed runs").
+         * saying when the passes ran ("among the timed decode steps").
          */
         public String describe(String when) {
             return String.format(Locale.ROOT, "%.1f GB/s (median of %d passes %s, %.1f–%.1f)", median(), count(), when, worst(), best());
