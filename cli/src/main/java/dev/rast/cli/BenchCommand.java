@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
         description = {"Measure prefill and decode speed: tokens/s, and the GB/s of weights a decode step reads.",
                 "Runs one warm-up pass (JIT compilation), then --runs timed passes; prints the median.",
                 "On the CPU it also measures the machine's limits with the same threads (a bare read of the model's weights,",
-                "passes spread among the timed decode steps, their median; a register-only FMA loop) and prints decode against the first,",
+                "passes spread among the timed decode steps, their median; a register-only FMA loop) and prints decode (its median",
+                "step) against the first,",
                 "prefill and batches against the second.",
                 "With --batch N, also N samples decoding together after one prefill (KV caches forked from it):",
                 "decode tokens/s over all N sequences, and its ratio to single-sequence decode.",
@@ -81,6 +82,8 @@ final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < promptLen; i++) prompt[i] = rnd.nextInt(Math.min(V, 100_000));
             float[] logits = new float[V];
             double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
+            double[] stepMs = new double[runs]; // each run's median decode step
+            long[] stepNs = new long[gen];
             dev.rast.kernels.cpu.CpuLimits.ReadLimit read = readLimit(m);
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
@@ -90,8 +93,10 @@ final class BenchCommand implements Callable<Integer> {
                     int next = argmax(backend, l, logits);
                     long t1 = System.nanoTime(), decodeNs = 0, mark = t1;
                     for (int i = 0; i < gen; i++) {
+                        long s0 = System.nanoTime();
                         l = m.forward(new int[] {next}, cache, 1);
                         next = argmax(backend, l, logits);
+                        stepNs[i] = System.nanoTime() - s0;
                         // min(gen, READ_PASSES_PER_RUN) bare-read passes spread evenly, outside the decode's time
                         if (read != null && r >= 0 && (long) (i + 1) * READ_PASSES_PER_RUN / gen > (long) i * READ_PASSES_PER_RUN / gen) {
                             long now = System.nanoTime();
@@ -104,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (r >= 0) {
                         prefill[r] = promptLen / ((t1 - t0) / 1e9);
                         decode[r] = gen / (decodeNs / 1e9);
+                        stepMs[r] = median(java.util.Arrays.stream(stepNs).asDoubleStream().toArray()) / 1e6;
                     }
                 }
                 if (batch > 1) {
@@ -114,6 +120,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             double p = median(prefill), d = median(decode), bd = median(batched), fk = median(fork);
             double gbs = d * m.weightBytes() / 1e9;
+            // Against the bare read: the median step, as the limit is the median pass (a step or a pass that lost its
+            // core to another tenant is left out of both); tok/s stays the mean rate, slow steps included.
+            double stepMedian = median(stepMs), stepGbs = m.weightBytes() / 1e9 / (stepMedian / 1e3);
             // A decode step computes the LM head for its token; a prefill only for the last of its prompt's tokens.
             double flopsPerToken = matmulFlops(m.config(), 1, 1);
             double prefillFlopsPerToken = matmulFlops(m.config(), promptLen, 1) / promptLen;
@@ -133,6 +142,7 @@ final class BenchCommand implements Callable<Integer> {
                     fixed(g, "prefill_tok_s", 2, p);
                     fixed(g, "decode_tok_s", 2, d);
                     fixed(g, "decode_gb_s", 2, gbs);
+                    fixed(g, "decode_median_step_ms", 3, stepMedian);
                     g.writeNumberField("bytes_per_token", m.weightBytes());
                     fixed(g, "prefill_gflop_s", 4, p * prefillFlopsPerToken / 1e9);
                     if (batch != 1) {
@@ -165,7 +175,8 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf(java.util.Locale.ROOT, "decode   %d tokens: %8.1f tok/s  (%.1f ms/token, %s)%n", gen, d, 1e3 / d,
                         m.weightBytes() < CACHE_RESIDENT_BYTES
                                 ? String.format(java.util.Locale.ROOT, "%.1f GB/s of weights; too small a model to compare with the bare read", gbs)
-                                : ofLimit(gbs, "GB/s of weights", lim == null ? 0 : lim.readGBs(), "bare read"));
+                                : String.format(java.util.Locale.ROOT, "%.1f GB/s of weights; median step %.1f ms: %s", gbs, stepMedian,
+                                        ofLimit(stepGbs, "GB/s", lim == null ? 0 : lim.readGBs(), "bare read")));
                 if (batch > 1) {
                     System.out.printf(java.util.Locale.ROOT, "batch    %d sequences: prefill + fork %.0f ms, then %d steps%n", batch, fk, gen);
                     System.out.printf(java.util.Locale.ROOT, "decode   %d × %d tokens: %8.1f tok/s  (%.1f ms/step, %.2f× single-sequence decode, %s)%n",

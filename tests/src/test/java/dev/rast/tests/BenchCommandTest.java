@@ -37,6 +37,7 @@ class BenchCommandTest {
         assertTrue(num(j, "fma_peak_gflop_s") > 1 && num(j, "fma_peak_gflop_s") < 100_000, j.toString());
         // The bare read is sampled among the timed decode steps: one pass after each of the 2 steps of the one run.
         assertEquals(2, num(j, "read_limit_passes"), j.toString());
+        assertTrue(num(j, "decode_median_step_ms") > 0, j.toString());
     }
 
     /** Eight bare-read passes per timed run, whatever --gen above 8: 20 steps × 2 runs give 16 (the warm-up none). */
