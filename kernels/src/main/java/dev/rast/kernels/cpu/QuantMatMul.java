@@ -441,16 +441,18 @@ final class QuantMatMul {
         int kb = (K + QB - 1) / QB, KP = kb * QB, groups = (T + G - 1) / G;
         float[] xq = Scratch.get(Scratch.GEMM_XP, groups * KP * G), xd = Scratch.get(Scratch.GEMM_X, groups * kb * G);
         pool.run(groups, (worker, g0, g1) -> {  // groups quantized in parallel: each row on its own, the same bits
-            float[] rows = new float[G * KP];
-            int[] qi = new int[(G + 1) * KP];  // the group's integers, row by row; row G stays zero
-            int[] map = new int[B];
-            for (int g = g0; g < g1; g++) quantizeGroup(x, g, Math.min(G, T - g * G), K, rows, qi, map, xq, xd);
+            Work w = Work.get();
+            float[] rows = w.row(G * KP);
+            int[] qi = w.qi((G + 1) * KP);  // the group's integers, row by row; row G zero, read for tokens past T
+            java.util.Arrays.fill(qi, G * KP, (G + 1) * KP, 0);
+            for (int g = g0; g < g1; g++) quantizeGroup(x, g, Math.min(G, T - g * G), K, rows, qi, w.map, xq, xd);
         });
         long blockBytes = kb * kBlockBytes(dt);
         int[] first = PackedMatMul.firstUnits(parts, R8);
         pool.run(first[parts.length], (worker, u0, u1) -> {
-            float[] tot = new float[groups * G * R8 * B], wf = new float[KC8 * QB * R8 * B], ws = new float[KC8 * R8 * B];
-            long[] at = new long[R8];
+            Work w = Work.get();
+            float[] tot = w.tot(groups * G * R8 * B), wf = w.wf8, ws = w.ws8;
+            long[] at = w.at8;
             PackedMatMul.forParts(parts, first, u0, u1, (part, q0, q1) -> {
                 MemorySegment p = part.p(), out = part.out();
                 int N = part.N(), blocks = (N + B - 1) / B;
@@ -637,13 +639,17 @@ final class QuantMatMul {
     /**
      * A thread's buffers, kept between calls, so that the hundreds of matmuls of a decode step allocate nothing: the
      * caller's quantized x (the matvec's, with its halves, and the Q4_0 GEMM's) and the row being quantized, and each
-     * Q4_0 GEMM worker's row, widened weights and totals.
+     * GEMM worker's rows being quantized, widened weights and totals (Q4_0's and Q8_0's).
      */
     private static final class Work {
         private static final ThreadLocal<Work> MINE = ThreadLocal.withInitial(Work::new);
         final short[] wq = new short[KC * QB * 2 * U * B], acc = new short[KC * 6 * 2 * U * B];
         final float[] ws = new float[KC * 2 * U * B];
         final long[] at = new long[2 * U];
+        /** The Q8_0 GEMM's: a chunk of widened weights and scales ({@link #widenQ8}), its blocks' offsets, a gather map. */
+        final float[] wf8 = new float[KC8 * QB * R8 * B], ws8 = new float[KC8 * R8 * B];
+        final long[] at8 = new long[R8];
+        final int[] map = new int[B];
         private short[] xq = new short[0], half = new short[0];
         private float[] xd = new float[0], tot = new float[0], row = new float[0];
         private int[] qi = new int[0];
