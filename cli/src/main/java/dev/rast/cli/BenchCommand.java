@@ -83,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
             float[] logits = new float[V];
             double[] prefill = new double[runs], decode = new double[runs], batched = new double[runs], fork = new double[runs];
             double[] stepMs = new double[runs]; // each run's median decode step
-            long[] stepNs = new long[gen];
+            double[] stepNs = new double[gen];
             dev.rast.kernels.cpu.CpuLimits.ReadLimit read = readLimit(m);
             for (int r = -1; r < runs; r++) { // r = -1: warm-up
                 try (KvCache cache = m.newCache(promptLen + gen)) {
@@ -91,25 +91,20 @@ final class BenchCommand implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     Tensor l = m.forward(prompt, cache, 1);
                     int next = argmax(backend, l, logits);
-                    long t1 = System.nanoTime(), decodeNs = 0, mark = t1;
+                    long t1 = System.nanoTime();
                     for (int i = 0; i < gen; i++) {
                         long s0 = System.nanoTime();
                         l = m.forward(new int[] {next}, cache, 1);
                         next = argmax(backend, l, logits);
                         stepNs[i] = System.nanoTime() - s0;
-                        // min(gen, READ_PASSES_PER_RUN) bare-read passes spread evenly, outside the decode's time
-                        if (read != null && r >= 0 && (long) (i + 1) * READ_PASSES_PER_RUN / gen > (long) i * READ_PASSES_PER_RUN / gen) {
-                            long now = System.nanoTime();
-                            decodeNs += now - mark;
+                        // min(gen, READ_PASSES_PER_RUN) bare-read passes spread evenly, between steps: outside their time
+                        if (read != null && r >= 0 && (long) (i + 1) * READ_PASSES_PER_RUN / gen > (long) i * READ_PASSES_PER_RUN / gen)
                             read.sample();
-                            mark = System.nanoTime();
-                        }
                     }
-                    decodeNs += System.nanoTime() - mark;
                     if (r >= 0) {
                         prefill[r] = promptLen / ((t1 - t0) / 1e9);
-                        decode[r] = gen / (decodeNs / 1e9);
-                        stepMs[r] = median(java.util.Arrays.stream(stepNs).asDoubleStream().toArray()) / 1e6;
+                        decode[r] = gen / (java.util.Arrays.stream(stepNs).sum() / 1e9);
+                        stepMs[r] = median(stepNs) / 1e6;
                     }
                 }
                 if (batch > 1) {
